@@ -1,0 +1,135 @@
+/**
+ * The registry port: a small OCI distribution client shape that the stage cache,
+ * push commands and cleanup code against. Two implementations sit behind it
+ * (plain OCI over fetch, and ECR = OCI for blobs + the ECR API for tags), both
+ * made by `createRegistry` in ./index.ts. No vendor types appear here.
+ */
+
+export const MEDIA_TYPES = {
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  dockerConfig: "application/vnd.docker.container.image.v1+json",
+  dockerLayer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  ociConfig: "application/vnd.oci.image.config.v1+json",
+  ociLayer: "application/vnd.oci.image.layer.v1.tar",
+  ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+} as const;
+
+/** What GET/HEAD manifest requests accept: both manifest formats and both index formats. */
+export const MANIFEST_ACCEPT = [
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerManifest,
+  MEDIA_TYPES.dockerManifestList,
+].join(", ");
+
+/** `registry/repository[:tag][@digest]`; see parseImageRef/formatImageRef in ./ref.ts. */
+export interface ImageRef {
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export interface ManifestResult {
+  digest: string;
+  mediaType: string;
+  body: Uint8Array;
+}
+
+/**
+ * Cumulative transfer counters, for honest reporting.
+ * bytesPulled/bytesPushed count blob bodies (layers AND image configs) that
+ * actually crossed the wire: a skipped (already present) or mounted upload adds 0.
+ * Manifest bodies are counted separately in manifestBytesPulled/Pushed.
+ * `requests` counts every HTTP request sent (including retries and auth round trips)
+ * plus every ECR API call.
+ */
+export interface TransferStats {
+  bytesPulled: number;
+  bytesPushed: number;
+  manifestBytesPulled: number;
+  manifestBytesPushed: number;
+  requests: number;
+}
+
+export interface Registry {
+  /** host[:port] as given, e.g. "127.0.0.1:5000" or "123.dkr.ecr.eu-west-1.amazonaws.com". */
+  readonly host: string;
+  readonly stats: TransferStats;
+  /** undefined on 404. */
+  headManifest(repo: string, reference: string): Promise<Descriptor | undefined>;
+  /** undefined on 404. The digest is Docker-Content-Digest, checked against the body's sha256 when the reference is a digest. */
+  getManifest(repo: string, reference: string): Promise<ManifestResult | undefined>;
+  /** Returns the manifest digest (sha256 of body). */
+  putManifest(repo: string, reference: string, body: Uint8Array, mediaType: string): Promise<string>;
+  /** Write tag -> existing manifest without moving blobs (OCI: PUT of the bytes the caller has; ECR: PutImage, already-exists = success). */
+  tagManifest(repo: string, tag: string, manifest: ManifestResult): Promise<void>;
+  /** Look up many tags at once. Map tag -> descriptor for the tags that exist. */
+  findTags(repo: string, tags: string[]): Promise<Map<string, Descriptor>>;
+  hasBlob(repo: string, digest: string): Promise<boolean>;
+  /** Whole blob in memory, digest verified (RegistryError code DIGEST_INVALID on mismatch). */
+  getBlob(repo: string, digest: string): Promise<Uint8Array>;
+  /** Streaming blob; the stream errors with RegistryError DIGEST_INVALID at its end on mismatch. */
+  getBlobStream(repo: string, digest: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Upload a blob unless present; tries a cross-repo mount from `mountFrom` first.
+   * `uploaded` is true only when the bytes were sent.
+   */
+  pushBlob(repo: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<{ uploaded: boolean }>;
+  /** All tags, following Link pagination. [] when the repository does not exist. */
+  listTags(repo: string): Promise<string[]>;
+  /** Delete a manifest by digest (removes every tag pointing at it). 404 is not an error. */
+  deleteManifest(repo: string, digest: string): Promise<void>;
+}
+
+/** Basic credentials, or a Docker `identitytoken` (an OAuth2 refresh token for the bearer flow). */
+export type Credential = { username: string; password: string } | { identityToken: string };
+
+/** Where credentials for a registry host come from (docker config.json, ECR token, a fixed value). */
+export interface CredentialSource {
+  get(host: string): Promise<Credential | undefined>;
+}
+
+export interface RetryPolicy {
+  /** Total attempts including the first (1 = no retry). */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Injected for tests; defaults to setTimeout / Math.random. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** The few ECR API calls slipway needs, free of SDK types. Implemented on @aws-sdk/client-ecr in ./ecr-sdk.ts. */
+export interface EcrPort {
+  /** Decoded authorization token for the registry. */
+  getAuthorizationToken(): Promise<{ username: string; password: string; expiresAt: Date }>;
+  /** "exists" when ECR answers ImageAlreadyExistsException (tag already points at this manifest). */
+  putImage(input: { repository: string; tag: string; manifest: string; mediaType: string; digest?: string }): Promise<"created" | "exists">;
+  /** At most 100 tags per call (the caller chunks). */
+  batchGetImage(input: { repository: string; tags: string[] }): Promise<Array<{ tag: string; digest: string; mediaType: string; size: number }>>;
+  /** At most 100 ids per call (the caller chunks). Returns the ids that failed with their reason code. */
+  batchDeleteImage(input: { repository: string; ids: Array<{ tag?: string; digest?: string }> }): Promise<Array<{ tag?: string; digest?: string; code: string }>>;
+}
+
+export interface CreateRegistryOptions {
+  host: string;
+  credentials?: CredentialSource;
+  /** Use plain HTTP even though the host is not loopback. */
+  insecure?: boolean;
+  /** For ECR hosts (`<acct>.dkr.ecr.<region>.amazonaws.com`); defaults to the @aws-sdk/client-ecr port, imported lazily. */
+  ecr?: EcrPort;
+  retry?: RetryPolicy;
+  /** Parallel HEADs in findTags on OCI registries. Default 8. */
+  concurrency?: number;
+}
