@@ -1,0 +1,18 @@
+// Bundles the CLI into dist/ with esbuild: one fast step that `npm ci` runs through
+// `prepare`, so `npx slipway` works without a build the user must remember.
+// Dependencies stay external and heavy ones (AWS SDK, Pulumi) are imported lazily
+// in the source, so they are only loaded by the commands that need them.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: { slipway: "src/cli/main.ts" },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  sourcemap: "linked",
+  logLevel: "warning",
+});

@@ -1,0 +1,32 @@
+import { Command } from "commander";
+import { exitCodeFor } from "../errors.ts";
+import { commandModules } from "./commands/index.ts";
+
+/**
+ * The CLI is a shell over a library of verbs: each command module parses its
+ * arguments and calls one library function, imported lazily inside its action so
+ * `slipway --help` never loads the AWS SDK or Pulumi.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("slipway")
+    .description("Stage-by-stage container image builds for GitLab CI on ephemeral build nodes")
+    .version("0.1.0")
+    .exitOverride()
+    .showHelpAfterError(false);
+  for (const register of commandModules) register(program);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (typeof code === "string" && code.startsWith("commander.")) {
+      // commander already printed the message (or help/version); help and version are successes.
+      return code === "commander.helpDisplayed" || code === "commander.version" || code === "commander.help" ? 0 : 2;
+    }
+    process.stderr.write(`slipway: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.SLIPWAY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

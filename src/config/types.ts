@@ -1,0 +1,122 @@
+/**
+ * The validated project configuration: what slipway.yaml / werf.yaml / dappfile.yml
+ * mean, independent of which file shape they came from. Parsed once at the edge
+ * (src/config/load.ts) and passed down.
+ */
+
+/** Where a value came from, for error messages and rebuild explanations. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column?: number;
+}
+
+export type UserStageName = "beforeInstall" | "install" | "beforeSetup" | "setup";
+export const USER_STAGES: readonly UserStageName[] = ["beforeInstall", "install", "beforeSetup", "setup"];
+
+export interface GitMapping {
+  /** Path inside the repository to take files from ("/" = repository root). Normalised: leading "/", no trailing "/". */
+  add: string;
+  /** Absolute destination path inside the image. */
+  to: string;
+  /** Glob patterns relative to `add`; empty = everything. */
+  includePaths: string[];
+  excludePaths: string[];
+  owner?: string;
+  group?: string;
+  /** Per user stage, globs relative to `add`: a change to matching files rebuilds that stage. */
+  stageDependencies: Partial<Record<UserStageName, string[]>>;
+  /** Remote git mappings (`url:`) are refused by the loader; only the local repository is supported. */
+  location: SourceLocation;
+}
+
+export interface ShellConfig {
+  beforeInstall: string[];
+  install: string[];
+  beforeSetup: string[];
+  setup: string[];
+  /** Applies to every user stage. */
+  cacheVersion?: string;
+  /** `<stage>CacheVersion` keys. */
+  stageCacheVersions: Partial<Record<UserStageName, string>>;
+}
+
+export interface HealthcheckConfig {
+  test: string[];
+  interval?: string;
+  timeout?: string;
+  startPeriod?: string;
+  retries?: number;
+}
+
+export interface DockerInstructions {
+  user?: string;
+  workdir?: string;
+  volume: string[];
+  /** Ordered as written. */
+  env: Record<string, string>;
+  label: Record<string, string>;
+  /** e.g. "8080/tcp", "53/udp"; a bare number means tcp. */
+  expose: string[];
+  /** Exec form; a string in the config becomes ["/bin/sh", "-c", string] like Dockerfile shell form. */
+  entrypoint?: string[];
+  cmd?: string[];
+  healthcheck?: HealthcheckConfig;
+}
+
+export type ImportStageHook = "beforeInstall" | "afterInstall" | "beforeSetup" | "afterSetup";
+
+export interface ImportConfig {
+  /** Name of the image or artifact to import from (`image:` or `artifact:` key). */
+  from: string;
+  fromKind: "image" | "artifact";
+  add: string;
+  to: string;
+  includePaths: string[];
+  excludePaths: string[];
+  owner?: string;
+  group?: string;
+  /** `before: install` => beforeInstall, `after: setup` => afterSetup, ... Default: afterSetup for images... see loader. */
+  stage: ImportStageHook;
+  location: SourceLocation;
+}
+
+export interface MountConfig {
+  to: string;
+  /** tmp_dir: a fresh empty dir per build; build_dir: kept on the node between builds; fromPath: a host path. */
+  from: "tmp_dir" | "build_dir";
+  fromPath?: string;
+  location: SourceLocation;
+}
+
+export interface ImageConfig {
+  /** Image name; "" for the nameless image. */
+  name: string;
+  kind: "image" | "artifact";
+  /** Base image reference (`from:`), mutually exclusive with fromImage/fromArtifact. */
+  from?: string;
+  /** Another image or artifact of this config to build on. */
+  fromImage?: string;
+  fromArtifact?: string;
+  fromCacheVersion?: string;
+  git: GitMapping[];
+  shell: ShellConfig;
+  docker: DockerInstructions;
+  imports: ImportConfig[];
+  mounts: MountConfig[];
+  /** Commands run with network mode none unless the config asks for the network. */
+  network: boolean;
+  location: SourceLocation;
+}
+
+export interface ProjectConfig {
+  project: string;
+  configVersion: number;
+  /** Absolute path of the file the config was read from. */
+  file: string;
+  /** Absolute path of the project directory (the git working tree root the config refers to). */
+  dir: string;
+  images: ImageConfig[];
+  /** Free-form sections other issues read (e.g. cleanup.keepPolicies); validated by their owners. */
+  cleanup?: unknown;
+}
