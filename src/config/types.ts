@@ -78,13 +78,15 @@ export interface ImportConfig {
   group?: string;
   /** `before: install` => beforeInstall, `after: setup` => afterSetup, ... Default: afterSetup for images... see loader. */
   stage: ImportStageHook;
+  /** werf's import `stage:` (e.g. "install"): import from that stage of the source instead of its last. Absent = the finished image. */
+  sourceStage?: string;
   location: SourceLocation;
 }
 
 export interface MountConfig {
   to: string;
-  /** tmp_dir: a fresh empty dir per build; build_dir: kept on the node between builds; fromPath: a host path. */
-  from: "tmp_dir" | "build_dir";
+  /** tmp_dir: a fresh empty dir per build; build_dir: kept on the node between builds; path: the host path in `fromPath`. */
+  from: "tmp_dir" | "build_dir" | "path";
   fromPath?: string;
   location: SourceLocation;
 }

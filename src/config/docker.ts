@@ -1,0 +1,98 @@
+/**
+ * `docker:` instructions into the image-config form the builder writes: exec-form
+ * ENTRYPOINT/CMD, "port/proto" EXPOSE, Docker's HEALTHCHECK test arrays.
+ */
+import type { DockerInstructions, HealthcheckConfig } from "./types.ts";
+import type { RawDocker } from "./schema.ts";
+import type { PathSegment } from "./yaml-source.ts";
+
+export type Fail = (path: readonly PathSegment[], detail: string) => never;
+
+/** A string is Dockerfile shell form; a list is exec form. */
+function execForm(v: string[] | null | undefined, wasString: boolean): string[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  return wasString ? ["/bin/sh", "-c", v[0]] : v;
+}
+
+export function normalizeDocker(raw: RawDocker | null | undefined, written: unknown, fail: Fail): DockerInstructions {
+  const r = raw ?? {};
+  const w = (written ?? {}) as Record<string, unknown>;
+  const out: DockerInstructions = {
+    volume: r.VOLUME ?? [],
+    env: { ...(r.ENV ?? {}) },
+    label: { ...(r.LABEL ?? {}) },
+    expose: (r.EXPOSE ?? []).flatMap((p) => p.split(/\s+/).filter(Boolean)).map((p, i) => exposePort(p, i, fail)),
+  };
+  if (r.USER != null) out.user = r.USER;
+  if (r.WORKDIR != null) out.workdir = r.WORKDIR;
+  const entrypoint = execForm(r.ENTRYPOINT, !Array.isArray(w.ENTRYPOINT));
+  const cmd = execForm(r.CMD, !Array.isArray(w.CMD));
+  if (entrypoint) out.entrypoint = entrypoint;
+  if (cmd) out.cmd = cmd;
+  if (r.HEALTHCHECK != null) {
+    const fail2 = (detail: string): never => fail(["docker", "HEALTHCHECK"], detail);
+    out.healthcheck = typeof r.HEALTHCHECK === "string" ? parseHealthcheck(r.HEALTHCHECK, fail2) : healthcheckFromMap(r.HEALTHCHECK);
+  }
+  return out;
+}
+
+function exposePort(p: string, i: number, fail: Fail): string {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+  if (!m) fail(["docker", "EXPOSE"], `"${p}" is not a port (expected 8080, 8080/tcp or 53/udp)`);
+  return p.includes("/") ? p.toLowerCase() : `${p}/tcp`;
+}
+
+function healthcheckFromMap(m: { test: string[]; interval?: string | null; timeout?: string | null; startPeriod?: string | null; retries?: number | null }): HealthcheckConfig {
+  const first = m.test[0];
+  const test = m.test.length === 1 && !["NONE", "CMD", "CMD-SHELL"].includes(first)
+    ? ["CMD-SHELL", first]
+    : ["NONE", "CMD", "CMD-SHELL"].includes(first) ? m.test : ["CMD", ...m.test];
+  const hc: HealthcheckConfig = { test };
+  if (m.interval != null) hc.interval = m.interval;
+  if (m.timeout != null) hc.timeout = m.timeout;
+  if (m.startPeriod != null) hc.startPeriod = m.startPeriod;
+  if (m.retries != null) hc.retries = m.retries;
+  return hc;
+}
+
+const OPTION_KEYS: Record<string, "interval" | "timeout" | "startPeriod" | "retries"> = {
+  interval: "interval",
+  timeout: "timeout",
+  "start-period": "startPeriod",
+  retries: "retries",
+};
+
+/**
+ * Dockerfile syntax: `[HEALTHCHECK] [--interval=5s ...] CMD command | CMD ["exec", "form"] | NONE`.
+ * The test array follows Docker's image config: ["CMD-SHELL", cmd], ["CMD", ...args] or ["NONE"].
+ */
+export function parseHealthcheck(text: string, fail: (detail: string) => never): HealthcheckConfig {
+  let rest = text.trim().replace(/^HEALTHCHECK\s+/i, "");
+  const hc: Partial<HealthcheckConfig> = {};
+  for (let m = /^--([a-z-]+)=(\S+)\s*/.exec(rest); m; m = /^--([a-z-]+)=(\S+)\s*/.exec(rest)) {
+    const key = OPTION_KEYS[m[1]];
+    if (!key) fail(`unknown HEALTHCHECK option --${m[1]} (known: --interval, --timeout, --start-period, --retries)`);
+    if (key === "retries") {
+      if (!/^\d+$/.test(m[2])) fail(`--retries must be a whole number, got "${m[2]}"`);
+      hc.retries = Number(m[2]);
+    } else {
+      hc[key] = m[2];
+    }
+    rest = rest.slice(m[0].length);
+  }
+  if (/^NONE$/i.test(rest)) return { ...hc, test: ["NONE"] };
+  const cmd = /^CMD\s+([\s\S]+)$/i.exec(rest);
+  if (!cmd) fail(`expected "[options] CMD command" or "NONE", got "${text}"`);
+  const command = cmd[1].trim();
+  if (command.startsWith("[")) {
+    let args: unknown;
+    try {
+      args = JSON.parse(command);
+    } catch {
+      return { ...hc, test: ["CMD-SHELL", command] };
+    }
+    if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) fail("exec form must be a JSON list of strings");
+    return { ...hc, test: ["CMD", ...(args as string[])] };
+  }
+  return { ...hc, test: ["CMD-SHELL", command] };
+}

@@ -1,0 +1,40 @@
+/**
+ * werf features slipway does not implement, refused by name (rather than as an unknown
+ * key) so the user learns it is a known, deliberate gap and not a typo.
+ */
+import { ConfigError } from "../errors.ts";
+import type { PathSegment, SourceDoc } from "./yaml-source.ts";
+
+const REFUSED_TOP: Record<string, string> = {
+  ansible: "ansible assembly instructions are not supported; use shell:",
+  dockerfile: "Dockerfile images are not supported; only stapel images (from/shell/git/...)",
+  fromLatest: "fromLatest is not supported: slipway pins `from` by the base image's registry digest",
+  herebyIAdmitThatFromLatestMightBreakReproducibility: "fromLatest is not supported: slipway pins `from` by the base image's registry digest",
+};
+
+const REFUSED_GIT: Record<string, string> = {
+  url: "remote git repositories (git url:) are not supported; only the local repository",
+  branch: "remote git repositories (branch:) are not supported; only the local repository",
+  commit: "remote git repositories (commit:) are not supported; only the local repository",
+  tag: "remote git repositories (tag:) are not supported; only the local repository",
+};
+
+export function refuseUnsupported(written: Record<string, unknown>, doc: SourceDoc, file: string): void {
+  for (const [key, detail] of Object.entries(REFUSED_TOP)) {
+    if (key in written) fail(doc, file, [key], detail);
+  }
+  const git = written.git;
+  if (!Array.isArray(git)) return;
+  git.forEach((g, i) => {
+    if (g === null || typeof g !== "object") return;
+    for (const [key, detail] of Object.entries(REFUSED_GIT)) {
+      if (key in g) fail(doc, file, ["git", i, key], detail);
+    }
+  });
+}
+
+function fail(doc: SourceDoc, file: string, path: PathSegment[], detail: string): never {
+  const at = doc.locate(path, true);
+  const field = path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+  throw new ConfigError(file, at.line, at.column, field, detail);
+}

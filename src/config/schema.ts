@@ -1,0 +1,133 @@
+/**
+ * zod schemas for the raw documents of slipway.yaml / werf.yaml (configVersion 1,
+ * stapel images) / dappfile.yml. They check shape only; cross-field rules (exactly one
+ * `from*`, known references, cycles) live in normalize.ts and graph.ts where the
+ * message can name the field and its position.
+ *
+ * Every object is strict, so an unknown key is an error; null (`key:` with no value)
+ * counts as absent, like werf's Go YAML decoding.
+ */
+import { z } from "zod";
+
+/** A scalar read as a string: werf's Go decoder accepts `fromCacheVersion: 2` for a string field. */
+export const str = z
+  .union([z.string(), z.number(), z.boolean()], { error: "expected a string" })
+  .transform(String);
+
+/** `x` or `[x, y]`; werf accepts both for command lists, paths, VOLUME, EXPOSE. */
+export const strings = z
+  .union([str, z.array(str)], { error: "expected a string or a list of strings" })
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+
+const strMap = z.record(z.string(), str.nullish().transform((v) => v ?? ""), {
+  error: "expected a map of NAME: value",
+});
+
+const stageDeps = z.strictObject({
+  beforeInstall: strings.nullish(),
+  install: strings.nullish(),
+  beforeSetup: strings.nullish(),
+  setup: strings.nullish(),
+});
+
+export const gitSchema = z.strictObject({
+  add: str.nullish(),
+  to: str.nullish(),
+  includePaths: strings.nullish(),
+  excludePaths: strings.nullish(),
+  owner: str.nullish(),
+  group: str.nullish(),
+  stageDependencies: stageDeps.nullish(),
+  /** dapp's name for helm values; harmless, ignored. */
+  as: str.nullish(),
+});
+
+export const shellSchema = z.strictObject({
+  beforeInstall: strings.nullish(),
+  install: strings.nullish(),
+  beforeSetup: strings.nullish(),
+  setup: strings.nullish(),
+  cacheVersion: str.nullish(),
+  beforeInstallCacheVersion: str.nullish(),
+  installCacheVersion: str.nullish(),
+  beforeSetupCacheVersion: str.nullish(),
+  setupCacheVersion: str.nullish(),
+});
+
+const healthcheckMap = z.strictObject({
+  test: strings,
+  interval: str.nullish(),
+  timeout: str.nullish(),
+  startPeriod: str.nullish(),
+  retries: z.number().int().nonnegative().nullish(),
+});
+
+export const dockerSchema = z.strictObject({
+  USER: str.nullish(),
+  WORKDIR: str.nullish(),
+  VOLUME: strings.nullish(),
+  ENV: strMap.nullish(),
+  LABEL: strMap.nullish(),
+  EXPOSE: strings.nullish(),
+  ENTRYPOINT: strings.nullish(),
+  CMD: strings.nullish(),
+  HEALTHCHECK: z.union([z.string(), healthcheckMap], { error: "expected a Dockerfile HEALTHCHECK string or a map" }).nullish(),
+});
+
+const hookTarget = z.enum(["install", "setup"], { error: "expected install or setup" });
+
+export const importSchema = z.strictObject({
+  image: str.nullish(),
+  artifact: str.nullish(),
+  add: str.nullish(),
+  to: str.nullish(),
+  includePaths: strings.nullish(),
+  excludePaths: strings.nullish(),
+  owner: str.nullish(),
+  group: str.nullish(),
+  before: hookTarget.nullish(),
+  after: hookTarget.nullish(),
+  /** werf >= 1.1.8: import from a given stage of the source image. */
+  stage: str.nullish(),
+});
+
+export const mountSchema = z.strictObject({
+  to: str.nullish(),
+  from: z.enum(["tmp_dir", "build_dir"], { error: "expected tmp_dir or build_dir" }).nullish(),
+  fromPath: str.nullish(),
+});
+
+const names = z.union([str, z.array(str)], { error: "expected an image name or a list of names" });
+
+export const imageDocSchema = z.strictObject({
+  image: names.nullish(),
+  dimg: names.nullish(),
+  artifact: str.nullish(),
+  from: str.nullish(),
+  fromImage: str.nullish(),
+  fromDimg: str.nullish(),
+  fromArtifact: str.nullish(),
+  fromCacheVersion: str.nullish(),
+  git: z.array(gitSchema, { error: "expected a list of git mappings" }).nullish(),
+  shell: shellSchema.nullish(),
+  docker: dockerSchema.nullish(),
+  import: z.array(importSchema, { error: "expected a list of imports" }).nullish(),
+  mount: z.array(mountSchema, { error: "expected a list of mounts" }).nullish(),
+  network: z.boolean({ error: "expected true or false" }).nullish(),
+});
+
+export const metaDocSchema = z.strictObject({
+  project: str,
+  configVersion: z.number({ error: "expected 1" }).nullish(),
+  /** Read by the cleanup issue; kept raw. */
+  cleanup: z.unknown().optional(),
+  /** werf's deploy settings: not slipway's business, accepted so real werf.yaml files load. */
+  deploy: z.unknown().optional(),
+});
+
+export type RawImageDoc = z.output<typeof imageDocSchema>;
+export type RawMetaDoc = z.output<typeof metaDocSchema>;
+export type RawGit = z.output<typeof gitSchema>;
+export type RawImport = z.output<typeof importSchema>;
+export type RawMount = z.output<typeof mountSchema>;
+export type RawDocker = z.output<typeof dockerSchema>;

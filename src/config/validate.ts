@@ -1,0 +1,121 @@
+/**
+ * Runs a zod schema over one YAML document and turns the first problem (in file order)
+ * into a ConfigError with file, line, column and the field path the user wrote.
+ */
+import type { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import type { PathSegment, SourceDoc } from "./yaml-source.ts";
+
+export function validateDoc<S extends z.ZodType>(schema: S, doc: SourceDoc, file: string): z.output<S> {
+  const result = schema.safeParse(doc.value);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((issue) => issueToError(schema, issue, doc, file));
+  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  throw errors[0];
+}
+
+export function fieldPath(path: readonly PathSegment[]): string {
+  return path.map((seg, i) => (typeof seg === "number" ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join("");
+}
+
+function issueToError(schema: z.ZodType, issue: z.core.$ZodIssue, doc: SourceDoc, file: string): ConfigError {
+  const path = issue.path.filter((s): s is PathSegment => typeof s !== "symbol");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0];
+    const at = doc.locate([...path, key], true);
+    const known = knownKeysAt(schema, path);
+    const hint = suggest(key, known);
+    const detail = `unknown key${hint ? `; did you mean "${hint}"?` : known.length ? ` (known keys: ${known.join(", ")})` : ""}`;
+    return new ConfigError(file, at.line, at.column, fieldPath([...path, key]), detail);
+  }
+  const value = valueAt(doc.value, path);
+  const at = doc.locate(path);
+  let detail = issue.message;
+  if (issue.code === "invalid_type") {
+    detail = value === undefined || value === null ? "required" : `expected ${article(issue.expected)}, got ${describe(value)}`;
+  }
+  return new ConfigError(file, at.line, at.column, fieldPath(path) || undefined, detail);
+}
+
+function article(expected: string): string {
+  return expected === "array" ? "a list" : expected === "object" ? "a map" : /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+export function describe(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (value === null) return "null";
+  if (typeof value === "object") return "a map";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+/** The keys the schema accepts for the object at `path`, found by walking zod's definitions. */
+export function knownKeysAt(schema: z.ZodType, path: readonly PathSegment[]): string[] {
+  let candidates: unknown[] = [schema];
+  for (const seg of [...path, undefined]) {
+    candidates = candidates.flatMap(unwrap);
+    if (seg === undefined) break;
+    candidates = candidates.flatMap((c) => {
+      const def = defOf(c);
+      if (def.type === "object") return def.shape[String(seg)] ? [def.shape[String(seg)]] : [];
+      if (def.type === "array" && typeof seg === "number") return [def.element];
+      if (def.type === "record") return [def.valueType];
+      return [];
+    });
+  }
+  return candidates.flatMap((c) => (defOf(c).type === "object" ? Object.keys(defOf(c).shape) : []));
+}
+
+// zod v4 keeps each schema's definition on `_zod.def`; we only read the fields we need.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function defOf(s: unknown): any {
+  return (s as { _zod: { def: unknown } })._zod.def;
+}
+
+function unwrap(s: unknown): unknown[] {
+  const def = defOf(s);
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+      return unwrap(def.innerType);
+    case "pipe":
+      return unwrap(def.in);
+    case "union":
+      return (def.options as unknown[]).flatMap(unwrap);
+    default:
+      return [s];
+  }
+}
+
+/** The closest known key, when close enough to be a typo. */
+export function suggest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = levenshtein(word.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+export function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
