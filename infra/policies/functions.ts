@@ -1,0 +1,102 @@
+import { allow, arn, parameterArn, policy, type AppTag, type PolicyDocument, type Scope, type Statement } from "./document.ts";
+import { ecrLogin } from "./node.ts";
+
+export const FUNCTION_NAMES = ["gitlab-webhook", "launcher", "reaper", "reconciler", "cleanup"] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export interface FunctionPolicyInput {
+  scope: Scope;
+  appTag: AppTag;
+  /** This function's own log group (created by infra, so no logs:CreateLogGroup is needed). */
+  logGroupArn: string;
+  queueArn: string;
+  repositoryArn: string;
+  /** Every launch template a node may be launched from (on-demand and spot). */
+  launchTemplateArns: string[];
+  nodeRoleArn: string;
+  nodeParameterPath: string;
+  /** SecureString parameters the function reads by name; never their values. */
+  secretArns: { webhookSecret: string; gitlabToken: string; runnerToken?: string };
+}
+
+function logs(i: FunctionPolicyInput): Statement {
+  return allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${i.logGroupArn}:*`]);
+}
+
+function readSecrets(arns: string[]): Statement {
+  return allow("ReadSecrets", ["ssm:GetParameter"], arns);
+}
+
+/** Describe calls support no resource-level permissions: listed one by one, never `Describe*`. */
+function describeInstances(): Statement {
+  return allow("DescribeInstances", ["ec2:DescribeInstances"], ["*"]);
+}
+
+function nodeParameters(i: FunctionPolicyInput): string {
+  return parameterArn(i.scope, `${i.nodeParameterPath}/*`);
+}
+
+/**
+ * RunInstances touches many resource types (instance, volume, network interface, subnet,
+ * security group, image), so Resource is "*"; the ec2:LaunchTemplate condition makes every
+ * one of them come from a launch of our template. CreateTags only while creating (tags on
+ * create), never on existing resources.
+ */
+function launchStatements(i: FunctionPolicyInput): Statement[] {
+  const created = ["instance/*", "volume/*", "network-interface/*", "spot-instances-request/*"].map((r) => arn(i.scope, "ec2", r));
+  return [
+    allow("RunOnlyFromOurLaunchTemplate", ["ec2:RunInstances"], ["*"], { ArnLike: { "ec2:LaunchTemplate": i.launchTemplateArns } }),
+    allow("TagOnlyOnCreate", ["ec2:CreateTags"], created, { StringEquals: { "ec2:CreateAction": "RunInstances" } }),
+    allow("PassNodeRoleToEc2", ["iam:PassRole"], [i.nodeRoleArn], { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
+    allow("WriteNodeParameters", ["ssm:PutParameter", "ssm:AddTagsToResource", "ssm:DeleteParameter"], [nodeParameters(i)]),
+  ];
+}
+
+function tokens(i: FunctionPolicyInput): string[] {
+  return i.secretArns.runnerToken ? [i.secretArns.gitlabToken, i.secretArns.runnerToken] : [i.secretArns.gitlabToken];
+}
+
+function ourInstances(i: FunctionPolicyInput) {
+  return { StringEquals: { [`aws:ResourceTag/${i.appTag.key}`]: i.appTag.value } };
+}
+
+const builders: Record<FunctionName, (i: FunctionPolicyInput) => Statement[]> = {
+  "gitlab-webhook": (i) => [
+    logs(i),
+    readSecrets([i.secretArns.webhookSecret]),
+    allow("EnqueueJobs", ["sqs:SendMessage"], [i.queueArn]),
+  ],
+  launcher: (i) => [
+    logs(i),
+    readSecrets(tokens(i)),
+    allow("ConsumeJobs", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], [i.queueArn]),
+    describeInstances(),
+    ...launchStatements(i),
+  ],
+  reaper: (i) => [
+    logs(i),
+    readSecrets([i.secretArns.gitlabToken]),
+    describeInstances(),
+    allow("TerminateOurNodes", ["ec2:TerminateInstances"], [arn(i.scope, "ec2", "instance/*")], ourInstances(i)),
+    // The reaper marks a node that never registered with a tag, and terminates it on its next run.
+    allow("MarkOurNodes", ["ec2:CreateTags"], [arn(i.scope, "ec2", "instance/*")], ourInstances(i)),
+    allow("ListNodeParameters", ["ssm:GetParametersByPath"], [parameterArn(i.scope, i.nodeParameterPath)]),
+    allow("DeleteNodeParameters", ["ssm:DeleteParameter", "ssm:DeleteParameters"], [nodeParameters(i)]),
+  ],
+  reconciler: (i) => [logs(i), readSecrets(tokens(i)), describeInstances(), ...launchStatements(i)],
+  cleanup: (i) => [
+    logs(i),
+    readSecrets([i.secretArns.gitlabToken]),
+    ecrLogin(),
+    allow(
+      "CleanProjectRepository",
+      ["ecr:DescribeImages", "ecr:ListImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchDeleteImage"],
+      [i.repositoryArn],
+    ),
+  ],
+};
+
+/** The least-privilege policy of one function. */
+export function functionPolicy(name: FunctionName, input: FunctionPolicyInput): PolicyDocument {
+  return policy(...builders[name](input));
+}

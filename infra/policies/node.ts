@@ -1,0 +1,66 @@
+import { allow, arn, iamVar, parameterArn, policy, type AppTag, type PolicyDocument, type Scope, type Statement } from "./document.ts";
+
+/** Actions a build node needs on the project repository: pull stages, push stages and images. */
+export const ECR_PUSH_PULL = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:BatchGetImage",
+  "ecr:GetDownloadUrlForLayer",
+  "ecr:DescribeImages",
+  "ecr:ListImages",
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+];
+
+/** The tag the launcher sets on each node's parameter; its value is the node's instance ARN. */
+export const INSTANCE_ARN_TAG = "InstanceArn";
+
+export interface NodePolicyInput {
+  scope: Scope;
+  repositoryArn: string;
+  /** SSM path that holds one parameter per node, e.g. /slipway/prod/nodes. */
+  nodeParameterPath: string;
+  appTag: AppTag;
+}
+
+/** ecr:GetAuthorizationToken has no resource-level permissions: it needs Resource "*". */
+export function ecrLogin(): Statement {
+  return allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]);
+}
+
+/**
+ * Own parameter only. The launcher tags each node parameter with InstanceArn = the node's ARN;
+ * `${ec2:SourceInstanceARN}` is filled in by AWS from the credentials EC2 issued to the calling
+ * instance, so a node can read or delete the parameter of no other node, even one it can name.
+ */
+function ownParameter(input: NodePolicyInput): Statement {
+  return allow(
+    "ReadAndDeleteOwnParameter",
+    ["ssm:GetParameter", "ssm:DeleteParameter"],
+    [parameterArn(input.scope, `${input.nodeParameterPath}/*`)],
+    { StringEquals: { [`ssm:resourceTag/${INSTANCE_ARN_TAG}`]: iamVar("ec2:SourceInstanceARN") } },
+  );
+}
+
+/**
+ * Self-termination only: the request's source instance must be the target instance
+ * (the pattern AWS uses in its own managed policies), and the target must carry our tag.
+ */
+function terminateSelf(input: NodePolicyInput): Statement {
+  const instances = arn(input.scope, "ec2", "instance/*");
+  return allow("TerminateSelf", ["ec2:TerminateInstances"], [instances], {
+    ArnLike: { "ec2:SourceInstanceARN": arn(input.scope, "ec2", `instance/${iamVar("ec2:InstanceID")}`) },
+    StringEquals: { [`aws:ResourceTag/${input.appTag.key}`]: input.appTag.value },
+  });
+}
+
+/** The build node's instance role: push/pull the project repository, consume its token, end itself. */
+export function nodePolicy(input: NodePolicyInput): PolicyDocument {
+  return policy(
+    ecrLogin(),
+    allow("PushPullProjectRepository", ECR_PUSH_PULL, [input.repositoryArn]),
+    ownParameter(input),
+    terminateSelf(input),
+  );
+}

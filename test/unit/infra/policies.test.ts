@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { auditPolicy } from "../../../infra/policies/audit.ts";
+import { policy, allow, type PolicyDocument, type Scope, type Statement } from "../../../infra/policies/document.ts";
+import { FUNCTION_NAMES, functionPolicy, type FunctionPolicyInput } from "../../../infra/policies/functions.ts";
+import { nodePolicy, type NodePolicyInput } from "../../../infra/policies/node.ts";
+
+const scope: Scope = { partition: "aws", region: "eu-west-1", account: "123456789012" };
+const repositoryArn = "arn:aws:ecr:eu-west-1:123456789012:repository/slipway";
+const appTag = { key: "app", value: "slipway" };
+
+function nodeInput(over: Partial<NodePolicyInput> = {}): NodePolicyInput {
+  return { scope, repositoryArn, nodeParameterPath: "/slipway/dev/nodes", appTag, ...over };
+}
+
+function fnInput(over: Partial<FunctionPolicyInput> = {}): FunctionPolicyInput {
+  return {
+    scope,
+    appTag,
+    logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/slipway-launcher",
+    queueArn: "arn:aws:sqs:eu-west-1:123456789012:slipway-jobs",
+    repositoryArn,
+    launchTemplateArns: ["arn:aws:ec2:eu-west-1:123456789012:launch-template/lt-0abc"],
+    nodeRoleArn: "arn:aws:iam::123456789012:role/slipway-node",
+    nodeParameterPath: "/slipway/dev/nodes",
+    secretArns: {
+      webhookSecret: "arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/webhook-secret",
+      gitlabToken: "arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/gitlab-token",
+      runnerToken: "arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/runner-token",
+    },
+    ...over,
+  };
+}
+
+function statementsWith(doc: PolicyDocument, action: string): Statement[] {
+  return doc.Statement.filter((s) => s.Action.includes(action));
+}
+
+const allDocs = (): [string, PolicyDocument][] => [
+  ["node", nodePolicy(nodeInput())],
+  ...FUNCTION_NAMES.map((n): [string, PolicyDocument] => [n, functionPolicy(n, fnInput())]),
+];
+
+describe("every policy", () => {
+  it.each(allDocs())("%s passes the least-privilege audit", (_name, doc) => {
+    expect(auditPolicy(doc)).toEqual([]);
+  });
+
+  it.each(allDocs())("%s uses no wildcard action and no bare Resource * without need", (_name, doc) => {
+    for (const s of doc.Statement) {
+      for (const a of s.Action) expect(a).not.toMatch(/\*/);
+      if (s.Resource.includes("*") && !s.Condition) {
+        expect(s.Action.every((a) => ["ecr:GetAuthorizationToken", "ec2:DescribeInstances"].includes(a))).toBe(true);
+      }
+    }
+  });
+});
+
+describe("the audit itself", () => {
+  it("rejects wildcard actions, unguarded Resource * and unconditioned launches", () => {
+    const bad = policy(
+      allow("A", ["s3:*"], ["arn:aws:s3:::b"]),
+      allow("B", ["*"], ["arn:aws:s3:::b"]),
+      allow("C", ["ec2:Describe*"], ["*"]),
+      allow("D", ["ssm:PutParameter"], ["*"]),
+      allow("E", ["ec2:RunInstances"], ["*"], { StringEquals: { "aws:RequestedRegion": "eu-west-1" } }),
+      allow("F", ["ec2:TerminateInstances"], ["arn:aws:ec2:eu-west-1:1:instance/*"]),
+    );
+    const problems = auditPolicy(bad).join("\n");
+    for (const needle of ["A: wildcard action s3:*", "B: wildcard action *", "C: wildcard action ec2:Describe*", 'D: ssm:PutParameter on Resource "*"', "E: ec2:RunInstances must be conditioned", "F: ec2:TerminateInstances must be conditioned"]) {
+      expect(problems).toContain(needle);
+    }
+  });
+});
+
+describe("build node policy", () => {
+  const doc = nodePolicy(nodeInput());
+
+  it("pushes and pulls only the project repository", () => {
+    const ecr = doc.Statement.filter((s) => s.Action.some((a) => a.startsWith("ecr:")));
+    const onRepo = ecr.filter((s) => !s.Action.includes("ecr:GetAuthorizationToken"));
+    expect(onRepo.flatMap((s) => s.Resource)).toEqual([repositoryArn]);
+    expect(onRepo.flatMap((s) => s.Action)).toEqual(expect.arrayContaining(["ecr:PutImage", "ecr:BatchGetImage", "ecr:UploadLayerPart"]));
+    expect(doc.Statement.flatMap((s) => s.Action)).not.toContain("ecr:BatchDeleteImage");
+  });
+
+  it("reads and deletes only its own parameter", () => {
+    const [s] = statementsWith(doc, "ssm:GetParameter");
+    expect(s.Action.sort()).toEqual(["ssm:DeleteParameter", "ssm:GetParameter"]);
+    expect(s.Resource).toEqual(["arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/nodes/*"]);
+    expect(s.Condition).toEqual({ StringEquals: { "ssm:resourceTag/InstanceArn": "${ec2:SourceInstanceARN}" } });
+  });
+
+  it("terminates only itself", () => {
+    const [s] = statementsWith(doc, "ec2:TerminateInstances");
+    expect(s.Resource).toEqual(["arn:aws:ec2:eu-west-1:123456789012:instance/*"]);
+    expect(s.Condition?.ArnLike).toEqual({ "ec2:SourceInstanceARN": "arn:aws:ec2:eu-west-1:123456789012:instance/${ec2:InstanceID}" });
+    expect(s.Condition?.StringEquals).toEqual({ "aws:ResourceTag/app": "slipway" });
+  });
+});
+
+describe("function policies", () => {
+  it("launch only with our launch template, tag only on create, pass only the node role to EC2", () => {
+    for (const name of ["launcher", "reconciler"] as const) {
+      const doc = functionPolicy(name, fnInput());
+      const [run] = statementsWith(doc, "ec2:RunInstances");
+      expect(run.Condition).toEqual({ ArnLike: { "ec2:LaunchTemplate": ["arn:aws:ec2:eu-west-1:123456789012:launch-template/lt-0abc"] } });
+      const [tag] = statementsWith(doc, "ec2:CreateTags");
+      expect(tag.Condition).toEqual({ StringEquals: { "ec2:CreateAction": "RunInstances" } });
+      const [pass] = statementsWith(doc, "iam:PassRole");
+      expect(pass.Resource).toEqual(["arn:aws:iam::123456789012:role/slipway-node"]);
+      expect(statementsWith(doc, "ec2:TerminateInstances")).toEqual([]);
+    }
+  });
+
+  it("terminate only instances carrying our tag (reaper)", () => {
+    const doc = functionPolicy("reaper", fnInput());
+    for (const s of [...statementsWith(doc, "ec2:TerminateInstances"), ...statementsWith(doc, "ec2:CreateTags")]) {
+      expect(s.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
+    }
+    expect(statementsWith(doc, "ec2:RunInstances")).toEqual([]);
+  });
+
+  it("write SSM parameters only under our path", () => {
+    for (const name of FUNCTION_NAMES) {
+      const doc = functionPolicy(name, fnInput());
+      for (const action of ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource"]) {
+        for (const s of statementsWith(doc, action)) expect(s.Resource).toEqual(["arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/nodes/*"]);
+      }
+    }
+  });
+
+  it("delete images only in our repository, and only the cleanup function", () => {
+    for (const name of FUNCTION_NAMES) {
+      const deletes = statementsWith(functionPolicy(name, fnInput()), "ecr:BatchDeleteImage");
+      if (name === "cleanup") expect(deletes.flatMap((s) => s.Resource)).toEqual([repositoryArn]);
+      else expect(deletes).toEqual([]);
+    }
+  });
+
+  it("the webhook can only read its secret, enqueue and log", () => {
+    const doc = functionPolicy("gitlab-webhook", fnInput());
+    expect(doc.Statement.flatMap((s) => s.Action).sort()).toEqual(["logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "ssm:GetParameter"]);
+    expect(statementsWith(doc, "ssm:GetParameter")[0].Resource).toEqual([fnInput().secretArns.webhookSecret]);
+  });
+});
