@@ -132,4 +132,6 @@ export interface CreateRegistryOptions {
   retry?: RetryPolicy;
   /** Parallel HEADs in findTags on OCI registries. Default 8. */
   concurrency?: number;
+  /** Page size (`n=`) for tag listing; registries may cap it lower and paginate anyway. Default 1000. */
+  tagsPageSize?: number;
 }

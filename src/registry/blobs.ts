@@ -1,0 +1,84 @@
+import { createHash } from "node:crypto";
+import { RegistryError } from "../errors.ts";
+import { verifyDigest } from "./digest.ts";
+import { errorFrom, pullScope, pushScope, readBody, type RegistryHttp } from "./http.ts";
+import type { TransferStats } from "./types.ts";
+
+/** Blob operations, one attempt each; OciRegistry wraps them in the retry policy. */
+export class BlobClient {
+  constructor(private readonly http: RegistryHttp, private readonly stats: TransferStats) {}
+
+  async has(repo: string, digest: string): Promise<boolean> {
+    const res = await this.http.send({ method: "HEAD", url: `/v2/${repo}/blobs/${digest}`, scope: pullScope(repo) });
+    if (res.status === 404) return false;
+    if (!res.ok) throw await errorFrom(res, `HEAD blob ${repo}@${digest}`);
+    return true;
+  }
+
+  private async open(repo: string, digest: string): Promise<Response> {
+    const res = await this.http.send({ method: "GET", url: `/v2/${repo}/blobs/${digest}`, scope: pullScope(repo) });
+    if (!res.ok) throw await errorFrom(res, `GET blob ${repo}@${digest}`);
+    return res;
+  }
+
+  async get(repo: string, digest: string): Promise<Uint8Array> {
+    const res = await this.open(repo, digest);
+    const body = await readBody(res, `GET blob ${repo}@${digest}`);
+    this.stats.bytesPulled += body.byteLength;
+    verifyDigest(body, digest, `blob ${repo}@${digest}`);
+    return body;
+  }
+
+  /** Counts bytes as they arrive and fails the stream at its end if the digest does not match. */
+  async stream(repo: string, digest: string): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.open(repo, digest);
+    if (!res.body) throw new RegistryError(`GET blob ${repo}@${digest}: empty response`, res.status, "BLOB_UNKNOWN");
+    const hash = createHash("sha256");
+    const stats = this.stats;
+    return res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          hash.update(chunk);
+          stats.bytesPulled += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+        flush(controller) {
+          const actual = `sha256:${hash.digest("hex")}`;
+          if (actual !== digest) controller.error(new RegistryError(`blob ${repo}@${digest}: digest mismatch, got ${actual}`, undefined, "DIGEST_INVALID"));
+        },
+      }),
+    );
+  }
+
+  /**
+   * HEAD first (present: nothing to send), then a cross-repo mount when `mountFrom`
+   * is given (201: mounted; 202: the registry opened an upload instead, use it),
+   * else POST an upload, then one monolithic PUT ?digest=.
+   */
+  async push(repo: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<{ uploaded: boolean }> {
+    verifyDigest(data, digest, `blob to push to ${repo}`);
+    if (await this.has(repo, digest)) return { uploaded: false };
+    const what = `push blob ${repo}@${digest}`;
+    const mount = mountFrom && mountFrom !== repo;
+    const query = mount ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : "";
+    const scope = mount ? `${pushScope(repo)} ${pullScope(mountFrom)}` : pushScope(repo);
+    const started = await this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/${query}`, scope, headers: { "content-length": "0" } });
+    if (mount && started.status === 201) {
+      await started.body?.cancel();
+      return { uploaded: false };
+    }
+    if (started.status !== 202) throw await errorFrom(started, what);
+    await started.body?.cancel();
+    const location = started.headers.get("location");
+    if (!location) throw new RegistryError(`${what}: upload started without a Location`, started.status, "BLOB_UPLOAD_INVALID");
+    const url = new URL(location, this.http.baseUrl);
+    url.searchParams.set("digest", digest);
+    const headers = { "content-type": "application/octet-stream", "content-length": String(data.byteLength) };
+    const res = await this.http.send({ method: "PUT", url: url.toString(), scope: pushScope(repo), headers, body: data });
+    // The registry received the body once it answers, whatever the status: count it as moved.
+    this.stats.bytesPushed += data.byteLength;
+    if (res.status !== 201) throw await errorFrom(res, what);
+    await res.body?.cancel();
+    return { uploaded: true };
+  }
+}

@@ -1,0 +1,94 @@
+import { RegistryError } from "../errors.ts";
+import { Authenticator } from "./auth.ts";
+import { registryBaseUrl } from "./ref.ts";
+import { NETWORK_ERROR, withRetryAfter } from "./retry.ts";
+import type { CredentialSource, TransferStats } from "./types.ts";
+
+export interface HttpRequest {
+  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+  /** "/v2/..." or an absolute URL (upload locations). */
+  url: string;
+  /** Token scope(s), space separated, e.g. "repository:a/b:pull,push". */
+  scope: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+}
+
+export const pullScope = (repo: string) => `repository:${repo}:pull`;
+export const pushScope = (repo: string) => `repository:${repo}:pull,push`;
+
+function describe(err: unknown): string {
+  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  const detail = cause?.code ?? cause?.message;
+  return `${err instanceof Error ? err.message : String(err)}${detail ? ` (${detail})` : ""}`;
+}
+
+/**
+ * One registry's HTTP transport: URL building (plain HTTP for loopback/insecure),
+ * auth challenges (one retry after a 401), request counting, and mapping transport
+ * failures to RegistryError NETWORK_ERROR. It does not retry: callers retry whole
+ * operations, so a retried upload starts again from its HEAD.
+ */
+export class RegistryHttp {
+  readonly baseUrl: string;
+  private readonly auth: Authenticator;
+
+  constructor(host: string, opts: { insecure?: boolean; credentials?: CredentialSource }, private readonly stats: TransferStats) {
+    this.baseUrl = registryBaseUrl(host, opts.insecure);
+    this.auth = new Authenticator(host, opts.credentials, (url, init) => this.fetch(url, init));
+  }
+
+  async send(req: HttpRequest): Promise<Response> {
+    const url = new URL(req.url, this.baseUrl).toString();
+    let res = await this.attempt(req, url);
+    if (res.status === 401 && (await this.auth.answer(res.headers.get("www-authenticate"), req.scope))) {
+      await res.body?.cancel();
+      res = await this.attempt(req, url);
+    }
+    return res;
+  }
+
+  private attempt(req: HttpRequest, url: string): Promise<Response> {
+    const headers: Record<string, string> = { ...req.headers };
+    const authorization = this.auth.header(req.scope);
+    if (authorization) headers.authorization = authorization;
+    // Bodies are plain in-memory bytes (never a SharedArrayBuffer view), which fetch accepts.
+    return this.fetch(url, { method: req.method, headers, body: req.body as Uint8Array<ArrayBuffer> | undefined });
+  }
+
+  /** Every request, including token requests, goes through here and is counted. */
+  async fetch(url: string, init: RequestInit): Promise<Response> {
+    this.stats.requests++;
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      throw new RegistryError(`${init.method ?? "GET"} ${url}: ${describe(err)}`, undefined, NETWORK_ERROR, { cause: err });
+    }
+  }
+}
+
+/** Reads a body fully; a connection dropped mid-body becomes a retryable NETWORK_ERROR. */
+export async function readBody(res: Response, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (err) {
+    throw new RegistryError(`${what}: reading body: ${describe(err)}`, undefined, NETWORK_ERROR, { cause: err });
+  }
+}
+
+/** A RegistryError from an error response, with the OCI error code from `{errors:[{code,message}]}`. */
+export async function errorFrom(res: Response, what: string): Promise<RegistryError> {
+  const text = await res.text().catch(() => "");
+  let code: string | undefined;
+  let message = text.trim().slice(0, 300);
+  try {
+    const first = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors?.[0];
+    if (first?.code) code = first.code;
+    if (first?.message) message = first.message;
+  } catch {
+    // not JSON: keep the raw text
+  }
+  code ??= res.status === 401 ? "UNAUTHORIZED" : res.status === 404 ? "NOT_FOUND" : undefined;
+  const err = new RegistryError(`${what}: ${res.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`, res.status, code);
+  return withRetryAfter(err, res.headers.get("retry-after"));
+}
