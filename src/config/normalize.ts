@@ -43,7 +43,8 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
 
   const base = baseOf(raw, ctx, nameKey);
   const shared = {
-    kind: (isArtifact ? "artifact" : "image") as ImageConfig["kind"],
+    // An image with `final: false` is what werf 1.2 made of artifacts: built for others to use, never published.
+    kind: (isArtifact || raw.final === false ? "artifact" : "image") as ImageConfig["kind"],
     ...base.fields,
     git: (raw.git ?? []).map((g, i) => gitMapping(g, i, ctx)),
     shell: shellConfig(raw),

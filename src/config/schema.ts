@@ -114,6 +114,8 @@ export const imageDocSchema = z.strictObject({
   import: z.array(importSchema, { error: "expected a list of imports" }).nullish(),
   mount: z.array(mountSchema, { error: "expected a list of mounts" }).nullish(),
   network: z.boolean({ error: "expected true or false" }).nullish(),
+  /** werf >= 1.2: `final: false` marks an intermediate image (built, imported from, never published). */
+  final: z.boolean({ error: "expected true or false" }).nullish(),
 });
 
 export const metaDocSchema = z.strictObject({

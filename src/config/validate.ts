@@ -30,10 +30,11 @@ function issueToError(schema: z.ZodType, issue: z.core.$ZodIssue, doc: SourceDoc
   }
   const value = valueAt(doc.value, path);
   const at = doc.locate(path);
-  let detail = issue.message;
-  if (issue.code === "invalid_type") {
-    detail = value === undefined || value === null ? "required" : `expected ${article(issue.expected)}, got ${describe(value)}`;
-  }
+  // Our schemas carry their own wording ("expected a string or a list of strings"); zod's defaults start with "Invalid".
+  const expected = issue.message.startsWith("Invalid") && issue.code === "invalid_type" ? `expected ${article(issue.expected)}` : issue.message;
+  let detail = expected;
+  if (issue.code === "invalid_type" && (value === undefined || value === null)) detail = "required";
+  else if (issue.code === "invalid_type" || issue.code === "invalid_union" || issue.code === "invalid_value") detail = `${expected}, got ${describe(value)}`;
   return new ConfigError(file, at.line, at.column, fieldPath(path) || undefined, detail);
 }
 
