@@ -36,3 +36,11 @@ export function fastRetry(attempts = 5): { attempts: number; baseDelayMs: number
   const delays: number[] = [];
   return { attempts, baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.5, delays, sleep: async (ms) => void delays.push(ms) };
 }
+
+/** Drains a web stream (the DOM typings lack async iteration). */
+export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+  return Buffer.concat(chunks);
+}

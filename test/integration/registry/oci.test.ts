@@ -5,7 +5,7 @@ import { createRegistry } from "../../../src/registry/index.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { MEDIA_TYPES } from "../../../src/registry/types.ts";
 import { testRegistry } from "../../support/services.ts";
-import { configBlob, fastRetry, manifest, randomBlob } from "./fixtures.ts";
+import { configBlob, fastRetry, manifest, randomBlob, readAll } from "./fixtures.ts";
 import { startProxy } from "./proxy.ts";
 
 let server: LocalRegistry;
@@ -41,9 +41,7 @@ describe("OCI registry client against a real registry", () => {
     expect(await reg.hasBlob("blobs/a", blob.digest)).toBe(true);
     expect(Buffer.from(await reg.getBlob("blobs/a", blob.digest))).toEqual(Buffer.from(blob.data));
     expect(reg.stats.bytesPulled).toBe(2048);
-    const chunks: Uint8Array[] = [];
-    for await (const c of await reg.getBlobStream("blobs/a", blob.digest)) chunks.push(c);
-    expect(Buffer.concat(chunks)).toEqual(Buffer.from(blob.data));
+    expect(await readAll(await reg.getBlobStream("blobs/a", blob.digest))).toEqual(Buffer.from(blob.data));
     expect(reg.stats.bytesPulled).toBe(4096);
   });
 

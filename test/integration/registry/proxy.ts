@@ -1,8 +1,11 @@
 import { request, createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** What the proxy does to one request: pass it on, drop the connection, answer a status, or corrupt the body. */
-export type Fault = "pass" | "drop" | "tamper" | { status: number; retryAfter?: string };
+/**
+ * What the proxy does to one request: pass it on, drop the connection before answering,
+ * answer a status, corrupt the answer's first byte, or cut the answer off halfway.
+ */
+export type Fault = "pass" | "drop" | "tamper" | "truncate" | { status: number; retryAfter?: string };
 
 export interface SeenRequest {
   method: string;
@@ -71,6 +74,7 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
     }
     const tags = opts.paginateTags && req.method === "GET" ? /^\/v2\/(.+)\/tags\/list(?:\?(.*))?$/.exec(url) : null;
     if (tags) return forward(req, res, (body) => paginate(tags[1], new URLSearchParams(tags[2] ?? ""), body, res));
+    if (fault === "truncate") return forward(req, res, undefined, true);
     forward(req, res, fault === "tamper" ? tamper : undefined);
   });
 
@@ -103,12 +107,23 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
   }
 
   /** Forwards to the registry; `rewrite` (when given) sees the whole body and returns the one to send. */
-  function forward(req: IncomingMessage, res: ServerResponse, rewrite?: (body: Buffer) => Buffer) {
+  function forward(req: IncomingMessage, res: ServerResponse, rewrite?: (body: Buffer) => Buffer, truncate = false) {
     const [hostname, port] = opts.target.split(":");
     const headers = { ...req.headers };
     if (opts.bearer) delete headers.authorization;
     const up = request({ hostname, port: Number(port), method: req.method, path: req.url, headers }, (upRes) => {
       seen.push({ method: req.method ?? "", url: req.url ?? "", status: upRes.statusCode ?? 0 });
+      if (truncate) {
+        const chunks: Buffer[] = [];
+        upRes.on("data", (c: Buffer) => chunks.push(c));
+        upRes.on("end", () => {
+          const body = Buffer.concat(chunks);
+          res.writeHead(upRes.statusCode ?? 502, { ...upRes.headers, "content-length": String(body.length) });
+          res.write(body.subarray(0, body.length >> 1));
+          setTimeout(() => res.socket?.destroy(), 10);
+        });
+        return;
+      }
       if (!rewrite || upRes.statusCode !== 200) {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
