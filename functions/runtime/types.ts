@@ -1,0 +1,39 @@
+/**
+ * The handler contract, Web standards only (the shapes Deno Deploy and Cloudflare use):
+ * HTTP functions export `{ fetch(req, env) }`, scheduled ones `{ scheduled(event, env) }`,
+ * queue consumers `{ queue(batch, env) }`. Adapters in this folder map platforms onto them.
+ */
+
+export interface HttpFunction<E> {
+  fetch(req: Request, env: E): Promise<Response>;
+}
+
+export interface ScheduledEvent {
+  /** Epoch milliseconds of the tick. */
+  scheduledTime: number;
+  /** The schedule's name or expression, when the platform gives one. */
+  cron?: string;
+}
+
+/** Scheduled functions return a JSON-able report: logged by adapters, printed by `functions run`. */
+export interface ScheduledFunction<E, R = unknown> {
+  scheduled(event: ScheduledEvent, env: E): Promise<R>;
+}
+
+export interface QueueMessage {
+  id: string;
+  body: string;
+}
+
+export interface QueueResult {
+  /** Ids of messages to deliver again later; every other message is done. */
+  retry: string[];
+}
+
+export interface QueueFunction<E> {
+  queue(batch: { messages: QueueMessage[] }, env: E): Promise<QueueResult>;
+}
+
+/** One line of structured log; adapters decide where it goes. */
+export type Log = (event: string, fields?: Record<string, unknown>) => void;
+export const silent: Log = () => undefined;

@@ -1,0 +1,135 @@
+import type { EC2Client, RunInstancesCommandInput, _InstanceType } from "@aws-sdk/client-ec2";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { CapacityError, isLive, type Fleet, type LaunchSpec, type NodeRecord } from "../types.ts";
+import { awsErrorCode, isCapacityError, withBackoff } from "./errors.ts";
+import { APP, TAG, clientToken, toNodeRecord, type InstanceView } from "./tags.ts";
+import { createSsmTokenStore, type RunnerTokenStore } from "./tokens.ts";
+
+export interface Ec2FleetOptions {
+  region: string;
+  /** Launch template id (lt-...) or name. */
+  launchTemplate: string;
+  subnets: string[];
+  /** Instance types in order of preference; empty means the launch template's type. */
+  instanceTypes: string[];
+  /** SSM path under which per-job runner tokens are written. */
+  ssmPath: string;
+  /** Try spot first (default true). */
+  spot?: boolean;
+  ec2?: EC2Client;
+  ssm?: SSMClient;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Ec2Fleet extends Fleet {
+  readonly tokens: RunnerTokenStore;
+}
+
+type Option = { InstanceType?: _InstanceType; SubnetId?: string };
+
+function options(o: Ec2FleetOptions): Option[] {
+  const types: Array<string | undefined> = o.instanceTypes.length ? o.instanceTypes : [undefined];
+  const subnets: Array<string | undefined> = o.subnets.length ? o.subnets : [undefined];
+  return types.flatMap((t) => subnets.map((s) => ({ ...(t ? { InstanceType: t as _InstanceType } : {}), ...(s ? { SubnetId: s } : {}) })));
+}
+
+function launchTemplateRef(lt: string) {
+  return lt.startsWith("lt-") ? { LaunchTemplateId: lt, Version: "$Latest" } : { LaunchTemplateName: lt, Version: "$Latest" };
+}
+
+/** The EC2 provider: one instance per job, spot first with on-demand fallback, all by tag. */
+export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
+  const ec2 = await import("@aws-sdk/client-ec2");
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const client = o.ec2 ?? new ec2.EC2Client({ region: o.region });
+  const ssmClient = o.ssm ?? new (await import("@aws-sdk/client-ssm")).SSMClient({ region: o.region });
+  const tokens = await createSsmTokenStore({ client: ssmClient, path: o.ssmPath, sleep });
+  // The SDK's per-command overloads do not survive a generic wrapper; outputs are typed at each call.
+  const send = <T>(cmd: object) => withBackoff(() => client.send(cmd as never) as Promise<T>, sleep);
+
+  async function describe(filters: Array<{ Name: string; Values: string[] }>): Promise<NodeRecord[]> {
+    const out: NodeRecord[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await send<{ Reservations?: Array<{ Instances?: InstanceView[] }>; NextToken?: string }>(
+        new ec2.DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.app}`, Values: [APP] }, ...filters], NextToken }),
+      );
+      for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) {
+        const rec = toNodeRecord(i);
+        if (rec) out.push(rec);
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return out;
+  }
+
+  function input(spec: LaunchSpec, opt: Option, market: "spot" | "on-demand", attempt: number): RunInstancesCommandInput {
+    const tags: Array<{ Key: string; Value: string }> = [
+      { Key: TAG.app, Value: APP },
+      { Key: TAG.jobId, Value: String(spec.jobId) },
+      { Key: TAG.project, Value: String(spec.projectId) },
+      { Key: TAG.expiresAt, Value: spec.expiresAt.toISOString() },
+    ];
+    return {
+      MinCount: 1,
+      MaxCount: 1,
+      ClientToken: clientToken(spec.jobId, market, attempt),
+      LaunchTemplate: launchTemplateRef(o.launchTemplate),
+      ...opt,
+      ...(market === "spot"
+        ? { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } } }
+        : {}),
+      TagSpecifications: [
+        { ResourceType: "instance", Tags: tags },
+        { ResourceType: "volume", Tags: tags },
+      ],
+    };
+  }
+
+  /** Spot over every type/subnet, then on-demand; a capacity error moves to the next option. */
+  async function runInstance(spec: LaunchSpec): Promise<{ instance: InstanceView; ownerId: string }> {
+    const markets: Array<"spot" | "on-demand"> = o.spot === false ? ["on-demand"] : ["spot", "on-demand"];
+    let last: unknown;
+    for (const market of markets) {
+      for (const [attempt, opt] of options(o).entries()) {
+        try {
+          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(input(spec, opt, market, attempt)));
+          const instance = out.Instances?.[0];
+          if (instance?.InstanceId) return { instance, ownerId: out.OwnerId ?? "" };
+        } catch (err) {
+          if (!isCapacityError(err)) throw err;
+          last = err;
+        }
+      }
+    }
+    throw new CapacityError(`no EC2 capacity for job ${spec.jobId}: ${awsErrorCode(last)}`);
+  }
+
+  return {
+    tokens,
+    async launch(spec) {
+      const existing = (await describe([{ Name: `tag:${TAG.jobId}`, Values: [String(spec.jobId)] }])).find(isLive);
+      if (existing) return existing;
+      const { instance, ownerId } = await runInstance(spec);
+      const instanceId = instance.InstanceId as string;
+      if (spec.runner) {
+        const instanceArn = `arn:aws:ec2:${o.region}:${ownerId}:instance/${instanceId}`;
+        await tokens.put({ instanceId, instanceArn, jobId: spec.jobId }, spec.runner.token);
+      }
+      const launchedAt = (instance.LaunchTime ?? new Date()).toISOString();
+      return { id: instanceId, jobId: spec.jobId, projectId: spec.projectId, state: "launching", launchedAt, expiresAt: spec.expiresAt.toISOString() };
+    },
+    list: () => describe([]),
+    async terminate(id) {
+      try {
+        await send(new ec2.TerminateInstancesCommand({ InstanceIds: [id] }));
+      } catch (err) {
+        if (awsErrorCode(err) !== "InvalidInstanceID.NotFound") throw err;
+      }
+      await tokens.remove(id);
+    },
+    async mark(id) {
+      await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: new Date().toISOString() }] }));
+    },
+  };
+}

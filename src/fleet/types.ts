@@ -1,0 +1,52 @@
+/**
+ * The fleet port: build nodes that live for one GitLab job. Two providers sit behind
+ * it (ec2, local); callers never see their vendor types.
+ */
+
+export type NodeState = "launching" | "running" | "terminated";
+
+export interface NodeRecord {
+  id: string;
+  jobId: number;
+  projectId: number;
+  state: NodeState;
+  /** ISO 8601. */
+  launchedAt: string;
+  /** ISO 8601: the node's hard lifetime; the provider and the reaper both enforce it. */
+  expiresAt: string;
+  /** ISO 8601: set by the reaper when the node looked unregistered; terminated on the next run. */
+  markedAt?: string;
+  terminatedAt?: string;
+  /** Why it ended: job-finished, lifetime, runner-failed, reaped, ... */
+  reason?: string;
+}
+
+export interface LaunchSpec {
+  jobId: number;
+  projectId: number;
+  expiresAt: Date;
+  /** Per-job mode: the runner created for exactly this job's tags. Absent in pool mode. */
+  runner?: { id: number; token: string };
+  /** CI variables the node's job sees (local fleet); ec2 nodes get theirs from GitLab. */
+  variables?: Record<string, string>;
+}
+
+export interface Fleet {
+  /** Idempotent per job id: launching twice for one job yields the same node. */
+  launch(spec: LaunchSpec): Promise<NodeRecord>;
+  /** Live and recently terminated nodes. */
+  list(): Promise<NodeRecord[]>;
+  /** Succeeds when the node is already gone. */
+  terminate(id: string, reason?: string): Promise<void>;
+  /** Records that the reaper found the node unregistered once. */
+  mark(id: string): Promise<void>;
+}
+
+/** No capacity for this launch now (cap reached, or no spot nor on-demand capacity): retry later. */
+export class CapacityError extends Error {
+  override readonly name = "CapacityError";
+}
+
+export function isLive(n: NodeRecord): boolean {
+  return n.state !== "terminated";
+}

@@ -1,0 +1,85 @@
+import { GitLabApiError, type CreatedRunner, type CreateRunnerRequest, type GitLabApi, type GitLabJob, type RunnerSummary } from "./types.ts";
+
+export interface GitLabHttpOptions {
+  /** Base URL of the instance, e.g. https://gitlab.example.com */
+  url: string;
+  token: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+interface JobJson {
+  id: number;
+  name?: string;
+  status: string;
+  tag_list?: string[];
+  created_at?: string;
+  finished_at?: string | null;
+  runner?: { id: number } | null;
+}
+
+function toJob(projectId: number, j: JobJson): GitLabJob {
+  return {
+    id: j.id,
+    projectId,
+    name: j.name ?? "",
+    status: j.status,
+    tags: Array.isArray(j.tag_list) ? j.tag_list : [],
+    createdAt: j.created_at ?? new Date(0).toISOString(),
+    ...(j.finished_at ? { finishedAt: j.finished_at } : {}),
+    ...(j.runner && typeof j.runner.id === "number" ? { runnerId: j.runner.id } : {}),
+  };
+}
+
+/** The GitLab REST API v4 through fetch: Web standards only, so it runs in Deno and Lambda alike. */
+export function createGitLabClient(opts: GitLabHttpOptions): GitLabApi {
+  const doFetch = opts.fetch ?? fetch;
+  const base = `${opts.url.replace(/\/+$/, "")}/api/v4`;
+
+  async function call(method: string, path: string, body?: URLSearchParams): Promise<Response> {
+    const res = await doFetch(`${base}${path}`, {
+      method,
+      headers: { "PRIVATE-TOKEN": opts.token, accept: "application/json" },
+      body,
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+    });
+    return res;
+  }
+  async function json<T>(method: string, path: string, body?: URLSearchParams): Promise<T> {
+    const res = await call(method, path, body);
+    if (!res.ok) throw new GitLabApiError(`GitLab ${method} ${path}: HTTP ${res.status}`, res.status);
+    return (await res.json()) as T;
+  }
+
+  return {
+    async getJob(projectId, jobId) {
+      const res = await call("GET", `/projects/${projectId}/jobs/${jobId}`);
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new GitLabApiError(`GitLab GET job ${jobId}: HTTP ${res.status}`, res.status);
+      return toJob(projectId, (await res.json()) as JobJson);
+    },
+    async listPendingJobs(projectId) {
+      const jobs = await json<JobJson[]>("GET", `/projects/${projectId}/jobs?scope[]=pending&per_page=100`);
+      return jobs.map((j) => toJob(projectId, j));
+    },
+    async createRunner(req: CreateRunnerRequest): Promise<CreatedRunner> {
+      const form = new URLSearchParams({
+        runner_type: "project_type",
+        project_id: String(req.projectId),
+        description: req.description,
+        tag_list: req.tags.join(","),
+        run_untagged: "false",
+      });
+      const r = await json<{ id: number; token: string }>("POST", "/user/runners", form);
+      return { id: r.id, token: r.token };
+    },
+    async listRunners(): Promise<RunnerSummary[]> {
+      const rs = await json<Array<{ id: number; description?: string }>>("GET", "/runners?type=project_type&per_page=100");
+      return rs.map((r) => ({ id: r.id, description: r.description ?? "" }));
+    },
+    async deleteRunner(id) {
+      const res = await call("DELETE", `/runners/${id}`);
+      if (!res.ok && res.status !== 404) throw new GitLabApiError(`GitLab DELETE runner ${id}: HTTP ${res.status}`, res.status);
+    },
+  };
+}

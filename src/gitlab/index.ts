@@ -1,0 +1,2 @@
+export * from "./types.ts";
+export { createGitLabClient, type GitLabHttpOptions } from "./http.ts";
