@@ -9,7 +9,6 @@ const REFUSED_TOP: Record<string, string> = {
   ansible: "ansible assembly instructions are not supported; use shell:",
   dockerfile: "Dockerfile images are not supported; only stapel images (from/shell/git/...)",
   fromLatest: "fromLatest is not supported: slipway pins `from` by the base image's registry digest",
-  herebyIAdmitThatFromLatestMightBreakReproducibility: "fromLatest is not supported: slipway pins `from` by the base image's registry digest",
 };
 
 const REFUSED_GIT: Record<string, string> = {

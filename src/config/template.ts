@@ -22,10 +22,10 @@ export function expandTemplates(text: string, file: string, env: Env): string {
   for (;;) {
     const open = text.indexOf("{{", pos);
     if (open < 0) return out + text.slice(pos);
-    const close = text.indexOf("}}", open + 2);
+    const close = findClose(text, open + 2);
     if (close < 0) throw templateError(text, open, file, "unclosed `{{` (no matching `}}`)");
     const raw = text.slice(open + 2, close);
-    const trimLeft = raw.startsWith("-") && /^-\s/.test(raw);
+    const trimLeft = /^-\s/.test(raw);
     const trimRight = /\s-$/.test(raw);
     const inner = raw.slice(trimLeft ? 1 : 0, trimRight ? raw.length - 1 : raw.length).trim();
     let before = text.slice(pos, open);
@@ -37,14 +37,50 @@ export function expandTemplates(text: string, file: string, env: Env): string {
   }
 }
 
+/** The `}}` that closes an action, skipping `}}` inside string literals (`{{ "}}" }}` is how Go templates print braces). */
+function findClose(text: string, from: number): number {
+  for (let i = from; i < text.length - 1; i++) {
+    const c = text[i];
+    if (c === "}" && text[i + 1] === "}") return i;
+    if (c === "`") {
+      const end = text.indexOf("`", i + 1);
+      if (end < 0) return -1;
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"' && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
+      if (text[j] !== '"') return -1;
+      i = j;
+    }
+  }
+  return -1;
+}
+
+/** A string literal action (`{{ "{{" }}`, `{{ `x` }}`) prints its text. */
+function literal(inner: string): string | undefined {
+  if (/^"(?:[^"\\]|\\.)*"$/.test(inner)) return goString(inner);
+  const raw = /^`([^`]*)`$/.exec(inner);
+  return raw ? raw[1] : undefined;
+}
+
+/** Go's interpreted string literal, for the escapes it shares with JSON; undefined for the rest. */
+function goString(quoted: string): string | undefined {
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return undefined;
+  }
+}
+
 function evaluate(inner: string, text: string, at: number, file: string, env: Env): string {
   if (COMMENT.test(inner)) {
     // A template comment vanishes, but its newlines stay so later lines keep their numbers.
     return "\n".repeat(inner.split("\n").length - 1);
   }
+  const printed = literal(inner);
+  if (printed !== undefined && !printed.includes("\n")) return printed;
   const fn = ENV_FUNC.exec(inner);
-  const field = ENV_FIELD.exec(inner);
-  const name = fn ? JSON.parse(`"${fn[1]}"`) as string : field?.[1];
+  const name = fn ? goString(`"${fn[1]}"`) : ENV_FIELD.exec(inner)?.[1];
   if (name === undefined) {
     throw templateError(text, at, file,
       `Go template construct \`${constructName(inner)}\` is not supported; only {{ env "X" }} and {{ .Env.X }}`);

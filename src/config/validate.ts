@@ -18,8 +18,11 @@ export function fieldPath(path: readonly PathSegment[]): string {
   return path.map((seg, i) => (typeof seg === "number" ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join("");
 }
 
-function issueToError(schema: z.ZodType, issue: z.core.$ZodIssue, doc: SourceDoc, file: string): ConfigError {
-  const path = issue.path.filter((s): s is PathSegment => typeof s !== "symbol");
+function issueToError(schema: z.ZodType, issue: z.core.$ZodIssue, doc: SourceDoc, file: string, prefix: PathSegment[] = []): ConfigError {
+  const path = [...prefix, ...issue.path.filter((s): s is PathSegment => typeof s !== "symbol")];
+  const inner = issue.code === "invalid_union" ? deeperBranchIssue(issue.errors) : undefined;
+  // The value had the shape of one alternative but failed inside it: report that inner problem.
+  if (inner) return issueToError(schema, inner, doc, file, path);
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0];
     const at = doc.locate([...path, key], true);
@@ -33,9 +36,16 @@ function issueToError(schema: z.ZodType, issue: z.core.$ZodIssue, doc: SourceDoc
   // Our schemas carry their own wording ("expected a string or a list of strings"); zod's defaults start with "Invalid".
   const expected = issue.message.startsWith("Invalid") && issue.code === "invalid_type" ? `expected ${article(issue.expected)}` : issue.message;
   let detail = expected;
-  if (issue.code === "invalid_type" && (value === undefined || value === null)) detail = "required";
+  if ((issue.code === "invalid_type" || issue.code === "invalid_union") && (value === undefined || value === null)) detail = "required";
   else if (issue.code === "invalid_type" || issue.code === "invalid_union" || issue.code === "invalid_value") detail = `${expected}, got ${describe(value)}`;
   return new ConfigError(file, at.line, at.column, fieldPath(path) || undefined, detail);
+}
+
+/** The first issue of the union branch that got furthest (all its issues below the union's own path). */
+function deeperBranchIssue(branches: z.core.$ZodIssue[][]): z.core.$ZodIssue | undefined {
+  const deep = branches.filter((issues) => issues.length > 0 && issues.every((i) => i.path.length > 0));
+  deep.sort((a, b) => b[0].path.length - a[0].path.length);
+  return deep[0]?.[0];
 }
 
 function article(expected: string): string {

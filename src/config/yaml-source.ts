@@ -41,12 +41,21 @@ export function parseYamlDocs(text: string, file: string): SourceDoc[] {
     keepNumberSpelling(doc);
     const contents = doc.contents as Node;
     out.push({
-      value: doc.toJS({ maxAliasCount: 1000 }),
+      value: plainValue(doc, file, pos(contents.range?.[0] ?? 0)),
       start: pos(contents.range?.[0] ?? 0),
       locate: (path, key) => pos(findOffset(doc, contents, path, key ?? false)),
     });
   }
   return out;
+}
+
+function plainValue(doc: Document, file: string, start: Position): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // Bad aliases and merges surface only here, without a position: point at the document.
+    throw new ConfigError(file, start.line, start.column, undefined, `YAML error: ${(err as Error).message}`);
+  }
 }
 
 function firstLine(message: string): string {

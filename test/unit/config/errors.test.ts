@@ -37,6 +37,18 @@ describe("config errors name file, line, column and field", () => {
     expect(where(`${META}image: a\nfrom: x\ndocker:\n  ENV: [A=1]\n`)).toMatchObject({ line: 7, column: 8, field: "docker.ENV" });
   });
 
+  test("a bad item inside a string-or-list value is located at the item", () => {
+    expect(where(`${META}image: a\nfrom: x\ngit:\n- to: /app\n  stageDependencies:\n    install:\n    - ok\n    - {a: 1}\n`))
+      .toMatchObject({ line: 11, column: 7, field: "git[0].stageDependencies.install[1]", detail: "expected a string, got a map" });
+    expect(where(`${META}image: a\nfrom: x\ndocker:\n  HEALTHCHECK:\n    interval: 3s\n`))
+      .toMatchObject({ line: 8, column: 5, field: "docker.HEALTHCHECK.test", detail: "required" });
+  });
+
+  test("YAML alias problems", () => {
+    expect(where(`${META}image: a\nfrom: x\nshell: &s {}\n---\nimage: b\nfrom: x\nshell: *s\n`))
+      .toMatchObject({ line: 8, column: 1, detail: expect.stringMatching(/^YAML error: Unresolved alias/) });
+  });
+
   test("missing from", () => {
     expect(configError(`${META}image: a\nshell:\n  install: x\n`).message).toBe("werf.yaml:4:1: from: one of from, fromImage or fromArtifact is required");
     expect(where(`${META}image: a\nfrom: x\nfromImage: b\n---\nimage: b\nfrom: y\n`)).toMatchObject({ line: 6, column: 12, field: "fromImage" });

@@ -32,6 +32,11 @@ describe("templates", () => {
     expect(shown).toEqual(["include", "if", "define", "tpl", ".Files.Get", "| default", "variable assignment", ".Commit.Hash", "variable $.ImageName"]);
   });
 
+  test("string literal actions print their text, so commands can carry literal braces", () => {
+    const c = parse(`${META}image: a\nfrom: x\nshell:\n  install:\n  - docker inspect -f '{{"{{"}}.Id{{"}}"}}' x {{ \`raw\` }}\n`);
+    expect(image(c, "a").shell.install).toEqual(["docker inspect -f '{{.Id}}' x raw"]);
+  });
+
   test("unclosed braces and multi-line values are refused", () => {
     expect(configError(`${META}image: a\nfrom: {{ env "A"\n`)).toMatchObject({ line: 5, column: 7 });
     expect(configError(`${META}image: a\nfrom: {{ env "A" }}\n`, { env: { A: "x\ny" } }).detail).toMatch(/A contains a newline/);
