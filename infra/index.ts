@@ -1,0 +1,138 @@
+/**
+ * slipway on AWS: `pulumi up` in infra/ creates the registry, the build-node launch templates,
+ * the functions with their queue and schedules, and the secrets they read. Every setting is
+ * documented in Pulumi.yaml; Pulumi.example.yaml is a complete minimal stack file.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { BuildNodes } from "./components/build-nodes.ts";
+import { Functions, SIZING } from "./components/functions.ts";
+import { JobQueue } from "./components/job-queue.ts";
+import { Network } from "./components/network.ts";
+import { Registry } from "./components/registry.ts";
+import { Schedules } from "./components/schedules.ts";
+import { Secrets } from "./components/secrets.ts";
+import { loadConfig } from "./config.ts";
+import { gitlabInstructions } from "./gitlab.ts";
+import { naming, scopeOf } from "./naming.ts";
+import { readBootstrap, renderBootstrap } from "./userdata.ts";
+
+const config = loadConfig();
+const names = naming(pulumi.getStack());
+const region = aws.config.region ?? "us-east-1";
+const appTag = { key: "app", value: config.appTag };
+const tags = { app: config.appTag, "slipway:stack": pulumi.getStack() };
+
+const registry = new Registry("registry", { repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
+const scope = registry.registryId.apply((id) => scopeOf(region, id, config.accountId));
+const secrets = new Secrets("secrets", { ssmRoot: names.ssmRoot, mode: config.mode, ...config.secrets, tags });
+const network = new Network("network", { vpcId: config.vpcId, subnetIds: config.subnetIds, cidr: config.vpcCidr, region, prefix: names.prefix, tags });
+
+const nodes = new BuildNodes("nodes", {
+  prefix: names.prefix,
+  scope,
+  vpcId: network.vpcId,
+  repositoryName: config.repositoryName,
+  nodeParameterPath: names.nodeParameterPath,
+  appTag,
+  amiId: config.amiId,
+  instanceTypes: config.instanceTypes,
+  spot: config.spot,
+  spotMaxPrice: config.spotMaxPrice,
+  hopLimit: config.hopLimit,
+  volumeSizeGb: config.volumeSizeGb,
+  userData: renderBootstrap(readBootstrap(), {
+    SLIPWAY_GITLAB_URL: config.gitlabUrl,
+    SLIPWAY_REGION: region,
+    SLIPWAY_PARAMETER_PATH: names.nodeParameterPath,
+    SLIPWAY_LIFETIME_SECONDS: config.nodeLifetimeMinutes * 60,
+    SLIPWAY_WAIT_TIMEOUT: config.runnerWaitTimeoutSeconds,
+  }),
+  tags,
+});
+
+const jobs = new JobQueue("jobs", { prefix: names.prefix, scope, consumerTimeoutSeconds: SIZING.launcher.timeoutSeconds, maxReceiveCount: 5, tags });
+
+const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes.roleArn]).apply(([s, queueArn, launchTemplateArns, nodeRoleArn]) => ({
+  appTag,
+  queueArn,
+  repositoryArn: `arn:${s.partition}:ecr:${s.region}:${s.account}:repository/${config.repositoryName}`,
+  launchTemplateArns,
+  nodeRoleArn,
+  nodeParameterPath: names.nodeParameterPath,
+  secretArns: {
+    webhookSecret: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.webhookSecret.name}`,
+    gitlabToken: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.gitlabToken.name}`,
+    runnerToken: secrets.runnerToken ? `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.runnerToken.name}` : undefined,
+  },
+}));
+
+const launch = {
+  SLIPWAY_LAUNCH_TEMPLATE_ID: nodes.onDemand.id,
+  ...(nodes.spot ? { SLIPWAY_SPOT_LAUNCH_TEMPLATE_ID: nodes.spot.id } : {}),
+  SLIPWAY_SUBNET_IDS: network.subnetIds.apply((ids) => ids.join(",")),
+  SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
+  ...(secrets.runnerToken ? { SLIPWAY_RUNNER_TOKEN_PARAMETER: secrets.runnerToken.name } : {}),
+};
+
+const functions = new Functions("functions", {
+  prefix: names.prefix,
+  scope,
+  policyInput,
+  queueArn: jobs.arn,
+  common: {
+    SLIPWAY_FLEET: "ec2",
+    SLIPWAY_MODE: config.mode,
+    GITLAB_URL: config.gitlabUrl,
+    GITLAB_TOKEN_PARAMETER: secrets.gitlabToken.name,
+    SLIPWAY_RUNNER_TAGS: config.runnerTags.join(","),
+    SLIPWAY_MAX_NODES: String(config.maxNodes),
+    SLIPWAY_NODE_TTL: `${config.nodeLifetimeMinutes}m`,
+    SLIPWAY_SSM_PATH: names.nodeParameterPath,
+    SLIPWAY_APP_TAG: config.appTag,
+  },
+  perFunction: {
+    "gitlab-webhook": { SLIPWAY_WEBHOOK_SECRET_PARAMETER: secrets.webhookSecret.name, SLIPWAY_QUEUE_URL: jobs.queue.url },
+    launcher: launch,
+    reconciler: { ...launch, SLIPWAY_PROJECTS: config.projects.join(",") },
+    cleanup: { SLIPWAY_REPO: registry.url, SLIPWAY_PROJECTS: config.projects.join(",") },
+  },
+  logRetentionDays: config.logRetentionDays,
+  tags,
+});
+
+new Schedules("schedules", {
+  prefix: names.prefix,
+  schedules: {
+    reaper: { fn: functions.byName.reaper, expression: config.schedules.reaper, description: "terminate nodes past their lifetime or job; remove leftover runners and parameters" },
+    reconciler: { fn: functions.byName.reconciler, expression: config.schedules.reconciler, description: "launch nodes for pending jobs whose webhook was lost" },
+    cleanup: { fn: functions.byName.cleanup, expression: config.schedules.cleanup, description: "registry cleanup by policy and stage reachability" },
+  },
+  tags,
+});
+
+export const webhookUrl = functions.webhookUrl;
+// As ECR reports it; under mocks (no provider), the URL its name implies.
+export const registryUrl = pulumi
+  .all([registry.url, scope])
+  .apply(([url, s]) => url ?? `${s.account}.dkr.ecr.${s.region}.amazonaws.com${s.partition === "aws-cn" ? ".cn" : ""}/${config.repositoryName}`);
+export const launchTemplateId = nodes.onDemand.id;
+export const spotLaunchTemplateId = nodes.spot?.id;
+export const queueUrl = jobs.queue.url;
+export const deadLetterQueueUrl = jobs.deadLetter.url;
+export const webhookSecretParameter = secrets.webhookSecret.name;
+export const gitlabTokenParameter = secrets.gitlabToken.name;
+export const runnerTokenParameter = secrets.runnerToken?.name;
+export const webhookSecret = pulumi.secret(secrets.webhookSecret.parameter.value);
+export const gitlabSetup = pulumi.all([functions.webhookUrl, registryUrl]).apply(([url, repo]) =>
+  gitlabInstructions({
+    webhookUrl: url || "<the webhookUrl stack output>",
+    registryUrl: repo,
+    mode: config.mode,
+    runnerTags: config.runnerTags,
+    region,
+    webhookSecretParameter: secrets.webhookSecret.name,
+    gitlabTokenParameter: secrets.gitlabToken.name,
+    runnerTokenParameter: secrets.runnerToken?.name,
+  }),
+);

@@ -1,0 +1,125 @@
+#!/bin/sh
+# slipway build node bootstrap, run once as EC2 user data: take one GitLab job, then power off.
+#
+# infra/userdata.ts replaces the marker line below with this node's settings (non-secret only).
+# The runner token reaches the node through its own SSM parameter, is deleted there as soon as
+# it is read, and is never printed: do not add `set -x` or echo anything derived from it.
+# Every path ends in poweroff (the launch template makes that a termination): the hard lifetime
+# is armed first, and an EXIT trap covers success, job failure, runner crash and every error.
+# @@SLIPWAY_SETTINGS@@
+
+: "${SLIPWAY_LIFETIME_SECONDS:=5400}"
+: "${SLIPWAY_WAIT_TIMEOUT:=600}"
+: "${SLIPWAY_PARAMETER_ATTEMPTS:=30}"
+: "${SLIPWAY_RETRY_SECONDS:=2}"
+: "${SLIPWAY_ENGINE_WAIT_SECONDS:=60}"
+: "${SLIPWAY_IMDS:=http://169.254.169.254/latest}"
+
+log() {
+  printf 'slipway-node: %s\n' "$*" >&2
+}
+
+# 1. The hard lifetime, before anything else can hang: a sleeper that powers off, and systemd's
+# own scheduled poweroff as a second line where it exists (it survives the sleeper being killed).
+(
+  sleep "$SLIPWAY_LIFETIME_SECONDS"
+  log "lifetime of ${SLIPWAY_LIFETIME_SECONDS}s reached; powering off"
+  poweroff
+) </dev/null &
+if command -v shutdown >/dev/null 2>&1; then
+  shutdown -P "+$(( (SLIPWAY_LIFETIME_SECONDS + 59) / 60 ))" >/dev/null 2>&1 || true
+fi
+
+instance_id=""
+
+# shellcheck disable=SC2317 # reached through the EXIT trap
+finish() {
+  status=$?
+  # Reset first, so the exit below cannot run this again.
+  trap - EXIT HUP INT TERM
+  log "exiting with status $status; powering off"
+  # Terminating through the API first is a second way out should poweroff not end the instance.
+  if [ -n "$instance_id" ]; then
+    aws ec2 terminate-instances --region "$SLIPWAY_REGION" --instance-ids "$instance_id" \
+      --cli-connect-timeout 5 --cli-read-timeout 10 >/dev/null 2>&1 || true
+  fi
+  poweroff
+  exit "$status"
+}
+trap finish EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+set -u
+umask 077
+PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin
+export PATH
+
+fail() {
+  log "$*"
+  exit 1
+}
+
+imds_token() {
+  curl -fsS --max-time 5 --retry 5 --retry-connrefused -X PUT \
+    -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$SLIPWAY_IMDS/api/token"
+}
+
+imds_get() {
+  curl -fsS --max-time 5 --retry 5 -H "X-aws-ec2-metadata-token: $1" "$SLIPWAY_IMDS/meta-data/$2"
+}
+
+# The launcher writes the parameter right after RunInstances, so it may lag the boot a little.
+read_parameter() {
+  attempt=0
+  while [ "$attempt" -lt "$SLIPWAY_PARAMETER_ATTEMPTS" ]; do
+    if value=$(aws ssm get-parameter --region "$SLIPWAY_REGION" --name "$1" --with-decryption \
+      --query Parameter.Value --output text) && [ -n "$value" ] && [ "$value" != "None" ]; then
+      printf '%s' "$value"
+      return 0
+    fi
+    attempt=$((attempt + 1))
+    sleep "$SLIPWAY_RETRY_SECONDS"
+  done
+  return 1
+}
+
+start_engine() {
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl start docker || return 1
+  else
+    dockerd >/var/log/dockerd.log 2>&1 &
+  fi
+  waited=0
+  until docker info >/dev/null 2>&1; do
+    waited=$((waited + 1))
+    [ "$waited" -ge "$SLIPWAY_ENGINE_WAIT_SECONDS" ] && return 1
+    sleep 1
+  done
+}
+
+main() {
+  : "${SLIPWAY_GITLAB_URL:?}" "${SLIPWAY_REGION:?}" "${SLIPWAY_PARAMETER_PATH:?}"
+  imds=$(imds_token) || fail "no IMDSv2 session token"
+  instance_id=$(imds_get "$imds" instance-id) || fail "no instance id from IMDS"
+  case "$instance_id" in
+    i-[0-9a-f]*) ;;
+    *) instance_id=""; fail "unexpected instance id from IMDS" ;;
+  esac
+  parameter="$SLIPWAY_PARAMETER_PATH/$instance_id"
+  runner_token=$(read_parameter "$parameter") || fail "no runner token at $parameter"
+  # Read once, then gone: a token left behind would outlive the job. The reaper deletes it too.
+  aws ssm delete-parameter --region "$SLIPWAY_REGION" --name "$parameter" >/dev/null ||
+    log "could not delete $parameter; the reaper will"
+  start_engine || fail "the Docker engine did not start"
+  log "node $instance_id taking one job from $SLIPWAY_GITLAB_URL"
+  gitlab-runner run-single --url "$SLIPWAY_GITLAB_URL" --token "$runner_token" \
+    --executor shell --max-builds 1 --wait-timeout "$SLIPWAY_WAIT_TIMEOUT" \
+    --name "slipway-$instance_id" --builds-dir /var/lib/slipway/builds --cache-dir /var/lib/slipway/cache
+  status=$?
+  log "gitlab-runner exited with status $status"
+  exit "$status"
+}
+
+main
