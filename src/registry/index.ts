@@ -11,7 +11,7 @@ export { chainCredentials, dockerConfigCredentials, dockerConfigPath, dockerConf
 export { parseEcrHost } from "./ecr.ts";
 export { createSdkEcrPort } from "./ecr-sdk.ts";
 export { sha256Digest } from "./digest.ts";
-export { readDockerStream, type DockerStreamLine } from "./docker-stream.ts";
+export { readDockerStream, type DockerStreamLine } from "../engine/stream.ts";
 
 /**
  * A registry client for `host`. ECR hosts get the ECR implementation (token from

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { EngineError } from "../../../src/errors.ts";
-import { readDockerStream, type DockerStreamLine } from "../../../src/registry/docker-stream.ts";
+import { readDockerStream, type DockerStreamLine } from "../../../src/engine/stream.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -1,0 +1,43 @@
+import { BuildError } from "../errors.ts";
+import type { Engine } from "../engine/types.ts";
+import type { CredentialSource, Registry } from "../registry/types.ts";
+import { createRegistry, parseImageRef } from "../registry/index.ts";
+import type { BaseResolver } from "./plan.ts";
+
+export interface BaseResolverOptions {
+  engine: Engine;
+  credentials?: CredentialSource;
+  /** Injected for tests and for ECR; default: a client per registry host. */
+  registryFor?: (host: string) => Registry;
+}
+
+/**
+ * Pins a `from` reference to the registry digest of its manifest: one HEAD per base.
+ * A reference that already names a digest needs no round trip. When the registry
+ * cannot be reached, an image the engine already pulled from it is used by its
+ * recorded repo digest, so offline nodes still agree with online ones.
+ */
+export function baseResolver(opts: BaseResolverOptions): BaseResolver {
+  const registries = new Map<string, Registry>();
+  const registryFor = opts.registryFor ?? ((host: string) => {
+    let r = registries.get(host);
+    if (!r) registries.set(host, (r = createRegistry({ host, credentials: opts.credentials, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } })));
+    return r;
+  });
+  return async (ref) => {
+    const parsed = parseImageRef(ref);
+    if (parsed.digest) return parsed.digest;
+    let registryError: unknown;
+    try {
+      const found = await registryFor(parsed.registry).headManifest(parsed.repository, parsed.tag ?? "latest");
+      if (found) return found.digest;
+    } catch (err) {
+      registryError = err;
+    }
+    const local = await opts.engine.inspectImage(ref);
+    const pinned = local?.repoDigests.map((d) => d.slice(d.indexOf("@") + 1)).find((d) => d.startsWith("sha256:"));
+    if (pinned) return pinned;
+    const why = registryError instanceof Error ? registryError.message : "not found in its registry";
+    throw new BuildError("", "from", `cannot pin base image ${ref} to a registry digest: ${why}`);
+  };
+}

@@ -1,0 +1,110 @@
+import type { ProjectConfig } from "../config/types.ts";
+import type { Engine } from "../engine/types.ts";
+import { earlierBuilds, explainMiss } from "./explain.ts";
+import { imageRepo } from "./names.ts";
+import { buildStageLocally, writeFinalImage } from "./local.ts";
+import { planProject, type BaseResolver, type ImagePlan, type ProjectPlan } from "./plan.ts";
+import { totals, type BuildReport, type ImageReport, type StageReport } from "./report.ts";
+
+/** Where progress goes: human output on stderr, in whatever form the edge chose. */
+export interface ProgressSink {
+  stageStarted(image: string, stage: string, digest: string, reason: string | null): void;
+  stageFinished(image: string, report: StageReport): void;
+  commandOutput(image: string, stage: string, chunk: Buffer): void;
+}
+
+export const silentProgress: ProgressSink = { stageStarted() {}, stageFinished() {}, commandOutput() {} };
+
+export interface BuildOptions {
+  config: ProjectConfig;
+  /** Image names to plan/build (with what they need); empty = all. */
+  images: string[];
+  engine: Engine;
+  resolveBase: BaseResolver;
+  buildDir: string;
+  progress?: ProgressSink;
+}
+
+function seconds(since: number): number {
+  return Math.round((performance.now() - since) / 10) / 100;
+}
+
+async function reasonFor(engine: Engine, plan: ProjectPlan, image: ImagePlan, index: number): Promise<string> {
+  const stage = image.stages[index];
+  const candidates = await earlierBuilds(engine, plan.config.project, image.image.name, stage.name);
+  return explainMiss(stage, candidates, image.stages[index - 1]?.name);
+}
+
+/** `slipway plan`: every stage with its digest, whether the engine has it, and why it must be built. */
+export async function planImages(opts: BuildOptions): Promise<BuildReport> {
+  const started = performance.now();
+  const plan = await planProject(opts.config, opts.images, opts);
+  const images: ImageReport[] = [];
+  for (const image of plan.images) {
+    const stages: StageReport[] = [];
+    for (let i = 0; i < image.stages.length; i++) {
+      const stage = image.stages[i];
+      const local = await opts.engine.inspectImage(stage.ref);
+      const reason = local ? null : await reasonFor(opts.engine, plan, image, i);
+      stages.push({ name: stage.name, digest: stage.digest, status: local ? "local" : "missing", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason });
+    }
+    images.push({ name: image.image.name, digest: image.digest, ref: finalRef(plan, image), manifestDigest: null, stages });
+  }
+  return { images, totals: totals(images, 0, seconds(started)) };
+}
+
+function finalRef(plan: ProjectPlan, image: ImagePlan): string {
+  return `${imageRepo(plan.config.project, image.image.name)}:${image.digest}`;
+}
+
+async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePlan): Promise<{ report: ImageReport; containers: number }> {
+  const progress = opts.progress ?? silentProgress;
+  const name = image.image.name;
+  const stages: StageReport[] = [];
+  let containers = 0;
+  for (let i = 0; i < image.stages.length; i++) {
+    const stage = image.stages[i];
+    const started = performance.now();
+    let status: StageReport["status"] = "local";
+    let reason: string | null = null;
+    if (!(await opts.engine.inspectImage(stage.ref))) {
+      reason = await reasonFor(opts.engine, plan, image, i);
+      progress.stageStarted(name, stage.name, stage.digest, reason);
+      const applied = await buildStageLocally(
+        opts.engine, stage, image.stages[i - 1]?.ref,
+        { project: plan.config.project, image: name, gitCommit: plan.worktree?.commit },
+        (chunk) => progress.commandOutput(name, stage.name, chunk),
+      );
+      status = applied.status;
+      containers += applied.containersRun;
+    }
+    const report: StageReport = { name: stage.name, digest: stage.digest, status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason };
+    progress.stageFinished(name, report);
+    stages.push(report);
+  }
+  const repo = imageRepo(plan.config.project, name);
+  const ref = `${repo}:${image.digest}`;
+  await writeFinalImage(opts.engine, image.stages.at(-1)!.ref, [ref, `${repo}:latest`]);
+  return { report: { name, digest: image.digest, ref, manifestDigest: null, stages }, containers };
+}
+
+/**
+ * `slipway build`: builds what the engine lacks, images in dependency order and
+ * independent images concurrently. A failed stage records nothing for itself; the
+ * stages before it stay, so a fixed build resumes from there.
+ */
+export async function buildImages(opts: BuildOptions): Promise<BuildReport> {
+  const started = performance.now();
+  const plan = await planProject(opts.config, opts.images, opts);
+  const running = new Map<string, Promise<{ report: ImageReport; containers: number }>>();
+  for (const image of plan.images) {
+    const deps = image.dependsOn.map((d) => running.get(d)).filter((p) => p !== undefined);
+    running.set(image.image.name, Promise.all(deps).then(() => buildImage(opts, plan, image)));
+  }
+  const settled = await Promise.allSettled(running.values());
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  const done = settled.map((s) => (s as PromiseFulfilledResult<{ report: ImageReport; containers: number }>).value);
+  const images = done.map((d) => d.report);
+  return { images, totals: totals(images, done.reduce((n, d) => n + d.containers, 0), seconds(started)) };
+}

@@ -1,0 +1,69 @@
+import { createHash } from "node:crypto";
+import { posix } from "node:path";
+import { pack } from "tar-stream";
+
+export type LayerEntry =
+  | { type: "file"; path: string; mode: number; uid: number; gid: number; content: Buffer }
+  | { type: "symlink"; path: string; uid: number; gid: number; target: string }
+  | { type: "directory"; path: string; mode: number; uid: number; gid: number }
+  /** Deletes `path` from the layers below (OCI whiteout `.wh.<name>`). */
+  | { type: "whiteout"; path: string };
+
+export interface Layer {
+  /** Uncompressed tar. */
+  tar: Buffer;
+  /** sha256 of the uncompressed tar, as in an image config's rootfs.diff_ids. */
+  diffId: string;
+}
+
+const EPOCH = new Date(0);
+
+function tarName(path: string): string {
+  return posix.normalize(path).replace(/^\/+/, "");
+}
+
+/** Adds the missing parent directories (root-owned, 0755) so every entry has its parents in the tar. */
+function withParents(entries: LayerEntry[]): LayerEntry[] {
+  const byPath = new Map<string, LayerEntry>();
+  for (const e of entries) byPath.set(tarName(e.path), { ...e, path: tarName(e.path) });
+  for (const name of [...byPath.keys()]) {
+    let dir = posix.dirname(name);
+    while (dir !== "." && dir !== "/" && !byPath.has(dir)) {
+      byPath.set(dir, { type: "directory", path: dir, mode: 0o755, uid: 0, gid: 0 });
+      dir = posix.dirname(dir);
+    }
+  }
+  return [...byPath.values()];
+}
+
+/**
+ * A deterministic layer: sorted entries, fixed mtime, numeric owners only and no
+ * user/group names, so the same files always give the same diff id on any node.
+ */
+export async function buildLayer(entries: LayerEntry[]): Promise<Layer> {
+  const sorted = withParents(entries).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const archive = pack();
+  const chunks: Buffer[] = [];
+  archive.on("data", (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve, reject) => {
+    archive.on("end", resolve);
+    archive.on("error", reject);
+  });
+  const common = { mtime: EPOCH, uname: "", gname: "" };
+  for (const e of sorted) {
+    if (e.type === "file") {
+      archive.entry({ ...common, name: e.path, mode: e.mode, uid: e.uid, gid: e.gid, size: e.content.length }, e.content);
+    } else if (e.type === "symlink") {
+      archive.entry({ ...common, name: e.path, type: "symlink", linkname: e.target, mode: 0o777, uid: e.uid, gid: e.gid });
+    } else if (e.type === "directory") {
+      archive.entry({ ...common, name: `${e.path}/`, type: "directory", mode: e.mode, uid: e.uid, gid: e.gid });
+    } else {
+      const whiteout = posix.join(posix.dirname(e.path), `.wh.${posix.basename(e.path)}`);
+      archive.entry({ ...common, name: whiteout, mode: 0o644, uid: 0, gid: 0, size: 0 }, Buffer.alloc(0));
+    }
+  }
+  archive.finalize();
+  await done;
+  const tar = Buffer.concat(chunks);
+  return { tar, diffId: `sha256:${createHash("sha256").update(tar).digest("hex")}` };
+}

@@ -1,0 +1,65 @@
+import { posix } from "node:path";
+import type { ImageConfig, UserStageName } from "../config/types.ts";
+import { pathMatcher, type TrackedFile, type Worktree } from "./git.ts";
+
+export type GitStageName = "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest";
+
+export interface PlacedFile {
+  /** Absolute path in the image. */
+  dest: string;
+  file: TrackedFile;
+  owner?: string;
+  group?: string;
+}
+
+export interface GitPlacement {
+  layers: Record<GitStageName, PlacedFile[]>;
+  /** Per user stage: "path blob" lines of the files its stageDependencies match. */
+  dependencies: Record<UserStageName, string[]>;
+}
+
+/** The user stages that may declare stageDependencies, each with the git stage placed before it. */
+const DEPENDENT_STAGES: [UserStageName, GitStageName][] = [
+  ["install", "gitInstall"],
+  ["beforeSetup", "gitBeforeSetup"],
+  ["setup", "gitSetup"],
+];
+
+/**
+ * Splits the mapped git files across layers. A file matched by a user stage's
+ * stageDependencies goes into the git layer right before the earliest such stage, so
+ * a change to it rebuilds that stage and the ones after; every other file goes into
+ * gitLatest after setup, so changing it rebuilds no user stage. beforeInstall
+ * dependencies count as install's (git files are first added before install).
+ */
+export function placeGitFiles(image: ImageConfig, worktree: Worktree | undefined): GitPlacement {
+  const layers: GitPlacement["layers"] = { gitInstall: [], gitBeforeSetup: [], gitSetup: [], gitLatest: [] };
+  const dependencies: GitPlacement["dependencies"] = { beforeInstall: [], install: [], beforeSetup: [], setup: [] };
+  if (!worktree) return { layers, dependencies };
+  for (const mapping of image.git) {
+    const prefix = mapping.add === "/" ? "" : `${mapping.add.replace(/^\/+/, "")}/`;
+    const included = mapping.includePaths.length > 0 ? pathMatcher(mapping.includePaths) : () => true;
+    const excluded = mapping.excludePaths.length > 0 ? pathMatcher(mapping.excludePaths) : () => false;
+    const depMatchers = DEPENDENT_STAGES.map(([stage]) => {
+      const globs = [...(mapping.stageDependencies[stage] ?? []), ...(stage === "install" ? mapping.stageDependencies.beforeInstall ?? [] : [])];
+      return globs.length > 0 ? pathMatcher(globs) : () => false;
+    });
+    const single = prefix === "" ? undefined : mapping.add.replace(/^\/+/, "");
+    for (const file of worktree.files) {
+      let rel: string;
+      if (single !== undefined && file.path === single) rel = posix.basename(file.path); // `add` names one file
+      else if (file.path.startsWith(prefix)) rel = file.path.slice(prefix.length);
+      else continue;
+      if (!included(rel) || excluded(rel)) continue;
+      const dest = single !== undefined && file.path === single ? mapping.to : posix.join(mapping.to, rel);
+      const placed: PlacedFile = { dest, file, owner: mapping.owner, group: mapping.group };
+      const first = depMatchers.findIndex((m) => m(rel));
+      DEPENDENT_STAGES.forEach(([stage], i) => {
+        if (depMatchers[i](rel)) dependencies[stage].push(`${file.path} ${file.blob}`);
+      });
+      layers[first >= 0 ? DEPENDENT_STAGES[first][1] : "gitLatest"].push(placed);
+    }
+  }
+  for (const list of Object.values(layers)) list.sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
+  return { layers, dependencies };
+}

@@ -1,0 +1,124 @@
+import type { ImageConfig, ProjectConfig } from "../config/types.ts";
+import { UsageError } from "../errors.ts";
+import type { Engine } from "../engine/types.ts";
+import { conveyor } from "./conveyor.ts";
+import { stageDigest, type NamedInput } from "./digest.ts";
+import { readWorktree, type Worktree } from "./git.ts";
+import { stageRef } from "./names.ts";
+import type { Stage, StageContext, StageName } from "./stage.ts";
+
+/** A stage with its digest computed: the first lifecycle state of a stage. */
+export interface PlannedStage {
+  name: StageName;
+  digest: string;
+  parent?: string;
+  inputs: NamedInput[];
+  stage: Stage;
+  /** Local stage image reference. */
+  ref: string;
+}
+
+export interface ImagePlan {
+  image: ImageConfig;
+  stages: PlannedStage[];
+  /** Digest of the last stage: the image's identity. */
+  digest: string;
+  /** Names of images this one is built from or imports from. */
+  dependsOn: string[];
+}
+
+export interface ProjectPlan {
+  config: ProjectConfig;
+  worktree?: Worktree;
+  images: ImagePlan[];
+}
+
+/** Resolves a `from` reference to the base image's registry manifest digest. */
+export type BaseResolver = (ref: string) => Promise<string>;
+
+export interface PlanOptions {
+  engine: Engine;
+  resolveBase: BaseResolver;
+  buildDir: string;
+}
+
+function dependenciesOf(image: ImageConfig): string[] {
+  const deps = new Set<string>();
+  if (image.fromImage !== undefined) deps.add(image.fromImage);
+  if (image.fromArtifact !== undefined) deps.add(image.fromArtifact);
+  for (const imp of image.imports) deps.add(imp.from);
+  return [...deps];
+}
+
+/** Images in dependency order (the loader has already refused cycles and unknown names). */
+export function dependencyOrder(images: ImageConfig[]): ImageConfig[] {
+  const byName = new Map(images.map((i) => [i.name, i]));
+  const done = new Set<string>();
+  const out: ImageConfig[] = [];
+  const visit = (image: ImageConfig, path: string[]) => {
+    if (done.has(image.name)) return;
+    if (path.includes(image.name)) throw new Error(`images depend on each other in a cycle: ${[...path, image.name].join(" -> ")}`);
+    for (const dep of dependenciesOf(image)) {
+      const target = byName.get(dep);
+      if (target) visit(target, [...path, image.name]);
+    }
+    done.add(image.name);
+    out.push(image);
+  };
+  for (const image of images) visit(image, []);
+  return out;
+}
+
+/**
+ * Computes every stage digest of the selected images (and the images they need)
+ * up front, from config + working tree: no engine work, one manifest HEAD per base.
+ */
+export async function planProject(config: ProjectConfig, names: string[], opts: PlanOptions): Promise<ProjectPlan> {
+  const needsGit = config.images.some((i) => i.git.length > 0);
+  const worktree = needsGit ? await readWorktree(config.dir, config.file) : undefined;
+  const bases = new Map<string, string>();
+  await Promise.all(
+    [...new Set(config.images.flatMap((i) => (i.from ? [i.from] : [])))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
+  );
+  const results = new Map<string, ImagePlan>();
+  for (const image of dependencyOrder(selectImages(config.images, names))) {
+    const ctx: StageContext = {
+      project: config.project,
+      image,
+      worktree,
+      engine: opts.engine,
+      buildDir: opts.buildDir,
+      baseDigest: (ref) => bases.get(ref),
+      imageResult: (name) => {
+        const plan = results.get(name);
+        return plan ? { digest: plan.digest, ref: stageRef(config.project, plan.digest) } : undefined;
+      },
+    };
+    const stages: PlannedStage[] = [];
+    let parent: string | undefined;
+    for (const stage of conveyor(ctx)) {
+      const inputs = stage.inputs();
+      const digest = stageDigest(stage.kind, parent, inputs);
+      stages.push({ name: stage.name, digest, parent, inputs, stage, ref: stageRef(config.project, digest) });
+      parent = digest;
+    }
+    results.set(image.name, { image, stages, digest: parent as string, dependsOn: dependenciesOf(image) });
+  }
+  return { config, worktree, images: [...results.values()] };
+}
+
+/** The named images plus everything they need; all images when no name is given. */
+export function selectImages(images: ImageConfig[], names: string[]): ImageConfig[] {
+  if (names.length === 0) return images;
+  const byName = new Map(images.map((i) => [i.name, i]));
+  const wanted = new Set<string>();
+  const add = (name: string) => {
+    if (wanted.has(name)) return;
+    const image = byName.get(name);
+    if (!image) throw new UsageError(`no image named ${JSON.stringify(name)} in the config (images: ${images.map((i) => i.name || "(nameless)").join(", ")})`);
+    wanted.add(name);
+    dependenciesOf(image).forEach(add);
+  };
+  names.forEach(add);
+  return images.filter((i) => wanted.has(i.name));
+}

@@ -1,0 +1,55 @@
+import type { ImageConfig } from "../config/types.ts";
+import type { Engine, RuntimeConfig } from "../engine/types.ts";
+import type { Worktree } from "./git.ts";
+import type { Layer } from "./layer.ts";
+import type { NamedInput } from "./digest.ts";
+import type { OwnerResolver } from "./stages/owners.ts";
+
+/**
+ * Stage names are the config's words, plus documented names for file stages:
+ * gitInstall / gitBeforeSetup / gitSetup carry the files a user stage depends on,
+ * gitLatest the rest; importsBeforeInstall ... importsAfterSetup carry imports.
+ */
+export type StageName =
+  | "from"
+  | "beforeInstall" | "install" | "beforeSetup" | "setup"
+  | "importsBeforeInstall" | "importsAfterInstall" | "importsBeforeSetup" | "importsAfterSetup"
+  | "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest"
+  | "dockerInstructions";
+
+/** What a stage does to its parent image. Executors (local engine, registry) realise it. */
+export type StageChange =
+  /** Start from an image: `ref` is pinned (name@sha256:...) or a local stage image. */
+  | { kind: "base"; ref: string; local: boolean }
+  /** Run commands in a container made from the parent (the only change that needs one). */
+  /** A bind with source "" is a fresh temporary directory (mount from tmp_dir). */
+  | { kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[] }
+  /** Add a deterministic layer built in Node. */
+  | { kind: "files"; layer: (owners: OwnerResolver) => Promise<Layer> }
+  /** Change only the image config. */
+  | { kind: "config"; apply: (config: RuntimeConfig) => RuntimeConfig };
+
+/** Everything a stage may read while planning or building: computed once per project. */
+export interface StageContext {
+  project: string;
+  image: ImageConfig;
+  worktree?: Worktree;
+  engine: Engine;
+  /** Final stage digest and local stage ref of another image of the config, by name. */
+  imageResult(name: string): { digest: string; ref: string } | undefined;
+  /** Registry digest of a `from` base image. */
+  baseDigest(ref: string): string | undefined;
+  /** Directory on the node for build_dir mounts. */
+  buildDir: string;
+}
+
+/** One stage kind: its named inputs for the digest, and how it changes its parent. */
+export interface Stage {
+  readonly name: StageName;
+  /** The digest's `kind` component: the same for every stage of one module. */
+  readonly kind: string;
+  /** An empty stage is skipped: it would not change the image. */
+  isEmpty(): boolean;
+  inputs(): NamedInput[];
+  change(): StageChange;
+}

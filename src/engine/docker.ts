@@ -1,0 +1,175 @@
+import Docker from "dockerode";
+import { PassThrough, type Readable } from "node:stream";
+import { pack } from "tar-stream";
+import { EngineError } from "../errors.ts";
+import { readDockerStream } from "./stream.ts";
+import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec, RuntimeConfig } from "./types.ts";
+
+const RUNTIME_KEYS: (keyof RuntimeConfig)[] = [
+  "User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Healthcheck", "Volumes", "WorkingDir", "Labels", "StopSignal", "Shell", "OnBuild",
+];
+
+/** Keeps only the keys of an inspected config that are set, so configs compare and hash stably. */
+export function normaliseRuntimeConfig(raw: Record<string, unknown> | null | undefined): RuntimeConfig {
+  const out: Record<string, unknown> = {};
+  for (const key of RUNTIME_KEYS) {
+    const value = raw?.[key];
+    if (value === null || value === undefined || value === "") continue;
+    if (Array.isArray(value) && value.length === 0 && key !== "Cmd" && key !== "Entrypoint") continue;
+    if (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0) continue;
+    out[key] = value;
+  }
+  return out as RuntimeConfig;
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+/** The Engine port on a Docker engine through dockerode. */
+export class DockerEngine implements Engine {
+  #docker: Docker;
+  #containersRun = 0;
+
+  constructor(opts: { socketPath?: string } = {}) {
+    this.#docker = new Docker(opts.socketPath ? { socketPath: opts.socketPath } : undefined);
+  }
+
+  get containersRun(): number {
+    return this.#containersRun;
+  }
+
+  async inspectImage(ref: string): Promise<LocalImage | undefined> {
+    try {
+      const info = await this.#docker.getImage(ref).inspect();
+      return {
+        id: info.Id,
+        repoDigests: info.RepoDigests ?? [],
+        repoTags: info.RepoTags ?? [],
+        config: {
+          architecture: info.Architecture,
+          os: info.Os,
+          ...((info as { Variant?: string }).Variant ? { variant: (info as { Variant?: string }).Variant } : {}),
+          config: normaliseRuntimeConfig(info.Config as unknown as Record<string, unknown>),
+          rootfs: { type: "layers", diff_ids: info.RootFS.Layers ?? [] },
+        },
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw new EngineError(`inspecting image ${ref}: ${(err as Error).message}`, statusOf(err), { cause: err });
+    }
+  }
+
+  async listImages(labels: Record<string, string>): Promise<LocalImage[]> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const list = await this.#docker.listImages({ filters: JSON.stringify(filters) });
+    const out: LocalImage[] = [];
+    for (const summary of list) {
+      const image = await this.inspectImage(summary.Id);
+      if (image) out.push(image);
+    }
+    return out;
+  }
+
+  async pull(ref: string): Promise<void> {
+    const stream = (await this.#docker.pull(ref, {})) as Readable;
+    await readDockerStream(stream);
+  }
+
+  async push(ref: string): Promise<string | undefined> {
+    const stream = (await this.#docker.getImage(ref).push({ authconfig: {} } as never)) as unknown as Readable;
+    const lines = await readDockerStream(stream);
+    const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
+    return aux?.aux?.Digest as string | undefined;
+  }
+
+  async tag(image: string, ref: string): Promise<void> {
+    const at = ref.lastIndexOf(":");
+    const slash = ref.lastIndexOf("/");
+    const [repo, tag] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, "latest"];
+    await this.#docker.getImage(image).tag({ repo, tag });
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await this.#docker.getImage(ref).remove({ noprune: false });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw new EngineError(`removing ${ref}: ${(err as Error).message}`, statusOf(err), { cause: err });
+    }
+  }
+
+  async runAndCommit(spec: RunSpec): Promise<RunResult> {
+    const container = await this.#docker.createContainer({
+      Image: spec.image,
+      Entrypoint: ["/bin/sh", "-c"],
+      Cmd: [spec.script],
+      User: "0:0",
+      Tty: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: {
+        NetworkMode: spec.network ? "host" : "none",
+        Binds: spec.binds.map((b) => `${b.source}:${b.target}`),
+      },
+    });
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const out = new PassThrough();
+      out.on("data", (chunk: Buffer) => spec.onOutput?.(chunk));
+      container.modem.demuxStream(stream, out, out);
+      await container.start();
+      this.#containersRun++;
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      (stream as unknown as Readable).destroy();
+      if (StatusCode !== 0) return { exitCode: StatusCode };
+      // The commit's image config is not used: the stage's config is written separately
+      // (see loadImage), so nothing of this run's container config leaks into the image.
+      const committed = await container.commit({ pause: false });
+      const id = (committed as { Id: string }).Id;
+      const image = await this.inspectImage(id);
+      const diffId = image?.config.rootfs.diff_ids.at(-1);
+      await this.removeImage(id);
+      return { exitCode: 0, diffId };
+    } finally {
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+    }
+  }
+
+  async loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string> {
+    const configJson = Buffer.from(JSON.stringify(config));
+    const archive = pack();
+    const layerPaths = config.rootfs.diff_ids.map((diffId) => `${diffId.replace("sha256:", "")}/layer.tar`);
+    const manifest = [{ Config: "config.json", RepoTags: tags, Layers: layerPaths }];
+    archive.entry({ name: "manifest.json", mtime: new Date(0) }, JSON.stringify(manifest));
+    archive.entry({ name: "config.json", mtime: new Date(0) }, configJson);
+    // Layers the engine already has are never read by `docker load` (it looks them up by
+    // chain id first), so only new layers travel.
+    for (const layer of newLayers) {
+      archive.entry({ name: `${layer.diffId.replace("sha256:", "")}/layer.tar`, mtime: new Date(0) }, layer.tar);
+    }
+    archive.finalize();
+    const stream = (await this.#docker.loadImage(archive as unknown as Readable, { quiet: true })) as Readable;
+    await readDockerStream(stream);
+    const { createHash } = await import("node:crypto");
+    return `sha256:${createHash("sha256").update(configJson).digest("hex")}`;
+  }
+
+  async readPath(image: string, path: string): Promise<Buffer | undefined> {
+    const container = await this.#docker.createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
+    try {
+      const archive = (await container.getArchive({ path })) as Readable;
+      const chunks: Buffer[] = [];
+      for await (const chunk of archive) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw new EngineError(`reading ${path} from ${image}: ${(err as Error).message}`, statusOf(err), { cause: err });
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async saveImage(ref: string): Promise<Readable> {
+    return (await this.#docker.getImage(ref).get()) as Readable;
+  }
+}

@@ -1,0 +1,79 @@
+import type { Readable } from "node:stream";
+
+/** The runtime part of an image config (OCI `config` object). Only set keys are present. */
+export interface RuntimeConfig {
+  User?: string;
+  ExposedPorts?: Record<string, object>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+  Volumes?: Record<string, object>;
+  WorkingDir?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+  Shell?: string[];
+  OnBuild?: string[] | null;
+}
+
+/** An image config document (what `docker load` and registries store as the config blob). */
+export interface ImageConfigDocument {
+  architecture: string;
+  os: string;
+  variant?: string;
+  created?: string;
+  config: RuntimeConfig;
+  rootfs: { type: "layers"; diff_ids: string[] };
+  history?: unknown[];
+}
+
+export interface LocalImage {
+  /** sha256:... image id (digest of the config document). */
+  id: string;
+  config: ImageConfigDocument;
+  repoDigests: string[];
+  repoTags: string[];
+}
+
+export interface RunSpec {
+  image: string;
+  script: string;
+  network: boolean;
+  /** Host path -> container path bind mounts. */
+  binds: { source: string; target: string }[];
+  onOutput?: (chunk: Buffer) => void;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** diff id (sha256:...) of the layer the run produced; present when exitCode is 0. */
+  diffId?: string;
+}
+
+/** A new layer to add when loading an image; omitted layers must already exist in the engine. */
+export interface LayerSource {
+  diffId: string;
+  /** Uncompressed tar. */
+  tar: Buffer;
+}
+
+/** The container engine port: what the builder needs from Docker, and nothing vendor-typed. */
+export interface Engine {
+  inspectImage(ref: string): Promise<LocalImage | undefined>;
+  /** Images whose labels match all given label=value pairs. */
+  listImages(labels: Record<string, string>): Promise<LocalImage[]>;
+  pull(ref: string): Promise<void>;
+  push(ref: string): Promise<string | undefined>;
+  tag(image: string, ref: string): Promise<void>;
+  removeImage(ref: string): Promise<void>;
+  /** Runs a script in a container from `image`; on success commits it and returns the new layer's diff id. */
+  runAndCommit(spec: RunSpec): Promise<RunResult>;
+  /** Loads an image made of existing layers plus `newLayers`, with exactly `config`; tags it. Returns the image id. */
+  loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string>;
+  /** Reads a path from an image's filesystem as a tar stream (no container is started). */
+  readPath(image: string, path: string): Promise<Buffer | undefined>;
+  /** Exports one layer of a local image as an uncompressed tar, for appending in a registry. */
+  saveImage(ref: string): Promise<Readable>;
+  /** Count of containers started since creation (for reporting). */
+  readonly containersRun: number;
+}
