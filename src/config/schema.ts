@@ -125,6 +125,8 @@ export const metaDocSchema = z.strictObject({
   cleanup: z.unknown().optional(),
   /** werf's deploy settings: not slipway's business, accepted so real werf.yaml files load. */
   deploy: z.unknown().optional(),
+  /** werf's settings for its own git worktree handling: nothing slipway uses. */
+  gitWorktree: z.unknown().optional(),
 });
 
 export type RawImageDoc = z.output<typeof imageDocSchema>;

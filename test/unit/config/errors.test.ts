@@ -78,6 +78,8 @@ describe("config errors name file, line, column and field", () => {
     expect(configError(`${META}image: a\nfrom: x\nansible:\n  install: []\n`).message)
       .toBe("werf.yaml:6:1: ansible: ansible assembly instructions are not supported; use shell:");
     expect(where(`${META}image: a\ndockerfile: Dockerfile\n`)).toMatchObject({ line: 5, field: "dockerfile" });
+    expect(where(`${META}image: a\nfrom: x\nfromLatest: true\n`)).toMatchObject({ line: 6, field: "fromLatest" });
+    expect(where(`${META}image: a\nfrom: x\ndependencies:\n- image: b\n`)).toMatchObject({ line: 6, field: "dependencies", detail: expect.stringMatching(/use import/) });
     expect(where(`${META}image: a\nfrom: x\ngit:\n- url: https://github.com/x/y\n  to: /y\n`))
       .toMatchObject({ line: 7, column: 3, field: "git[0].url", detail: expect.stringMatching(/remote git/) });
   });
