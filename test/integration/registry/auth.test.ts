@@ -5,7 +5,7 @@ import { RegistryError } from "../../../src/errors.ts";
 import { createRegistry, dockerConfigCredentials, staticCredentials } from "../../../src/registry/index.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { scratchDir, testRegistry } from "../../support/services.ts";
-import { configBlob, fastRetry, manifest } from "./fixtures.ts";
+import { configBlob, fastRetry, manifest } from "../../unit/registry/fixtures.ts";
 import { startProxy } from "./proxy.ts";
 
 // bcrypt (cost 5) of "s3cret-pass" for user "slipway"; docker-registry accepts only bcrypt.

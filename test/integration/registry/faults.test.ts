@@ -3,7 +3,7 @@ import { createRegistry } from "../../../src/registry/index.ts";
 import { NETWORK_ERROR } from "../../../src/registry/retry.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { testRegistry } from "../../support/services.ts";
-import { configBlob, fastRetry, manifest, randomBlob, readAll } from "./fixtures.ts";
+import { configBlob, fastRetry, manifest, randomBlob, readAll } from "../../unit/registry/fixtures.ts";
 import { startProxy, type Fault } from "./proxy.ts";
 
 let server: LocalRegistry;

@@ -5,7 +5,7 @@ import { createRegistry } from "../../../src/registry/index.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { MEDIA_TYPES } from "../../../src/registry/types.ts";
 import { testRegistry } from "../../support/services.ts";
-import { configBlob, fastRetry, manifest, randomBlob, readAll } from "./fixtures.ts";
+import { configBlob, fastRetry, manifest, randomBlob, readAll } from "../../unit/registry/fixtures.ts";
 import { startProxy } from "./proxy.ts";
 
 let server: LocalRegistry;

@@ -1,0 +1,127 @@
+import { RegistryError } from "../errors.ts";
+import { sha256Digest, verifyDigest } from "./digest.ts";
+import type { Descriptor, ManifestResult, Registry, TransferStats } from "./types.ts";
+
+interface Repo {
+  blobs: Map<string, Uint8Array>;
+  manifests: Map<string, { body: Uint8Array; mediaType: string }>;
+  tags: Map<string, string>;
+}
+
+/** Digests a manifest refers to: config + layers of an image, or the manifests of an index. */
+function references(body: Uint8Array): { blobs: string[]; manifests: string[] } {
+  const json = JSON.parse(Buffer.from(body).toString("utf8")) as { config?: { digest: string }; layers?: Array<{ digest: string }>; manifests?: Array<{ digest: string }> };
+  return {
+    blobs: [...(json.config ? [json.config.digest] : []), ...(json.layers ?? []).map((l) => l.digest)],
+    manifests: (json.manifests ?? []).map((m) => m.digest),
+  };
+}
+
+/**
+ * An in-memory Registry that behaves like a distribution registry (refuses
+ * manifests whose blobs are missing, deletes tags with their manifest, counts
+ * bytes the same way). For unit tests of code built on the port; it passes the
+ * same contract suite as the real client.
+ */
+export class MemoryRegistry implements Registry {
+  readonly stats: TransferStats = { bytesPulled: 0, bytesPushed: 0, manifestBytesPulled: 0, manifestBytesPushed: 0, requests: 0 };
+  private readonly repos = new Map<string, Repo>();
+
+  constructor(readonly host = "memory.invalid") {}
+
+  private repo(name: string): Repo {
+    let r = this.repos.get(name);
+    if (!r) this.repos.set(name, (r = { blobs: new Map(), manifests: new Map(), tags: new Map() }));
+    return r;
+  }
+
+  private resolve(repo: string, reference: string): { digest: string; body: Uint8Array; mediaType: string } | undefined {
+    const r = this.repos.get(repo);
+    const digest = reference.includes(":") ? reference : r?.tags.get(reference);
+    const m = digest ? r?.manifests.get(digest) : undefined;
+    return m && digest ? { digest, ...m } : undefined;
+  }
+
+  async headManifest(repo: string, reference: string): Promise<Descriptor | undefined> {
+    this.stats.requests++;
+    const m = this.resolve(repo, reference);
+    return m && { mediaType: m.mediaType, digest: m.digest, size: m.body.byteLength };
+  }
+
+  async getManifest(repo: string, reference: string): Promise<ManifestResult | undefined> {
+    this.stats.requests++;
+    const m = this.resolve(repo, reference);
+    if (!m) return undefined;
+    this.stats.manifestBytesPulled += m.body.byteLength;
+    return { digest: m.digest, mediaType: m.mediaType, body: m.body.slice() };
+  }
+
+  async putManifest(repo: string, reference: string, body: Uint8Array, mediaType: string): Promise<string> {
+    const digest = sha256Digest(body);
+    if (reference.includes(":") && reference !== digest) throw new RegistryError(`PUT manifest ${repo}: body hashes to ${digest}`, undefined, "DIGEST_INVALID");
+    this.stats.requests++;
+    this.stats.manifestBytesPushed += body.byteLength;
+    const r = this.repo(repo);
+    const refs = references(body);
+    const missing = [...refs.blobs.filter((d) => !r.blobs.has(d)), ...refs.manifests.filter((d) => !r.manifests.has(d))];
+    if (missing.length) throw new RegistryError(`PUT manifest ${repo}:${reference}: 400 MANIFEST_BLOB_UNKNOWN: ${missing[0]}`, 400, "MANIFEST_BLOB_UNKNOWN");
+    r.manifests.set(digest, { body: body.slice(), mediaType });
+    if (!reference.includes(":")) r.tags.set(reference, digest);
+    return digest;
+  }
+
+  async tagManifest(repo: string, tag: string, manifest: ManifestResult): Promise<void> {
+    const digest = await this.putManifest(repo, tag, manifest.body, manifest.mediaType);
+    if (digest !== manifest.digest) throw new RegistryError(`tag ${repo}:${tag}: body hashes to ${digest}`, undefined, "DIGEST_INVALID");
+  }
+
+  async findTags(repo: string, tags: string[]): Promise<Map<string, Descriptor>> {
+    const found = new Map<string, Descriptor>();
+    for (const tag of new Set(tags)) {
+      const d = await this.headManifest(repo, tag);
+      if (d) found.set(tag, d);
+    }
+    return found;
+  }
+
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    this.stats.requests++;
+    return this.repos.get(repo)?.blobs.has(digest) ?? false;
+  }
+
+  async getBlob(repo: string, digest: string): Promise<Uint8Array> {
+    this.stats.requests++;
+    const blob = this.repos.get(repo)?.blobs.get(digest);
+    if (!blob) throw new RegistryError(`GET blob ${repo}@${digest}: 404 BLOB_UNKNOWN`, 404, "BLOB_UNKNOWN");
+    this.stats.bytesPulled += blob.byteLength;
+    return blob.slice();
+  }
+
+  async getBlobStream(repo: string, digest: string): Promise<ReadableStream<Uint8Array>> {
+    const blob = await this.getBlob(repo, digest);
+    return new ReadableStream({ start: (c) => { c.enqueue(blob); c.close(); } });
+  }
+
+  async pushBlob(repo: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<{ uploaded: boolean }> {
+    verifyDigest(data, digest, `blob to push to ${repo}`);
+    if (await this.hasBlob(repo, digest)) return { uploaded: false };
+    const source = mountFrom ? this.repos.get(mountFrom)?.blobs.get(digest) : undefined;
+    this.stats.requests += 2;
+    this.repo(repo).blobs.set(digest, source ?? data.slice());
+    if (source) return { uploaded: false };
+    this.stats.bytesPushed += data.byteLength;
+    return { uploaded: true };
+  }
+
+  async listTags(repo: string): Promise<string[]> {
+    this.stats.requests++;
+    return [...(this.repos.get(repo)?.tags.keys() ?? [])].sort();
+  }
+
+  async deleteManifest(repo: string, digest: string): Promise<void> {
+    this.stats.requests++;
+    const r = this.repos.get(repo);
+    if (!r?.manifests.delete(digest)) return;
+    for (const [tag, d] of r.tags) if (d === digest) r.tags.delete(tag);
+  }
+}
