@@ -74,3 +74,24 @@ function checkCycles(refs: ImageRef[]): void {
 function label(name: string): string {
   return name === "" ? "(nameless)" : name;
 }
+
+/** Names of the images an image needs built first (its parent and the sources of its imports), without repeats. */
+export function dependenciesOf(img: ImageConfig): string[] {
+  const parent = img.fromImage ?? img.fromArtifact;
+  return [...new Set([...(parent !== undefined ? [parent] : []), ...img.imports.map((i) => i.from)])];
+}
+
+/** Images ordered so each comes after everything it depends on (file order otherwise). The loader has ruled out cycles. */
+export function buildOrder(images: readonly ImageConfig[]): ImageConfig[] {
+  const byName = new Map(images.map((img) => [img.name, img]));
+  const ordered: ImageConfig[] = [];
+  const seen = new Set<string>();
+  const visit = (img: ImageConfig): void => {
+    if (seen.has(img.name)) return;
+    seen.add(img.name);
+    for (const dep of dependenciesOf(img)) visit(byName.get(dep)!);
+    ordered.push(img);
+  };
+  images.forEach(visit);
+  return ordered;
+}
