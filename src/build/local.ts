@@ -99,6 +99,7 @@ export async function buildStageLocally(
   const diffIds = [...parent.config.rootfs.diff_ids];
   const layers: LayerSource[] = [];
   let status: AppliedStage["status"] = "appended";
+  let temporary: string | undefined;
   if (change.kind === "run") {
     const result = await withBinds(change.binds, (binds) =>
       engine.runAndCommit({ image: parentRef, script: change.script, network: change.network, binds, onOutput }),
@@ -107,6 +108,7 @@ export async function buildStageLocally(
       throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
     }
     diffIds.push(result.diffId);
+    temporary = result.committed;
     status = "built";
   } else if (change.kind === "files") {
     const read = async (path: string) => {
@@ -118,7 +120,11 @@ export async function buildStageLocally(
     layers.push(layer);
   }
   const finalRuntime = change.kind === "config" ? change.apply(runtime) : runtime;
-  await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
+  try {
+    await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
+  } finally {
+    if (temporary) await engine.removeImage(temporary);
+  }
   return { status, containersRun: status === "built" ? 1 : 0 };
 }
 

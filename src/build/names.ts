@@ -29,3 +29,32 @@ export function stageRef(project: string, digest: string): string {
 export function imageRepo(project: string, image: string): string {
   return image ? `${repoComponent(project)}/${repoComponent(image)}` : repoComponent(project);
 }
+
+/**
+ * Registry scheme. Every stage of a project lives in the stages repository REPO
+ * (the repository given to `stages push` / `bp`) under the tag `stage-<digest>`
+ * (70 characters). Stage tags are never moved. A stage's config carries the labels
+ * above plus `slipway.needs`: the digests of every other stage it is built from
+ * (parent, fromImage base, import sources), space separated, which is what cleanup
+ * walks. Final images are `REPO:<tag>` (nameless) or `REPO/<image>:<tag>`: an OCI
+ * manifest over the last stage's layers with a clean config (no slipway labels) and
+ * these manifest annotations:
+ */
+export const ANNOTATIONS = {
+  stage: "io.slipway.stage",
+  project: "io.slipway.project",
+  image: "io.slipway.image",
+  created: "org.opencontainers.image.created",
+} as const;
+
+export const NEEDS_LABEL = "slipway.needs";
+
+export const STAGE_TAG_PREFIX = "stage-";
+
+export function stageTag(digest: string): string {
+  return `${STAGE_TAG_PREFIX}${digest}`;
+}
+
+export function digestOfStageTag(tag: string): string | undefined {
+  return tag.startsWith(STAGE_TAG_PREFIX) && /^[0-9a-f]{64}$/.test(tag.slice(STAGE_TAG_PREFIX.length)) ? tag.slice(STAGE_TAG_PREFIX.length) : undefined;
+}

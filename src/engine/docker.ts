@@ -128,8 +128,8 @@ export class DockerEngine implements Engine {
       const id = (committed as { Id: string }).Id;
       const image = await this.inspectImage(id);
       const diffId = image?.config.rootfs.diff_ids.at(-1);
-      await this.removeImage(id);
-      return { exitCode: 0, diffId };
+      // The committed image holds the new layer until the caller has loaded the stage image.
+      return { exitCode: 0, diffId, committed: id };
     } finally {
       await container.remove({ force: true, v: true }).catch(() => undefined);
     }

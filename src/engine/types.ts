@@ -48,6 +48,8 @@ export interface RunResult {
   exitCode: number;
   /** diff id (sha256:...) of the layer the run produced; present when exitCode is 0. */
   diffId?: string;
+  /** Temporary image holding the new layer; remove it once an image that uses the layer exists. */
+  committed?: string;
 }
 
 /** A new layer to add when loading an image; omitted layers must already exist in the engine. */

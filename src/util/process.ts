@@ -41,6 +41,7 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
     child.on("close", (code) =>
       resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
     );
+    child.stdin.on("error", () => undefined); // a command that does not read stdin may close it early
     child.stdin.end(opts.input ?? "");
   });
 }

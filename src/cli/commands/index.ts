@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import { register as build } from "./build.ts";
 
 /** Every command module exports `register(program)`; this list is the CLI's table of contents. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commandModules: RegisterCommand[] = [];
+export const commandModules: RegisterCommand[] = [build];

@@ -1,0 +1,37 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { UsageError } from "../errors.ts";
+
+/** Options every project command shares. */
+export interface ProjectFlags {
+  dir: string;
+  config?: string;
+  json?: boolean;
+  report?: string;
+}
+
+export function addProjectFlags(cmd: Command): Command {
+  return cmd
+    .option("--dir <dir>", "project directory", ".")
+    .option("--config <file>", "config file (default: slipway.yaml, werf.yaml or dappfile.yml in --dir)")
+    .option("--json", "print the result as one JSON document on stdout")
+    .option("--report <file>", "also write the JSON result to a file");
+}
+
+/** The Docker engine socket from DOCKER_HOST (unix:// only), else the default socket. */
+export function engineSocket(env: NodeJS.ProcessEnv): string | undefined {
+  const host = env.DOCKER_HOST;
+  if (!host) return undefined;
+  if (!host.startsWith("unix://")) throw new UsageError(`DOCKER_HOST=${host}: only unix:// sockets are supported`);
+  return host.slice("unix://".length);
+}
+
+/** Where node-local state lives (build_dir mounts, the local fleet): SLIPWAY_HOME or ~/.slipway. */
+export function slipwayHome(env: NodeJS.ProcessEnv): string {
+  return resolve(env.SLIPWAY_HOME ?? join(homedir(), ".slipway"));
+}
+
+export function useColor(env: NodeJS.ProcessEnv, stream: NodeJS.WriteStream): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined;
+}

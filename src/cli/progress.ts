@@ -1,0 +1,41 @@
+import type { ProgressSink } from "../build/builder.ts";
+import type { StageReport } from "../build/report.ts";
+
+export interface ProgressOptions {
+  stream: NodeJS.WriteStream;
+  /** GitLab CI: wrap each stage in a collapsible log section. */
+  gitlab: boolean;
+  color: boolean;
+}
+
+const paint = (on: boolean, code: number) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+function label(image: string): string {
+  return image || "(nameless)";
+}
+
+/**
+ * Human progress on stderr: one line per stage start and end, command output
+ * indented beneath. Plain lines (no cursor tricks) so logs stay readable in CI.
+ */
+export function textProgress(opts: ProgressOptions): ProgressSink {
+  const dim = paint(opts.color, 2);
+  const green = paint(opts.color, 32);
+  const bold = paint(opts.color, 1);
+  const write = (s: string) => opts.stream.write(s);
+  const section = (image: string, stage: string) => `slipway_${label(image).replace(/[^a-zA-Z0-9_]/g, "_")}_${stage}`;
+  return {
+    stageStarted(image, stage, digest, reason) {
+      if (opts.gitlab) write(`\x1b[0Ksection_start:${Math.floor(Date.now() / 1000)}:${section(image, stage)}[collapsed=false]\r\x1b[0K`);
+      write(`${bold(`[${label(image)}] ${stage}`)} ${dim(digest.slice(0, 12))} building${reason ? dim(` (${reason})`) : ""}\n`);
+    },
+    stageFinished(image, report: StageReport) {
+      const status = report.status === "built" || report.status === "appended" ? green(report.status) : dim(report.status);
+      write(`[${label(image)}] ${report.name} ${dim(report.digest.slice(0, 12))} ${status} ${dim(`${report.seconds.toFixed(2)}s`)}\n`);
+      if (opts.gitlab && report.reason !== null) write(`\x1b[0Ksection_end:${Math.floor(Date.now() / 1000)}:${section(image, report.name)}\r\x1b[0K`);
+    },
+    commandOutput(_image, _stage, chunk) {
+      write(chunk.toString("utf8").replace(/^(?=.)/gm, "  │ "));
+    },
+  };
+}
