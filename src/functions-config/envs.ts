@@ -1,0 +1,29 @@
+import type { CleanupEnv } from "../../functions/cleanup/index.ts";
+import type { LauncherEnv } from "../../functions/launcher/index.ts";
+import type { ReaperEnv } from "../../functions/reaper/index.ts";
+import type { ReconcilerEnv } from "../../functions/reconciler/index.ts";
+import type { Log } from "../../functions/runtime/types.ts";
+import type { NodeSecrets } from "../fleet/reaper.ts";
+import type { Fleet } from "../fleet/types.ts";
+import type { GitLabApi } from "../gitlab/types.ts";
+import type { FunctionsConfig } from "./config.ts";
+
+/** Kept apart from the provider wiring so the Lambda bundles do not pull in the local fleet. */
+export interface FunctionEnvs {
+  launcher: LauncherEnv;
+  reaper: ReaperEnv;
+  reconciler: ReconcilerEnv;
+  cleanup: CleanupEnv;
+}
+
+/** The env each non-HTTP handler receives; the webhook's env also needs a queue and a dedupe store. */
+export function functionEnvs(cfg: FunctionsConfig, s: { fleet: Fleet; gitlab: GitLabApi; secrets?: NodeSecrets }, log: Log, now: () => Date = () => new Date()): FunctionEnvs {
+  const launch = { gitlab: s.gitlab, fleet: s.fleet, now, log, settings: { tags: cfg.runnerTags, mode: cfg.mode, nodeTtlMs: cfg.nodeTtlMs } };
+  return {
+    launcher: launch,
+    reaper: { fleet: s.fleet, gitlab: s.gitlab, now, log, ...(s.secrets ? { secrets: s.secrets } : {}), ...cfg.reaper },
+    reconciler: { ...launch, projects: cfg.projects, pendingAfterMs: cfg.reconcileAfterMs },
+    cleanup: { log },
+  };
+}
+

@@ -1,0 +1,73 @@
+import cleanup from "../../functions/cleanup/index.ts";
+import webhook from "../../functions/gitlab-webhook/index.ts";
+import launcher from "../../functions/launcher/index.ts";
+import reaper from "../../functions/reaper/index.ts";
+import reconciler from "../../functions/reconciler/index.ts";
+import { fileDedupe } from "../../functions/runtime/file-dedupe.ts";
+import { every, localQueue, serveHttp } from "../../functions/runtime/local.ts";
+import type { Log } from "../../functions/runtime/types.ts";
+import { UsageError } from "../errors.ts";
+import type { FunctionsConfig } from "./config.ts";
+import { functionEnvs } from "./envs.ts";
+import { createServices, dedupeFile, type ServiceOptions, type Services } from "./wiring.ts";
+
+export const SCHEDULED = ["reaper", "reconciler", "cleanup"] as const;
+export type ScheduledName = (typeof SCHEDULED)[number];
+
+export interface ServeOptions extends ServiceOptions {
+  port?: number;
+  host?: string;
+  log: Log;
+  /** Delay before the local queue redelivers a message the launcher asked to retry. */
+  retryDelayMs?: number;
+}
+
+export interface RunningFunctions extends AsyncDisposable {
+  url: string;
+  services: Services;
+  /** Waits until every queued launch has been handled once. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function runOne(name: ScheduledName, cfg: FunctionsConfig, s: Services, log: Log): Promise<unknown> {
+  const envs = functionEnvs(cfg, s, log);
+  const event = { scheduledTime: Date.now(), cron: name };
+  if (name === "reaper") return reaper.scheduled(event, envs.reaper);
+  if (name === "reconciler") return reconciler.scheduled(event, envs.reconciler);
+  return cleanup.scheduled(event, envs.cleanup);
+}
+
+/** `slipway functions run NAME`: one scheduled function, once. */
+export async function runScheduled(name: string, cfg: FunctionsConfig, o: ServiceOptions & { log: Log }): Promise<unknown> {
+  if (!(SCHEDULED as readonly string[]).includes(name)) throw new UsageError(`unknown function "${name}"; scheduled functions: ${SCHEDULED.join(", ")}`);
+  const services = await createServices(cfg, o);
+  try {
+    return await runOne(name as ScheduledName, cfg, services, o.log);
+  } finally {
+    await services.dispose();
+  }
+}
+
+/** `slipway functions serve`: the webhook at POST /webhook, the launcher behind a local queue, the schedules on timers. */
+export async function serveFunctions(cfg: FunctionsConfig, o: ServeOptions): Promise<RunningFunctions> {
+  if (!cfg.webhookSecret) throw new UsageError("SLIPWAY_WEBHOOK_SECRET must be set: the webhook refuses every request without it");
+  const services = await createServices(cfg, o);
+  const envs = functionEnvs(cfg, services, o.log);
+  const queue = localQueue((batch) => launcher.queue(batch, envs.launcher), o.retryDelayMs);
+  const webhookEnv = { webhookSecret: cfg.webhookSecret, queue, dedupe: fileDedupe(dedupeFile(cfg)), log: o.log };
+  const server = await serveHttp({ "/webhook": (req) => webhook.fetch(req, webhookEnv) }, { port: o.port, host: o.host });
+  const onError = (name: string) => (err: unknown) => o.log(`${name}.failed`, { error: err instanceof Error ? err.message : String(err) });
+  const stops = [
+    every(cfg.schedules.reaperMs, () => runOne("reaper", cfg, services, o.log), onError("reaper")),
+    every(cfg.schedules.reconcilerMs, () => (cfg.projects.length ? runOne("reconciler", cfg, services, o.log) : Promise.resolve()), onError("reconciler")),
+    every(cfg.schedules.cleanupMs, () => runOne("cleanup", cfg, services, o.log), onError("cleanup")),
+  ];
+  const close = async () => {
+    for (const stop of stops) stop();
+    queue.stop();
+    await server.close();
+    await services.dispose();
+  };
+  return { url: server.url, services, drain: () => queue.drain(), close, [Symbol.asyncDispose]: close };
+}

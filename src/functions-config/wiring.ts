@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import type { NodeSecrets } from "../fleet/reaper.ts";
+import { withCap } from "../fleet/cap.ts";
+import type { Fleet } from "../fleet/types.ts";
+import { createGitLabClient } from "../gitlab/http.ts";
+import type { GitLabApi } from "../gitlab/types.ts";
+import type { FunctionsConfig } from "./config.ts";
+
+export { functionEnvs, type FunctionEnvs } from "./envs.ts";
+
+export interface Services {
+  fleet: Fleet;
+  gitlab: GitLabApi;
+  secrets?: NodeSecrets;
+  /** Stops whatever the fleet runs in this process (local nodes). */
+  dispose(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Environment local nodes start from (the CLI passes process.env). */
+  baseEnv?: Record<string, string | undefined>;
+  nodeLog?: (nodeId: string, line: string) => void;
+  fetch?: typeof fetch;
+}
+
+/** Chooses the fleet provider by configuration, not by code. */
+export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {}): Promise<Services> {
+  const gitlab = createGitLabClient({ url: cfg.gitlabUrl, token: cfg.gitlabToken, ...(o.fetch ? { fetch: o.fetch } : {}) });
+  if (cfg.fleet === "ec2") {
+    const { createEc2Fleet } = await import("../fleet/ec2/provider.ts");
+    const fleet = await createEc2Fleet({ region: cfg.ec2.region, launchTemplate: cfg.ec2.launchTemplate, subnets: cfg.ec2.subnets, instanceTypes: cfg.ec2.instanceTypes, ssmPath: cfg.ec2.ssmPath, spot: cfg.ec2.spot });
+    return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, dispose: async () => undefined };
+  }
+  const { createLocalFleet } = await import("../fleet/local/provider.ts");
+  const fleet = createLocalFleet({
+    home: cfg.home,
+    storageDriver: cfg.local.storageDriver,
+    log: o.nodeLog,
+    bootstrap: { gitlabUrl: cfg.gitlabUrl, runnerToken: cfg.local.runnerToken, jobCommand: cfg.local.jobCommand, baseEnv: o.baseEnv },
+  });
+  return { fleet: withCap(fleet, cfg.maxNodes), gitlab, dispose: async () => { await fleet[Symbol.asyncDispose](); } };
+}
+
+export const dedupeFile = (cfg: FunctionsConfig) => join(cfg.home, "functions", "dedupe.json");
