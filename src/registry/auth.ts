@@ -29,7 +29,11 @@ function basicHeader(c: { username: string; password: string }): string {
  */
 export class Authenticator {
   private basic: string | undefined;
+  /** realm/service of the last Bearer challenge, so later scopes get a token without a 401 first. */
+  private bearerRealm: Record<string, string> | undefined;
   private readonly tokens = new Map<string, { header: string; expiresAt: number }>();
+  /** Token requests in flight per scope: parallel requests (findTags) share one. */
+  private readonly pending = new Map<string, Promise<string>>();
   private credential: Promise<Credential | undefined> | undefined;
 
   constructor(
@@ -39,28 +43,48 @@ export class Authenticator {
   ) {}
 
   /** The Authorization header to send for a request needing `scope`, if we know one. */
-  header(scope: string): string | undefined {
+  async header(scope: string): Promise<string | undefined> {
     const token = this.tokens.get(scope);
     if (token && token.expiresAt > Date.now()) return token.header;
+    if (this.bearerRealm) return this.token(this.bearerRealm, scope);
     return this.basic;
   }
 
-  /** Handles a 401's WWW-Authenticate; true when a retry may now succeed. */
-  async answer(wwwAuthenticate: string | null, scope: string): Promise<boolean> {
+  /** Handles a 401's WWW-Authenticate for a request sent with `sent`; true when a retry may now succeed. */
+  async answer(wwwAuthenticate: string | null, scope: string, sent: string | undefined): Promise<boolean> {
     const challenge = parseChallenge(wwwAuthenticate);
     if (challenge?.scheme === "basic") {
       const cred = await this.lookup();
       if (!cred || !("username" in cred)) return false;
       const header = basicHeader(cred);
-      if (this.basic === header) return false; // these credentials were just refused
+      if (sent === header) return false; // these credentials were just refused
       this.basic = header;
       return true;
     }
     if (challenge?.scheme === "bearer" && challenge.params.realm) {
-      this.tokens.set(scope, await this.fetchToken(challenge.params, scope));
-      return true;
+      this.bearerRealm = { realm: challenge.params.realm, ...(challenge.params.service && { service: challenge.params.service }) };
+      const cached = this.tokens.get(scope);
+      // Another request already got a fresh token for this scope meanwhile: use it.
+      if (cached && cached.header !== sent && cached.expiresAt > Date.now()) return true;
+      this.tokens.delete(scope);
+      const header = await this.token(challenge.params, scope);
+      return header !== sent;
     }
     return false;
+  }
+
+  private token(params: Record<string, string>, scope: string): Promise<string> {
+    let p = this.pending.get(scope);
+    if (!p) {
+      p = this.fetchToken(params, scope)
+        .then((t) => {
+          this.tokens.set(scope, t);
+          return t.header;
+        })
+        .finally(() => this.pending.delete(scope));
+      this.pending.set(scope, p);
+    }
+    return p;
   }
 
   private lookup(): Promise<Credential | undefined> {

@@ -40,17 +40,17 @@ export class RegistryHttp {
 
   async send(req: HttpRequest): Promise<Response> {
     const url = new URL(req.url, this.baseUrl).toString();
-    let res = await this.attempt(req, url);
-    if (res.status === 401 && (await this.auth.answer(res.headers.get("www-authenticate"), req.scope))) {
+    const sent = await this.auth.header(req.scope);
+    let res = await this.attempt(req, url, sent);
+    if (res.status === 401 && (await this.auth.answer(res.headers.get("www-authenticate"), req.scope, sent))) {
       await res.body?.cancel();
-      res = await this.attempt(req, url);
+      res = await this.attempt(req, url, await this.auth.header(req.scope));
     }
     return res;
   }
 
-  private attempt(req: HttpRequest, url: string): Promise<Response> {
+  private attempt(req: HttpRequest, url: string, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { ...req.headers };
-    const authorization = this.auth.header(req.scope);
     if (authorization) headers.authorization = authorization;
     // Bodies are plain in-memory bytes (never a SharedArrayBuffer view), which fetch accepts.
     return this.fetch(url, { method: req.method, headers, body: req.body as Uint8Array<ArrayBuffer> | undefined });

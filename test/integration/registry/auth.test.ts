@@ -92,9 +92,34 @@ describe("bearer token flow (token server in front of a real registry)", () => {
     await reg.listTags("bearer/app");
     // One token per distinct scope (pull,push for the push; pull for reads), not one per request.
     expect(proxy.tokenRequests.length).toBe(2);
+    // A new repository: 20 parallel HEADs share one token, fetched before the first HEAD (no 401 round trip).
+    const before = reg.stats.requests;
+    const found = await reg.findTags("bearer/other", Array.from({ length: 20 }, (_, i) => `t${i}`));
+    expect(found.size).toBe(0);
+    expect(proxy.tokenRequests.length).toBe(3);
+    expect(reg.stats.requests - before).toBe(21);
     const first = proxy.tokenRequests[0];
     expect(first.searchParams.get("service")).toBe("fake-registry");
     expect(first.searchParams.getAll("scope")).toContain("repository:bearer/app:pull,push");
+  });
+
+  it("exchanges a Docker identitytoken as an OAuth2 refresh token", async () => {
+    await using proxy = await startProxy({ target: server.host, bearer: { username: USER, password: PASS, refreshToken: "refresh-123" } });
+    const path = await dockerConfig({ auths: { [proxy.host]: { identitytoken: "refresh-123" } } });
+    await roundTrip(createRegistry({ host: proxy.host, credentials: dockerConfigCredentials({ path }), retry: fastRetry() }), "bearer/identity");
+    expect(proxy.tokenRequests.length).toBeGreaterThan(0);
+  });
+
+  it("renews a token once it expires", async () => {
+    // expires_in 11 s leaves 1 s of use (renewal starts 10 s early)
+    await using proxy = await startProxy({ target: server.host, bearer: { username: USER, password: PASS, expiresIn: 11 } });
+    const reg = createRegistry({ host: proxy.host, credentials: staticCredentials({ username: USER, password: PASS }), retry: fastRetry() });
+    await reg.listTags("bearer/renew");
+    await reg.listTags("bearer/renew");
+    expect(proxy.tokenRequests.length).toBe(1);
+    await new Promise((r) => setTimeout(r, 1100));
+    await reg.listTags("bearer/renew");
+    expect(proxy.tokenRequests.length).toBe(2);
   });
 
   it("fails cleanly when the token server refuses the credentials", async () => {

@@ -19,7 +19,7 @@ export interface ProxyOptions {
   /** Decides per request (n counts from 1 over all requests, token requests excluded). */
   fault?: (req: { method: string; url: string; n: number }) => Fault;
   /** Require a bearer token from our own /token endpoint, issued for these basic credentials. */
-  bearer?: { username: string; password: string; expiresIn?: number };
+  bearer?: { username: string; password: string; expiresIn?: number; refreshToken?: string };
   /**
    * Paginate tag lists as the OCI spec describes (n, last, Link: <...>; rel="next").
    * docker-registry 2.8 ignores `n` and always answers every tag in one page.
@@ -94,16 +94,23 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
     return Buffer.from(JSON.stringify({ name: repo, tags: page }));
   }
 
+  /** GET with basic auth, or an OAuth2 refresh_token POST (Docker's identitytoken). */
   function token(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", `http://${host}`);
     tokenRequests.push(url);
-    req.resume();
-    const b = opts.bearer!;
-    const expected = `Basic ${Buffer.from(`${b.username}:${b.password}`).toString("base64")}`;
-    if (req.headers.authorization !== expected) return answer(res, 401, { details: "bad credentials" });
-    const t = `tok-${tokenRequests.length}`;
-    issued.add(t);
-    answer(res, 200, { token: t, expires_in: b.expiresIn ?? 300 });
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const b = opts.bearer!;
+      const form = new URLSearchParams(Buffer.concat(chunks).toString());
+      const ok = req.method === "POST"
+        ? form.get("grant_type") === "refresh_token" && b.refreshToken !== undefined && form.get("refresh_token") === b.refreshToken
+        : req.headers.authorization === `Basic ${Buffer.from(`${b.username}:${b.password}`).toString("base64")}`;
+      if (!ok) return answer(res, 401, { details: "bad credentials" });
+      const t = `tok-${tokenRequests.length}`;
+      issued.add(t);
+      answer(res, 200, req.method === "POST" ? { access_token: t, expires_in: b.expiresIn ?? 300 } : { token: t, expires_in: b.expiresIn ?? 300 });
+    });
   }
 
   /** Forwards to the registry; `rewrite` (when given) sees the whole body and returns the one to send. */
