@@ -75,6 +75,15 @@ describe("OCI registry client against a real registry", () => {
     expect(byDigest?.digest).toBe(m.digest);
   });
 
+  it("falls back to GET when a HEAD answer lacks Docker-Content-Digest", async () => {
+    const { m } = await pushImage("manifests/nodigest", "v1");
+    await using proxy = await startProxy({ target: server.host, fault: () => "no-digest-header" });
+    const reg = createRegistry({ host: proxy.host, retry: fastRetry() });
+    expect(await reg.headManifest("manifests/nodigest", "v1")).toEqual({ mediaType: m.mediaType, digest: m.digest, size: m.body.byteLength });
+    expect(proxy.seen.map((r) => r.method)).toEqual(["HEAD", "GET"]);
+    expect((await reg.getManifest("manifests/nodigest", "v1"))?.digest).toBe(m.digest);
+  });
+
   it("writes a tag from a manifest it already has, and finds many tags", async () => {
     const { reg, m } = await pushImage("tags/find", "stage-1");
     const got = await reg.getManifest("tags/find", "stage-1");

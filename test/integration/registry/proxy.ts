@@ -3,9 +3,10 @@ import type { AddressInfo } from "node:net";
 
 /**
  * What the proxy does to one request: pass it on, drop the connection before answering,
- * answer a status, corrupt the answer's first byte, or cut the answer off halfway.
+ * answer a status, corrupt the answer's first byte, cut the answer off halfway, or
+ * hide Docker-Content-Digest (as some registries do on HEAD).
  */
-export type Fault = "pass" | "drop" | "tamper" | "truncate" | { status: number; retryAfter?: string };
+export type Fault = "pass" | "drop" | "tamper" | "truncate" | "no-digest-header" | { status: number; retryAfter?: string };
 
 export interface SeenRequest {
   method: string;
@@ -75,6 +76,7 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
     const tags = opts.paginateTags && req.method === "GET" ? /^\/v2\/(.+)\/tags\/list(?:\?(.*))?$/.exec(url) : null;
     if (tags) return forward(req, res, (body) => paginate(tags[1], new URLSearchParams(tags[2] ?? ""), body, res));
     if (fault === "truncate") return forward(req, res, undefined, true);
+    if (fault === "no-digest-header") return forward(req, res, undefined, false, true);
     forward(req, res, fault === "tamper" ? tamper : undefined);
   });
 
@@ -114,12 +116,13 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
   }
 
   /** Forwards to the registry; `rewrite` (when given) sees the whole body and returns the one to send. */
-  function forward(req: IncomingMessage, res: ServerResponse, rewrite?: (body: Buffer) => Buffer, truncate = false) {
+  function forward(req: IncomingMessage, res: ServerResponse, rewrite?: (body: Buffer) => Buffer, truncate = false, hideDigest = false) {
     const [hostname, port] = opts.target.split(":");
     const headers = { ...req.headers };
     if (opts.bearer) delete headers.authorization;
     const up = request({ hostname, port: Number(port), method: req.method, path: req.url, headers }, (upRes) => {
       seen.push({ method: req.method ?? "", url: req.url ?? "", status: upRes.statusCode ?? 0 });
+      if (hideDigest) delete upRes.headers["docker-content-digest"];
       if (truncate) {
         const chunks: Buffer[] = [];
         upRes.on("data", (c: Buffer) => chunks.push(c));
