@@ -15,6 +15,10 @@
 : "${SLIPWAY_ENGINE_WAIT_SECONDS:=60}"
 : "${SLIPWAY_IMDS:=http://169.254.169.254/latest}"
 
+# Set before the lifetime sleeper forks: it must find poweroff whatever PATH user data got.
+PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin
+export PATH
+
 log() {
   printf 'slipway-node: %s\n' "$*" >&2
 }
@@ -53,8 +57,6 @@ trap 'exit 143' TERM
 
 set -u
 umask 077
-PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin
-export PATH
 
 fail() {
   log "$*"

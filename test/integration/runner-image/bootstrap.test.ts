@@ -1,0 +1,103 @@
+/**
+ * The node bootstrap on a stand-in node (busybox, network none, private engine): every path
+ * (success, job failure, runner crash, missing parameter, hang, IMDS down, engine down) ends
+ * in power-off, and the runner token never appears in the node's output.
+ */
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PrivateEngine } from "../../../src/engine/daemon.ts";
+import { scratchDir, testEngine } from "../../support/services.ts";
+import { buildNodeImage, runNode, type NodeCase, type NodeRun } from "./node-image.ts";
+
+let engine: PrivateEngine;
+let image: string;
+let work: string;
+let n = 0;
+const TOKEN = `glrt-${randomBytes(12).toString("hex")}`;
+
+beforeAll(async () => {
+  engine = await testEngine();
+  work = await scratchDir("slipway-node-");
+  image = await buildNodeImage(engine.socketPath, work);
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+function boot(over: Partial<NodeCase> = {}): Promise<NodeRun> {
+  n += 1;
+  return runNode({ socket: engine.socketPath, image, dir: join(work, `case-${n}`), token: TOKEN, ...over });
+}
+
+/** What every path must show: powered off, and not one byte of the token in the output. */
+function expectPoweredOffWithoutLeak(r: NodeRun) {
+  expect(r.poweroffs, `no power-off; output:\n${r.stdout}${r.stderr}`).toBeGreaterThanOrEqual(1);
+  expect(r.code).not.toBe(124); // 124: the test's own timeout, i.e. the node never went down
+  expect(r.stdout + r.stderr).not.toContain(TOKEN);
+  expect(r.stdout + r.stderr).not.toContain(TOKEN.slice(5));
+}
+
+describe("bootstrap on a stand-in node", () => {
+  it("success: IMDSv2, read and delete its parameter, start the engine, run one job, power off", async () => {
+    const r = await boot();
+    expectPoweredOffWithoutLeak(r);
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual([
+      "curl PUT http://169.254.169.254/latest/api/token",
+      "curl GET http://169.254.169.254/latest/meta-data/instance-id",
+      "aws ssm get-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0 --with-decryption --query Parameter.Value --output text",
+      "aws ssm delete-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0",
+      "systemctl start docker",
+      "gitlab-runner run-single",
+      "aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0123456789abcdef0 --cli-connect-timeout 5 --cli-read-timeout 10",
+      "poweroff",
+    ]);
+    const args = r.runnerArgs.join(" ");
+    expect(args).toContain(`--url https://gitlab.example.com --token ${TOKEN} --executor shell --max-builds 1 --wait-timeout 600`);
+  }, 60_000);
+
+  it("job failure, runner crash, and a failed parameter delete all end in power-off", async () => {
+    const [failed, crashed, undeleted] = await Promise.all([
+      boot({ sim: { SIM_RUNNER: "fail" } }),
+      boot({ sim: { SIM_RUNNER: "crash" } }),
+      boot({ sim: { SIM_DELETE: "fail" } }),
+    ]);
+    for (const r of [failed, crashed, undeleted]) expectPoweredOffWithoutLeak(r);
+    expect(failed.code).toBe(1);
+    expect(crashed.code).toBe(139);
+    expect(crashed.stderr).toContain("gitlab-runner exited with status 139");
+    // A token that could not be deleted is still used once; the reaper removes the parameter.
+    expect(undeleted.code).toBe(0);
+    expect(undeleted.stderr).toContain("the reaper will");
+  }, 60_000);
+
+  it("missing parameter, IMDS down, engine down: power off without ever running the runner", async () => {
+    const [missing, noImds, noEngine] = await Promise.all([
+      boot({ sim: { SIM_PARAMETER: "missing" } }),
+      boot({ sim: { SIM_IMDS: "down" } }),
+      boot({ sim: { SIM_ENGINE: "fail" } }),
+    ]);
+    for (const r of [missing, noImds, noEngine]) {
+      expectPoweredOffWithoutLeak(r);
+      expect(r.code).toBe(1);
+      expect(r.calls.some((c) => c.startsWith("gitlab-runner"))).toBe(false);
+    }
+    expect(missing.calls.filter((c) => c.includes("get-parameter"))).toHaveLength(2);
+    expect(missing.calls.some((c) => c.includes("delete-parameter"))).toBe(false);
+    expect(missing.stderr).toContain("no runner token at /slipway/test/nodes/i-0123456789abcdef0");
+    expect(noImds.calls.some((c) => c.startsWith("aws ssm"))).toBe(false);
+    expect(noEngine.stderr).toContain("the Docker engine did not start");
+  }, 60_000);
+
+  it("hang: the hard lifetime powers the node off while the runner is stuck", async () => {
+    const r = await boot({ settings: { SLIPWAY_LIFETIME_SECONDS: 2 }, sim: { SIM_RUNNER: "hang" }, timeoutSeconds: 30 });
+    expectPoweredOffWithoutLeak(r);
+    expect(r.stderr).toContain("lifetime of 2s reached; powering off");
+    expect(r.calls).toContain("gitlab-runner run-single");
+    expect(r.seconds).toBeLessThan(20);
+  }, 60_000);
+});
