@@ -12,6 +12,7 @@ export { parseEcrHost } from "./ecr.ts";
 export { createSdkEcrPort } from "./ecr-sdk.ts";
 export { sha256Digest } from "./digest.ts";
 export { readDockerStream, type DockerStreamLine } from "../engine/stream.ts";
+export { MemoryRegistry } from "./memory.ts";
 
 /**
  * A registry client for `host`. ECR hosts get the ECR implementation (token from
