@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BuildError } from "../errors.ts";
 import type { Engine, ImageConfigDocument, LayerSource, RuntimeConfig } from "../engine/types.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
-import { LABEL_PREFIX, LABELS } from "./names.ts";
+import { LABEL_PREFIX, LABELS, NEEDS_LABEL } from "./names.ts";
 import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import type { StageChange } from "./stage.ts";
 import { ownerResolver } from "./stages/owners.ts";
@@ -36,6 +36,7 @@ function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig, diffId
     [LABELS.parent]: stage.parent ?? "",
     [LABELS.cacheVersion]: CACHE_VERSION,
     [LABELS.inputs]: JSON.stringify(fingerprint(stage.inputs, 4096)),
+    [NEEDS_LABEL]: [stage.parent, ...(stage.stage.needs?.() ?? [])].filter(Boolean).join(" "),
     ...(meta.gitCommit ? { [LABELS.gitCommit]: meta.gitCommit } : {}),
   };
   return {

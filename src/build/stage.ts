@@ -52,4 +52,6 @@ export interface Stage {
   isEmpty(): boolean;
   inputs(): NamedInput[];
   change(): StageChange;
+  /** Digests of stages of other images this stage is built from (fromImage base, import sources). */
+  needs?(): string[];
 }

@@ -27,5 +27,6 @@ export function fromStage(ctx: StageContext): Stage {
     isEmpty: () => false,
     inputs: () => [resolve().input, ["fromCacheVersion", image.fromCacheVersion ?? ""]],
     change: () => resolve().change,
+    needs: () => (parentName !== undefined ? [resolve().input[1]] : []),
   };
 }

@@ -69,6 +69,7 @@ export function importsStage(name: StageName, ctx: StageContext, imports: Import
     kind: "imports",
     isEmpty: () => imports.length === 0,
     inputs,
+    needs: () => [...new Set(imports.map((imp) => source(imp).digest))],
     change: () => ({
       kind: "files",
       layer: async (owners) => {
