@@ -146,3 +146,53 @@ describe("local builds on a private engine", () => {
     expect(statuses(fixed)).toMatchObject({ beforeInstall: "local", install: "local", gitSetup: "local", setup: "built" });
   });
 });
+
+describe("several images", () => {
+  test("artifacts, imports, fromImage and mounts build in dependency order", async () => {
+    const app = await gitProject({
+      "src/tool.sh": "echo tool\n",
+      "slipway.yaml": `project: multi
+configVersion: 1
+---
+artifact: builder
+from: ${base}
+git:
+- add: /src
+  to: /src
+  stageDependencies:
+    install: ["**/*"]
+shell:
+  install: ["mkdir -p /out && cp /src/tool.sh /out/tool.sh && echo built > /out/stamp && ls /cache > /out/cache-listing"]
+mount:
+- from: build_dir
+  to: /cache
+---
+image: base-app
+from: ${base}
+shell:
+  install: ["echo base > /base.txt"]
+---
+image: web
+fromImage: base-app
+import:
+- artifact: builder
+  add: /out
+  to: /opt/tool
+  excludePaths: [cache-listing]
+  after: install
+shell:
+  install: ["echo web > /web.txt"]
+docker:
+  ENTRYPOINT: ["sh", "/opt/tool/tool.sh"]
+`,
+    });
+    const report = await slipwayJson(["build", "web", "--dir", app.dir], { env });
+    expect(report.images.map((i) => i.name).sort()).toEqual(["base-app", "builder", "web"]);
+    const web = report.images.find((i) => i.name === "web")!;
+    expect(web.stages.map((s) => s.name)).toEqual(["from", "install", "importsAfterInstall", "dockerInstructions"]);
+    expect(web.stages.find((s) => s.name === "importsAfterInstall")?.status).toBe("appended");
+    expect(await docker("run", "--rm", "--network", "none", web.ref)).toBe("tool\n");
+    const files = await docker("run", "--rm", "--network", "none", "--entrypoint", "sh", web.ref, "-c", "cat /base.txt /web.txt /opt/tool/stamp; ls /opt/tool");
+    expect(files).toBe("base\nweb\nbuilt\nstamp\ntool.sh\n");
+  });
+});
