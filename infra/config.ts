@@ -18,6 +18,8 @@ export interface SlipwayConfig {
   spotMaxPrice?: string;
   hopLimit: number;
   volumeSizeGb: number;
+  /** Root device of the AMI: /dev/xvda on Amazon Linux (the runner-image recipe), /dev/sda1 on Ubuntu. */
+  rootDeviceName: string;
   nodeLifetimeMinutes: number;
   runnerWaitTimeoutSeconds: number;
   maxNodes: number;
@@ -76,6 +78,7 @@ export function loadConfig(): SlipwayConfig {
     spotMaxPrice: cfg.get("spotMaxPrice"),
     hopLimit: positive(cfg, "hopLimit", 1),
     volumeSizeGb: positive(cfg, "volumeSizeGb", 50),
+    rootDeviceName: cfg.get("rootDeviceName") ?? "/dev/xvda",
     nodeLifetimeMinutes: positive(cfg, "nodeLifetimeMinutes", 90),
     runnerWaitTimeoutSeconds: positive(cfg, "runnerWaitTimeoutSeconds", 600),
     maxNodes: positive(cfg, "maxNodes", 10),

@@ -41,6 +41,7 @@ const nodes = new BuildNodes("nodes", {
   spotMaxPrice: config.spotMaxPrice,
   hopLimit: config.hopLimit,
   volumeSizeGb: config.volumeSizeGb,
+  rootDeviceName: config.rootDeviceName,
   userData: renderBootstrap(readBootstrap(), {
     SLIPWAY_GITLAB_URL: config.gitlabUrl,
     SLIPWAY_REGION: region,

@@ -18,6 +18,7 @@ export interface BuildNodesArgs {
   spotMaxPrice?: string;
   hopLimit: number;
   volumeSizeGb: number;
+  rootDeviceName: string;
   /** The rendered bootstrap (plain text; encoded here). Holds no secret. */
   userData: string;
   tags: Record<string, string>;
@@ -98,7 +99,7 @@ export class BuildNodes extends pulumi.ComponentResource {
         instanceMarketOptions: spot
           ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate", maxPrice: args.spotMaxPrice } }
           : undefined,
-        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: args.volumeSizeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+        blockDeviceMappings: [{ deviceName: args.rootDeviceName, ebs: { volumeSize: args.volumeSizeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
         userData: Buffer.from(args.userData, "utf8").toString("base64"),
         tagSpecifications: [
           { resourceType: "instance", tags },

@@ -32,7 +32,7 @@ function dashFiles(): [string, string][] {
 async function rootfs(): Promise<Buffer> {
   const tar = pack();
   const chunks: Buffer[] = [];
-  tar.on("data", (c: Buffer) => chunks.push(c));
+  tar.on("data", (c: unknown) => void chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => tar.on("end", resolve).on("error", reject));
   const dir = (name: string, mode = 0o755) => tar.entry({ name, type: "directory", mode });
   for (const d of ["bin", "lib", "lib64", "lib/x86_64-linux-gnu", "usr", "usr/local", "usr/local/bin", "var", "var/log", "var/lib", "state"]) dir(d);

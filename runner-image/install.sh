@@ -1,0 +1,58 @@
+#!/bin/sh
+# Provisions the slipway build node image on Amazon Linux 2023 (run by Packer as root).
+# Installs the Docker engine, git, gitlab-runner, Node.js and slipway; leaves nothing listening
+# on the network: no sshd, no runner service, Docker on its unix socket only.
+set -eu
+
+: "${NODE_VERSION:?}" "${GITLAB_RUNNER_VERSION:?}" "${SLIPWAY_TARBALL:?}"
+arch=x64
+runner_arch=amd64
+
+dnf -y upgrade
+dnf -y install docker git tar xz gzip
+
+# Node.js from the official tarball, checked against the release's SHASUMS256.
+node_dist="https://nodejs.org/dist/v${NODE_VERSION}"
+node_file="node-v${NODE_VERSION}-linux-${arch}.tar.xz"
+curl -fsSLo "/tmp/${node_file}" "${node_dist}/${node_file}"
+curl -fsSLo /tmp/SHASUMS256.txt "${node_dist}/SHASUMS256.txt"
+(cd /tmp && grep " ${node_file}\$" SHASUMS256.txt | sha256sum -c -)
+tar -xJf "/tmp/${node_file}" -C /usr/local --strip-components=1
+
+# gitlab-runner as a plain binary: the bootstrap runs `run-single`, so no service is installed.
+curl -fsSLo /usr/local/bin/gitlab-runner \
+  "https://gitlab-runner-downloads.s3.amazonaws.com/${GITLAB_RUNNER_VERSION}/binaries/gitlab-runner-linux-${runner_arch}"
+chmod 0755 /usr/local/bin/gitlab-runner
+
+# slipway from the package built by `npm pack`.
+npm install --global --no-audit --no-fund "${SLIPWAY_TARBALL}"
+rm -f "${SLIPWAY_TARBALL}"
+
+# The engine is started by the bootstrap, not at boot, and listens on its unix socket only.
+mkdir -p /etc/docker /var/lib/slipway/builds /var/lib/slipway/cache
+printf '{ "hosts": ["unix:///var/run/docker.sock"], "log-driver": "local" }\n' > /etc/docker/daemon.json
+systemctl disable docker.service docker.socket
+
+# Nothing listening: no SSH (the security group admits nothing anyway), no SSM agent (the
+# node role grants it nothing), chrony without its command port.
+systemctl disable sshd.service
+systemctl disable amazon-ssm-agent.service 2>/dev/null || true
+grep -q '^cmdport 0' /etc/chrony.conf || echo 'cmdport 0' >> /etc/chrony.conf
+systemctl restart chronyd
+
+# Check: besides this build's own sshd, only loopback and DHCP client sockets may listen.
+listening=$(ss -Hlntup | awk '{print $5 " " $7}' \
+  | grep -v -E '^(127\.[0-9.]+|\[::1\]|\[::ffff:127\.[0-9.]+\]):[0-9]+ ' \
+  | grep -v -E ':(68|546) ' | grep -v 'sshd' || true)
+if [ -n "$listening" ]; then
+  echo "unexpected listening sockets:" >&2
+  echo "$listening" >&2
+  exit 1
+fi
+
+for tool in docker git gitlab-runner node slipway; do
+  command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
+done
+
+dnf clean all
+rm -rf /tmp/* /var/lib/cloud/instances /etc/ssh/ssh_host_*
