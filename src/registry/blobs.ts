@@ -53,15 +53,17 @@ export class BlobClient {
   /**
    * HEAD first (present: nothing to send), then a cross-repo mount when `mountFrom`
    * is given (201: mounted; 202: the registry opened an upload instead, use it),
-   * else POST an upload, then one monolithic PUT ?digest=.
+   * else POST an upload, then one monolithic PUT ?digest=. `source` is only called
+   * when the bytes must be sent.
    */
-  async push(repo: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<{ uploaded: boolean }> {
-    verifyDigest(data, digest, `blob to push to ${repo}`);
+  async push(repo: string, digest: string, source: () => Promise<Uint8Array>, mountFrom?: string): Promise<{ uploaded: boolean }> {
     if (await this.has(repo, digest)) return { uploaded: false };
     const what = `push blob ${repo}@${digest}`;
     const mount = mountFrom && mountFrom !== repo;
     const query = mount ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : "";
     const scope = mount ? `${pushScope(repo)} ${pullScope(mountFrom)}` : pushScope(repo);
+    // Without a mount the bytes are needed anyway: get them before opening an upload session.
+    let data = mount ? undefined : await source();
     const started = await this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/${query}`, scope, headers: { "content-length": "0" } });
     if (mount && started.status === 201) {
       await started.body?.cancel();
@@ -71,6 +73,8 @@ export class BlobClient {
     await started.body?.cancel();
     const location = started.headers.get("location");
     if (!location) throw new RegistryError(`${what}: upload started without a Location`, started.status, "BLOB_UPLOAD_INVALID");
+    data ??= await source();
+    verifyDigest(data, digest, `blob to push to ${repo}`);
     const url = new URL(location, this.http.baseUrl);
     url.searchParams.set("digest", digest);
     const headers = { "content-type": "application/octet-stream", "content-length": String(data.byteLength) };

@@ -1,7 +1,7 @@
 import { RegistryError } from "../errors.ts";
 import { OciRegistry } from "./oci.ts";
 import { withRetry } from "./retry.ts";
-import type { CredentialSource, Descriptor, EcrPort, ManifestResult, Registry, RetryPolicy, TransferStats } from "./types.ts";
+import type { BlobSource, CredentialSource, Descriptor, EcrPort, ManifestResult, Registry, RetryPolicy, TransferStats } from "./types.ts";
 
 /** `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` -> account and region. */
 export function parseEcrHost(host: string): { registryId: string; region: string } | undefined {
@@ -65,7 +65,7 @@ export class EcrRegistry implements Registry {
   hasBlob(repo: string, digest: string) { return this.oci.hasBlob(repo, digest); }
   getBlob(repo: string, digest: string) { return this.oci.getBlob(repo, digest); }
   getBlobStream(repo: string, digest: string) { return this.oci.getBlobStream(repo, digest); }
-  pushBlob(repo: string, digest: string, data: Uint8Array, mountFrom?: string) { return this.oci.pushBlob(repo, digest, data, mountFrom); }
+  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string) { return this.oci.pushBlob(repo, digest, data, mountFrom); }
   listTags(repo: string) { return this.oci.listTags(repo); }
 
   async tagManifest(repo: string, tag: string, manifest: ManifestResult): Promise<void> {

@@ -13,6 +13,8 @@ export { createSdkEcrPort } from "./ecr-sdk.ts";
 export { sha256Digest } from "./digest.ts";
 export { readDockerStream, type DockerStreamLine } from "../engine/stream.ts";
 export { MemoryRegistry } from "./memory.ts";
+export { copyImage, type CopyImageOptions } from "./copy.ts";
+export { manifestReferences } from "./manifest.ts";
 
 /**
  * A registry client for `host`. ECR hosts get the ECR implementation (token from

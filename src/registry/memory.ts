@@ -1,20 +1,12 @@
 import { RegistryError } from "../errors.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
-import type { Descriptor, ManifestResult, Registry, TransferStats } from "./types.ts";
+import { manifestReferences } from "./manifest.ts";
+import type { BlobSource, Descriptor, ManifestResult, Registry, TransferStats } from "./types.ts";
 
 interface Repo {
   blobs: Map<string, Uint8Array>;
   manifests: Map<string, { body: Uint8Array; mediaType: string }>;
   tags: Map<string, string>;
-}
-
-/** Digests a manifest refers to: config + layers of an image, or the manifests of an index. */
-function references(body: Uint8Array): { blobs: string[]; manifests: string[] } {
-  const json = JSON.parse(Buffer.from(body).toString("utf8")) as { config?: { digest: string }; layers?: Array<{ digest: string }>; manifests?: Array<{ digest: string }> };
-  return {
-    blobs: [...(json.config ? [json.config.digest] : []), ...(json.layers ?? []).map((l) => l.digest)],
-    manifests: (json.manifests ?? []).map((m) => m.digest),
-  };
 }
 
 /**
@@ -62,7 +54,7 @@ export class MemoryRegistry implements Registry {
     this.stats.requests++;
     this.stats.manifestBytesPushed += body.byteLength;
     const r = this.repo(repo);
-    const refs = references(body);
+    const refs = manifestReferences(body);
     const missing = [...refs.blobs.filter((d) => !r.blobs.has(d)), ...refs.manifests.filter((d) => !r.manifests.has(d))];
     if (missing.length) throw new RegistryError(`PUT manifest ${repo}:${reference}: 400 MANIFEST_BLOB_UNKNOWN: ${missing[0]}`, 400, "MANIFEST_BLOB_UNKNOWN");
     r.manifests.set(digest, { body: body.slice(), mediaType });
@@ -102,14 +94,19 @@ export class MemoryRegistry implements Registry {
     return new ReadableStream({ start: (c) => { c.enqueue(blob); c.close(); } });
   }
 
-  async pushBlob(repo: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<{ uploaded: boolean }> {
-    verifyDigest(data, digest, `blob to push to ${repo}`);
+  async pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string): Promise<{ uploaded: boolean }> {
+    if (data instanceof Uint8Array) verifyDigest(data, digest, `blob to push to ${repo}`);
     if (await this.hasBlob(repo, digest)) return { uploaded: false };
-    const source = mountFrom ? this.repos.get(mountFrom)?.blobs.get(digest) : undefined;
+    const mounted = mountFrom ? this.repos.get(mountFrom)?.blobs.get(digest) : undefined;
     this.stats.requests += 2;
-    this.repo(repo).blobs.set(digest, source ?? data.slice());
-    if (source) return { uploaded: false };
-    this.stats.bytesPushed += data.byteLength;
+    if (mounted) {
+      this.repo(repo).blobs.set(digest, mounted);
+      return { uploaded: false };
+    }
+    const bytes = data instanceof Uint8Array ? data : await data();
+    verifyDigest(bytes, digest, `blob to push to ${repo}`);
+    this.repo(repo).blobs.set(digest, bytes.slice());
+    this.stats.bytesPushed += bytes.byteLength;
     return { uploaded: true };
   }
 

@@ -1,9 +1,9 @@
 import { RegistryError } from "../errors.ts";
 import { BlobClient } from "./blobs.ts";
-import { sha256Digest } from "./digest.ts";
+import { sha256Digest, verifyDigest } from "./digest.ts";
 import { errorFrom, pullScope, pushScope, readBody, RegistryHttp } from "./http.ts";
 import { withRetry } from "./retry.ts";
-import { MANIFEST_ACCEPT, type CredentialSource, type Descriptor, type ManifestResult, type Registry, type RetryPolicy, type TransferStats } from "./types.ts";
+import { MANIFEST_ACCEPT, type BlobSource, type CredentialSource, type Descriptor, type ManifestResult, type Registry, type RetryPolicy, type TransferStats } from "./types.ts";
 
 export interface OciOptions {
   credentials?: CredentialSource;
@@ -113,8 +113,18 @@ export class OciRegistry implements Registry {
     return this.retry(() => this.blobs.stream(repo, digest));
   }
 
-  pushBlob(repo: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<{ uploaded: boolean }> {
-    return this.retry(() => this.blobs.push(repo, digest, data, mountFrom));
+  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string): Promise<{ uploaded: boolean }> {
+    // Bytes in hand are checked before any request; a lazy source is fetched once, even across retries.
+    if (data instanceof Uint8Array) {
+      try {
+        verifyDigest(data, digest, `blob to push to ${repo}`);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    let fetched: Promise<Uint8Array> | undefined;
+    const source = () => (data instanceof Uint8Array ? Promise.resolve(data) : (fetched ??= data()));
+    return this.retry(() => this.blobs.push(repo, digest, source, mountFrom));
   }
 
   async listTags(repo: string): Promise<string[]> {

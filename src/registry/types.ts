@@ -62,6 +62,9 @@ export interface TransferStats {
   requests: number;
 }
 
+/** Blob bytes, or a way to get them when (and only if) they must be uploaded. */
+export type BlobSource = Uint8Array | (() => Promise<Uint8Array>);
+
 export interface Registry {
   /** host[:port] as given, e.g. "127.0.0.1:5000" or "123.dkr.ecr.eu-west-1.amazonaws.com". */
   readonly host: string;
@@ -83,9 +86,11 @@ export interface Registry {
   getBlobStream(repo: string, digest: string): Promise<ReadableStream<Uint8Array>>;
   /**
    * Upload a blob unless present; tries a cross-repo mount from `mountFrom` first.
+   * `data` may be a function, called only when the bytes must really be sent (at
+   * most once), so a copy between repositories downloads nothing when the mount works.
    * `uploaded` is true only when the bytes were sent.
    */
-  pushBlob(repo: string, digest: string, data: Uint8Array, mountFrom?: string): Promise<{ uploaded: boolean }>;
+  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string): Promise<{ uploaded: boolean }>;
   /** All tags, following Link pagination. [] when the repository does not exist. */
   listTags(repo: string): Promise<string[]>;
   /** Delete a manifest by digest (removes every tag pointing at it). 404 is not an error. */

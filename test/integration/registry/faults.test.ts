@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRegistry } from "../../../src/registry/index.ts";
+import { copyImage, createRegistry } from "../../../src/registry/index.ts";
 import { NETWORK_ERROR } from "../../../src/registry/retry.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { testRegistry } from "../../support/services.ts";
@@ -112,5 +112,17 @@ describe("retries through a fault-injecting proxy", () => {
     await expect(reg.getBlob("faults/tamper", blob.digest)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
     const stream = await reg.getBlobStream("faults/tamper", blob.digest);
     await expect(readAll(stream)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+  });
+
+  it("copies an image by download and upload when the registry will not mount", async () => {
+    const direct = createRegistry({ host: server.host, retry: fastRetry() });
+    const { m, layer } = await publish(direct, "faults/copy-from", "v1");
+    await using proxy = await startProxy({ target: server.host, fault: () => "refuse-mount" });
+    const reg = createRegistry({ host: proxy.host, retry: fastRetry() });
+    const got = (await reg.getManifest("faults/copy-from", "v1"))!;
+    await copyImage(reg, { from: "faults/copy-from", to: "faults/copy-to", manifest: got, tags: ["v1"] });
+    expect((await direct.headManifest("faults/copy-to", "v1"))?.digest).toBe(m.digest);
+    expect(reg.stats.bytesPulled).toBeGreaterThan(layer.data.byteLength);
+    expect(reg.stats.bytesPushed).toBe(reg.stats.bytesPulled);
   });
 });

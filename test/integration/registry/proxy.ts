@@ -4,9 +4,10 @@ import type { AddressInfo } from "node:net";
 /**
  * What the proxy does to one request: pass it on, drop the connection before answering,
  * answer a status, corrupt the answer's first byte, cut the answer off halfway, or
- * hide Docker-Content-Digest (as some registries do on HEAD).
+ * hide Docker-Content-Digest (as some registries do on HEAD), or turn a mount request
+ * into a plain upload request (as registries that cannot mount do).
  */
-export type Fault = "pass" | "drop" | "tamper" | "truncate" | "no-digest-header" | { status: number; retryAfter?: string };
+export type Fault = "pass" | "drop" | "tamper" | "truncate" | "no-digest-header" | "refuse-mount" | { status: number; retryAfter?: string };
 
 export interface SeenRequest {
   method: string;
@@ -77,6 +78,7 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
     if (tags) return forward(req, res, (body) => paginate(tags[1], new URLSearchParams(tags[2] ?? ""), body, res));
     if (fault === "truncate") return forward(req, res, undefined, true);
     if (fault === "no-digest-header") return forward(req, res, undefined, false, true);
+    if (fault === "refuse-mount" && req.method === "POST") req.url = url.replace(/\?mount=.*$/, "");
     forward(req, res, fault === "tamper" ? tamper : undefined);
   });
 

@@ -1,7 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { Registry } from "../../../src/registry/types.ts";
+import { copyImage } from "../../../src/registry/copy.ts";
+import { sha256Digest } from "../../../src/registry/digest.ts";
+import { MEDIA_TYPES, type Registry } from "../../../src/registry/types.ts";
 import { configBlob, manifest, randomBlob } from "./fixtures.ts";
+
+/** An image (config + one layer) pushed to `repo`, tagged `tag`. */
+async function seedImage(reg: Registry, repo: string, tag: string) {
+  const config = configBlob();
+  const layer = randomBlob(256);
+  await reg.pushBlob(repo, config.digest, config.data);
+  await reg.pushBlob(repo, layer.digest, layer.data);
+  const m = manifest("oci", config, [layer]);
+  await reg.putManifest(repo, tag, m.body, m.mediaType);
+  return { ...m, layer };
+}
 
 /** A fresh repository name per test, so implementations backed by one server can share it. */
 const repoName = (what: string) => `contract/${what}-${randomBytes(4).toString("hex")}`;
@@ -51,6 +64,43 @@ export function registryContract(name: string, make: () => Registry) {
       expect(await reg.headManifest(repo, "final")).toEqual({ digest: m.digest, mediaType: m.mediaType, size: m.body.byteLength });
       expect([...(await reg.findTags(repo, ["stage", "final", "other"])).keys()].sort()).toEqual(["final", "stage"]);
       expect((await reg.listTags(repo)).sort()).toEqual(["final", "stage"]);
+    });
+
+    it("calls a lazy blob source only when the bytes must be sent", async () => {
+      const reg = make();
+      const [a, b] = [repoName("lazy-a"), repoName("lazy-b")];
+      const blob = randomBlob(99);
+      let calls = 0;
+      const source = async () => (calls++, blob.data);
+      expect(await reg.pushBlob(a, blob.digest, source)).toEqual({ uploaded: true });
+      expect(await reg.pushBlob(a, blob.digest, source)).toEqual({ uploaded: false });
+      expect(await reg.pushBlob(b, blob.digest, source, a)).toEqual({ uploaded: false });
+      expect(calls).toBe(1);
+      const wrong = randomBlob(5);
+      await expect(reg.pushBlob(b, wrong.digest, async () => blob.data)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+    });
+
+    it("copies an image and an index to another repository by mounting, tags last", async () => {
+      const reg = make();
+      const [a, b] = [repoName("copy-a"), repoName("copy-b")];
+      const image = await seedImage(reg, a, "stage");
+      const got = (await reg.getManifest(a, "stage"))!;
+      const before = { ...reg.stats };
+      await copyImage(reg, { from: a, to: b, manifest: got, tags: ["web-main"] });
+      expect((await reg.headManifest(b, "web-main"))?.digest).toBe(image.digest);
+      expect(await reg.hasBlob(b, image.layer.digest)).toBe(true);
+      expect(reg.stats.bytesPushed).toBe(before.bytesPushed);
+      expect(reg.stats.bytesPulled).toBe(before.bytesPulled);
+      const indexBody = new TextEncoder().encode(JSON.stringify({
+        schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex,
+        manifests: [{ mediaType: image.mediaType, digest: image.digest, size: image.body.byteLength, platform: { os: "linux", architecture: "amd64" } }],
+      }));
+      await reg.putManifest(a, "multi", indexBody, MEDIA_TYPES.ociIndex);
+      const index = { digest: sha256Digest(indexBody), mediaType: MEDIA_TYPES.ociIndex, body: indexBody };
+      const c = repoName("copy-c");
+      await copyImage(reg, { from: a, to: c, manifest: index, tags: ["multi"] });
+      expect((await reg.headManifest(c, "multi"))?.mediaType).toBe(MEDIA_TYPES.ociIndex);
+      expect((await reg.getManifest(c, image.digest))?.digest).toBe(image.digest);
     });
 
     it("refuses a manifest whose blobs are missing", async () => {
