@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { chmod, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createLocalFleet } from "../../../src/fleet/local/provider.ts";
@@ -60,6 +60,27 @@ describe("local fleet (real private engines)", () => {
     expect(done?.state).toBe("terminated");
     expect(done?.reason).toMatch(/^runner-failed/);
     expect(existsSync(join(home, "nodes", node.id))).toBe(false);
+  });
+
+  it("runs gitlab-runner run-single with the per-job runner's token in the environment when gitlab-runner is on PATH", async () => {
+    const bin = await scratchDir("slipway-bin-");
+    // A stand-in for gitlab-runner: prints how it was called and uses the node's engine.
+    await writeFile(join(bin, "gitlab-runner"), '#!/bin/sh\necho "args=$*"\necho "token=$CI_SERVER_TOKEN"\n/usr/bin/docker info --format "driver={{.Driver}}"\n');
+    await chmod(join(bin, "gitlab-runner"), 0o755);
+    const home = await scratchDir("slipway-home-");
+    const lines: string[] = [];
+    await using fleet = createLocalFleet({
+      home,
+      bootstrap: { gitlabUrl: "https://gitlab.example", jobCommand: "false", baseEnv: { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` } },
+      log: (_id, line) => lines.push(line),
+    });
+    await fleet.launch({ jobId: 15, projectId: 1, expiresAt: inMinutes(5), runner: { id: 9, token: "glrt-per-job" } });
+    await fleet.idle();
+    expect(lines).toContain("token=glrt-per-job");
+    expect(lines.find((l) => l.startsWith("args="))).toMatch(/^args=run-single --url https:\/\/gitlab.example --executor shell --max-builds 1 --wait-timeout \d+ /);
+    expect(lines.join("\n")).not.toMatch(/args=.*glrt-per-job/);
+    expect(lines).toContain("driver=overlay2");
+    expect((await fleet.list())[0]).toMatchObject({ state: "terminated", reason: "job-finished (exit 0)" });
   });
 
   it("launching twice for one job gives one node; terminate ends it early", async () => {
