@@ -23,8 +23,9 @@ export interface FunctionCode {
  */
 export function functionCode(name: string): FunctionCode {
   const dir = `${BUNDLE_ROOT}${name}`;
-  if (existsSync(`${dir}/index.mjs`) || existsSync(`${dir}/index.js`)) {
-    return { archive: new pulumi.asset.FileArchive(dir), bundled: true };
+  // Only the bundle itself: the folder may also hold the zip made for other deployers.
+  if (existsSync(`${dir}/index.mjs`)) {
+    return { archive: new pulumi.asset.AssetArchive({ "index.mjs": new pulumi.asset.FileAsset(`${dir}/index.mjs`) }), bundled: true };
   }
   void pulumi.log.warn(`dist/functions/${name} is missing: deploying a placeholder that fails on every call (run npm run bundle first)`);
   return { archive: new pulumi.asset.AssetArchive({ "index.mjs": new pulumi.asset.StringAsset(PLACEHOLDER) }), bundled: false };

@@ -26,7 +26,6 @@ export interface SlipwayConfig {
   vpcId?: string;
   subnetIds: string[];
   vpcCidr: string;
-  appTag: string;
   logRetentionDays: number;
   schedules: { reaper: string; reconciler: string; cleanup: string };
   /** Optional: the account id, used in ARNs only when the registry does not report it. */
@@ -53,7 +52,7 @@ function positive(cfg: pulumi.Config, key: string, fallback: number): number {
 }
 
 function mode(cfg: pulumi.Config): RunnerMode {
-  const m = cfg.get("mode") ?? "pool";
+  const m = cfg.get("mode") ?? "per-job";
   if (m !== "pool" && m !== "per-job") throw new Error(`slipway:mode must be "pool" or "per-job", got "${m}"`);
   return m;
 }
@@ -85,7 +84,6 @@ export function loadConfig(): SlipwayConfig {
     vpcId,
     subnetIds,
     vpcCidr: cfg.get("vpcCidr") ?? "10.42.0.0/16",
-    appTag: cfg.get("appTag") ?? "slipway",
     logRetentionDays: positive(cfg, "logRetentionDays", 14),
     schedules: {
       reaper: cfg.get("reaperSchedule") ?? "rate(5 minutes)",

@@ -14,14 +14,14 @@ import { Schedules } from "./components/schedules.ts";
 import { Secrets } from "./components/secrets.ts";
 import { loadConfig } from "./config.ts";
 import { gitlabInstructions } from "./gitlab.ts";
-import { naming, scopeOf } from "./naming.ts";
+import { APP_TAG, naming, scopeOf } from "./naming.ts";
 import { readBootstrap, renderBootstrap } from "./userdata.ts";
 
 const config = loadConfig();
 const names = naming(pulumi.getStack());
 const region = aws.config.region ?? "us-east-1";
-const appTag = { key: "app", value: config.appTag };
-const tags = { app: config.appTag, "slipway:stack": pulumi.getStack() };
+const appTag = APP_TAG;
+const tags = { [APP_TAG.key]: APP_TAG.value, "slipway:stack": pulumi.getStack() };
 
 const registry = new Registry("registry", { repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
 const scope = registry.registryId.apply((id) => scopeOf(region, id, config.accountId));
@@ -68,10 +68,13 @@ const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes
   },
 }));
 
+// Names as src/functions-config/config.ts reads them. The launcher asks for spot itself
+// (InstanceMarketOptions) and falls back to on-demand with the same template.
 const launch = {
-  SLIPWAY_LAUNCH_TEMPLATE_ID: nodes.onDemand.id,
-  ...(nodes.spot ? { SLIPWAY_SPOT_LAUNCH_TEMPLATE_ID: nodes.spot.id } : {}),
-  SLIPWAY_SUBNET_IDS: network.subnetIds.apply((ids) => ids.join(",")),
+  SLIPWAY_LAUNCH_TEMPLATE: nodes.onDemand.id,
+  ...(nodes.spot ? { SLIPWAY_SPOT_LAUNCH_TEMPLATE: nodes.spot.id } : {}),
+  SLIPWAY_SPOT: String(config.spot),
+  SLIPWAY_SUBNETS: network.subnetIds.apply((ids) => ids.join(",")),
   SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
   ...(secrets.runnerToken ? { SLIPWAY_RUNNER_TOKEN_PARAMETER: secrets.runnerToken.name } : {}),
 };
@@ -90,7 +93,6 @@ const functions = new Functions("functions", {
     SLIPWAY_MAX_NODES: String(config.maxNodes),
     SLIPWAY_NODE_TTL: `${config.nodeLifetimeMinutes}m`,
     SLIPWAY_SSM_PATH: names.nodeParameterPath,
-    SLIPWAY_APP_TAG: config.appTag,
   },
   perFunction: {
     "gitlab-webhook": { SLIPWAY_WEBHOOK_SECRET_PARAMETER: secrets.webhookSecret.name, SLIPWAY_QUEUE_URL: jobs.queue.url },

@@ -13,6 +13,12 @@ export interface Naming {
   nodeParameterPath: string;
 }
 
+/**
+ * The app tag every node carries from creation (src/fleet/ec2/tags.ts sets app=slipway);
+ * termination rights of the reaper and of the nodes themselves are scoped to it.
+ */
+export const APP_TAG = { key: "app", value: "slipway" } as const;
+
 export function naming(stack: string): Naming {
   const safe = stack.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "default";
   return { prefix: `slipway-${safe}`, ssmRoot: `/slipway/${safe}`, nodeParameterPath: `/slipway/${safe}/nodes` };

@@ -109,7 +109,7 @@ main() {
     i-[0-9a-f]*) ;;
     *) instance_id=""; fail "unexpected instance id from IMDS" ;;
   esac
-  parameter="$SLIPWAY_PARAMETER_PATH/$instance_id"
+  parameter="$SLIPWAY_PARAMETER_PATH/$instance_id/runner-token"
   runner_token=$(read_parameter "$parameter") || fail "no runner token at $parameter"
   # Read once, then gone: a token left behind would outlive the job. The reaper deletes it too.
   aws ssm delete-parameter --region "$SLIPWAY_REGION" --name "$parameter" >/dev/null ||

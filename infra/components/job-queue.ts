@@ -13,7 +13,9 @@ export interface JobQueueArgs {
 }
 
 /**
- * Pending jobs between the webhook and the launcher. A job that fails to launch
+ * Pending jobs between the webhook and the launcher, FIFO: the webhook sends each job with
+ * MessageDeduplicationId = job id (functions/runtime/aws-env.ts), so SQS drops duplicate
+ * deliveries within five minutes, and MessageGroupId = job id keeps jobs independent. A job that fails to launch
  * maxReceiveCount times moves to the dead-letter queue instead of looping; the
  * reconciler still finds such a job by polling GitLab.
  */
@@ -27,25 +29,27 @@ export class JobQueue extends pulumi.ComponentResource {
     const parent = { parent: this };
     this.deadLetter = new aws.sqs.Queue(
       `${name}-dlq`,
-      { name: `${args.prefix}-jobs-dlq`, messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags: args.tags },
+      { name: `${args.prefix}-jobs-dlq.fifo`, fifoQueue: true, messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags: args.tags },
       parent,
     );
     this.queue = new aws.sqs.Queue(
       `${name}-queue`,
       {
-        name: `${args.prefix}-jobs`,
+        name: `${args.prefix}-jobs.fifo`,
+        fifoQueue: true,
+        contentBasedDeduplication: false,
         visibilityTimeoutSeconds: args.consumerTimeoutSeconds * 6,
         // A pending job older than a day is no longer worth a node.
         messageRetentionSeconds: 24 * 3600,
         sqsManagedSseEnabled: true,
         redrivePolicy: pulumi
           .all([this.deadLetter.arn, args.scope])
-          .apply(([reported, scope]) => JSON.stringify({ deadLetterTargetArn: arnOr(reported, scope, "sqs", `${args.prefix}-jobs-dlq`), maxReceiveCount: args.maxReceiveCount })),
+          .apply(([reported, scope]) => JSON.stringify({ deadLetterTargetArn: arnOr(reported, scope, "sqs", `${args.prefix}-jobs-dlq.fifo`), maxReceiveCount: args.maxReceiveCount })),
         tags: args.tags,
       },
       parent,
     );
-    this.arn = pulumi.all([this.queue.arn, args.scope]).apply(([reported, scope]) => arnOr(reported, scope, "sqs", `${args.prefix}-jobs`));
+    this.arn = pulumi.all([this.queue.arn, args.scope]).apply(([reported, scope]) => arnOr(reported, scope, "sqs", `${args.prefix}-jobs.fifo`));
     new aws.sqs.RedriveAllowPolicy(
       `${name}-dlq-allow`,
       { queueUrl: this.deadLetter.url, redriveAllowPolicy: this.arn.apply((arn) => JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [arn] })) },

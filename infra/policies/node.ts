@@ -13,8 +13,11 @@ export const ECR_PUSH_PULL = [
   "ecr:PutImage",
 ];
 
-/** The tag the launcher sets on each node's parameter; its value is the node's instance ARN. */
-export const INSTANCE_ARN_TAG = "InstanceArn";
+/**
+ * The tag the launcher (src/fleet/ec2/tokens.ts) sets on each node's parameter
+ * `<path>/<instance-id>/runner-token`; its value is the node's instance ARN.
+ */
+export const INSTANCE_ARN_TAG = "slipway:instance-arn";
 
 export interface NodePolicyInput {
   scope: Scope;
@@ -30,7 +33,7 @@ export function ecrLogin(): Statement {
 }
 
 /**
- * Own parameter only. The launcher tags each node parameter with InstanceArn = the node's ARN;
+ * Own parameter only. The launcher tags each node parameter with slipway:instance-arn = the node's ARN;
  * `${ec2:SourceInstanceARN}` is filled in by AWS from the credentials EC2 issued to the calling
  * instance, so a node can read or delete the parameter of no other node, even one it can name.
  */

@@ -49,8 +49,8 @@ describe("bootstrap on a stand-in node", () => {
     expect(r.calls).toEqual([
       "curl PUT http://169.254.169.254/latest/api/token",
       "curl GET http://169.254.169.254/latest/meta-data/instance-id",
-      "aws ssm get-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0 --with-decryption --query Parameter.Value --output text",
-      "aws ssm delete-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0",
+      "aws ssm get-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0/runner-token --with-decryption --query Parameter.Value --output text",
+      "aws ssm delete-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0/runner-token",
       "systemctl start docker",
       "gitlab-runner run-single",
       "aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0123456789abcdef0 --cli-connect-timeout 5 --cli-read-timeout 10",
@@ -88,7 +88,7 @@ describe("bootstrap on a stand-in node", () => {
     }
     expect(missing.calls.filter((c) => c.includes("get-parameter"))).toHaveLength(2);
     expect(missing.calls.some((c) => c.includes("delete-parameter"))).toBe(false);
-    expect(missing.stderr).toContain("no runner token at /slipway/test/nodes/i-0123456789abcdef0");
+    expect(missing.stderr).toContain("no runner token at /slipway/test/nodes/i-0123456789abcdef0/runner-token");
     expect(noImds.calls.some((c) => c.startsWith("aws ssm"))).toBe(false);
     expect(noEngine.stderr).toContain("the Docker engine did not start");
   }, 60_000);

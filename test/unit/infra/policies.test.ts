@@ -87,7 +87,7 @@ describe("build node policy", () => {
     const [s] = statementsWith(doc, "ssm:GetParameter");
     expect(s.Action.sort()).toEqual(["ssm:DeleteParameter", "ssm:GetParameter"]);
     expect(s.Resource).toEqual(["arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/nodes/*"]);
-    expect(s.Condition).toEqual({ StringEquals: { "ssm:resourceTag/InstanceArn": "${ec2:SourceInstanceARN}" } });
+    expect(s.Condition).toEqual({ StringEquals: { "ssm:resourceTag/slipway:instance-arn": "${ec2:SourceInstanceARN}" } });
   });
 
   it("terminates only itself", () => {

@@ -135,7 +135,8 @@ describe("the program with the example config", () => {
 
   it("secrets live in SSM as SecureStrings", () => {
     const params = ofType("aws:ssm/parameter:Parameter");
-    expect(params.map((p) => p.inputs.name).sort()).toEqual(["/slipway/dev/gitlab-token", "/slipway/dev/runner-token", "/slipway/dev/webhook-secret"]);
+    // per-job mode (the example): no shared runner token exists at all.
+    expect(params.map((p) => p.inputs.name).sort()).toEqual(["/slipway/dev/gitlab-token", "/slipway/dev/webhook-secret"]);
     for (const p of params) expect(p.inputs.type).toBe("SecureString");
   });
 
@@ -143,11 +144,13 @@ describe("the program with the example config", () => {
     expect(one("aws:lambda/functionUrl:FunctionUrl", "functions-webhook-url").inputs.authorizationType).toBe("NONE");
     const queue = one("aws:sqs/queue:Queue", "jobs-queue");
     const redrive = JSON.parse(queue.inputs.redrivePolicy);
-    expect(redrive).toEqual({ deadLetterTargetArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:slipway-dev-jobs-dlq`, maxReceiveCount: 5 });
+    expect(redrive).toEqual({ deadLetterTargetArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:slipway-dev-jobs-dlq.fifo`, maxReceiveCount: 5 });
+    expect(queue.inputs.fifoQueue).toBe(true);
+    expect(one("aws:sqs/queue:Queue", "jobs-dlq").inputs.fifoQueue).toBe(true);
     expect(queue.inputs.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * 60);
     const mapping = ofType("aws:lambda/eventSourceMapping:EventSourceMapping")[0];
     expect(mapping.inputs.functionResponseTypes).toEqual(["ReportBatchItemFailures"]);
-    expect(mapping.inputs.eventSourceArn).toBe(`arn:aws:sqs:us-east-1:${ACCOUNT}:slipway-dev-jobs`);
+    expect(mapping.inputs.eventSourceArn).toBe(`arn:aws:sqs:us-east-1:${ACCOUNT}:slipway-dev-jobs.fifo`);
   });
 
   it("schedules reaper, reconciler and cleanup", () => {
@@ -161,6 +164,6 @@ describe("the program with the example config", () => {
 
   it("outputs what to paste into GitLab", () => {
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["webhookUrl", "registryUrl", "gitlabSetup"]));
-    expect(String(outputs.gitlabSetup)).toMatch(/Webhooks[\s\S]*Job events[\s\S]*runner-token[\s\S]*SLIPWAY_REPO/);
+    expect(String(outputs.gitlabSetup)).toMatch(/Webhooks[\s\S]*Job events[\s\S]*per-job[\s\S]*gitlab-token[\s\S]*SLIPWAY_REPO/);
   });
 });
