@@ -46,7 +46,8 @@ export async function createSsmTokenStore(opts: { client: SSMClient; path: strin
           new ssm.GetParametersByPathCommand({ Path: root, Recursive: true, NextToken }),
         );
         for (const p of out.Parameters ?? []) {
-          const m = p.Name?.slice(root.length).match(/^\/([^/]+)\/runner-token$/);
+          // Only per-instance parameters: a pool token infra keeps under the same path is not ours to reap.
+          const m = p.Name?.slice(root.length).match(/^\/(i-[0-9a-f]+)\/runner-token$/);
           if (m) ids.push(m[1]);
         }
         NextToken = out.NextToken;

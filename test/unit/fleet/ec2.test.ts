@@ -103,3 +103,19 @@ describe("ec2 fleet", () => {
     expect((await f.list())[0].markedAt).toBeDefined();
   });
 });
+
+describe("ec2 runner tokens", () => {
+  it("lists only per-instance parameters, never a pool token under the same path", async () => {
+    const f = await fleet();
+    aws.params.set("/slipway/runners/pool/runner-token", { Name: "/slipway/runners/pool/runner-token", Value: "x" });
+    const node = await f.launch({ jobId: 3, projectId: 1, expiresAt: EXPIRES, runner: { id: 1, token: "t" } });
+    expect(await f.tokens.list()).toEqual([node.id]);
+  });
+
+  it("overwrites the parameter of a retried launch (tags cannot go with Overwrite)", async () => {
+    const f = await fleet();
+    await f.tokens.put({ instanceId: "i-0abc", instanceArn: "arn", jobId: 1 }, "first");
+    await f.tokens.put({ instanceId: "i-0abc", instanceArn: "arn", jobId: 1 }, "second");
+    expect(aws.params.get("/slipway/runners/i-0abc/runner-token")).toMatchObject({ Value: "second", Overwrite: true });
+  });
+});
