@@ -33,8 +33,11 @@ export class RegistryHttp {
   readonly baseUrl: string;
   private readonly auth: Authenticator;
 
-  constructor(host: string, opts: { insecure?: boolean; credentials?: CredentialSource }, private readonly stats: TransferStats) {
+  private readonly timeoutMs: number;
+
+  constructor(host: string, opts: { insecure?: boolean; credentials?: CredentialSource; timeoutMs?: number }, private readonly stats: TransferStats) {
     this.baseUrl = registryBaseUrl(host, opts.insecure);
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.auth = new Authenticator(host, opts.credentials, (url, init) => this.fetch(url, init));
   }
 
@@ -57,12 +60,22 @@ export class RegistryHttp {
   }
 
   /** Every request, including token requests, goes through here and is counted. */
+  /**
+   * Every request, including token requests, goes through here and is counted.
+   * A registry that sends no answer within timeoutMs counts as a connection failure;
+   * the limit is on the answer's headers only, so big bodies may take their time.
+   */
   async fetch(url: string, init: RequestInit): Promise<Response> {
     this.stats.requests++;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     try {
-      return await fetch(url, init);
+      return await fetch(url, { ...init, signal: abort.signal });
     } catch (err) {
-      throw new RegistryError(`${init.method ?? "GET"} ${url}: ${describe(err)}`, undefined, NETWORK_ERROR, { cause: err });
+      const why = abort.signal.aborted ? String((abort.signal.reason as Error).message) : describe(err);
+      throw new RegistryError(`${init.method ?? "GET"} ${url}: ${why}`, undefined, NETWORK_ERROR, { cause: err });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -24,7 +24,7 @@ export { manifestReferences } from "./manifest.ts";
 export function createRegistry(opts: CreateRegistryOptions): Registry {
   if (!opts.host || /[/\s]/.test(opts.host)) throw new UsageError(`invalid registry host "${opts.host}"`);
   const retry = opts.retry ?? DEFAULT_RETRY;
-  const base = { insecure: opts.insecure, retry, concurrency: opts.concurrency ?? 8, tagsPageSize: opts.tagsPageSize ?? 1000 };
+  const base = { insecure: opts.insecure, retry, concurrency: opts.concurrency ?? 8, tagsPageSize: opts.tagsPageSize ?? 1000, timeoutMs: opts.timeoutMs };
   const ecrHost = parseEcrHost(opts.host);
   if (!ecrHost) return new OciRegistry(opts.host, { ...base, credentials: opts.credentials });
   let port: Promise<EcrPort> | undefined;

@@ -11,6 +11,7 @@ export interface OciOptions {
   retry: RetryPolicy;
   concurrency: number;
   tagsPageSize: number;
+  timeoutMs?: number;
 }
 
 const isDigest = (reference: string) => reference.includes(":");

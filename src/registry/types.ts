@@ -139,4 +139,6 @@ export interface CreateRegistryOptions {
   concurrency?: number;
   /** Page size (`n=`) for tag listing; registries may cap it lower and paginate anyway. Default 1000. */
   tagsPageSize?: number;
+  /** How long to wait for a response's headers before treating it as a connection failure (retried). Default 60 s. */
+  timeoutMs?: number;
 }

@@ -125,4 +125,14 @@ describe("retries through a fault-injecting proxy", () => {
     expect(reg.stats.bytesPulled).toBeGreaterThan(layer.data.byteLength);
     expect(reg.stats.bytesPushed).toBe(reg.stats.bytesPulled);
   });
+
+  it("treats a registry that never answers as a connection failure, and retries it", async () => {
+    await using proxy = await startProxy({ target: server.host, fault: plan({ "manifest-head": ["hang"] }) });
+    const reg = createRegistry({ host: proxy.host, retry: fastRetry(2), timeoutMs: 200 });
+    expect(await reg.headManifest("faults/hang", "v1")).toBeUndefined();
+    expect(proxy.seen.map((r) => r.status)).toEqual(["dropped", 404]);
+    await using stuck = await startProxy({ target: server.host, fault: () => "hang" });
+    const reg2 = createRegistry({ host: stuck.host, retry: fastRetry(2), timeoutMs: 100 });
+    await expect(reg2.headManifest("faults/hang", "v1")).rejects.toMatchObject({ code: NETWORK_ERROR, message: expect.stringContaining("no answer within 100 ms") });
+  });
 });

@@ -5,9 +5,9 @@ import type { AddressInfo } from "node:net";
  * What the proxy does to one request: pass it on, drop the connection before answering,
  * answer a status, corrupt the answer's first byte, cut the answer off halfway, or
  * hide Docker-Content-Digest (as some registries do on HEAD), or turn a mount request
- * into a plain upload request (as registries that cannot mount do).
+ * into a plain upload request (as registries that cannot mount do), or never answer.
  */
-export type Fault = "pass" | "drop" | "tamper" | "truncate" | "no-digest-header" | "refuse-mount" | { status: number; retryAfter?: string };
+export type Fault = "pass" | "drop" | "tamper" | "truncate" | "no-digest-header" | "refuse-mount" | "hang" | { status: number; retryAfter?: string };
 
 export interface SeenRequest {
   method: string;
@@ -63,6 +63,11 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
       });
     }
     const fault = opts.fault?.({ method: req.method ?? "GET", url, n: ++n }) ?? "pass";
+    if (fault === "hang") {
+      seen.push({ method: req.method ?? "", url, status: "dropped" });
+      req.resume();
+      return;
+    }
     if (fault === "drop") {
       seen.push({ method: req.method ?? "", url, status: "dropped" });
       req.socket.destroy();
