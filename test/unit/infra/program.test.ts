@@ -167,3 +167,26 @@ describe("the program with the example config", () => {
     expect(String(outputs.gitlabSetup)).toMatch(/Webhooks[\s\S]*Job events[\s\S]*per-job[\s\S]*gitlab-token[\s\S]*SLIPWAY_REPO/);
   });
 });
+
+describe("alternatives the example config does not take", () => {
+  it("an existing VPC and subnets are used as they are: no network is created", async () => {
+    const { Network } = await import("../../../infra/components/network.ts");
+    const before = resources.length;
+    const net = new Network("existing", { vpcId: "vpc-0aa", subnetIds: ["subnet-1", "subnet-2"], cidr: "10.0.0.0/16", region: "us-east-1", prefix: "x", tags: {} });
+    expect(await value(net.subnetIds)).toEqual(["subnet-1", "subnet-2"]);
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    expect(resources.slice(before).map((r) => r.type)).toEqual(["slipway:infra:Network"]);
+  });
+
+  it("refuses a VPC without subnets and an unknown mode, naming the key", async () => {
+    const { loadConfig } = await import("../../../infra/config.ts");
+    const set = (k: string, v: string) => pulumi.runtime.setConfig(`slipway:${k}`, v);
+    set("vpcId", "vpc-0aa");
+    expect(() => loadConfig()).toThrow(/slipway:vpcId and slipway:subnetIds/);
+    set("subnetIds", "subnet-1");
+    set("mode", "shared");
+    expect(() => loadConfig()).toThrow(/slipway:mode/);
+    set("mode", "pool");
+    expect(loadConfig()).toMatchObject({ vpcId: "vpc-0aa", subnetIds: ["subnet-1"], mode: "pool" });
+  });
+});
