@@ -50,25 +50,39 @@ export async function serveHttp(routes: Record<string, Route>, opts: { port?: nu
   return { url: `http://${host}:${port}`, close, [Symbol.asyncDispose]: close };
 }
 
+export interface LocalQueueOptions {
+  /** Delay before a message the consumer asked to retry comes back. */
+  retryDelayMs?: number;
+  /** Deliveries before a message is given up (SQS's maxReceiveCount + dead-letter queue). */
+  maxAttempts?: number;
+  onDrop?: (msg: QueueMessage) => void;
+}
+
 /**
  * An in-process queue: messages go to `consume` one batch at a time, and those it asks to
  * retry come back after `retryDelayMs` (the local stand-in for SQS's visibility timeout).
  */
-export function localQueue(consume: (batch: { messages: QueueMessage[] }) => Promise<QueueResult>, retryDelayMs = 5_000): LaunchQueue & { drain(): Promise<void>; stop(): void } {
+export function localQueue(consume: (batch: { messages: QueueMessage[] }) => Promise<QueueResult>, o: LocalQueueOptions = {}): LaunchQueue & { drain(): Promise<void>; stop(): void } {
   const pending: QueueMessage[] = [];
+  const attempts = new Map<string, number>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let seq = 0;
   let busy: Promise<void> = Promise.resolve();
   let stopped = false;
+  const again = (m: QueueMessage) => {
+    const n = (attempts.get(m.id) ?? 0) + 1;
+    if (n >= (o.maxAttempts ?? 20)) return (attempts.delete(m.id), o.onDrop?.(m));
+    attempts.set(m.id, n);
+    const t = setTimeout(() => (timers.delete(t), pending.push(m), pump()), o.retryDelayMs ?? 5_000);
+    timers.add(t);
+  };
   const pump = () => {
     busy = busy.then(async () => {
       const messages = pending.splice(0);
       if (!messages.length || stopped) return;
       const { retry } = await consume({ messages }).catch(() => ({ retry: messages.map((m) => m.id) }));
-      for (const m of messages.filter((x) => retry.includes(x.id))) {
-        const t = setTimeout(() => (timers.delete(t), pending.push(m), pump()), retryDelayMs);
-        timers.add(t);
-      }
+      for (const m of messages) if (retry.includes(m.id)) again(m);
+      else attempts.delete(m.id);
     });
   };
   return {

@@ -20,6 +20,8 @@ export interface ReapDeps {
   registerGraceMs: number;
   /** Per-job runners younger than this may still be waiting for their node. */
   runnerGraceMs: number;
+  /** Look for leftover per-job runners (default true); pool fleets have none to find. */
+  sweepRunners?: boolean;
 }
 
 export interface ReapReport {
@@ -73,7 +75,7 @@ async function reapNode(d: ReapDeps, n: NodeRecord, extra: Set<string>, r: ReapR
 
 async function sweepLeftovers(d: ReapDeps, live: NodeRecord[], r: ReapReport): Promise<void> {
   const liveJobs = new Set(live.map((n) => n.jobId));
-  for (const runner of await d.gitlab.listRunners()) {
+  for (const runner of d.sweepRunners === false ? [] : await d.gitlab.listRunners()) {
     const parsed = parseRunnerDescription(runner.description);
     if (!parsed || liveJobs.has(parsed.jobId)) continue;
     if (d.now().getTime() - parsed.createdAt.getTime() < d.runnerGraceMs) continue;

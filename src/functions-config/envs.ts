@@ -21,7 +21,7 @@ export function functionEnvs(cfg: FunctionsConfig, s: { fleet: Fleet; gitlab: Gi
   const launch = { gitlab: s.gitlab, fleet: s.fleet, now, log, settings: { tags: cfg.runnerTags, mode: cfg.mode, nodeTtlMs: cfg.nodeTtlMs } };
   return {
     launcher: launch,
-    reaper: { fleet: s.fleet, gitlab: s.gitlab, now, log, ...(s.secrets ? { secrets: s.secrets } : {}), ...cfg.reaper },
+    reaper: { fleet: s.fleet, gitlab: s.gitlab, now, log, ...(s.secrets ? { secrets: s.secrets } : {}), ...cfg.reaper, sweepRunners: cfg.mode === "per-job" },
     reconciler: { ...launch, projects: cfg.projects, pendingAfterMs: cfg.reconcileAfterMs },
     cleanup: { log },
   };

@@ -54,7 +54,10 @@ export async function serveFunctions(cfg: FunctionsConfig, o: ServeOptions): Pro
   if (!cfg.webhookSecret) throw new UsageError("SLIPWAY_WEBHOOK_SECRET must be set: the webhook refuses every request without it");
   const services = await createServices(cfg, o);
   const envs = functionEnvs(cfg, services, o.log);
-  const queue = localQueue((batch) => launcher.queue(batch, envs.launcher), o.retryDelayMs);
+  const queue = localQueue((batch) => launcher.queue(batch, envs.launcher), {
+    retryDelayMs: o.retryDelayMs,
+    onDrop: (m) => o.log("launcher.gave-up", { message: m.body }),
+  });
   const webhookEnv = { webhookSecret: cfg.webhookSecret, queue, dedupe: fileDedupe(dedupeFile(cfg)), log: o.log };
   const server = await serveHttp({ "/webhook": (req) => webhook.fetch(req, webhookEnv) }, { port: o.port, host: o.host });
   const onError = (name: string) => (err: unknown) => o.log(`${name}.failed`, { error: err instanceof Error ? err.message : String(err) });

@@ -31,9 +31,19 @@ describe("local runtime", () => {
 
   it("the local queue redelivers messages the consumer asks to retry", async () => {
     let calls = 0;
-    const q = localQueue(async (batch) => ({ retry: ++calls === 1 ? batch.messages.map((m) => m.id) : [] }), 10);
+    const q = localQueue(async (batch) => ({ retry: ++calls === 1 ? batch.messages.map((m) => m.id) : [] }), { retryDelayMs: 10 });
     await q.send({ jobId: 1, projectId: 2 });
     await vi.waitFor(() => expect(calls).toBe(2));
+    q.stop();
+  });
+
+  it("the local queue gives a message up after maxAttempts deliveries", async () => {
+    let calls = 0;
+    const dropped: string[] = [];
+    const q = localQueue(async (batch) => (calls++, { retry: batch.messages.map((m) => m.id) }), { retryDelayMs: 5, maxAttempts: 3, onDrop: (m) => dropped.push(m.body) });
+    await q.send({ jobId: 1, projectId: 2 });
+    await vi.waitFor(() => expect(dropped).toEqual(['{"jobId":1,"projectId":2}']));
+    expect(calls).toBe(3);
     q.stop();
   });
 
