@@ -36,19 +36,37 @@ export interface SlipwayConfig {
 /** The config namespace is fixed (not the project name) so the keys read the same in every stack file. */
 export const CONFIG_NAMESPACE = "slipway";
 
+/**
+ * The stored value as it is: the CLI hands every value over as a string, but a harness that
+ * feeds a stack file's parsed YAML may hand over booleans, numbers or lists.
+ */
+function raw(cfg: pulumi.Config, key: string): unknown {
+  return cfg.get(key) as unknown;
+}
+
 /** A list setting: YAML list, JSON array string, or comma-separated string. */
 function list(cfg: pulumi.Config, key: string, fallback: string[]): string[] {
-  const raw = cfg.get(key);
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const items: unknown = raw.trim().startsWith("[") ? JSON.parse(raw) : raw.split(",");
+  const value = raw(cfg, key);
+  if (value === undefined || String(value).trim() === "") return fallback;
+  const text = String(value).trim();
+  const items: unknown = Array.isArray(value) ? value : text.startsWith("[") ? JSON.parse(text) : text.split(",");
   if (!Array.isArray(items)) throw new Error(`slipway:${key} must be a list`);
   return items.map((s) => String(s).trim()).filter((s) => s.length > 0);
 }
 
 function positive(cfg: pulumi.Config, key: string, fallback: number): number {
-  const n = cfg.getNumber(key) ?? fallback;
+  const value = raw(cfg, key);
+  const n = value === undefined ? fallback : Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`slipway:${key} must be a positive integer, got ${n}`);
   return n;
+}
+
+function bool(cfg: pulumi.Config, key: string, fallback: boolean): boolean {
+  const value = raw(cfg, key);
+  if (value === undefined) return fallback;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new Error(`slipway:${key} must be true or false, got ${String(value)}`);
 }
 
 function mode(cfg: pulumi.Config): RunnerMode {
@@ -73,7 +91,7 @@ export function loadConfig(): SlipwayConfig {
     untaggedExpiryDays: positive(cfg, "untaggedExpiryDays", 7),
     amiId: cfg.require("amiId"),
     instanceTypes,
-    spot: cfg.getBoolean("spot") ?? true,
+    spot: bool(cfg, "spot", true),
     spotMaxPrice: cfg.get("spotMaxPrice"),
     hopLimit: positive(cfg, "hopLimit", 1),
     volumeSizeGb: positive(cfg, "volumeSizeGb", 50),
