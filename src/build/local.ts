@@ -26,7 +26,7 @@ export interface StageLabels {
   gitCommit?: string;
 }
 
-function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig, diffIds: string[], stage: PlannedStage, meta: StageLabels): ImageConfigDocument {
+export function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig, diffIds: string[], stage: PlannedStage, meta: StageLabels): ImageConfigDocument {
   const labels: Record<string, string> = {
     ...(runtime.Labels ?? {}),
     [LABELS.project]: meta.project,

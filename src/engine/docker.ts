@@ -2,7 +2,9 @@ import Docker from "dockerode";
 import { PassThrough, type Readable } from "node:stream";
 import { pack } from "tar-stream";
 import { EngineError } from "../errors.ts";
-import { readDockerStream } from "./stream.ts";
+import { parseImageRef } from "../registry/ref.ts";
+import type { CredentialSource } from "../registry/types.ts";
+import { readDockerStream, type DockerStreamLine } from "./stream.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec, RuntimeConfig } from "./types.ts";
 
 const RUNTIME_KEYS: (keyof RuntimeConfig)[] = [
@@ -22,6 +24,26 @@ export function normaliseRuntimeConfig(raw: Record<string, unknown> | null | und
   return out as RuntimeConfig;
 }
 
+/**
+ * Bytes a pull or push moved, from the engine's progress lines: per layer, the
+ * largest progress seen while transferring, counted only for layers that completed
+ * a transfer ("Already exists", "Layer already exists" and "Mounted from" cost 0).
+ */
+export function transferredBytes(lines: DockerStreamLine[], moving: string, done: string): number {
+  const seen = new Map<string, number>();
+  const finished = new Set<string>();
+  for (const line of lines) {
+    if (!line.id) continue;
+    if (line.status === moving) {
+      const p = line.progressDetail ?? {};
+      seen.set(line.id, Math.max(seen.get(line.id) ?? 0, p.total ?? 0, p.current ?? 0));
+    } else if (line.status === done) finished.add(line.id);
+  }
+  let bytes = 0;
+  for (const id of finished) bytes += seen.get(id) ?? 0;
+  return bytes;
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
 }
@@ -31,8 +53,21 @@ export class DockerEngine implements Engine {
   #docker: Docker;
   #containersRun = 0;
 
-  constructor(opts: { socketPath?: string } = {}) {
+  #credentials?: CredentialSource;
+
+  constructor(opts: { socketPath?: string; credentials?: CredentialSource } = {}) {
     this.#docker = new Docker(opts.socketPath ? { socketPath: opts.socketPath } : undefined);
+    this.#credentials = opts.credentials;
+  }
+
+  /** The engine gets registry credentials per request (X-Registry-Auth), from the same source as slipway's client. */
+  async #authFor(ref: string): Promise<Record<string, string>> {
+    const host = parseImageRef(ref).registry;
+    const credential = await this.#credentials?.get(host);
+    if (!credential) return {};
+    return "identityToken" in credential
+      ? { identitytoken: credential.identityToken, serveraddress: host }
+      : { username: credential.username, password: credential.password, serveraddress: host };
   }
 
   get containersRun(): number {
@@ -71,16 +106,17 @@ export class DockerEngine implements Engine {
     return out;
   }
 
-  async pull(ref: string): Promise<void> {
-    const stream = (await this.#docker.pull(ref, {})) as Readable;
-    await readDockerStream(stream);
+  async pull(ref: string): Promise<{ bytes: number }> {
+    const stream = (await this.#docker.pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
+    const lines = await readDockerStream(stream);
+    return { bytes: transferredBytes(lines, "Downloading", "Pull complete") };
   }
 
-  async push(ref: string): Promise<string | undefined> {
-    const stream = (await this.#docker.getImage(ref).push({ authconfig: {} } as never)) as unknown as Readable;
+  async push(ref: string): Promise<{ digest?: string; bytes: number }> {
+    const stream = (await this.#docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
     const lines = await readDockerStream(stream);
     const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
-    return aux?.aux?.Digest as string | undefined;
+    return { digest: aux?.aux?.Digest as string | undefined, bytes: transferredBytes(lines, "Pushing", "Pushed") };
   }
 
   async tag(image: string, ref: string): Promise<void> {

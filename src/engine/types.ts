@@ -64,8 +64,10 @@ export interface Engine {
   inspectImage(ref: string): Promise<LocalImage | undefined>;
   /** Images whose labels match all given label=value pairs. */
   listImages(labels: Record<string, string>): Promise<LocalImage[]>;
-  pull(ref: string): Promise<void>;
-  push(ref: string): Promise<string | undefined>;
+  /** Pulls an image; `bytes` is what the engine downloaded (layers it already had cost nothing). */
+  pull(ref: string): Promise<{ bytes: number }>;
+  /** Pushes an image; `bytes` is what the engine uploaded (existing and mounted layers cost nothing). */
+  push(ref: string): Promise<{ digest?: string; bytes: number }>;
   tag(image: string, ref: string): Promise<void>;
   removeImage(ref: string): Promise<void>;
   /** Runs a script in a container from `image`; on success commits it and returns the new layer's diff id. */

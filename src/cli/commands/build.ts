@@ -32,8 +32,8 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { homedir } = await import("node:os");
   const { join } = await import("node:path");
   const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env: process.env });
-  const engine = new DockerEngine({ socketPath: engineSocket(process.env) });
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(process.env, homedir()), env: process.env });
+  const engine = new DockerEngine({ socketPath: engineSocket(process.env), credentials });
   return {
     config,
     images,

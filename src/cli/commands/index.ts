@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { register as build } from "./build.ts";
+import { register as registry } from "./registry.ts";
 
 /** Every command module exports `register(program)`; this list is the CLI's table of contents. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commandModules: RegisterCommand[] = [build];
+export const commandModules: RegisterCommand[] = [build, registry];

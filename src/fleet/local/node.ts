@@ -18,10 +18,16 @@ export interface NodeRunOptions {
   log?: (nodeId: string, line: string) => void;
 }
 
+/**
+ * Resolves when the job process has exited and its output is read: 'close' follows 'exit'
+ * once stdout/stderr end, unless a leftover background process holds them (then 2 s at most).
+ */
 function exited(child: ChildProcess): Promise<string> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(`job-finished (exit ${child.exitCode ?? child.signalCode})`);
-    else child.once("exit", (code, sig) => resolve(`job-finished (exit ${code ?? sig})`));
+    const done = () => resolve(`job-finished (exit ${child.exitCode ?? child.signalCode})`);
+    child.once("close", done);
+    child.once("exit", () => setTimeout(done, 2_000).unref());
+    if (child.exitCode !== null || child.signalCode !== null) setTimeout(done, 2_000).unref();
   });
 }
 

@@ -1,8 +1,8 @@
-import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Fleet, LaunchSpec, NodeRecord } from "../types.ts";
 import type { BootstrapOptions } from "./bootstrap.ts";
 import { runNode } from "./node.ts";
+import { markTerminated, ownerGone, reapOrphan, requestStop } from "./remote.ts";
 import { NodeTable, processAlive, type LocalNodeRecord } from "./state.ts";
 
 export interface LocalFleetOptions {
@@ -24,12 +24,33 @@ function publicRecord(n: LocalNodeRecord): NodeRecord {
   return rec;
 }
 
-function kill(pid: number | undefined, group: boolean): void {
-  if (!pid) return;
-  try {
-    process.kill(group ? -pid : pid, "SIGKILL");
-  } catch {
-    /* already gone */
+/** The nodes this process runs: one abort controller and completion per node. */
+class Runs {
+  private readonly runs = new Map<string, { ctl: AbortController; done: Promise<void> }>();
+  private watcher: ReturnType<typeof setInterval> | undefined;
+  constructor(private readonly table: NodeTable) {}
+
+  get(id: string) {
+    return this.runs.get(id);
+  }
+  add(id: string, ctl: AbortController, done: Promise<void>): void {
+    this.runs.set(id, { ctl, done });
+    // Other processes (`functions run reaper`) ask for a stop through the table.
+    this.watcher ??= setInterval(() => {
+      void this.table.read().then((nodes) => {
+        for (const n of nodes) if (n.stopRequested) this.runs.get(n.id)?.ctl.abort(n.stopRequested);
+      }, () => undefined);
+    }, 500);
+  }
+  remove(id: string): void {
+    this.runs.delete(id);
+    if (this.runs.size === 0 && this.watcher) (clearInterval(this.watcher), (this.watcher = undefined));
+  }
+  abortAll(reason: string): void {
+    for (const { ctl } of this.runs.values()) ctl.abort(reason);
+  }
+  async idle(): Promise<void> {
+    while (this.runs.size) await Promise.all([...this.runs.values()].map((r) => r.done));
   }
 }
 
@@ -41,76 +62,23 @@ function kill(pid: number | undefined, group: boolean): void {
 export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
   const table = new NodeTable(o.home);
   const now = o.now ?? (() => new Date());
-  const running = new Map<string, { ctl: AbortController; done: Promise<void> }>();
-  let watcher: ReturnType<typeof setInterval> | undefined;
+  const runs = new Runs(table);
 
-  const finish = (id: string, reason: string) =>
-    table.update((nodes) => {
-      const n = nodes.find((x) => x.id === id);
-      if (n && n.state !== "terminated") Object.assign(n, { state: "terminated", terminatedAt: now().toISOString(), reason });
-    });
-
-  /** Polls the table for stop requests from other processes (`functions run reaper`). */
-  function watch(): void {
-    if (watcher) return;
-    watcher = setInterval(() => {
-      void table.read().then((nodes) => {
-        for (const n of nodes) if (n.stopRequested && running.has(n.id)) running.get(n.id)?.ctl.abort(n.stopRequested);
-      }, () => undefined);
-    }, 500);
-    watcher.unref();
-  }
-
-  async function start(rec: LocalNodeRecord, spec: LaunchSpec): Promise<void> {
+  function start(rec: LocalNodeRecord, spec: LaunchSpec): void {
     const ctl = new AbortController();
-    const ttl = Math.max(0, spec.expiresAt.getTime() - now().getTime());
-    const timer = setTimeout(() => ctl.abort("lifetime"), ttl);
-    const done = runNode({
-      id: rec.id, root: rec.root, spec, bootstrap: o.bootstrap, storageDriver: o.storageDriver, signal: ctl.signal, log: o.log,
-      onRunning: (pid) => table.update((nodes) => {
+    const timer = setTimeout(() => ctl.abort("lifetime"), Math.max(0, spec.expiresAt.getTime() - now().getTime()));
+    const onRunning = (pid: number | undefined) =>
+      table.update((nodes) => {
         const n = nodes.find((x) => x.id === rec.id);
         if (n && n.state === "launching") Object.assign(n, { state: "running", bootstrapPid: pid });
-      }),
-    }).then(async (reason) => {
+      });
+    const run = runNode({ id: rec.id, root: rec.root, spec, bootstrap: o.bootstrap, storageDriver: o.storageDriver, signal: ctl.signal, log: o.log, onRunning });
+    const done = run.then(async (reason) => {
       clearTimeout(timer);
-      await finish(rec.id, reason);
-      running.delete(rec.id);
-      if (running.size === 0 && watcher) (clearInterval(watcher), (watcher = undefined));
+      await markTerminated(table, rec.id, reason, now());
+      runs.remove(rec.id);
     });
-    running.set(rec.id, { ctl, done });
-    watch();
-  }
-
-  /** Cleans up after an owner that died: its processes, its data root, its record. */
-  async function reapOrphan(n: LocalNodeRecord): Promise<void> {
-    kill(n.bootstrapPid, true);
-    const pid = Number(await readFile(join(n.root, "engine", "dockerd.pid"), "utf8").catch(() => ""));
-    if (pid > 0) kill(pid, false);
-    await rm(n.root, { recursive: true, force: true, maxRetries: 3 });
-    await finish(n.id, "owner-gone");
-  }
-
-  async function list(): Promise<NodeRecord[]> {
-    const nodes = await table.read();
-    for (const n of nodes) if (n.state !== "terminated" && n.ownerPid !== process.pid && !processAlive(n.ownerPid)) await reapOrphan(n);
-    return (await table.read()).map(publicRecord);
-  }
-
-  async function terminate(id: string, reason = "terminated"): Promise<void> {
-    const own = running.get(id);
-    if (own) {
-      own.ctl.abort(reason);
-      return own.done;
-    }
-    const n = (await table.read()).find((x) => x.id === id);
-    if (!n || n.state === "terminated") return;
-    if (!processAlive(n.ownerPid) || n.ownerPid === process.pid) return reapOrphan(n);
-    await table.update((nodes) => Object.assign(nodes.find((x) => x.id === id) ?? {}, { stopRequested: reason }));
-    for (let i = 0; i < 120; i++) {
-      const cur = (await table.read()).find((x) => x.id === id);
-      if (!cur || cur.state === "terminated") return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    runs.add(rec.id, ctl, done);
   }
 
   async function launch(spec: LaunchSpec): Promise<NodeRecord> {
@@ -127,20 +95,37 @@ export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
       return found;
     });
     if (existing) return publicRecord(existing);
-    await start(rec, spec);
+    start(rec, spec);
     return publicRecord(rec);
   }
 
-  async function idle(): Promise<void> {
-    while (running.size) await Promise.all([...running.values()].map((r) => r.done));
+  async function list(): Promise<NodeRecord[]> {
+    for (const n of (await table.read()).filter(ownerGone)) await reapOrphan(table, n, now());
+    return (await table.read()).map(publicRecord);
+  }
+
+  async function terminate(id: string, reason = "terminated"): Promise<void> {
+    const own = runs.get(id);
+    if (own) return (own.ctl.abort(reason), own.done);
+    const n = (await table.read()).find((x) => x.id === id);
+    if (!n || n.state === "terminated") return;
+    if (n.ownerPid === process.pid || !processAlive(n.ownerPid)) return reapOrphan(table, n, now());
+    await requestStop(table, id, reason);
+  }
+
+  async function mark(id: string): Promise<void> {
+    await table.update((nodes) => {
+      const n = nodes.find((x) => x.id === id);
+      if (n) n.markedAt = now().toISOString();
+    });
   }
 
   return {
-    launch, list, terminate, idle,
-    mark: (id) => table.update((nodes) => Object.assign(nodes.find((x) => x.id === id) ?? {}, { markedAt: now().toISOString() })).then(() => undefined),
+    launch, list, terminate, mark,
+    idle: () => runs.idle(),
     async [Symbol.asyncDispose]() {
-      for (const { ctl } of running.values()) ctl.abort("fleet-stopped");
-      await idle();
+      runs.abortAll("fleet-stopped");
+      await runs.idle();
     },
   };
 }

@@ -1,0 +1,90 @@
+import { normaliseRuntimeConfig } from "../../engine/docker.ts";
+import type { ImageConfigDocument } from "../../engine/types.ts";
+import { createRegistry, parseImageRef } from "../../registry/index.ts";
+import type { CredentialSource, Registry } from "../../registry/types.ts";
+import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
+import type { PlannedStage } from "../plan.ts";
+import type { StageChange } from "../stage.ts";
+import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "./manifest.ts";
+import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
+
+/** Raised when a file stage needs the parent's filesystem (named owners): build it on the engine instead. */
+export class NeedsEngine extends Error {}
+
+const numericOnly = async (owner?: string, group?: string) => {
+  if ((owner !== undefined && !/^\d+$/.test(owner)) || (group !== undefined && !/^\d+$/.test(group))) throw new NeedsEngine("named owner");
+  return { uid: owner ? Number(owner) : 0, gid: group ? Number(group) : owner ? Number(owner) : 0 };
+};
+
+export interface RemoteContext {
+  store: RegistryStageStore;
+  credentials?: CredentialSource;
+  /** Registry clients for other hosts (base images elsewhere). */
+  registryFor(host: string): Registry;
+}
+
+async function readJson<T>(registry: Registry, repo: string, digest: string): Promise<T> {
+  return JSON.parse(new TextDecoder().decode(await registry.getBlob(repo, digest))) as T;
+}
+
+/** The base image's single-platform manifest: an index is narrowed to linux/amd64 (or its first entry). */
+async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
+  const result = await registry.getManifest(repo, digest);
+  if (!result) throw new Error(`base image ${registry.host}/${repo}@${digest} is gone from its registry`);
+  const doc = JSON.parse(new TextDecoder().decode(result.body)) as { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[] };
+  if (!doc.manifests) return parseManifest(result.body);
+  const pick = doc.manifests.find((m) => m.platform?.os === "linux" && m.platform?.architecture === "amd64") ?? doc.manifests[0];
+  return baseManifest(registry, repo, pick.digest);
+}
+
+/**
+ * Builds a stage in the registry, without a container or a layer download: a base
+ * image re-labelled (its blobs mounted), a config change, or a file layer made in
+ * Node and appended. Returns the draft and blobs borrowed from another repository.
+ */
+export async function remoteStage(
+  ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels,
+): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[] }> {
+  if (change.kind === "base") {
+    if (change.local) {
+      // fromImage: the other image's last stage, under this stage's labels.
+      const parentDigest = stage.stage.needs?.()[0] as string;
+      const parent = await ctx.store.read(parentDigest);
+      const runtime = cleanConfig(normaliseRuntimeConfig(parent.config.config as Record<string, unknown>));
+      return { draft: withConfig(parent.manifest, stageDocument(parent.config, runtime, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
+    }
+    const ref = parseImageRef(change.ref);
+    const registry = ref.registry === ctx.store.registry.host ? ctx.store.registry : ctx.registryFor(ref.registry);
+    const manifest = await baseManifest(registry, ref.repository, ref.digest as string);
+    const config = await readJson<ImageConfigDocument>(registry, ref.repository, manifest.config.digest);
+    const runtime = cleanConfig(normaliseRuntimeConfig(config.config as unknown as Record<string, unknown>));
+    const sameHost = registry === ctx.store.registry;
+    const borrowed = manifest.layers.map((l) => ({
+      digest: l.digest,
+      fetch: () => registry.getBlob(ref.repository, l.digest),
+      mountFrom: sameHost ? ref.repository : undefined,
+    }));
+    return { draft: withConfig(manifest, stageDocument(config, runtime, config.rootfs.diff_ids, stage, meta)), borrowed };
+  }
+  if (change.kind === "run") throw new NeedsEngine("commands need a container");
+  const parent = await ctx.store.read(stage.parent as string);
+  const runtime = cleanConfig(normaliseRuntimeConfig(parent.config.config as unknown as Record<string, unknown>));
+  if (change.kind === "config") {
+    const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
+    return { draft: withConfig(parent.manifest, doc), borrowed: [] };
+  }
+  const layer = await change.layer(numericOnly);
+  const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
+  return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
+}
+
+/** A client per registry host, for base images outside the stages registry. */
+export function registryFactory(credentials?: CredentialSource): (host: string) => Registry {
+  const clients = new Map<string, Registry>();
+  return (host) => {
+    let client = clients.get(host);
+    if (!client) clients.set(host, (client = createRegistry({ host, credentials })));
+    return client;
+  };
+}
+

@@ -1,0 +1,43 @@
+import { normaliseRuntimeConfig } from "../../engine/docker.ts";
+import { cleanConfig } from "../local.ts";
+import { ANNOTATIONS, repoComponent } from "../names.ts";
+import type { ImagePlan } from "../plan.ts";
+import { asOciWithAnnotations, encodeJson, withConfig } from "./manifest.ts";
+import type { RegistryStageStore } from "./store.ts";
+
+/** `REPO` for the nameless image, `REPO/<image>` for a named one. */
+export function imageRepository(stagesRepository: string, image: string): string {
+  return image ? `${stagesRepository}/${repoComponent(image)}` : stagesRepository;
+}
+
+/**
+ * Writes an image's tags from the manifest of its last stage: a clean config (no
+ * slipway labels) and an OCI manifest over the same layers, annotated with the
+ * stage digest for cleanup. Layers are mounted across repositories, never
+ * downloaded; the only bytes are the new config and manifest.
+ */
+export async function publishFinalImage(
+  store: RegistryStageStore, image: ImagePlan, tags: string[], project: string,
+): Promise<{ ref: string; manifestDigest: string }> {
+  const last = await store.read(image.digest);
+  const runtime = cleanConfig(normaliseRuntimeConfig(last.config.config as unknown as Record<string, unknown>));
+  const config = { ...last.config, config: runtime };
+  const draft = asOciWithAnnotations(withConfig(last.manifest, config), {
+    [ANNOTATIONS.stage]: image.digest,
+    [ANNOTATIONS.project]: project,
+    [ANNOTATIONS.image]: image.image.name,
+    [ANNOTATIONS.created]: new Date().toISOString(),
+  });
+  const repository = imageRepository(store.repository, image.image.name);
+  const registry = store.registry;
+  for (const blob of draft.newBlobs) await registry.pushBlob(repository, blob.digest, blob.data);
+  if (repository !== store.repository) {
+    for (const layer of draft.manifest.layers) {
+      await registry.pushBlob(repository, layer.digest, () => registry.getBlob(store.repository, layer.digest), store.repository);
+    }
+  }
+  const body = encodeJson(draft.manifest);
+  const manifestDigest = await registry.putManifest(repository, tags[0], body, draft.manifest.mediaType);
+  for (const tag of tags.slice(1)) await registry.tagManifest(repository, tag, { digest: manifestDigest, mediaType: draft.manifest.mediaType, body });
+  return { ref: `${registry.host}/${repository}:${tags[0]}`, manifestDigest };
+}

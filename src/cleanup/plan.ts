@@ -1,0 +1,134 @@
+/**
+ * The cleanup plan: one decision, with its reason, for every tag of the snapshot.
+ * Roots (images kept by the keep list, Kubernetes, the git policy or the grace window)
+ * keep every stage they reach through recorded needs; every other tag goes.
+ */
+import type { GitRef } from "../gitrefs/types.ts";
+import type { KubeImageUse } from "../k8s/types.ts";
+import { slugTag } from "../gitrefs/slug.ts";
+import { formatDuration } from "./duration.ts";
+import { indexKubeImages, type KubeIndex } from "./kube-match.ts";
+import type { CleanupPolicy } from "./policy.ts";
+import { reach, type NeedsLoader } from "./reach.ts";
+import { imagesKeptForRef, judgeRefs, tagBelongsTo, type RefVerdict } from "./refs.ts";
+import { keyOf } from "./snapshot.ts";
+import type { Decision, TagEntry } from "./types.ts";
+
+export interface PlanInput {
+  entries: TagEntry[];
+  refs: GitRef[];
+  kube: KubeImageUse[];
+  policy: CleanupPolicy;
+  /** 0 disables the grace window. */
+  graceMs: number;
+  /** Keep-list patterns (config `cleanup.keep` plus --keep). */
+  keep: Array<{ pattern: string; matches: (tag: string) => boolean }>;
+  now: Date;
+  host: string;
+  repo: string;
+  /** How the registry deletes: OCI deletes a manifest by digest (with every tag on it). */
+  unit: "tag" | "digest";
+  needs: NeedsLoader;
+}
+
+export interface Plan {
+  decisions: Decision[];
+  /** Stage digests kept images need that the registry lacks. */
+  missing: Set<string>;
+}
+
+type Verdict = { action: "keep" | "delete"; reason: string };
+
+/** Keep list and Kubernetes: they protect image and stage tags alike. */
+function pinned(e: TagEntry, input: PlanInput, kube: KubeIndex): Verdict | undefined {
+  const listed = input.keep.find((k) => k.matches(e.tag) || (e.image ? k.matches(`${e.image}:${e.tag}`) : false));
+  if (listed) return { action: "keep", reason: `in the keep list (${listed.pattern})` };
+  const where = kube.byTag.get(keyOf(e)) ?? kube.byDigest.get(`${e.repository}@${e.digest}`);
+  if (where) return { action: "keep", reason: `used in Kubernetes: ${where}` };
+  return undefined;
+}
+
+function byGitRefs(e: TagEntry, owners: RefVerdict[], keptByRef: Map<TagEntry, string>): Verdict {
+  const kept = keptByRef.get(e);
+  if (kept) return { action: "keep", reason: kept };
+  if (owners.length === 0) return { action: "delete", reason: `no git branch or tag "${e.tag}" exists` };
+  const free = owners.find((v) => !v.matched);
+  if (free) return { action: "keep", reason: `${free.ref.kind} ${free.ref.name} exists; no keep policy covers it` };
+  const v = owners[0];
+  if (v.selectedBy.length === 0) return { action: "delete", reason: `${v.ref.kind} ${v.ref.name} is outside every matching policy's limit` };
+  return { action: "delete", reason: `${v.ref.kind} ${v.ref.name}: older than its images-per-reference limit` };
+}
+
+function withinGrace(e: TagEntry, input: PlanInput): Verdict | undefined {
+  if (!e.created || input.graceMs <= 0) return undefined;
+  const age = input.now.getTime() - e.created.getTime();
+  if (age >= input.graceMs) return undefined;
+  return { action: "keep", reason: `pushed ${age < 0 ? "with a future date" : `${formatDuration(age)} ago`}, within the grace window (${formatDuration(input.graceMs)})` };
+}
+
+/** Image tags grouped by (ref, repository), and the ones each ref's policies keep. */
+function refKeeps(images: TagEntry[], input: PlanInput): { owners: Map<TagEntry, RefVerdict[]>; kept: Map<TagEntry, string> } {
+  const verdicts = judgeRefs(input.refs, input.policy, input.now);
+  // Indexes, so thousands of tags times hundreds of refs stays linear.
+  const byTag = new Map<string, TagEntry[]>();
+  const byCommitPrefix = new Map<string, TagEntry[]>();
+  const add = (m: Map<string, TagEntry[]>, k: string, e: TagEntry) => m.set(k, [...(m.get(k) ?? []), e]);
+  for (const e of images) {
+    add(byTag, e.tag, e);
+    if (/^[0-9a-f]{7,40}$/.test(e.tag)) add(byCommitPrefix, e.tag.slice(0, 7), e);
+  }
+  const candidates = (ref: GitRef) => [...new Set([...(byTag.get(ref.name) ?? []), ...(byTag.get(slugTag(ref.name)) ?? []), ...(byCommitPrefix.get(ref.commit.slice(0, 7)) ?? [])])];
+  const owners = new Map<TagEntry, RefVerdict[]>(images.map((e) => [e, []]));
+  const kept = new Map<TagEntry, string>();
+  for (const v of verdicts.values()) {
+    const mine = candidates(v.ref).filter((e) => tagBelongsTo(e.tag, v.ref));
+    for (const e of mine) owners.get(e)!.push(v);
+    const byRepo = new Map<string, TagEntry[]>();
+    for (const e of mine) byRepo.set(e.repository, [...(byRepo.get(e.repository) ?? []), e]);
+    for (const group of byRepo.values()) {
+      for (const [e, why] of imagesKeptForRef(v, group, input.policy, input.now)) if (!kept.has(e)) kept.set(e, why);
+    }
+  }
+  return { owners, kept };
+}
+
+/** OCI deletes by digest: a tag may only go if no kept tag shares its manifest. */
+function protectSharedDigests(decisions: Decision[]): void {
+  const keptByDigest = new Map<string, Decision>();
+  for (const d of decisions) if (d.action === "keep") keptByDigest.set(`${d.repository}@${d.digest}`, d);
+  for (const d of decisions) {
+    const other = keptByDigest.get(`${d.repository}@${d.digest}`);
+    if (d.action === "delete" && other) Object.assign(d, { action: "keep", reason: `same manifest as kept tag ${other.tag} (${other.reason})` });
+  }
+}
+
+export async function makePlan(input: PlanInput): Promise<Plan> {
+  const kube = indexKubeImages(input.kube, input.host);
+  const images = input.entries.filter((e) => e.kind === "image");
+  const { owners, kept } = refKeeps(images, input);
+  const decide = (e: TagEntry): Verdict => {
+    const pin = pinned(e, input, kube);
+    if (pin) return pin;
+    const git = byGitRefs(e, owners.get(e)!, kept);
+    return git.action === "keep" ? git : (withinGrace(e, input) ?? git);
+  };
+  const decisions: Decision[] = images.map((e) => ({ ...e, ...decide(e) }));
+  if (input.unit === "digest") protectSharedDigests(decisions);
+  const stageDecisions = await decideStages(input, decisions, kube);
+  return { decisions: [...decisions, ...stageDecisions.decisions], missing: stageDecisions.missing };
+}
+
+/** Stage tags: kept when pinned or reachable from a kept image or a pinned stage. */
+async function decideStages(input: PlanInput, images: Decision[], kube: KubeIndex): Promise<{ decisions: Decision[]; missing: Set<string> }> {
+  const stages = input.entries.filter((e) => e.kind === "stage");
+  const roots = new Map<string, string>();
+  for (const d of images) if (d.action === "keep" && d.stage && !roots.has(d.stage)) roots.set(d.stage, `needed by kept image ${d.repository}:${d.tag}`);
+  const pins = new Map(stages.map((e) => [e, pinned(e, input, kube)]));
+  for (const [e, v] of pins) if (v && !roots.has(e.stage!)) roots.set(e.stage!, v.reason);
+  const { needed, missing } = await reach(roots, new Map(stages.map((e) => [e.stage!, e.digest])), input.needs);
+  const decisions = stages.map((e): Decision => {
+    const why = pins.get(e)?.reason ?? needed.get(e.stage!);
+    return { ...e, ...(why ? { action: "keep", reason: why } : { action: "delete", reason: "no kept image needs this stage" }) };
+  });
+  return { decisions, missing };
+}

@@ -1,0 +1,84 @@
+import { Command } from "commander";
+import { rename, writeFile } from "node:fs/promises";
+import { UsageError } from "../../errors.ts";
+import type { BuildReport } from "../../build/report.ts";
+import type { TagFlags } from "../../build/remote/tags.ts";
+import { addProjectFlags, type ProjectFlags } from "../context.ts";
+import { builderContext, emitReport } from "./build.ts";
+
+interface RegistryFlags extends ProjectFlags, TagFlags {
+  dotenv?: string;
+  withStages?: boolean;
+  all?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function addTagFlags(cmd: Command): Command {
+  return cmd
+    .option("--tag-ci", "tag with CI_COMMIT_TAG if set, else CI_COMMIT_REF_NAME")
+    .option("--tag-branch", "tag with CI_COMMIT_REF_NAME")
+    .option("--tag-commit", "tag with CI_COMMIT_SHA")
+    .option("--tag <tag>", "tag with TAG (repeatable)", collect)
+    .option("--dotenv <file>", "write SLIPWAY_IMAGE_<NAME>=repo@sha256:... lines for a GitLab dotenv report");
+}
+
+/** REPO as `host[:port]/path`: the stages repository; images go to REPO and REPO/<image>. */
+async function stageStore(repo: string, credentials: import("../../registry/types.ts").CredentialSource) {
+  const { createRegistry, parseImageRef } = await import("../../registry/index.ts");
+  const { RegistryStageStore } = await import("../../build/remote/store.ts");
+  if (!repo.includes("/") || /[:@][^/]*$/.test(repo.slice(repo.indexOf("/")))) {
+    throw new UsageError(`REPO must be host/repository without a tag (got ${JSON.stringify(repo)})`);
+  }
+  const ref = parseImageRef(repo);
+  return new RegistryStageStore(createRegistry({ host: ref.registry, credentials }), ref.repository);
+}
+
+async function writeDotenv(report: BuildReport, file: string, repo: string): Promise<void> {
+  const { dotenvLines } = await import("../../build/remote/tags.ts");
+  const { imageRepository } = await import("../../build/remote/final.ts");
+  const lines = dotenvLines(report.images.map((i) => ({ name: i.name, repository: imageRepository(repo, i.name), manifestDigest: i.manifestDigest })));
+  await writeFile(`${file}.tmp`, lines);
+  await rename(`${file}.tmp`, file);
+}
+
+async function publish(repo: string, images: string[], flags: RegistryFlags, mode: { build: boolean; tagged: boolean }): Promise<void> {
+  const { tagsFromFlags } = await import("../../build/remote/tags.ts");
+  const tags = mode.tagged ? tagsFromFlags(flags, process.env) : [];
+  const ctx = await builderContext(flags, images);
+  const { distributedBuild } = await import("../../build/remote/distributed.ts");
+  const { registryFactory } = await import("../../build/remote/append.ts");
+  const store = await stageStore(repo, ctx.credentials);
+  const report = await distributedBuild({ ...ctx, store, registryFor: registryFactory(ctx.credentials), build: mode.build, tags });
+  if (flags.dotenv) await writeDotenv(report, flags.dotenv, repo);
+  await emitReport(report, flags);
+}
+
+/** The `stages` command group; other modules add subcommands (e.g. `stages cleanup`). */
+export function registerStages(program: Command): Command {
+  const stages = program.command("stages").description("the stage cache in a registry");
+  addProjectFlags(stages.command("pull").argument("<repo>", "stages repository (host/path)").argument("[images...]"))
+    .option("--all", "pull every stage the registry has, not only what the next build needs")
+    .description("warm the engine with what the next build needs (nothing when the registry has every stage)")
+    .action(async (repo: string, images: string[], flags: RegistryFlags) => {
+      const ctx = await builderContext(flags, images);
+      const { pullStages } = await import("../../build/remote/pull.ts");
+      const store = await stageStore(repo, ctx.credentials);
+      await emitReport(await pullStages({ ...ctx, store, all: flags.all === true }), flags);
+    });
+  addProjectFlags(stages.command("push").argument("<repo>", "stages repository (host/path)").argument("[images...]"))
+    .description("publish the stages the engine has and the registry lacks")
+    .action((repo: string, images: string[], flags: RegistryFlags) => publish(repo, images, flags, { build: false, tagged: false }));
+  return stages;
+}
+
+export function register(program: Command): void {
+  addTagFlags(addProjectFlags(program.command("push").argument("<repo>", "stages repository (host/path)").argument("[images...]")))
+    .description("publish built images (and their stages) under the given tags")
+    .action((repo: string, images: string[], flags: RegistryFlags) => publish(repo, images, flags, { build: false, tagged: true }));
+  addTagFlags(addProjectFlags(program.command("bp").argument("<repo>", "stages repository (host/path)").argument("[images...]")))
+    .option("--with-stages", "publish stages too (always done: a stage costs only a manifest once its layers are pushed)")
+    .description("build and publish: reuse every stage in the registry, build only what changed, write the tags")
+    .action((repo: string, images: string[], flags: RegistryFlags) => publish(repo, images, flags, { build: true, tagged: true }));
+  registerStages(program);
+}
