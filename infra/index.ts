@@ -25,7 +25,7 @@ const tags = { [APP_TAG.key]: APP_TAG.value, "slipway:stack": pulumi.getStack() 
 
 const registry = new Registry("registry", { repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
 const scope = registry.registryId.apply((id) => scopeOf(region, id, config.accountId));
-const secrets = new Secrets("secrets", { ssmRoot: names.ssmRoot, mode: config.mode, ...config.secrets, tags });
+const secrets = new Secrets("secrets", { ssmRoot: names.ssmRoot, poolTokenName: names.poolTokenName, mode: config.mode, ...config.secrets, tags });
 const network = new Network("network", { vpcId: config.vpcId, subnetIds: config.subnetIds, cidr: config.vpcCidr, region, prefix: names.prefix, tags });
 
 const nodes = new BuildNodes("nodes", {
@@ -34,6 +34,7 @@ const nodes = new BuildNodes("nodes", {
   vpcId: network.vpcId,
   repositoryName: config.repositoryName,
   nodeParameterPath: names.nodeParameterPath,
+  poolTokenParameter: secrets.runnerToken?.name,
   appTag,
   amiId: config.amiId,
   instanceTypes: config.instanceTypes,
@@ -46,6 +47,7 @@ const nodes = new BuildNodes("nodes", {
     SLIPWAY_GITLAB_URL: config.gitlabUrl,
     SLIPWAY_REGION: region,
     SLIPWAY_PARAMETER_PATH: names.nodeParameterPath,
+    SLIPWAY_RUNNER_MODE: config.mode,
     SLIPWAY_LIFETIME_SECONDS: config.nodeLifetimeMinutes * 60,
     SLIPWAY_WAIT_TIMEOUT: config.runnerWaitTimeoutSeconds,
   }),
@@ -64,7 +66,6 @@ const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes
   secretArns: {
     webhookSecret: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.webhookSecret.name}`,
     gitlabToken: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.gitlabToken.name}`,
-    runnerToken: secrets.runnerToken ? `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.runnerToken.name}` : undefined,
   },
 }));
 
@@ -76,7 +77,6 @@ const launch = {
   SLIPWAY_SPOT: String(config.spot),
   SLIPWAY_SUBNETS: network.subnetIds.apply((ids) => ids.join(",")),
   SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
-  ...(secrets.runnerToken ? { SLIPWAY_RUNNER_TOKEN_PARAMETER: secrets.runnerToken.name } : {}),
 };
 
 const functions = new Functions("functions", {

@@ -11,6 +11,8 @@ export interface Naming {
   ssmRoot: string;
   /** e.g. /slipway/prod/nodes: one SecureString per node, named by instance id. */
   nodeParameterPath: string;
+  /** Pool mode's shared runner token, under the nodes path where src/fleet expects it. */
+  poolTokenName: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export const APP_TAG = { key: "app", value: "slipway" } as const;
 
 export function naming(stack: string): Naming {
   const safe = stack.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "default";
-  return { prefix: `slipway-${safe}`, ssmRoot: `/slipway/${safe}`, nodeParameterPath: `/slipway/${safe}/nodes` };
+  return { prefix: `slipway-${safe}`, ssmRoot: `/slipway/${safe}`, nodeParameterPath: `/slipway/${safe}/nodes`, poolTokenName: `/slipway/${safe}/nodes/pool/runner-token` };
 }
 
 export function partitionOf(region: string): string {

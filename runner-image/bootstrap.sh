@@ -10,6 +10,7 @@
 
 : "${SLIPWAY_LIFETIME_SECONDS:=5400}"
 : "${SLIPWAY_WAIT_TIMEOUT:=600}"
+: "${SLIPWAY_RUNNER_MODE:=per-job}"
 : "${SLIPWAY_PARAMETER_ATTEMPTS:=30}"
 : "${SLIPWAY_RETRY_SECONDS:=2}"
 : "${SLIPWAY_ENGINE_WAIT_SECONDS:=60}"
@@ -109,11 +110,17 @@ main() {
     i-[0-9a-f]*) ;;
     *) instance_id=""; fail "unexpected instance id from IMDS" ;;
   esac
-  parameter="$SLIPWAY_PARAMETER_PATH/$instance_id/runner-token"
-  runner_token=$(read_parameter "$parameter") || fail "no runner token at $parameter"
-  # Read once, then gone: a token left behind would outlive the job. The reaper deletes it too.
-  aws ssm delete-parameter --region "$SLIPWAY_REGION" --name "$parameter" >/dev/null ||
-    log "could not delete $parameter; the reaper will"
+  if [ "$SLIPWAY_RUNNER_MODE" = pool ]; then
+    # The fleet's shared token: read, never deleted (every pool node needs it).
+    parameter="$SLIPWAY_PARAMETER_PATH/pool/runner-token"
+    runner_token=$(read_parameter "$parameter") || fail "no runner token at $parameter"
+  else
+    parameter="$SLIPWAY_PARAMETER_PATH/$instance_id/runner-token"
+    runner_token=$(read_parameter "$parameter") || fail "no runner token at $parameter"
+    # Read once, then gone: a token left behind would outlive the job. The reaper deletes it too.
+    aws ssm delete-parameter --region "$SLIPWAY_REGION" --name "$parameter" >/dev/null ||
+      log "could not delete $parameter; the reaper will"
+  fi
   start_engine || fail "the Docker engine did not start"
   log "node $instance_id taking one job from $SLIPWAY_GITLAB_URL"
   gitlab-runner run-single --url "$SLIPWAY_GITLAB_URL" --token "$runner_token" \

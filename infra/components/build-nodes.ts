@@ -11,6 +11,8 @@ export interface BuildNodesArgs {
   vpcId: pulumi.Input<string>;
   repositoryName: string;
   nodeParameterPath: string;
+  /** Pool mode only: the shared runner token parameter nodes may read. */
+  poolTokenParameter?: string;
   appTag: AppTag;
   amiId: string;
   instanceTypes: string[];
@@ -64,7 +66,7 @@ export class BuildNodes extends pulumi.ComponentResource {
           JSON.stringify(
             assertLeastPrivilege(
               "build-node",
-              nodePolicy({ scope, repositoryArn: arn(scope, "ecr", `repository/${args.repositoryName}`), nodeParameterPath: args.nodeParameterPath, appTag: args.appTag }),
+              nodePolicy({ scope, repositoryArn: arn(scope, "ecr", `repository/${args.repositoryName}`), nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
             ),
           ),
         ),

@@ -5,6 +5,8 @@ import type { RunnerMode } from "../config.ts";
 
 export interface SecretsArgs {
   ssmRoot: string;
+  /** Pool mode: where nodes read the shared runner token (src/fleet: <nodes path>/pool/runner-token). */
+  poolTokenName: string;
   mode: RunnerMode;
   webhookSecret?: pulumi.Output<string>;
   gitlabToken?: pulumi.Output<string>;
@@ -37,13 +39,20 @@ export class Secrets extends pulumi.ComponentResource {
     this.webhookSecret = this.parameter(name, "webhook-secret", args, args.webhookSecret, generated, "GitLab webhook secret token (X-Gitlab-Token)");
     this.gitlabToken = this.parameter(name, "gitlab-token", args, args.gitlabToken, UNSET, "GitLab API token used by the functions");
     if (args.mode === "pool") {
-      this.runnerToken = this.parameter(name, "runner-token", args, args.runnerToken, UNSET, "GitLab runner authentication token (glrt-...) handed to pool nodes");
+      this.runnerToken = this.parameter(name, "runner-token", args, args.runnerToken, UNSET, "GitLab runner authentication token (glrt-...) shared by pool nodes", args.poolTokenName);
     }
     this.registerOutputs({ webhookSecretName: this.webhookSecret.name, gitlabTokenName: this.gitlabToken.name });
   }
 
-  private parameter(name: string, key: string, args: SecretsArgs, configured: pulumi.Output<string> | undefined, fallback: string, description: string): SecretRef {
-    const paramName = `${args.ssmRoot}/${key}`;
+  private parameter(
+    name: string,
+    key: string,
+    args: SecretsArgs,
+    configured: pulumi.Output<string> | undefined,
+    fallback: string,
+    description: string,
+    paramName = `${args.ssmRoot}/${key}`,
+  ): SecretRef {
     const parameter = new aws.ssm.Parameter(
       `${name}-${key}`,
       { name: paramName, type: "SecureString", value: configured ?? pulumi.secret(fallback), description, tags: args.tags },

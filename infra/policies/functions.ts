@@ -16,7 +16,7 @@ export interface FunctionPolicyInput {
   nodeRoleArn: string;
   nodeParameterPath: string;
   /** SecureString parameters the function reads by name; never their values. */
-  secretArns: { webhookSecret: string; gitlabToken: string; runnerToken?: string };
+  secretArns: { webhookSecret: string; gitlabToken: string };
 }
 
 function logs(i: FunctionPolicyInput): Statement {
@@ -52,10 +52,6 @@ function launchStatements(i: FunctionPolicyInput): Statement[] {
   ];
 }
 
-function tokens(i: FunctionPolicyInput): string[] {
-  return i.secretArns.runnerToken ? [i.secretArns.gitlabToken, i.secretArns.runnerToken] : [i.secretArns.gitlabToken];
-}
-
 function ourInstances(i: FunctionPolicyInput) {
   return { StringEquals: { [`aws:ResourceTag/${i.appTag.key}`]: i.appTag.value } };
 }
@@ -68,7 +64,7 @@ const builders: Record<FunctionName, (i: FunctionPolicyInput) => Statement[]> = 
   ],
   launcher: (i) => [
     logs(i),
-    readSecrets(tokens(i)),
+    readSecrets([i.secretArns.gitlabToken]),
     allow("ConsumeJobs", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], [i.queueArn]),
     describeInstances(),
     ...launchStatements(i),
@@ -83,7 +79,7 @@ const builders: Record<FunctionName, (i: FunctionPolicyInput) => Statement[]> = 
     allow("ListNodeParameters", ["ssm:GetParametersByPath"], [parameterArn(i.scope, i.nodeParameterPath)]),
     allow("DeleteNodeParameters", ["ssm:DeleteParameter", "ssm:DeleteParameters"], [nodeParameters(i)]),
   ],
-  reconciler: (i) => [logs(i), readSecrets(tokens(i)), describeInstances(), ...launchStatements(i)],
+  reconciler: (i) => [logs(i), readSecrets([i.secretArns.gitlabToken]), describeInstances(), ...launchStatements(i)],
   cleanup: (i) => [
     logs(i),
     readSecrets([i.secretArns.gitlabToken]),

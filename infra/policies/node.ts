@@ -25,6 +25,8 @@ export interface NodePolicyInput {
   /** SSM path that holds one parameter per node, e.g. /slipway/prod/nodes. */
   nodeParameterPath: string;
   appTag: AppTag;
+  /** Pool mode: the fleet's shared runner token, which every node may read (and none delete). */
+  poolTokenParameter?: string;
 }
 
 /** ecr:GetAuthorizationToken has no resource-level permissions: it needs Resource "*". */
@@ -64,6 +66,7 @@ export function nodePolicy(input: NodePolicyInput): PolicyDocument {
     ecrLogin(),
     allow("PushPullProjectRepository", ECR_PUSH_PULL, [input.repositoryArn]),
     ownParameter(input),
+    ...(input.poolTokenParameter ? [allow("ReadPoolRunnerToken", ["ssm:GetParameter"], [parameterArn(input.scope, input.poolTokenParameter)])] : []),
     terminateSelf(input),
   );
 }

@@ -60,6 +60,16 @@ describe("bootstrap on a stand-in node", () => {
     expect(args).toContain(`--url https://gitlab.example.com --token ${TOKEN} --executor shell --max-builds 1 --wait-timeout 600`);
   }, 60_000);
 
+  it("pool mode: reads the shared token and leaves it in place", async () => {
+    const r = await boot({ settings: { SLIPWAY_RUNNER_MODE: "pool" } });
+    expectPoweredOffWithoutLeak(r);
+    expect(r.code).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith("aws ssm"))).toEqual([
+      "aws ssm get-parameter --region eu-west-1 --name /slipway/test/nodes/pool/runner-token --with-decryption --query Parameter.Value --output text",
+    ]);
+    expect(r.runnerArgs.join(" ")).toContain(`--token ${TOKEN}`);
+  }, 60_000);
+
   it("job failure, runner crash, and a failed parameter delete all end in power-off", async () => {
     const [failed, crashed, undeleted] = await Promise.all([
       boot({ sim: { SIM_RUNNER: "fail" } }),

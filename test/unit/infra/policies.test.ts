@@ -25,7 +25,6 @@ function fnInput(over: Partial<FunctionPolicyInput> = {}): FunctionPolicyInput {
     secretArns: {
       webhookSecret: "arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/webhook-secret",
       gitlabToken: "arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/gitlab-token",
-      runnerToken: "arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/runner-token",
     },
     ...over,
   };
@@ -88,6 +87,14 @@ describe("build node policy", () => {
     expect(s.Action.sort()).toEqual(["ssm:DeleteParameter", "ssm:GetParameter"]);
     expect(s.Resource).toEqual(["arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/nodes/*"]);
     expect(s.Condition).toEqual({ StringEquals: { "ssm:resourceTag/slipway:instance-arn": "${ec2:SourceInstanceARN}" } });
+  });
+
+  it("in pool mode also reads the shared runner token, and nothing else more", () => {
+    const pool = nodePolicy(nodeInput({ poolTokenParameter: "/slipway/dev/nodes/pool/runner-token" }));
+    const added = pool.Statement.filter((s) => !doc.Statement.some((d) => d.Sid === s.Sid));
+    expect(added).toEqual([
+      { Sid: "ReadPoolRunnerToken", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: ["arn:aws:ssm:eu-west-1:123456789012:parameter/slipway/dev/nodes/pool/runner-token"] },
+    ]);
   });
 
   it("terminates only itself", () => {

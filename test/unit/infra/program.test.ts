@@ -93,6 +93,7 @@ describe("the program with the example config", () => {
       const script = Buffer.from(t.inputs.userData, "base64").toString("utf8");
       expect(script).toContain("SLIPWAY_GITLAB_URL='https://gitlab.example.com'");
       expect(script).toContain("gitlab-runner run-single");
+      expect(script).toContain("SLIPWAY_RUNNER_MODE='per-job'");
       expect(script).not.toMatch(/@@SLIPWAY_SETTINGS@@|TOKEN=|SECRET=|glrt-|glpat-/);
     }
     expect(one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-spot-template").inputs.instanceMarketOptions).toMatchObject({ marketType: "spot" });
