@@ -5,7 +5,7 @@
  */
 import type { GitRef } from "../gitrefs/types.ts";
 import type { KubeImageUse } from "../k8s/types.ts";
-import { slugTag } from "../gitrefs/slug.ts";
+import { slugTag } from "../build/remote/tags.ts";
 import { formatDuration } from "./duration.ts";
 import { indexKubeImages, type KubeIndex } from "./kube-match.ts";
 import type { CleanupPolicy } from "./policy.ts";

@@ -3,7 +3,7 @@
  * images they keep. Pure; time comes in as `now`.
  */
 import type { GitRef } from "../gitrefs/types.ts";
-import { slugTag } from "../gitrefs/slug.ts";
+import { slugTag } from "../build/remote/tags.ts";
 import { formatDuration } from "./duration.ts";
 import type { CleanupPolicy, KeepPolicy, Limit } from "./policy.ts";
 import type { TagEntry } from "./types.ts";

@@ -1,8 +1,10 @@
 import { repoComponent } from "../build/names.ts";
 
 /**
- * THE mapping from a config image name to the repository its final images live in
- * (src/build/names.ts): REPO for the nameless image, REPO/<image> otherwise.
+ * The mapping from a config image name to the repository its final images live in
+ * (src/build/names.ts): REPO for the nameless image, REPO/<image> otherwise. Same rule
+ * as imageRepository in src/build/remote/final.ts (a test holds them equal); kept here
+ * so cleanup does not load the builder and dockerode.
  */
 export function finalRepository(repo: string, image: string): string {
   return image ? `${repo}/${repoComponent(image)}` : repo;

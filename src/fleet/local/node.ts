@@ -38,12 +38,17 @@ function aborted(signal: AbortSignal): Promise<string> {
   });
 }
 
+/** Forwards the job's output line by line; a chunk may end mid-line, so the rest waits for the next. */
 function pipeLines(child: ChildProcess, id: string, log: NodeRunOptions["log"]): void {
   for (const stream of [child.stdout, child.stderr]) {
+    let rest = "";
     stream?.setEncoding("utf8");
     stream?.on("data", (chunk: string) => {
-      for (const line of chunk.split("\n")) if (line) log?.(id, line);
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) if (line) log?.(id, line);
     });
+    stream?.on("end", () => rest && log?.(id, rest));
   }
 }
 

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DockerEngine } from "../../../src/engine/docker.ts";
+import type { LocalRegistry } from "../../../src/registry/server.ts";
+import { pushBaseImage } from "../../support/base-image.ts";
+import { slipwayJson, statuses } from "../../support/cli.ts";
+import { gitProject, type GitProject } from "../../support/project.ts";
+import { accessLog, blobDownloads, blobUploads, mark } from "../../support/registry-log.ts";
+import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { assertComplete, client, layerDigests, pullAndRun } from "./support.ts";
+
+let registry: LocalRegistry;
+let base: string;
+
+beforeAll(async () => {
+  registry = await testRegistry();
+  await using seed = await testEngine();
+  base = `${registry.host}/base/busybox:1`;
+  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+});
+
+afterAll(async () => {
+  await registry?.stop();
+});
+
+function config(project: string): string {
+  return `project: ${project}
+configVersion: 1
+---
+image: web
+from: ${base}
+git:
+- add: /
+  to: /app
+  excludePaths: [slipway.yaml]
+  stageDependencies:
+    install: [deps.txt]
+shell:
+  beforeInstall: [echo os > /os.txt]
+  install: ["cat /app/deps.txt > /deps-installed.txt"]
+docker:
+  CMD: ["sh", "-c", "cat /deps-installed.txt /app/main.txt"]
+`;
+}
+
+async function app(project: string): Promise<GitProject> {
+  return gitProject({ "slipway.yaml": config(project), "deps.txt": "dep 1\n", "main.txt": "main 1\n" });
+}
+
+/** One CI job on a fresh build node: `stages pull` + `bp`, like the pipeline. */
+async function ciJob(project: GitProject, repo: string, tag: string) {
+  await using node = await testEngine();
+  const env = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-"), CI_COMMIT_REF_NAME: tag };
+  const pull = await slipwayJson(["stages", "pull", repo, "--dir", project.dir], { env });
+  const bp = await slipwayJson(["bp", repo, "--with-stages", "--tag-ci", "--dir", project.dir], { env });
+  const images = await new DockerEngine({ socketPath: node.socketPath }).listImages({});
+  return { pull, bp, imagesOnNode: images.length };
+}
+
+describe("distributed builds through the registry", () => {
+  test("a fresh node with nothing changed builds nothing, touches no engine and downloads no layer", async () => {
+    const project = await app("nochange");
+    const repo = `${registry.host}/nochange`;
+    const first = await ciJob(project, repo, "main");
+    expect(statuses(first.bp, "web")).toMatchObject({ install: "built", gitLatest: "appended", dockerInstructions: "appended" });
+    const since = await mark(registry.logPath);
+    const second = await ciJob(project, repo, "main");
+    expect(second.bp.totals.stagesBuilt).toBe(0);
+    expect(second.bp.totals.containersRun).toBe(0);
+    expect(new Set(Object.values(statuses(second.bp, "web")))).toEqual(new Set(["registry"]));
+    expect(second.imagesOnNode).toBe(0);
+    const log = await accessLog(registry.logPath, since);
+    const layers = await layerDigests(client(registry), ["nochange", "nochange/web"]);
+    expect(blobDownloads(log).filter((d) => layers.has(d.digest))).toEqual([]);
+    expect(second.bp.totals.bytesPulled).toBeLessThan(10_000);
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("dep 1\nmain 1\n");
+    expect(second.bp.images[0].manifestDigest).toMatch(/^sha256:/);
+  });
+
+  test("an app-only change runs no container, downloads no layer and uploads only the new layer", async () => {
+    const project = await app("appchange");
+    const repo = `${registry.host}/appchange`;
+    await ciJob(project, repo, "main");
+    await project.write({ "main.txt": "main 2\n" });
+    await project.commit();
+    const layersBefore = await layerDigests(client(registry), ["appchange"]);
+    const since = await mark(registry.logPath);
+    const job = await ciJob(project, repo, "main");
+    expect(job.bp.totals.containersRun).toBe(0);
+    expect(statuses(job.bp, "web")).toMatchObject({ install: "registry", gitLatest: "appended", dockerInstructions: "appended" });
+    const log = await accessLog(registry.logPath, since);
+    expect(blobDownloads(log).filter((d) => layersBefore.has(d.digest))).toEqual([]);
+    const layersAfter = await layerDigests(client(registry), ["appchange"]);
+    const newLayers = [...layersAfter].filter((d) => !layersBefore.has(d));
+    expect(newLayers).toHaveLength(1);
+    const uploadedLayers = blobUploads(log).filter((d) => layersAfter.has(d));
+    expect(uploadedLayers).toEqual(newLayers);
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("dep 1\nmain 2\n");
+  });
+
+  test("a dependency change rebuilds install on top of a pull of only its parent", async () => {
+    const project = await app("depchange");
+    const repo = `${registry.host}/depchange`;
+    await ciJob(project, repo, "main");
+    await project.write({ "deps.txt": "dep 2\n" });
+    await project.commit();
+    const job = await ciJob(project, repo, "main");
+    const s = statuses(job.bp, "web");
+    // `stages pull` fetched only the stage under the first changed one...
+    expect(Object.entries(statuses(job.pull, "web")).filter(([, v]) => v === "pulled")).toEqual([["beforeInstall", "pulled"]]);
+    // ...so bp appends the new file layer in the registry and pulls just that layer to run install on it.
+    expect(s).toMatchObject({ from: "registry", beforeInstall: "registry", gitInstall: "appended", install: "built" });
+    const gitInstall = job.bp.images[0].stages.find((x) => x.name === "gitInstall")!;
+    expect(gitInstall.bytesPulled).toBeGreaterThan(0);
+    expect(gitInstall.bytesPulled).toBeLessThan(10_000);
+    expect(job.bp.totals.containersRun).toBe(1);
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("dep 2\nmain 1\n");
+  });
+
+  test("two nodes racing on the same new commit both succeed and every tag is a complete image", async () => {
+    const project = await app("race");
+    const repo = `${registry.host}/race`;
+    for (let round = 1; round <= 3; round++) {
+      await project.write({ "deps.txt": `dep ${round}\n`, "main.txt": `main ${round}\n` });
+      await project.commit();
+      const [a, b] = await Promise.all([ciJob(project, repo, `r${round}`), ciJob(project, repo, `r${round}`)]);
+      expect(a.bp.images[0].digest).toBe(b.bp.images[0].digest);
+      const reg = client(registry);
+      for (const tag of await reg.listTags("race")) await assertComplete(reg, "race", tag);
+      for (const tag of await reg.listTags("race/web")) await assertComplete(reg, "race/web", tag);
+      await using other = await testEngine();
+      expect(await pullAndRun(other.socketPath, `${repo}/web:r${round}`)).toBe(`dep ${round}\nmain ${round}\n`);
+    }
+  });
+});
