@@ -79,7 +79,7 @@ describe("local fleet (real private engines)", () => {
     expect(lines).toContain("token=glrt-per-job");
     expect(lines.find((l) => l.startsWith("args="))).toMatch(/^args=run-single --url https:\/\/gitlab.example --executor shell --max-builds 1 --wait-timeout \d+ /);
     expect(lines.join("\n")).not.toMatch(/args=.*glrt-per-job/);
-    expect(lines).toContain("driver=overlay2");
+    expect(lines, lines.join("\n")).toContain("driver=overlay2");
     expect((await fleet.list())[0]).toMatchObject({ state: "terminated", reason: "job-finished (exit 0)" });
   });
 
