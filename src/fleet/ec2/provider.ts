@@ -1,8 +1,9 @@
-import type { EC2Client, RunInstancesCommandInput, _InstanceType } from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { CapacityError, isLive, type Fleet, type LaunchSpec, type NodeRecord } from "../types.ts";
 import { awsErrorCode, isCapacityError, withBackoff } from "./errors.ts";
-import { APP, TAG, clientToken, toNodeRecord, type InstanceView } from "./tags.ts";
+import { placements, runInstancesInput } from "./request.ts";
+import { APP, TAG, toNodeRecord, type InstanceView } from "./tags.ts";
 import { createSsmTokenStore, type RunnerTokenStore } from "./tokens.ts";
 
 export interface Ec2FleetOptions {
@@ -19,22 +20,11 @@ export interface Ec2FleetOptions {
   ec2?: EC2Client;
   ssm?: SSMClient;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
 }
 
 export interface Ec2Fleet extends Fleet {
   readonly tokens: RunnerTokenStore;
-}
-
-type Option = { InstanceType?: _InstanceType; SubnetId?: string };
-
-function options(o: Ec2FleetOptions): Option[] {
-  const types: Array<string | undefined> = o.instanceTypes.length ? o.instanceTypes : [undefined];
-  const subnets: Array<string | undefined> = o.subnets.length ? o.subnets : [undefined];
-  return types.flatMap((t) => subnets.map((s) => ({ ...(t ? { InstanceType: t as _InstanceType } : {}), ...(s ? { SubnetId: s } : {}) })));
-}
-
-function launchTemplateRef(lt: string) {
-  return lt.startsWith("lt-") ? { LaunchTemplateId: lt, Version: "$Latest" } : { LaunchTemplateName: lt, Version: "$Latest" };
 }
 
 /** The EC2 provider: one instance per job, spot first with on-demand fallback, all by tag. */
@@ -63,37 +53,14 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     return out;
   }
 
-  function input(spec: LaunchSpec, opt: Option, market: "spot" | "on-demand", attempt: number): RunInstancesCommandInput {
-    const tags: Array<{ Key: string; Value: string }> = [
-      { Key: TAG.app, Value: APP },
-      { Key: TAG.jobId, Value: String(spec.jobId) },
-      { Key: TAG.project, Value: String(spec.projectId) },
-      { Key: TAG.expiresAt, Value: spec.expiresAt.toISOString() },
-    ];
-    return {
-      MinCount: 1,
-      MaxCount: 1,
-      ClientToken: clientToken(spec.jobId, market, attempt),
-      LaunchTemplate: launchTemplateRef(o.launchTemplate),
-      ...opt,
-      ...(market === "spot"
-        ? { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } } }
-        : {}),
-      TagSpecifications: [
-        { ResourceType: "instance", Tags: tags },
-        { ResourceType: "volume", Tags: tags },
-      ],
-    };
-  }
-
   /** Spot over every type/subnet, then on-demand; a capacity error moves to the next option. */
   async function runInstance(spec: LaunchSpec): Promise<{ instance: InstanceView; ownerId: string }> {
     const markets: Array<"spot" | "on-demand"> = o.spot === false ? ["on-demand"] : ["spot", "on-demand"];
     let last: unknown;
     for (const market of markets) {
-      for (const [attempt, opt] of options(o).entries()) {
+      for (const [attempt, opt] of placements(o.instanceTypes, o.subnets).entries()) {
         try {
-          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(input(spec, opt, market, attempt)));
+          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(runInstancesInput(o.launchTemplate, spec, opt, market, attempt)));
           const instance = out.Instances?.[0];
           if (instance?.InstanceId) return { instance, ownerId: out.OwnerId ?? "" };
         } catch (err) {
@@ -129,7 +96,7 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
       await tokens.remove(id);
     },
     async mark(id) {
-      await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: new Date().toISOString() }] }));
+      await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: (o.now?.() ?? new Date()).toISOString() }] }));
     },
   };
 }
