@@ -1,0 +1,104 @@
+/**
+ * Turns CLI flags and the environment (read once, at the edge) into the options of
+ * cleanupRepo / cleanupLocalStages. Imported lazily by the CLI command.
+ */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { UsageError } from "../errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { gitLabRefs, localGitRefs, missingCommits, type GitRefSource } from "../gitrefs/index.ts";
+import { kubeImages, type KubeImageSource } from "../k8s/index.ts";
+import { createRegistry, createSdkEcrPort, dockerConfigCredentials, dockerConfigPath, parseEcrHost } from "../registry/index.ts";
+import { DEFAULT_RETRY } from "../registry/retry.ts";
+import type { Registry } from "../registry/types.ts";
+import { policyOfConfig } from "./config.ts";
+import { ecrDeleter, ociDeleter } from "./delete.ts";
+import { durationOrThrow } from "./duration.ts";
+import { compilePattern } from "./policy.ts";
+import type { CleanupRepoOptions } from "./repo-cleanup.ts";
+import { splitRepo } from "./repos.ts";
+import type { TagDeleter } from "./types.ts";
+
+type Env = Record<string, string | undefined>;
+
+export interface RepoCleanupFlags {
+  dir: string;
+  config?: string;
+  dryRun?: boolean;
+  grace?: string;
+  kubeconfig?: string;
+  kubeContext?: string[];
+  /** commander's --no-kube sets kube: false. */
+  kube?: boolean;
+  keep?: string[];
+  gitRefs?: string;
+  remote?: string;
+}
+
+export function parseRepo(repo: string): { host: string; repository: string } {
+  const parsed = splitRepo(repo);
+  if (!parsed) throw new UsageError(`REPO must be host[:port]/repository without a tag (got ${JSON.stringify(repo)})`);
+  return parsed;
+}
+
+export async function registryAndDeleter(host: string, env: Env): Promise<{ registry: Registry; deleter: TagDeleter }> {
+  const ecrHost = parseEcrHost(host);
+  if (ecrHost) {
+    const port = await createSdkEcrPort(ecrHost);
+    return { registry: createRegistry({ host, ecr: port }), deleter: ecrDeleter(port, DEFAULT_RETRY) };
+  }
+  const credentials = dockerConfigCredentials({ path: dockerConfigPath(env, homedir()), env });
+  const registry = createRegistry({ host, credentials });
+  return { registry, deleter: ociDeleter(registry) };
+}
+
+/** `--git-refs auto|local|gitlab`. auto: the GitLab API when CI_API_V4_URL, CI_PROJECT_ID and SLIPWAY_GITLAB_TOKEN are set. */
+export function gitRefSource(flags: RepoCleanupFlags, dir: string, env: Env): GitRefSource {
+  const mode = flags.gitRefs ?? "auto";
+  if (!["auto", "local", "gitlab"].includes(mode)) throw new UsageError(`--git-refs must be auto, local or gitlab (got ${mode})`);
+  const token = env.SLIPWAY_GITLAB_TOKEN ?? env.GITLAB_TOKEN;
+  const api = env.CI_API_V4_URL && env.CI_PROJECT_ID ? { apiUrl: env.CI_API_V4_URL, projectId: env.CI_PROJECT_ID } : undefined;
+  if (mode === "gitlab" || (mode === "auto" && api && token)) {
+    if (!api) throw new UsageError("--git-refs gitlab needs CI_API_V4_URL and CI_PROJECT_ID");
+    if (token) return gitLabRefs({ ...api, token });
+    if (env.CI_JOB_TOKEN) return gitLabRefs({ ...api, token: env.CI_JOB_TOKEN, tokenKind: "job" });
+    throw new UsageError("--git-refs gitlab needs SLIPWAY_GITLAB_TOKEN (or CI_JOB_TOKEN)");
+  }
+  return localGitRefs({ dir, ...(flags.remote !== undefined && { remote: flags.remote }) });
+}
+
+/** Kubernetes is consulted unless --no-kube; a missing kubeconfig is a usage error, never a silent skip. */
+export function kubeSource(flags: RepoCleanupFlags, env: Env): KubeImageSource | undefined {
+  if (flags.kube === false) return undefined;
+  const contexts = flags.kubeContext ?? [];
+  if (flags.kubeconfig) return kubeImages({ kubeconfig: flags.kubeconfig, contexts });
+  const inCluster = env.KUBERNETES_SERVICE_HOST !== undefined;
+  const file = env.KUBECONFIG ? undefined : join(env.HOME ?? homedir(), ".kube", "config");
+  if (!env.KUBECONFIG && !inCluster && file && !existsSync(file)) {
+    throw new UsageError("no kubeconfig found (KUBECONFIG, ~/.kube/config): pass --kubeconfig FILE, or --no-kube to clean up without checking clusters");
+  }
+  // KUBECONFIG may list several files; client-node merges them like kubectl.
+  return kubeImages({ contexts });
+}
+
+export async function repoCleanupOptions(repo: string, flags: RepoCleanupFlags, env: Env): Promise<CleanupRepoOptions> {
+  const { host, repository } = parseRepo(repo);
+  const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env });
+  const policy = await policyOfConfig(config, env);
+  const { registry, deleter } = await registryAndDeleter(host, env);
+  return {
+    registry,
+    deleter,
+    repo: repository,
+    images: config.images.map((i) => i.name),
+    refs: gitRefSource(flags, config.dir, env),
+    kube: kubeSource(flags, env),
+    policy,
+    ...(flags.grace !== undefined && { graceMs: durationOrThrow(flags.grace, "--grace") }),
+    keep: (flags.keep ?? []).map((pattern) => ({ pattern, matches: compilePattern(pattern) })),
+    dryRun: flags.dryRun === true,
+  };
+}
+
+export { missingCommits };
