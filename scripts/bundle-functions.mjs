@@ -1,6 +1,7 @@
 // Bundles each function's Lambda entry (functions/<name>/lambda.ts) into one small ESM
 // file, dist/functions/<name>/index.mjs (+ index.zip when `zip` exists), for infra/.
 // The AWS SDK v3 ships with the Node.js Lambda runtime, so it stays external.
+// Usage: node scripts/bundle-functions.mjs [OUTDIR]   (default dist/functions)
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -17,7 +18,7 @@ const hasZip = (() => {
 })();
 
 for (const name of names) {
-  const outdir = join("dist", "functions", name);
+  const outdir = join(process.argv[2] ?? join("dist", "functions"), name);
   rmSync(outdir, { recursive: true, force: true });
   await build({
     entryPoints: [join("functions", name, "lambda.ts")],
