@@ -44,6 +44,26 @@ export function transferredBytes(lines: DockerStreamLine[], moving: string, done
   return bytes;
 }
 
+/**
+ * Pulls and pushes are idempotent, and the engine gives up on the first dropped
+ * connection or 5xx from a registry: try again twice, with a pause. Errors the
+ * engine answers with a 4xx (unknown image, denied) are final.
+ */
+async function withTransferRetry<T>(what: string, fn: () => Promise<T>, delays = [500, 2000]): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const status = statusOf(err);
+      const final = status !== undefined && status >= 400 && status < 500;
+      if (final || attempt >= delays.length) {
+        throw err instanceof EngineError ? err : new EngineError(`${what}: ${(err as Error).message}`, status, { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, delays[attempt]));
+    }
+  }
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
 }
@@ -107,16 +127,20 @@ export class DockerEngine implements Engine {
   }
 
   async pull(ref: string): Promise<{ bytes: number }> {
-    const stream = (await this.#docker.pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
-    const lines = await readDockerStream(stream);
-    return { bytes: transferredBytes(lines, "Downloading", "Pull complete") };
+    return withTransferRetry(`pulling ${ref}`, async () => {
+      const stream = (await this.#docker.pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
+      const lines = await readDockerStream(stream);
+      return { bytes: transferredBytes(lines, "Downloading", "Pull complete") };
+    });
   }
 
   async push(ref: string): Promise<{ digest?: string; bytes: number }> {
-    const stream = (await this.#docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
-    const lines = await readDockerStream(stream);
-    const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
-    return { digest: aux?.aux?.Digest as string | undefined, bytes: transferredBytes(lines, "Pushing", "Pushed") };
+    return withTransferRetry(`pushing ${ref}`, async () => {
+      const stream = (await this.#docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
+      const lines = await readDockerStream(stream);
+      const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
+      return { digest: aux?.aux?.Digest as string | undefined, bytes: transferredBytes(lines, "Pushing", "Pushed") };
+    });
   }
 
   async tag(image: string, ref: string): Promise<void> {
