@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { stageTag } from "../../../src/build/names.ts";
+import { ociDeleter } from "../../../src/cleanup/delete.ts";
+import type { MemoryRegistry } from "../../../src/registry/memory.ts";
+import { assertComplete, publishChain, publishImage } from "../../support/synthetic-images.ts";
+import { run, threeBranches } from "./helpers.ts";
+
+/** Runs `hook` once, just before the n-th manifest DELETE reaches the registry. */
+function beforeDelete(registry: MemoryRegistry, n: number, hook: () => Promise<void>) {
+  const deleter = ociDeleter(registry, 1);
+  const original = registry.deleteManifest.bind(registry);
+  let count = 0;
+  registry.deleteManifest = async (repo, digest) => {
+    if (++count === n) await hook();
+    return original(repo, digest);
+  };
+  return deleter;
+}
+
+describe("cleanup racing a build", () => {
+  it("keeps the stages of an image published after the plan, before stage deletion", async () => {
+    const { registry, stages } = await threeBranches();
+    // The racing build of branch "new" found old's install stage and built on it.
+    const deleter = beforeDelete(registry, 1, async () => {
+      const [next] = await publishChain(registry, "demo", [{ name: "setup", key: "new" }], stages.oldInstall);
+      await publishImage(registry, "demo", { image: "api", tag: "new", last: next });
+    });
+    const report = await run(registry, { deleter });
+    const install = report.tags.find((t) => t.tag === stageTag(stages.oldInstall.digest))!;
+    expect(install).toMatchObject({ action: "keep", reason: "needed by demo/api:new, pushed during cleanup" });
+    await assertComplete(registry, "demo/api", "new");
+    expect(await registry.headManifest("demo", stageTag(stages.oldInstall.digest))).toBeDefined();
+    expect(await registry.headManifest("demo", stageTag(stages.from.digest))).toBeDefined();
+  });
+
+  it("puts back a deleted stage that an image pushed during stage deletion needs", async () => {
+    const { registry, stages } = await threeBranches();
+    // Deletes: 1 = image "old", 2 and 3 = its two stages. Publish between the stage deletes.
+    const deleter = beforeDelete(registry, 3, async () => {
+      await publishImage(registry, "demo", { image: "api", tag: "late", last: stages.oldSetup });
+    });
+    const report = await run(registry, { deleter });
+    for (const s of [stages.oldSetup, stages.oldInstall, stages.from]) {
+      expect(await registry.headManifest("demo", stageTag(s.digest)), s.digest).toBeDefined();
+    }
+    expect(report.tags.filter((t) => t.reason.startsWith("restored:")).length).toBeGreaterThan(0);
+    await assertComplete(registry, "demo/api", "late");
+    for (const t of await registry.listTags("demo")) await assertComplete(registry, "demo", t);
+  });
+
+  it("skips a tag that moved after the plan, and a manifest a new tag shares", async () => {
+    const { registry, stages } = await threeBranches();
+    const deleter = beforeDelete(registry, 1, async () => undefined);
+    const original = registry.findTags.bind(registry);
+    let calls = 0;
+    registry.findTags = async (repo, tags) => {
+      // The second findTags on demo/api is the re-read before deletion: move "old" first.
+      if (repo === "demo/api" && ++calls === 2) await publishImage(registry, "demo", { image: "api", tag: "old", last: stages.fxInstall });
+      return original(repo, tags);
+    };
+    const report = await run(registry, { deleter });
+    expect(report.tags.find((t) => t.tag === "old")).toMatchObject({ action: "keep", reason: expect.stringContaining("tag moved after the plan") });
+    await assertComplete(registry, "demo/api", "old");
+  });
+});
