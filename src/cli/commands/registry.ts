@@ -5,6 +5,7 @@ import type { BuildReport } from "../../build/report.ts";
 import type { TagFlags } from "../../build/remote/tags.ts";
 import { addProjectFlags, type ProjectFlags } from "../context.ts";
 import { builderContext, emitReport } from "./build.ts";
+import { registerStagesCleanup } from "./cleanup.ts";
 
 interface RegistryFlags extends ProjectFlags, TagFlags {
   dotenv?: string;
@@ -80,5 +81,5 @@ export function register(program: Command): void {
     .option("--with-stages", "publish stages too (always done: a stage costs only a manifest once its layers are pushed)")
     .description("build and publish: reuse every stage in the registry, build only what changed, write the tags")
     .action((repo: string, images: string[], flags: RegistryFlags) => publish(repo, images, flags, { build: true, tagged: true }));
-  registerStages(program);
+  registerStagesCleanup(registerStages(program));
 }
