@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Fleet, LaunchSpec, NodeRecord } from "../types.ts";
 import type { BootstrapOptions } from "./bootstrap.ts";
 import { runNode } from "./node.ts";
@@ -60,7 +60,9 @@ class Runs {
  * stop them; nodes of an owner that died are cleaned up by whoever notices first.
  */
 export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
-  const table = new NodeTable(o.home);
+  // dockerd wants absolute paths, and SLIPWAY_HOME defaults to the relative ".slipway".
+  const home = resolve(o.home);
+  const table = new NodeTable(home);
   const now = o.now ?? (() => new Date());
   const runs = new Runs(table);
 
@@ -86,7 +88,7 @@ export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
     const rec: LocalNodeRecord = {
       id, jobId: spec.jobId, projectId: spec.projectId, state: "launching",
       launchedAt: now().toISOString(), expiresAt: spec.expiresAt.toISOString(),
-      ownerPid: process.pid, root: join(o.home, "nodes", id),
+      ownerPid: process.pid, root: join(home, "nodes", id),
     };
     // Check and insert under one lock: two launches for a job yield one node.
     const existing = await table.update((nodes) => {
