@@ -10,9 +10,17 @@ import type { QueueMessage, QueueResult } from "./types.ts";
 
 export type Route = (req: Request) => Promise<Response>;
 
-async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
+/** The handler enforces its own (smaller) limit; this one only keeps the server's memory bounded. */
+const MAX_BUFFERED = 8 << 20;
+
+async function toRequest(req: IncomingMessage, base: string): Promise<Request | undefined> {
   const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BUFFERED) return undefined;
+    chunks.push(c as Buffer);
+  }
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
@@ -34,6 +42,7 @@ export async function serveHttp(routes: Record<string, Route>, opts: { port?: nu
   const server = createServer((req, res) => {
     void (async () => {
       const request = await toRequest(req, `http://${host}`);
+      if (!request) return reply(res, new Response("body too large\n", { status: 413, headers: { connection: "close" } }));
       const route = routes[new URL(request.url).pathname];
       await reply(res, route ? await route(request) : new Response("not found\n", { status: 404 }));
     })().catch(() => {

@@ -95,3 +95,13 @@ describe("CLI commands", () => {
     await expect(cli(["functions", "run", "nope"], { SLIPWAY_HOME: await tmp() })).rejects.toMatchObject({ name: "UsageError" });
   });
 });
+
+describe("local HTTP adapter limits", () => {
+  it("answers 413 to a body larger than it buffers, without calling the handler", async () => {
+    let called = false;
+    await using s = await serveHttp({ "/webhook": async () => ((called = true), new Response("ok")) });
+    const res = await fetch(`${s.url}/webhook`, { method: "POST", body: new Uint8Array(9 << 20) }).catch(() => undefined);
+    if (res) expect(res.status).toBe(413);
+    expect(called).toBe(false);
+  });
+});
