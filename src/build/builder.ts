@@ -23,6 +23,8 @@ export interface BuildOptions {
   resolveBase: BaseResolver;
   buildDir: string;
   progress?: ProgressSink;
+  /** A registry stage cache to consult too (`plan --repo`). */
+  remote?: { findMany(digests: string[]): Promise<Set<string>> };
 }
 
 function seconds(since: number): number {
@@ -39,14 +41,16 @@ async function reasonFor(engine: Engine, plan: ProjectPlan, image: ImagePlan, in
 export async function planImages(opts: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   const plan = await planProject(opts.config, opts.images, opts);
+  const inRegistry = (await opts.remote?.findMany(plan.images.flatMap((i) => i.stages.map((s) => s.digest)))) ?? new Set<string>();
   const images: ImageReport[] = [];
   for (const image of plan.images) {
     const stages: StageReport[] = [];
     for (let i = 0; i < image.stages.length; i++) {
       const stage = image.stages[i];
       const local = await opts.engine.inspectImage(stage.ref);
-      const reason = local ? null : await reasonFor(opts.engine, plan, image, i);
-      stages.push({ name: stage.name, digest: stage.digest, status: local ? "local" : "missing", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason });
+      const status = local ? "local" : inRegistry.has(stage.digest) ? "registry" : "missing";
+      const reason = status === "missing" ? await reasonFor(opts.engine, plan, image, i) : null;
+      stages.push({ name: stage.name, digest: stage.digest, status, seconds: 0, bytesPulled: 0, bytesPushed: 0, reason });
     }
     images.push({ name: image.image.name, digest: image.digest, ref: finalRef(plan, image), manifestDigest: null, stages });
   }

@@ -22,6 +22,18 @@ export async function emitReport(report: BuildReport, flags: ProjectFlags): Prom
   }
 }
 
+/** REPO as `host[:port]/path`: the stages repository; images go to REPO and REPO/<image>. */
+export async function stageStore(repo: string, credentials: import("../../registry/types.ts").CredentialSource) {
+  const { createRegistry, parseImageRef } = await import("../../registry/index.ts");
+  const { RegistryStageStore } = await import("../../build/remote/store.ts");
+  const { UsageError } = await import("../../errors.ts");
+  if (!repo.includes("/") || /[:@][^/]*$/.test(repo.slice(repo.indexOf("/")))) {
+    throw new UsageError(`REPO must be host/repository without a tag (got ${JSON.stringify(repo)})`);
+  }
+  const ref = parseImageRef(repo);
+  return new RegistryStageStore(createRegistry({ host: ref.registry, credentials }), ref.repository);
+}
+
 /** Loads config and wires the builder's dependencies from flags and the environment. */
 export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { loadConfig } = await import("../../config/load.ts");
@@ -48,10 +60,14 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
 export function register(program: Command): void {
   addProjectFlags(
     program.command("plan").argument("[images...]", "images to plan (default: all)").description("show every stage, its digest, where it is found and why it must be built"),
-  ).action(async (images: string[], flags: ProjectFlags) => {
-    const { planImages } = await import("../../build/builder.ts");
-    await emitReport(await planImages(await builderContext(flags, images)), flags);
-  });
+  )
+    .option("--repo <repo>", "also look for stages in this registry repository (host/path)")
+    .action(async (images: string[], flags: ProjectFlags & { repo?: string }) => {
+      const { planImages } = await import("../../build/builder.ts");
+      const ctx = await builderContext(flags, images);
+      const remote = flags.repo ? await stageStore(flags.repo, ctx.credentials) : undefined;
+      await emitReport(await planImages({ ...ctx, remote }), flags);
+    });
   addProjectFlags(
     program.command("build").argument("[images...]", "images to build (default: all)").description("build the images' stages on the local Docker engine"),
   ).action(async (images: string[], flags: ProjectFlags) => {

@@ -1,10 +1,9 @@
 import { Command } from "commander";
 import { rename, writeFile } from "node:fs/promises";
-import { UsageError } from "../../errors.ts";
 import type { BuildReport } from "../../build/report.ts";
 import type { TagFlags } from "../../build/remote/tags.ts";
 import { addProjectFlags, type ProjectFlags } from "../context.ts";
-import { builderContext, emitReport } from "./build.ts";
+import { builderContext, emitReport, stageStore } from "./build.ts";
 import { registerStagesCleanup } from "./cleanup.ts";
 
 interface RegistryFlags extends ProjectFlags, TagFlags {
@@ -22,17 +21,6 @@ function addTagFlags(cmd: Command): Command {
     .option("--tag-commit", "tag with CI_COMMIT_SHA")
     .option("--tag <tag>", "tag with TAG (repeatable)", collect)
     .option("--dotenv <file>", "write SLIPWAY_IMAGE_<NAME>=repo@sha256:... lines for a GitLab dotenv report");
-}
-
-/** REPO as `host[:port]/path`: the stages repository; images go to REPO and REPO/<image>. */
-async function stageStore(repo: string, credentials: import("../../registry/types.ts").CredentialSource) {
-  const { createRegistry, parseImageRef } = await import("../../registry/index.ts");
-  const { RegistryStageStore } = await import("../../build/remote/store.ts");
-  if (!repo.includes("/") || /[:@][^/]*$/.test(repo.slice(repo.indexOf("/")))) {
-    throw new UsageError(`REPO must be host/repository without a tag (got ${JSON.stringify(repo)})`);
-  }
-  const ref = parseImageRef(repo);
-  return new RegistryStageStore(createRegistry({ host: ref.registry, credentials }), ref.repository);
 }
 
 async function writeDotenv(report: BuildReport, file: string, repo: string): Promise<void> {

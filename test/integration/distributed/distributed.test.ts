@@ -62,6 +62,11 @@ describe("distributed builds through the registry", () => {
     const repo = `${registry.host}/nochange`;
     const first = await ciJob(project, repo, "main");
     expect(statuses(first.bp, "web")).toMatchObject({ install: "built", gitLatest: "appended", dockerInstructions: "appended" });
+    {
+      await using fresh = await testEngine();
+      const plan = await slipwayJson(["plan", "--repo", repo, "--dir", project.dir], { env: { DOCKER_HOST: `unix://${fresh.socketPath}` } });
+      expect(new Set(Object.values(statuses(plan, "web")))).toEqual(new Set(["registry"]));
+    }
     const since = await mark(registry.logPath);
     const second = await ciJob(project, repo, "main");
     expect(second.bp.totals.stagesBuilt).toBe(0);
