@@ -1,4 +1,4 @@
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import { SlipwayError, UsageError } from "../errors.ts";
 import type { KubeImageSource, KubeImageUse } from "./types.ts";
 
@@ -55,8 +55,10 @@ export function imageIdRef(imageId: string): string {
   return imageId.replace(/^[a-z-]+:\/\//, "");
 }
 
-function loadConfig(opts: KubeImagesOptions): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+type ClientNode = typeof import("@kubernetes/client-node");
+
+function loadConfig(lib: ClientNode, opts: KubeImagesOptions): k8s.KubeConfig {
+  const kc = new lib.KubeConfig();
   try {
     if (opts.kubeconfigText !== undefined) kc.loadFromString(opts.kubeconfigText);
     else if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
@@ -67,9 +69,9 @@ function loadConfig(opts: KubeImagesOptions): k8s.KubeConfig {
   return kc;
 }
 
-async function listContext(kc: k8s.KubeConfig, context: string, pageSize: number): Promise<KubeImageUse[]> {
+async function listContext(lib: ClientNode, kc: k8s.KubeConfig, context: string, pageSize: number): Promise<KubeImageUse[]> {
   kc.setCurrentContext(context);
-  const apis: Apis = { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), batch: kc.makeApiClient(k8s.BatchV1Api) };
+  const apis: Apis = { core: kc.makeApiClient(lib.CoreV1Api), apps: kc.makeApiClient(lib.AppsV1Api), batch: kc.makeApiClient(lib.BatchV1Api) };
   const perKind = await Promise.all(KINDS.map(async (k) => {
     const out: KubeImageUse[] = [];
     let cont: string | undefined;
@@ -103,7 +105,9 @@ function describeError(err: unknown): string {
 export function kubeImages(opts: KubeImagesOptions): KubeImageSource {
   return {
     async list() {
-      const kc = loadConfig(opts);
+      // Loaded only when a cluster is consulted: the client takes seconds to import.
+      const lib = await import("@kubernetes/client-node");
+      const kc = loadConfig(lib, opts);
       const known = kc.getContexts().map((c) => c.name);
       const contexts = opts.contexts?.length ? opts.contexts : known;
       const unknown = contexts.filter((c) => !known.includes(c));
@@ -111,7 +115,7 @@ export function kubeImages(opts: KubeImagesOptions): KubeImageSource {
       if (contexts.length === 0) throw new UsageError("the kubeconfig defines no context; use --no-kube to clean up without Kubernetes");
       const all: KubeImageUse[] = [];
       // One context at a time: setCurrentContext mutates the shared KubeConfig.
-      for (const c of contexts) all.push(...(await listContext(kc, c, opts.pageSize ?? 500)));
+      for (const c of contexts) all.push(...(await listContext(lib, kc, c, opts.pageSize ?? 500)));
       return all;
     },
   };

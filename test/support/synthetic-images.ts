@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { buildLayer } from "../../src/build/layer.ts";
+import { buildLayer, type LayerEntry } from "../../src/build/layer.ts";
 import { ANNOTATIONS, LABELS, NEEDS_LABEL, stageTag } from "../../src/build/names.ts";
 import { CACHE_VERSION } from "../../src/build/digest.ts";
 import { finalRepository } from "../../src/cleanup/repos.ts";
@@ -24,8 +24,13 @@ export interface SyntheticStage {
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
-async function randomLayer(bytes: number): Promise<{ blob: Uint8Array; diffId: string }> {
-  const layer = await buildLayer([{ type: "file", path: `/data/${randomBytes(6).toString("hex")}`, mode: 0o644, uid: 0, gid: 0, content: randomBytes(bytes) }]);
+/** Layers made from a given file list, by list identity: a busybox root is built and gzipped once. */
+const fixedLayers = new WeakMap<LayerEntry[], Promise<{ blob: Uint8Array; diffId: string }>>();
+
+async function randomLayer(bytes: number, files?: LayerEntry[]): Promise<{ blob: Uint8Array; diffId: string }> {
+  if (files && !fixedLayers.has(files)) fixedLayers.set(files, buildLayer(files).then((l) => ({ blob: gzipSync(l.tar), diffId: l.diffId })));
+  if (files) return fixedLayers.get(files)!;
+  const layer = await buildLayer(files ?? [{ type: "file", path: `/data/${randomBytes(6).toString("hex")}`, mode: 0o644, uid: 0, gid: 0, content: randomBytes(bytes) }]);
   return { blob: gzipSync(layer.tar), diffId: layer.diffId };
 }
 
@@ -41,11 +46,13 @@ export interface StageSpec {
   key?: string;
   gitCommit?: string;
   layerBytes?: number;
+  /** The stage's layer content instead of one random file (e.g. a busybox root, to run the image). */
+  files?: LayerEntry[];
 }
 
 export async function publishStage(registry: Registry, repo: string, spec: StageSpec): Promise<SyntheticStage> {
   const digest = createHash("sha256").update(`${spec.parent?.digest ?? ""}/${spec.name}/${spec.key ?? randomBytes(8).toString("hex")}`).digest("hex");
-  const own = await randomLayer(spec.layerBytes ?? 256);
+  const own = await randomLayer(spec.layerBytes ?? 256, spec.files);
   const ownDigest = sha256Digest(own.blob);
   await registry.pushBlob(repo, ownDigest, own.blob);
   const layers = [...(spec.parent?.layers ?? []), { digest: ownDigest, size: own.blob.byteLength, diffId: own.diffId }];
@@ -71,7 +78,7 @@ export async function publishStage(registry: Registry, repo: string, spec: Stage
 }
 
 /** A chain of stages, each on the previous; `keys` make digests shared between branches. */
-export async function publishChain(registry: Registry, repo: string, names: Array<{ name: string; key?: string; imports?: SyntheticStage[] }>, base?: SyntheticStage): Promise<SyntheticStage[]> {
+export async function publishChain(registry: Registry, repo: string, names: Array<Omit<StageSpec, "parent">>, base?: SyntheticStage): Promise<SyntheticStage[]> {
   const out: SyntheticStage[] = [];
   let parent = base;
   for (const n of names) {
