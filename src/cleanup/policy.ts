@@ -20,7 +20,8 @@ import { parseDuration } from "./duration.ts";
 const duration = z.string({ error: "expected a duration such as 168h" }).refine((s) => parseDuration(s) !== undefined, { message: "expected a duration such as 2h, 168h, 30m or 7d" });
 const pattern = z.string({ error: "expected a name, a glob or a /regex/" }).refine(isValidPattern, { message: "invalid regular expression" });
 const operator = z.enum(["And", "Or"], { error: "expected And or Or" });
-const limitSchema = z.strictObject({ last: z.number().int().min(0).nullish(), in: duration.nullish(), operator: operator.nullish() });
+const count = z.number({ error: "expected a whole number >= 0" }).int({ message: "expected a whole number >= 0" }).min(0, { message: "expected a whole number >= 0" });
+const limitSchema = z.strictObject({ last: count.nullish(), in: duration.nullish(), operator: operator.nullish() });
 
 const keepPolicySchema = z.strictObject({
   references: z.strictObject({ branch: pattern.nullish(), tag: pattern.nullish(), limit: limitSchema.nullish() })
