@@ -30,6 +30,7 @@ export interface Ec2Fleet extends Fleet {
 /** The EC2 provider: one instance per job, spot first with on-demand fallback, all by tag. */
 export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
   const ec2 = await import("@aws-sdk/client-ec2");
+  const now = o.now ?? (() => new Date());
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const client = o.ec2 ?? new ec2.EC2Client({ region: o.region });
   const ssmClient = o.ssm ?? new (await import("@aws-sdk/client-ssm")).SSMClient({ region: o.region });
@@ -54,13 +55,13 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
   }
 
   /** Spot over every type/subnet, then on-demand; a capacity error moves to the next option. */
-  async function runInstance(spec: LaunchSpec): Promise<{ instance: InstanceView; ownerId: string }> {
+  async function runInstance(spec: LaunchSpec, generation: string): Promise<{ instance: InstanceView; ownerId: string }> {
     const markets: Array<"spot" | "on-demand"> = o.spot === false ? ["on-demand"] : ["spot", "on-demand"];
     let last: unknown;
     for (const market of markets) {
       for (const [attempt, opt] of placements(o.instanceTypes, o.subnets).entries()) {
         try {
-          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(runInstancesInput(o.launchTemplate, spec, opt, market, attempt)));
+          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(runInstancesInput(o.launchTemplate, spec, opt, market, attempt, generation)));
           const instance = out.Instances?.[0];
           if (instance?.InstanceId) return { instance, ownerId: out.OwnerId ?? "" };
         } catch (err) {
@@ -72,12 +73,26 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     throw new CapacityError(`no EC2 capacity for job ${spec.jobId}: ${awsErrorCode(last)}`);
   }
 
+  /**
+   * EC2 remembers a ClientToken for a day, but terminated instances leave DescribeInstances
+   * after about an hour, so the generation count can repeat an old token and get a dead
+   * instance back. A "new" instance launched long ago that is not live is such a replay.
+   */
+  async function staleReplay(i: InstanceView): Promise<boolean> {
+    if (!i.LaunchTime || now().getTime() - i.LaunchTime.getTime() < 10 * 60_000) return false;
+    const seen = await describe([{ Name: "instance-id", Values: [i.InstanceId ?? ""] }]);
+    return !seen.some(isLive);
+  }
+
   return {
     tokens,
     async launch(spec) {
-      const existing = (await describe([{ Name: `tag:${TAG.jobId}`, Values: [String(spec.jobId)] }])).find(isLive);
+      const mine = await describe([{ Name: `tag:${TAG.jobId}`, Values: [String(spec.jobId)] }]);
+      const existing = mine.find(isLive);
       if (existing) return existing;
-      const { instance, ownerId } = await runInstance(spec);
+      let run = await runInstance(spec, String(mine.length));
+      if (await staleReplay(run.instance)) run = await runInstance(spec, `${mine.length}t${Math.floor(now().getTime() / 1000)}`);
+      const { instance, ownerId } = run;
       const instanceId = instance.InstanceId as string;
       if (spec.runner) {
         const instanceArn = `arn:aws:ec2:${o.region}:${ownerId}:instance/${instanceId}`;
@@ -96,7 +111,7 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
       await tokens.remove(id);
     },
     async mark(id) {
-      await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: (o.now?.() ?? new Date()).toISOString() }] }));
+      await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: now().toISOString() }] }));
     },
   };
 }

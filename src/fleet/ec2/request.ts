@@ -24,6 +24,7 @@ export function runInstancesInput(
   placement: Placement,
   market: "spot" | "on-demand",
   attempt: number,
+  generation = "0",
 ): RunInstancesCommandInput {
   const tags: Array<{ Key: string; Value: string }> = [
     { Key: TAG.app, Value: APP },
@@ -34,7 +35,7 @@ export function runInstancesInput(
   return {
     MinCount: 1,
     MaxCount: 1,
-    ClientToken: clientToken(spec.jobId, market, attempt),
+    ClientToken: clientToken(spec.jobId, generation, market, attempt),
     LaunchTemplate: launchTemplateRef(launchTemplate),
     ...placement,
     ...(market === "spot"

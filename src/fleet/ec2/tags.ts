@@ -40,7 +40,11 @@ export function toNodeRecord(i: InstanceView): NodeRecord | undefined {
   };
 }
 
-/** ClientToken for one launch attempt: derived from the job id, so a retried launch returns the same instance. */
-export function clientToken(jobId: number, market: "spot" | "on-demand", attempt: number): string {
-  return `slipway-${jobId}-${market}-${attempt}`;
+/**
+ * ClientToken for one launch attempt, derived from the job id so a retried launch returns
+ * the same instance. `generation` counts this job's earlier instances, so a job relaunched
+ * after its node was reaped gets a new instance rather than the replay of the dead one.
+ */
+export function clientToken(jobId: number, generation: string, market: "spot" | "on-demand", attempt: number): string {
+  return `slipway-${jobId}-g${generation}-${market}-${attempt}`;
 }

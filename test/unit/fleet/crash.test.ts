@@ -18,7 +18,7 @@ afterEach(() => aws.restore());
 async function setup() {
   let now = new Date(T0);
   const gl = fakeGitLab([job({ tags: ["slipway", "slipway-2366"] })]);
-  const ec2 = await createEc2Fleet({ region: "eu-west-1", launchTemplate: "lt-1", subnets: [], instanceTypes: [], ssmPath: "/slipway/runners", sleep: async () => undefined });
+  const ec2 = await createEc2Fleet({ region: "eu-west-1", launchTemplate: "lt-1", subnets: [], instanceTypes: [], ssmPath: "/slipway/runners", sleep: async () => undefined, now: () => now });
   const fleet = withCap(ec2, 5);
   const settings = { tags: ["slipway"], mode: "per-job" as const, nodeTtlMs: 90 * MIN };
   const launchEnv = { gitlab: gl.api, fleet, settings, now: () => now };

@@ -28,7 +28,7 @@ describe("ec2 fleet", () => {
     expect(node).toMatchObject({ jobId: 1977, projectId: 380, state: "launching", expiresAt: EXPIRES.toISOString() });
     const [input] = aws.runInputs;
     expect(input.LaunchTemplate).toEqual({ LaunchTemplateId: "lt-0abc", Version: "$Latest" });
-    expect(input.ClientToken).toBe("slipway-1977-spot-0");
+    expect(input.ClientToken).toBe("slipway-1977-g0-spot-0");
     expect(input.InstanceMarketOptions?.MarketType).toBe("spot");
     expect(input).toMatchObject({ MinCount: 1, MaxCount: 1, InstanceType: "m7i.large", SubnetId: "subnet-a" });
     const tags = Object.fromEntries((input.TagSpecifications?.[0].Tags ?? []).map((t) => [t.Key, t.Value]));
@@ -41,9 +41,9 @@ describe("ec2 fleet", () => {
     const f = await fleet();
     await f.launch({ jobId: 7, projectId: 1, expiresAt: EXPIRES });
     expect(aws.runInputs.map((i) => [i.ClientToken, i.SubnetId, i.InstanceMarketOptions?.MarketType ?? "on-demand"])).toEqual([
-      ["slipway-7-spot-0", "subnet-a", "spot"],
-      ["slipway-7-spot-1", "subnet-b", "spot"],
-      ["slipway-7-on-demand-0", "subnet-a", "on-demand"],
+      ["slipway-7-g0-spot-0", "subnet-a", "spot"],
+      ["slipway-7-g0-spot-1", "subnet-b", "spot"],
+      ["slipway-7-g0-on-demand-0", "subnet-a", "on-demand"],
     ]);
     expect(aws.instances).toHaveLength(1);
   });
@@ -67,7 +67,7 @@ describe("ec2 fleet", () => {
     const f = await fleet();
     await f.launch({ jobId: 8, projectId: 1, expiresAt: EXPIRES });
     expect(sleeps).toHaveLength(2);
-    expect(new Set(aws.runInputs.map((i) => i.ClientToken))).toEqual(new Set(["slipway-8-spot-0"]));
+    expect(new Set(aws.runInputs.map((i) => i.ClientToken))).toEqual(new Set(["slipway-8-g0-spot-0"]));
   });
 
   it("refuses a launch over the cap without calling RunInstances, but answers a relaunch of a live job", async () => {
@@ -101,6 +101,32 @@ describe("ec2 fleet", () => {
     expect((await f.list())[0].state).toBe("terminated");
     await f.mark(a.id);
     expect((await f.list())[0].markedAt).toBeDefined();
+  });
+});
+
+describe("ec2 relaunch of a job", () => {
+  it("a job relaunched after its node was reaped gets a new instance (next ClientToken generation)", async () => {
+    const f = await fleet();
+    const first = await f.launch({ jobId: 5, projectId: 1, expiresAt: EXPIRES });
+    await f.terminate(first.id);
+    const second = await f.launch({ jobId: 5, projectId: 1, expiresAt: EXPIRES });
+    expect(second.id).not.toBe(first.id);
+    expect(aws.runInputs.map((i) => i.ClientToken)).toEqual(["slipway-5-g0-spot-0", "slipway-5-g1-spot-0"]);
+  });
+
+  it("a replayed ClientToken that returns a long-gone instance is detected and a fresh token used", async () => {
+    const t0 = new Date("2026-11-27T02:00:00.000Z");
+    aws.state.now = t0;
+    let now = t0;
+    const f = await fleet({ now: () => now });
+    const first = await f.launch({ jobId: 6, projectId: 1, expiresAt: EXPIRES });
+    await f.terminate(first.id);
+    aws.state.hidden.add(first.id); // an hour later EC2 no longer lists it
+    now = new Date(t0.getTime() + 2 * 3_600_000);
+    aws.state.now = now;
+    const second = await f.launch({ jobId: 6, projectId: 1, expiresAt: EXPIRES });
+    expect(second.id).not.toBe(first.id);
+    expect(aws.runInputs.map((i) => i.ClientToken)).toEqual(["slipway-6-g0-spot-0", "slipway-6-g0-spot-0", `slipway-6-g0t${Math.floor(now.getTime() / 1000)}-spot-0`]);
   });
 });
 

@@ -30,7 +30,8 @@ export function fakeAws() {
   const runInputs: RunInstancesCommandInput[] = [];
   const failRun: string[] = [];
   const failPut: string[] = [];
-  const state: { describeLag: boolean; seq: number; now?: Date } = { describeLag: false, seq: 0 };
+  // `hidden`: terminated instances DescribeInstances no longer shows (after about an hour in EC2).
+  const state: { describeLag: boolean; seq: number; now?: Date; hidden: Set<string> } = { describeLag: false, seq: 0, hidden: new Set() };
 
   ec2.on(RunInstancesCommand).callsFake(async (input: RunInstancesCommandInput) => {
     runInputs.push(input);
@@ -46,7 +47,9 @@ export function fakeAws() {
   });
   ec2.on(DescribeInstancesCommand).callsFake(async (input: { Filters?: Array<{ Name?: string; Values?: string[] }> }) => {
     const match = (i: Inst) =>
+      !state.hidden.has(i.InstanceId) &&
       (input.Filters ?? []).every((f) => {
+        if (f.Name === "instance-id") return f.Values?.includes(i.InstanceId);
         const key = f.Name?.replace(/^tag:/, "");
         return i.Tags.some((t) => t.Key === key && f.Values?.includes(t.Value ?? ""));
       });
