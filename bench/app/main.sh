@@ -1,0 +1,3 @@
+#!/bin/sh
+. /app/lib/greet.sh
+greet "$(cat /opt/deps/installed.txt | wc -l) dependencies"

@@ -1,0 +1,55 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startEngine } from "../../src/engine/daemon.ts";
+import { blobDownloads, completedUploads, parseAccessLog } from "./access-log.ts";
+import type { Scenario } from "./app.ts";
+import { blobSize } from "./registry-api.ts";
+import type { Resources } from "./resources.ts";
+import type { Sample } from "./summary.ts";
+import { RUNNERS, type Job, type ToolName } from "./tools.ts";
+
+/** A sample before layers and configs are told apart (that needs the final registry). */
+export interface RawSample extends Omit<Sample, "layerDownloaded"> {
+  downloads: { digest: string; bytes: number }[];
+}
+
+export interface MeasureContext {
+  resources: Resources;
+  /** Directory for this job's engine root and SLIPWAY_HOME. */
+  scratch: string;
+  host: string;
+  logPath: string;
+  base: string;
+  cli: string;
+}
+
+async function logLines(path: string): Promise<string[]> {
+  return (await readFile(path, "utf8")).split("\n");
+}
+
+/**
+ * Runs one CI job of `tool` on a fresh engine and measures it: wall seconds of the
+ * tool's commands only (engine start and teardown are the node's cost, the same
+ * for every tool), and the blob bytes the registry's access log shows for the job.
+ */
+export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Scenario, run: number, appDir: string, repo: string): Promise<RawSample> {
+  const engine = await startEngine({ root: join(ctx.scratch, "engine") });
+  const release = ctx.resources.add(`engine ${engine.socketPath}`, () => engine.stop());
+  try {
+    const job: Job = { socketPath: engine.socketPath, appDir, host: ctx.host, repo, base: ctx.base, cli: ctx.cli, home: join(ctx.scratch, "home") };
+    const from = (await logLines(ctx.logPath)).length - 1;
+    const started = performance.now();
+    const stages = await RUNNERS[tool](job);
+    const seconds = (performance.now() - started) / 1000;
+    await sleep(300); // the registry writes an access line after the response; let the last ones land
+    const entries = parseAccessLog((await logLines(ctx.logPath)).slice(from).join("\n"));
+    const downloads = blobDownloads(entries).map(({ digest, bytes }) => ({ digest, bytes }));
+    let uploaded = 0;
+    for (const u of completedUploads(entries)) uploaded += await blobSize(ctx.host, u.repo, u.digest);
+    const downloaded = downloads.reduce((sum, d) => sum + d.bytes, 0);
+    return { run, tool, scenario, seconds, downloaded, uploaded, downloads, ...(stages ? { stages } : {}) };
+  } finally {
+    await release();
+  }
+}
