@@ -10,7 +10,7 @@ import { formatDuration } from "./duration.ts";
 import { indexKubeImages, type KubeIndex } from "./kube-match.ts";
 import type { CleanupPolicy } from "./policy.ts";
 import { reach, type NeedsLoader } from "./reach.ts";
-import { imagesKeptForRef, judgeRefs, tagBelongsTo, type RefVerdict } from "./refs.ts";
+import { commitsOf, imagesKeptForRef, judgeRefs, tagBelongsTo, type RefVerdict } from "./refs.ts";
 import { keyOf } from "./snapshot.ts";
 import type { Decision, TagEntry } from "./types.ts";
 
@@ -77,7 +77,7 @@ function refKeeps(images: TagEntry[], input: PlanInput): { owners: Map<TagEntry,
     add(byTag, e.tag, e);
     if (/^[0-9a-f]{7,40}$/.test(e.tag)) add(byCommitPrefix, e.tag.slice(0, 7), e);
   }
-  const candidates = (ref: GitRef) => [...new Set([...(byTag.get(ref.name) ?? []), ...(byTag.get(slugTag(ref.name)) ?? []), ...(byCommitPrefix.get(ref.commit.slice(0, 7)) ?? [])])];
+  const candidates = (ref: GitRef) => [...new Set([...(byTag.get(ref.name) ?? []), ...(byTag.get(slugTag(ref.name)) ?? []), ...commitsOf(ref).flatMap((c) => byCommitPrefix.get(c.slice(0, 7)) ?? [])])];
   const owners = new Map<TagEntry, RefVerdict[]>(images.map((e) => [e, []]));
   const kept = new Map<TagEntry, string>();
   for (const v of verdicts.values()) {

@@ -61,13 +61,13 @@ export interface CleanupPolicy {
 
 /**
  * Defaults (used when `cleanup.keepPolicies` is absent): every git tag among the 10
- * most recent keeps its images, every existing branch keeps its images. A ref no
- * policy mentions keeps its images too: only refs that are gone, or that a policy's
- * limit leaves out, lose theirs.
+ * most recent keeps its images; every existing branch keeps its 10 most recent images
+ * (builds of its recent commits). A ref no policy mentions keeps its images too: only
+ * refs that are gone, or that a policy's limit leaves out, lose theirs.
  */
 export const DEFAULT_KEEP_POLICIES = [
   { references: { tag: "/.*/", limit: { last: 10 } } },
-  { references: { branch: "/.*/" } },
+  { references: { branch: "/.*/" }, imagesPerReference: { last: 10 } },
 ] as const;
 
 export const DEFAULT_GRACE_MS = 2 * 3_600_000;

@@ -8,10 +8,19 @@ import { formatDuration } from "./duration.ts";
 import type { CleanupPolicy, KeepPolicy, Limit } from "./policy.ts";
 import type { TagEntry } from "./types.ts";
 
-/** Does the image tag belong to the ref: its slug, its name, or its head commit (full or >= 7-char prefix). */
+/**
+ * Does the image tag belong to the ref: its name, its slug, or one of its commits (the
+ * head, or a recent one when the source knows the history), as a full sha or a prefix
+ * of at least 7 hex digits.
+ */
 export function tagBelongsTo(tag: string, ref: GitRef): boolean {
   if (tag === ref.name || tag === slugTag(ref.name)) return true;
-  return ref.commit !== "" && /^[0-9a-f]{7,40}$/.test(tag) && ref.commit.startsWith(tag);
+  if (!/^[0-9a-f]{7,40}$/.test(tag)) return false;
+  return commitsOf(ref).some((c) => c.startsWith(tag));
+}
+
+export function commitsOf(ref: GitRef): string[] {
+  return ref.history?.length ? ref.history : ref.commit ? [ref.commit] : [];
 }
 
 /** Limit check for an item at `rank` (0 = newest) with `time` (undefined = unknown, treated as now: never deleted for age). */
@@ -58,16 +67,18 @@ export function describePolicy(p: KeepPolicy, index: number): string {
 
 /**
  * Images of one ref in one repository, newest first, and which of them the ref's
- * selecting policies keep (imagesPerReference). Returns tag key -> reason.
+ * selecting policies keep (imagesPerReference). An image is a manifest: the branch tag
+ * and the commit tag of one build are one image. Returns entry -> reason.
  */
 export function imagesKeptForRef(verdict: RefVerdict, images: TagEntry[], policy: CleanupPolicy, now: Date): Map<TagEntry, string> {
   const kept = new Map<TagEntry, string>();
   const sorted = [...images].sort((a, b) => newestFirst(a.created, b.created));
+  const order = [...new Set(sorted.map((e) => e.digest))];
   const what = `${verdict.ref.kind} ${verdict.ref.name}`;
   for (const index of verdict.selectedBy) {
     const p = policy.keepPolicies[index];
-    sorted.forEach((img, rank) => {
-      if (kept.has(img) || !withinLimit(p.imagesPerReference, rank, img.created, now)) return;
+    sorted.forEach((img) => {
+      if (kept.has(img) || !withinLimit(p.imagesPerReference, order.indexOf(img.digest), img.created, now)) return;
       const per = p.imagesPerReference ? `, images per reference ${describeLimit(p.imagesPerReference)}` : "";
       kept.set(img, `${what} exists; kept by ${describePolicy(p, index)}${per}`);
     });

@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { SlipwayError } from "../errors.ts";
 import { run } from "../util/process.ts";
 import type { GitRef, GitRefSource } from "./types.ts";
@@ -12,6 +13,8 @@ export interface LocalGitOptions {
    * refs exist; the local refs only add commit times.
    */
   remote?: string | false;
+  /** How many commits of each ref's history to record (default 100; 0 = none). */
+  historyDepth?: number;
 }
 
 async function git(dir: string, args: string[]): Promise<string> {
@@ -76,14 +79,34 @@ async function defaultRemote(dir: string, wanted: string | false | undefined): P
   return remotes.includes("origin") ? "origin" : undefined;
 }
 
+/** `git rev-list` of each ref's commit that the checkout has; commits it lacks get no history. */
+async function withHistory(dir: string, refs: GitRef[], depth: number): Promise<GitRef[]> {
+  if (depth <= 0) return refs;
+  const limit = pLimit(4);
+  const byCommit = new Map<string, Promise<string[] | undefined>>();
+  const historyOf = (commit: string) => {
+    if (!byCommit.has(commit)) {
+      byCommit.set(commit, limit(async () => {
+        const res = await run("git", ["-C", dir, "rev-list", `--max-count=${depth}`, commit]);
+        return res.code === 0 ? res.stdout.split("\n").filter(Boolean) : undefined;
+      }));
+    }
+    return byCommit.get(commit)!;
+  };
+  return Promise.all(refs.map(async (r) => {
+    const history = await historyOf(r.commit);
+    return history ? { ...r, history } : r;
+  }));
+}
+
 export function localGitRefs(opts: LocalGitOptions): GitRefSource {
   return {
     description: `git checkout ${opts.dir}`,
     async list() {
       const remote = await defaultRemote(opts.dir, opts.remote);
       const local = await localRefs(opts.dir, remote);
-      if (!remote) return dedupe(local.refs);
-      return remoteRefs(opts.dir, remote, local.times);
+      const refs = remote ? await remoteRefs(opts.dir, remote, local.times) : dedupe(local.refs);
+      return withHistory(opts.dir, refs, opts.historyDepth ?? 100);
     },
   };
 }

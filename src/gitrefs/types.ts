@@ -6,6 +6,12 @@ export interface GitRef {
   commit: string;
   /** Committer time of that commit; undefined when the source does not say (git ls-remote). */
   time?: Date;
+  /**
+   * Recent commits of the ref, newest first, starting with `commit` (local checkouts
+   * only; a shallow clone has fewer). Lets images tagged with an older commit sha
+   * count as images of this ref.
+   */
+  history?: string[];
 }
 
 /** Where the list of living refs comes from: the local checkout or the GitLab API. */

@@ -28,6 +28,9 @@ describe("git refs from the local checkout", () => {
     expect(refs.map((r) => `${r.kind}:${r.name}`).sort()).toEqual(["branch:feature/x", "branch:main", "tag:v1"]);
     expect(refs.every((r) => r.commit === head)).toBe(true);
     expect(refs[0].time?.toISOString()).toBe("2024-01-02T03:04:05.000Z");
+    await git(dir, "commit", "-q", "--allow-empty", "-m", "two");
+    const main = (await localGitRefs({ dir }).list()).find((r) => r.name === "main")!;
+    expect(main.history).toEqual([await git(dir, "rev-parse", "HEAD"), head]);
   });
 
   it("takes the remote's live branches as the truth (a shallow clone lacks them; stale tracking refs linger)", async () => {

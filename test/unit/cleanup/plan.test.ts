@@ -84,6 +84,22 @@ describe("cleanup repo on an in-memory registry", () => {
     expect(find(await run(registry, { dryRun: true, policy: unmatched, refs: living }), "feature-x").reason).toContain("no keep policy covers it");
   });
 
+  it("counts images per reference by manifest, over the ref's commit history", async () => {
+    const { registry, stages } = await threeBranches();
+    const shas = ["a", "b", "c"].map((c) => c.repeat(40));
+    for (const [i, sha] of shas.entries()) {
+      await publishImage(registry, "demo", { image: "api", tag: sha.slice(0, 10), last: stages.fxInstall, created: new Date(Date.now() - (i + 4) * HOUR) });
+    }
+    // The branch tag and the newest commit tag are one build (one manifest).
+    const newest = await registry.getManifest("demo/api", shas[0].slice(0, 10));
+    await registry.tagManifest("demo/api", "feature-x", newest!);
+    const policy = policyFromValue({ keepPolicies: [{ references: { branch: "/.*/" }, imagesPerReference: { last: 2 } }] });
+    const report = await run(registry, { dryRun: true, policy, refs: refs([{ name: "main" }, { name: "feature-x", commit: shas[0], history: shas }]) });
+    const action = (tag: string) => find(report, tag).action;
+    expect([action("feature-x"), action(shas[0].slice(0, 10)), action(shas[1].slice(0, 10)), action(shas[2].slice(0, 10))]).toEqual(["keep", "keep", "keep", "delete"]);
+    expect(find(report, shas[2].slice(0, 10)).reason).toContain("images-per-reference limit");
+  });
+
   it("attributes commit-sha tags to the refs whose head they are", async () => {
     const { registry, stages } = await threeBranches();
     const sha = "0123456789abcdef0123456789abcdef01234567";

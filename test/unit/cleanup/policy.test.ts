@@ -15,6 +15,7 @@ describe("cleanup policy", () => {
   it("has documented defaults: last 10 git tags, every branch, 2h grace", () => {
     const p = policyFromValue(undefined);
     expect(p.keepPolicies.map((k) => [k.kind, k.pattern, k.limit])).toEqual([["tag", "/.*/", { last: 10, operator: "And" }], ["branch", "/.*/", undefined]]);
+    expect(p.keepPolicies[1].imagesPerReference).toEqual({ last: 10, operator: "And" });
     expect(p.graceMs).toBeUndefined();
   });
 
