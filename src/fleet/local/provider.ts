@@ -103,7 +103,7 @@ export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
 
   async function list(): Promise<NodeRecord[]> {
     for (const n of (await table.read()).filter(ownerGone)) await reapOrphan(table, n, now());
-    return (await table.read()).map(publicRecord);
+    return (await table.read()).map(publicRecord).sort((a, b) => a.launchedAt.localeCompare(b.launchedAt));
   }
 
   async function terminate(id: string, reason = "terminated"): Promise<void> {
