@@ -43,7 +43,10 @@ export async function runScheduled(name: string, cfg: FunctionsConfig, o: Servic
   if (!(SCHEDULED as readonly string[]).includes(name)) throw new UsageError(`unknown function "${name}"; scheduled functions: ${SCHEDULED.join(", ")}`);
   const services = await createServices(cfg, o);
   try {
-    return await runOne(name as ScheduledName, cfg, services, o.log);
+    const report = await runOne(name as ScheduledName, cfg, services, o.log);
+    // A local node lives in the process that launched it: a reconciler run waits for its nodes.
+    await services.idle();
+    return report;
   } finally {
     await services.dispose();
   }

@@ -14,6 +14,8 @@ export interface Services {
   secrets?: NodeSecrets;
   /** Stops whatever the fleet runs in this process (local nodes). */
   dispose(): Promise<void>;
+  /** Resolves when the nodes this process runs have ended (local fleet; at once for ec2). */
+  idle(): Promise<void>;
 }
 
 export interface ServiceOptions {
@@ -29,7 +31,7 @@ export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {
   if (cfg.fleet === "ec2") {
     const { createEc2Fleet } = await import("../fleet/ec2/provider.ts");
     const fleet = await createEc2Fleet({ region: cfg.ec2.region, launchTemplate: cfg.ec2.launchTemplate, subnets: cfg.ec2.subnets, instanceTypes: cfg.ec2.instanceTypes, ssmPath: cfg.ec2.ssmPath, spot: cfg.ec2.spot });
-    return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, dispose: async () => undefined };
+    return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, dispose: async () => undefined, idle: async () => undefined };
   }
   const { createLocalFleet } = await import("../fleet/local/provider.ts");
   const fleet = createLocalFleet({
@@ -38,7 +40,14 @@ export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {
     log: o.nodeLog,
     bootstrap: { gitlabUrl: cfg.gitlabUrl, runnerToken: cfg.local.runnerToken, jobCommand: cfg.local.jobCommand, baseEnv: o.baseEnv },
   });
-  return { fleet: withCap(fleet, cfg.maxNodes), gitlab, dispose: async () => { await fleet[Symbol.asyncDispose](); } };
+  return {
+    fleet: withCap(fleet, cfg.maxNodes),
+    gitlab,
+    idle: () => fleet.idle(),
+    dispose: async () => {
+      await fleet[Symbol.asyncDispose]();
+    },
+  };
 }
 
 export const dedupeFile = (cfg: FunctionsConfig) => join(cfg.home, "functions", "dedupe.json");
