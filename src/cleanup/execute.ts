@@ -10,7 +10,7 @@
  * See docs/cleanup.md for the argument.
  */
 import pLimit from "p-limit";
-import { stageTag } from "../build/names.ts";
+import { digestOfStageTag, stageTag } from "../build/names.ts";
 import type { ManifestResult, Registry } from "../registry/types.ts";
 import { needsOfManifest, reach, type NeedsLoader } from "./reach.ts";
 import { keyOf, takeSnapshot, type SnapshotOptions } from "./snapshot.ts";
@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   needs: NeedsLoader;
   progress?: Progress;
   concurrency?: number;
+  /** Stage tags of the plan's snapshot (skipped when re-checking shared manifests). */
+  knownStageTags?: Set<string>;
 }
 
 export interface ExecuteResult {
@@ -53,9 +55,11 @@ async function stillDoomed(opts: ExecuteOptions, repository: string, doomed: Dec
   const now = await opts.registry.findTags(repository, doomed.map((d) => d.tag));
   let others = new Map<string, string>();
   if (opts.deleter.unit === "digest") {
-    // Deleting by digest removes every tag on the manifest: include tags pushed since the plan.
+    // Deleting by digest removes every tag on the manifest: look at every other tag as it
+    // is now, except stage tags the plan already saw (immutable, one manifest each).
     const doomedKeys = new Set(doomed.map((d) => d.tag));
-    const all = await opts.registry.findTags(repository, (await opts.registry.listTags(repository)).filter((t) => !doomedKeys.has(t)));
+    const check = (await opts.registry.listTags(repository)).filter((t) => !doomedKeys.has(t) && !(digestOfStageTag(t) && opts.knownStageTags?.has(t)));
+    const all = await opts.registry.findTags(repository, check);
     others = new Map([...all].map(([tag, desc]) => [desc.digest, tag]));
   }
   return doomed.filter((d) => {
@@ -83,9 +87,9 @@ function byRepository(decisions: Decision[]): Map<string, Decision[]> {
 }
 
 /** Stages that images written since `known` was read need. stage digest -> why. */
-async function neededByNewImages(opts: ExecuteOptions, known: Map<string, TagEntry>, extraStages: Map<string, string>, needs = opts.needs): Promise<Map<string, string>> {
+async function neededByNewImages(opts: ExecuteOptions, known: Map<string, TagEntry>, extraStages: Map<string, string>, needs = opts.needs, extraRoots = new Map<string, string>()): Promise<Map<string, string>> {
   const fresh = await takeSnapshot(opts.snapshot, true, known);
-  const roots = new Map<string, string>();
+  const roots = new Map(extraRoots);
   for (const e of fresh) {
     const before = known.get(keyOf(e));
     if (e.stage && (!before || before.digest !== e.digest)) roots.set(e.stage, `needed by ${e.repository}:${e.tag}, pushed during cleanup`);
@@ -98,13 +102,17 @@ async function neededByNewImages(opts: ExecuteOptions, known: Map<string, TagEnt
   return (await reach(roots, stages, needs)).needed;
 }
 
-export async function executePlan(decisions: Decision[], entries: TagEntry[], opts: ExecuteOptions): Promise<ExecuteResult> {
+export async function executePlan(decisions: Decision[], entries: TagEntry[], options: ExecuteOptions): Promise<ExecuteResult> {
+  const opts = { ...options, knownStageTags: new Set(entries.filter((e) => e.kind === "stage").map((e) => e.tag)) };
   const known = new Map(entries.filter((e) => e.kind === "image").map((e) => [keyOf(e), e]));
   const stageRefs = new Map(entries.filter((e) => e.kind === "stage").map((e) => [e.stage!, e.digest]));
   let failed = 0;
-  for (const [repo, group] of byRepository(decisions.filter((d) => d.kind === "image" && d.action === "delete"))) failed += await deleteGroup(opts, "deleting images", repo, group);
+  const doomedImages = decisions.filter((d) => d.kind === "image" && d.action === "delete");
+  for (const [repo, group] of byRepository(doomedImages)) failed += await deleteGroup(opts, "deleting images", repo, group);
 
-  const rescued = await neededByNewImages(opts, known, stageRefs);
+  // Images that were to go but stayed (failed, or sharing a manifest with a new tag) keep their stages.
+  const survivors = new Map(doomedImages.filter((d) => d.action === "keep" && d.stage).map((d) => [d.stage!, `needed by ${d.repository}:${d.tag}, which was not deleted`]));
+  const rescued = await neededByNewImages(opts, known, stageRefs, opts.needs, survivors);
   const doomedStages = decisions.filter((d) => d.kind === "stage" && d.action === "delete");
   for (const d of doomedStages) if (rescued.has(d.stage!)) mark(d, "keep", rescued.get(d.stage!)!);
   const stillDoomedStages = doomedStages.filter((d) => d.action === "delete");

@@ -62,4 +62,31 @@ describe("cleanup racing a build", () => {
     expect(report.tags.find((t) => t.tag === "old")).toMatchObject({ action: "keep", reason: expect.stringContaining("tag moved after the plan") });
     await assertComplete(registry, "demo/api", "old");
   });
+
+  it("skips deleting a manifest that a tag written after the plan also carries (a no-change build retagging it)", async () => {
+    const { registry } = await threeBranches();
+    const original = registry.findTags.bind(registry);
+    let calls = 0;
+    registry.findTags = async (repo, tags) => {
+      if (repo === "demo/api" && ++calls === 2) await registry.tagManifest("demo/api", "retagged", (await registry.getManifest("demo/api", "old"))!);
+      return original(repo, tags);
+    };
+    const report = await run(registry);
+    expect(report.tags.find((t) => t.tag === "old")).toMatchObject({ action: "keep", reason: expect.stringContaining("tag retagged, written after the plan") });
+    await assertComplete(registry, "demo/api", "retagged");
+    expect(report.totals.deleted).toBe(0);
+  });
+
+  it("keeps the stages of an image whose delete failed, and exits with failures counted", async () => {
+    const { registry, stages } = await threeBranches();
+    const original = registry.deleteManifest.bind(registry);
+    registry.deleteManifest = async (repo, digest) => {
+      if (repo === "demo/api") throw new Error("503 try later");
+      return original(repo, digest);
+    };
+    const report = await run(registry);
+    expect(report.tags.find((t) => t.tag === "old")).toMatchObject({ action: "keep", reason: expect.stringContaining("delete failed: 503 try later") });
+    expect(report.tags.find((t) => t.tag === stageTag(stages.oldSetup.digest))?.reason).toBe("needed by demo/api:old, which was not deleted");
+    expect(report.totals).toMatchObject({ deleted: 0, failed: 1 });
+  });
 });
