@@ -9,17 +9,20 @@ import { busyboxEntries } from "../../support/base-image.ts";
 import { scratchDir } from "../../support/services.ts";
 import { assertComplete, publishChain, publishImage, type SyntheticStage } from "../../support/synthetic-images.ts";
 
-const HARNESS = fileURLToPath(new URL("./cli-harness.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const HOUR = 3_600_000;
 let bundled: Promise<string> | undefined;
 
-/** The harness bundled once with esbuild, as scripts/build.mjs bundles the CLI (tsx would recompile per run). */
+/**
+ * The CLI entry point bundled once from the current sources, as scripts/build.mjs does
+ * (dist/ may be stale while we edit; tsx would recompile on every run).
+ */
 function bundle(): Promise<string> {
   bundled ??= (async () => {
     const { build } = await import("esbuild");
     const outdir = await scratchDir("slipway-cleanup-cli-");
-    await build({ entryPoints: { cli: HARNESS }, outdir, bundle: true, format: "esm", platform: "node", target: "node20", packages: "external", absWorkingDir: ROOT, logLevel: "warning", outExtension: { ".js": ".mjs" } });
+    await build({ entryPoints: { cli: MAIN }, outdir, bundle: true, format: "esm", platform: "node", target: "node20", packages: "external", absWorkingDir: ROOT, logLevel: "warning", outExtension: { ".js": ".mjs" } });
     // Bare imports must resolve from the repository's node_modules.
     const out = join(ROOT, "node_modules", ".cache", `slipway-cleanup-cli-${process.pid}.mjs`);
     await mkdir(dirname(out), { recursive: true });
