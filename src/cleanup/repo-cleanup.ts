@@ -25,6 +25,8 @@ export interface CleanupRepoOptions {
   /** Extra keep-list patterns (--keep). */
   keep?: Array<{ pattern: string; matches: (tag: string) => boolean }>;
   dryRun: boolean;
+  /** Said once in the report (e.g. "Kubernetes was not checked"). */
+  warnings?: string[];
   now?: () => Date;
   progress?: Progress;
   concurrency?: number;
@@ -51,7 +53,7 @@ export async function cleanupRepo(opts: CleanupRepoOptions): Promise<CleanupRepo
     unit: opts.deleter.unit,
     needs,
   });
-  const warnings = [...plan.missing].map((d) => `stage ${d} is needed by a kept image but missing from ${opts.repo}`);
+  const warnings = [...(opts.warnings ?? []), ...[...plan.missing].map((d) => `stage ${d} is needed by a kept image but missing from ${opts.repo}`)];
   if (opts.dryRun) return toReport(plan.decisions, { dryRun: true, failed: 0, warnings });
   const result = await executePlan(plan.decisions, entries, { registry: opts.registry, deleter: opts.deleter, snapshot: snapshotOpts, needs, progress: opts.progress });
   return toReport(plan.decisions, { dryRun: false, failed: result.failed, warnings: [...warnings, ...result.warnings] });

@@ -68,18 +68,23 @@ export function gitRefSource(flags: RepoCleanupFlags, dir: string, env: Env): Gi
   return localGitRefs({ dir, ...(flags.remote !== undefined && { remote: flags.remote }) });
 }
 
-/** Kubernetes is consulted unless --no-kube; a missing kubeconfig is a usage error, never a silent skip. */
-export function kubeSource(flags: RepoCleanupFlags, env: Env): KubeImageSource | undefined {
-  if (flags.kube === false) return undefined;
+/**
+ * Kubernetes is consulted unless --no-kube. A kubeconfig that is named (flag, KUBECONFIG)
+ * but unreadable stops cleanup; when none exists at all (no flag, no KUBECONFIG, no
+ * ~/.kube/config, not in a pod) there is no configured cluster: cleanup goes on and says so.
+ */
+export function kubeSource(flags: RepoCleanupFlags, env: Env): { source?: KubeImageSource; warning?: string } {
+  if (flags.kube === false) return {};
   const contexts = flags.kubeContext ?? [];
-  if (flags.kubeconfig) return kubeImages({ kubeconfig: flags.kubeconfig, contexts });
+  if (flags.kubeconfig) return { source: kubeImages({ kubeconfig: flags.kubeconfig, contexts }) };
   const inCluster = env.KUBERNETES_SERVICE_HOST !== undefined;
-  const file = env.KUBECONFIG ? undefined : join(env.HOME ?? homedir(), ".kube", "config");
-  if (!env.KUBECONFIG && !inCluster && file && !existsSync(file)) {
-    throw new UsageError("no kubeconfig found (KUBECONFIG, ~/.kube/config): pass --kubeconfig FILE, or --no-kube to clean up without checking clusters");
+  const file = join(env.HOME ?? homedir(), ".kube", "config");
+  if (!env.KUBECONFIG && !inCluster && !existsSync(file)) {
+    if (contexts.length) throw new UsageError("--kube-context given but no kubeconfig found (KUBECONFIG, ~/.kube/config): pass --kubeconfig FILE");
+    return { warning: "no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): images used in Kubernetes were not checked; pass --kubeconfig FILE, or --no-kube to silence this" };
   }
   // KUBECONFIG may list several files; client-node merges them like kubectl.
-  return kubeImages({ contexts });
+  return { source: kubeImages({ contexts }) };
 }
 
 export async function repoCleanupOptions(repo: string, flags: RepoCleanupFlags, env: Env): Promise<CleanupRepoOptions> {
@@ -87,13 +92,15 @@ export async function repoCleanupOptions(repo: string, flags: RepoCleanupFlags, 
   const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env });
   const policy = await policyOfConfig(config, env);
   const { registry, deleter } = await registryAndDeleter(host, env);
+  const kube = kubeSource(flags, env);
   return {
     registry,
     deleter,
     repo: repository,
     images: config.images.map((i) => i.name),
     refs: gitRefSource(flags, config.dir, env),
-    kube: kubeSource(flags, env),
+    ...(kube.source && { kube: kube.source }),
+    ...(kube.warning && { warnings: [kube.warning] }),
     policy,
     ...(flags.grace !== undefined && { graceMs: durationOrThrow(flags.grace, "--grace") }),
     keep: (flags.keep ?? []).map((pattern) => ({ pattern, matches: compilePattern(pattern) })),

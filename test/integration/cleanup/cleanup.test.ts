@@ -92,14 +92,17 @@ describe("cleanup repo against a real registry", () => {
     expect(await allTags(registry, repo)).toEqual(before);
   }, 60_000);
 
-  it("exits 2 with file:line on a bad keep policy, and on a missing kubeconfig", async () => {
+  it("exits 2 with file:line on a bad keep policy, and on an unreadable kubeconfig", async () => {
     const bad = await project("cleanup:\n  keepPolicies:\n    - references: { branch: main, limit: { last: -1 } }\n");
     const res = await cli(["cleanup", "repo", `${server.host}/x`, "--dir", bad, "--no-kube"]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/slipway\.yaml:5:\d+: cleanup\.keepPolicies\[0\]\.references\.limit\.last/);
-    const none = await cli(["cleanup", "repo", `${server.host}/x`, "--dir", dir], { HOME: await scratchDir() });
-    expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/--no-kube/);
+    const missing = await cli(["cleanup", "repo", `${server.host}/x`, "--dir", dir, "--kubeconfig", "/nonexistent/kubeconfig"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read kubeconfig/);
+    const none = await cli(["cleanup", "repo", `${server.host}/x`, "--dir", dir, "--json"], { HOME: await scratchDir() });
+    expect(none.code).toBe(0);
+    expect(JSON.parse(none.stdout).warnings).toEqual([expect.stringContaining("no kubeconfig found")]);
   }, 60_000);
 
   it("prints a readable table without --json", async () => {

@@ -23,12 +23,13 @@ describe("cleanup wiring (flags and environment, read at the edge)", () => {
     expect(() => gitRefSource({ ...flags, gitRefs: "svn" }, "/p", {})).toThrow(UsageError);
   });
 
-  it("never skips Kubernetes silently: no kubeconfig is a usage error unless --no-kube", async () => {
+  it("never skips Kubernetes silently: no kubeconfig at all is a warning, a named one must be read", async () => {
     const home = await scratchDir();
-    expect(() => kubeSource(flags, { HOME: home })).toThrow(/--no-kube/);
-    expect(kubeSource({ ...flags, kube: false }, { HOME: home })).toBeUndefined();
-    expect(kubeSource(flags, { HOME: home, KUBECONFIG: "/x" })).toBeDefined();
-    expect(kubeSource(flags, { HOME: home, KUBERNETES_SERVICE_HOST: "10.0.0.1" })).toBeDefined();
-    expect(kubeSource({ ...flags, kubeconfig: "/k" }, { HOME: home })).toBeDefined();
+    expect(kubeSource(flags, { HOME: home })).toEqual({ warning: expect.stringContaining("were not checked") });
+    expect(() => kubeSource({ ...flags, kubeContext: ["prod"] }, { HOME: home })).toThrow(UsageError);
+    expect(kubeSource({ ...flags, kube: false }, { HOME: home })).toEqual({});
+    expect(kubeSource(flags, { HOME: home, KUBECONFIG: "/x" }).source).toBeDefined();
+    expect(kubeSource(flags, { HOME: home, KUBERNETES_SERVICE_HOST: "10.0.0.1" }).source).toBeDefined();
+    expect(kubeSource({ ...flags, kubeconfig: "/k" }, { HOME: home }).source).toBeDefined();
   });
 });
