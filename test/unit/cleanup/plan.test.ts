@@ -72,6 +72,16 @@ describe("cleanup repo on an in-memory registry", () => {
     expect(await registry.listTags("demo/api")).toContain("main");
   });
 
+  it("on a registry that deletes by tag (ECR), a tag sharing a kept manifest can go", async () => {
+    const { registry, stages } = await threeBranches();
+    await publishImage(registry, "demo", { image: "api", tag: "old", last: stages.mainInstall, created: new Date(0) });
+    await publishImage(registry, "demo", { image: "api", tag: "main", last: stages.mainInstall, created: new Date(0) });
+    const byTag = { unit: "tag" as const, delete: async () => [] };
+    const report = await run(registry, { dryRun: true, deleter: byTag });
+    expect(find(report, "old").action).toBe("delete");
+    expect(find(report, "main").action).toBe("keep");
+  });
+
   it("applies keep policies: limit.last over branches by commit time, imagesPerReference", async () => {
     const { registry } = await threeBranches();
     const now = Date.now();
