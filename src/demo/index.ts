@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { slugTag } from "../build/remote/tags.ts";
 import type { CleanupReport } from "../cleanup/types.ts";
 import { SlipwayError } from "../errors.ts";
 import { run } from "../util/process.ts";
@@ -79,7 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     o.progress(`── Cleanup registry (dry run): slipway cleanup repo ${stagesRepo} --dry-run (refs from the repository)`);
     const cleanup = await cleanupDryRun(env, repo, stagesRepo);
     for (const line of cleanupLines(cleanup)) o.progress(line);
-    if (!cleanup.tags.some((t) => t.kind === "image" && t.action === "delete" && t.tag.startsWith(FEATURE_BRANCH.split("/")[0]))) {
+    if (!cleanup.tags.some((t) => t.kind === "image" && t.action === "delete" && t.tag === slugTag(FEATURE_BRANCH))) {
       throw new SlipwayError(`cleanup dry run: the image of the deleted branch ${FEATURE_BRANCH} is not marked for deletion`);
     }
     const summary = formatSummary(jobs.map(summaryRow));
