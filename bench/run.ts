@@ -1,12 +1,13 @@
 // `npm run bench`: slipway against Docker's classic builder and BuildKit, same app,
 // same registry, same machine, each job on a fresh engine. See docs/bench.md.
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startEngine } from "../src/engine/daemon.ts";
 import { startRegistry } from "../src/registry/server.ts";
+import { run } from "../src/util/process.ts";
 import { applyScenario, checkout, SCENARIOS, type AppSpec } from "./lib/app.ts";
 import { pushBase } from "./lib/base.ts";
 import { bundleCli } from "./lib/cli.ts";
@@ -32,14 +33,21 @@ const { values: opts } = parseArgs({
     "deps-file": { type: "string", default: "deps.txt" },
     json: { type: "string", default: join(HERE, "results.json") },
     doc: { type: "string", default: join(HERE, "../docs/bench.md") },
+    worktree: { type: "boolean", default: false },
   },
 });
 
 const log = (line: string) => console.error(line);
 
+/** Which slipway was measured: the commit bundled, or the working tree on top of it. */
+async function slipwayVersion(worktree: boolean): Promise<string> {
+  const res = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
+  return `${worktree ? "working tree on " : ""}commit ${res.stdout.trim()}`;
+}
+
 /** A registry for the whole bench and the ~100 MB base in it, pushed from a throwaway engine. */
 async function setUp(resources: Resources, tmp: string): Promise<{ ctx: Omit<MeasureContext, "scratch">; machine: Machine }> {
-  const cli = await bundleCli(join(tmp, "cli"));
+  const cli = await bundleCli(join(tmp, "cli"), opts.worktree);
   const registry = await startRegistry({ root: join(tmp, "registry") });
   resources.add("registry", () => registry.stop());
   const seed = await startEngine({ root: join(tmp, "seed-engine") });
@@ -78,14 +86,16 @@ async function main(): Promise<void> {
   try {
     const started = Date.now();
     const { ctx, machine: info } = await setUp(resources, tmp);
+    const load = { start: loadavg()[0], end: 0 };
     const raw: RawSample[] = [];
     // Runs are interleaved across tools so a slow spell of the machine hits all of them.
     for (let run = 1; run <= runs; run++) for (const tool of TOOLS) raw.push(...(await chain(ctx, tmp, spec, run, tool)));
+    load.end = loadavg()[0];
     const layers = await allLayerDigests(ctx.host);
     const samples: Sample[] = raw.map(({ downloads, ...s }) => ({ ...s, layerDownloaded: downloads.filter((d) => layers.has(d.digest)).reduce((n, d) => n + d.bytes, 0) }));
     const rows = summarize(samples, SCENARIOS, TOOLS);
-    const results: Results = { date: new Date().toISOString(), machine: info, settings: { runs, baseBytes: BASE_BYTES, depsBytes: DEPS_BYTES, app: spec.dir }, rows, targets: targets(rows), samples };
-    console.log(`\n${machineLine(info)}\n\n${textTable(rows)}\n\n${targetLines(results.targets).join("\n")}`);
+    const results: Results = { date: new Date().toISOString(), machine: info, load, settings: { runs, baseBytes: BASE_BYTES, depsBytes: DEPS_BYTES, app: spec.dir, slipway: await slipwayVersion(opts.worktree!) }, rows, targets: targets(rows), samples };
+    console.log(`\n${machineLine(info)}; load average ${load.start.toFixed(1)} -> ${load.end.toFixed(1)}\n\n${textTable(rows)}\n\n${targetLines(results.targets).join("\n")}`);
     await writeOutputs(results, opts.json!, opts.doc!);
     log(`\nbench: ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${opts.json} and ${opts.doc}`);
   } finally {

@@ -40,7 +40,7 @@ export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Sce
     const job: Job = { socketPath: engine.socketPath, appDir, host: ctx.host, repo, base: ctx.base, cli: ctx.cli, home: join(ctx.scratch, "home") };
     const from = (await logLines(ctx.logPath)).length - 1;
     const started = performance.now();
-    const stages = await RUNNERS[tool](job);
+    const slipway = await RUNNERS[tool](job);
     const seconds = (performance.now() - started) / 1000;
     await sleep(300); // the registry writes an access line after the response; let the last ones land
     const entries = parseAccessLog((await logLines(ctx.logPath)).slice(from).join("\n"));
@@ -48,7 +48,7 @@ export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Sce
     let uploaded = 0;
     for (const u of completedUploads(entries)) uploaded += await blobSize(ctx.host, u.repo, u.digest);
     const downloaded = downloads.reduce((sum, d) => sum + d.bytes, 0);
-    return { run, tool, scenario, seconds, downloaded, uploaded, downloads, ...(stages ? { stages } : {}) };
+    return { run, tool, scenario, seconds, downloaded, uploaded, downloads, ...(slipway ? { slipway } : {}) };
   } finally {
     await release();
   }

@@ -6,7 +6,9 @@ import { machineLine, markdownTable, targetLines } from "./table.ts";
 export interface Results {
   date: string;
   machine: Machine;
-  settings: { runs: number; baseBytes: number; depsBytes: number; app: string };
+  /** 1-minute load average when the measurements started and ended: other work on the machine skews every number. */
+  load: { start: number; end: number };
+  settings: { runs: number; baseBytes: number; depsBytes: number; app: string; slipway: string };
   rows: Row[];
   targets: TargetResult[];
   samples: Sample[];
@@ -19,9 +21,9 @@ const END = "<!-- bench:results:end -->";
 export function resultsSection(r: Results): string {
   return [
     START,
-    `Latest run: ${r.date}, median of ${r.settings.runs} runs per cell, each job on a fresh engine.`,
+    `Latest run: ${r.date}, slipway ${r.settings.slipway}, median of ${r.settings.runs} runs per cell, each job on a fresh engine.`,
     "",
-    `Machine: ${machineLine(r.machine)}.`,
+    `Machine: ${machineLine(r.machine)}; 1-minute load average ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end.`,
     "",
     markdownTable(r.rows),
     "",

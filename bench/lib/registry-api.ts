@@ -36,7 +36,7 @@ async function catalog(host: string): Promise<string[]> {
   const repos: string[] = [];
   let next: string | undefined = "/v2/_catalog?n=1000";
   while (next) {
-    const res = await fetch(`http://${host}${next}`);
+    const res: Response = await fetch(`http://${host}${next}`);
     if (!res.ok) throw new Error(`GET ${next}: HTTP ${res.status}`);
     repos.push(...((await res.json()) as { repositories: string[] }).repositories);
     next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get("link") ?? "")?.[1];

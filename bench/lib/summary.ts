@@ -1,6 +1,6 @@
 import type { Scenario } from "./app.ts";
 import { median, ratio } from "./stats.ts";
-import type { ToolName } from "./tools.ts";
+import type { SlipwayDetail, ToolName } from "./tools.ts";
 
 /** One measured job: one tool, one scenario, one run, on a fresh engine. */
 export interface Sample {
@@ -14,8 +14,8 @@ export interface Sample {
   layerDownloaded: number;
   /** Bytes of blobs whose upload completed. */
   uploaded: number;
-  /** slipway only: stage name -> status. */
-  stages?: Record<string, string>;
+  /** slipway only: its own report of the job. */
+  slipway?: SlipwayDetail;
 }
 
 /** Medians of one tool in one scenario, and its ratios to slipway (peer / slipway; 1 for slipway). */

@@ -35,24 +35,39 @@ async function step(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: s
   return res.stdout;
 }
 
-/** Stage statuses of slipway's report, e.g. {install: "registry", gitLatest: "appended"}. */
-export type StageStatuses = Record<string, string>;
-
-interface Report {
-  images: { name: string; stages: { name: string; status: string }[] }[];
+/** What slipway's own reports say about a job: where its time went, seen from inside. */
+export interface SlipwayDetail {
+  /** Stage name -> status of `bp`, e.g. {install: "registry", gitLatest: "appended"}. */
+  stages: Record<string, string>;
+  /** Stage name -> seconds `bp` spent on it. */
+  stageSeconds: Record<string, number>;
+  /** totals.seconds of `stages pull` and of `bp`: time inside the library, without process start-up. */
+  pullSeconds: number;
+  bpSeconds: number;
 }
 
-function statuses(stdout: string): StageStatuses {
-  const report = JSON.parse(stdout) as Report;
-  return Object.fromEntries(report.images.flatMap((i) => i.stages.map((s) => [i.name ? `${i.name}.${s.name}` : s.name, s.status])));
+interface Report {
+  images: { name: string; stages: { name: string; status: string; seconds: number }[] }[];
+  totals: { seconds: number };
+}
+
+function detail(pull: Report, bp: Report): SlipwayDetail {
+  const stages = bp.images.flatMap((i) => i.stages.map((s) => ({ ...s, name: i.name ? `${i.name}.${s.name}` : s.name })));
+  return {
+    stages: Object.fromEntries(stages.map((s) => [s.name, s.status])),
+    stageSeconds: Object.fromEntries(stages.map((s) => [s.name, s.seconds])),
+    pullSeconds: pull.totals.seconds,
+    bpSeconds: bp.totals.seconds,
+  };
 }
 
 /** The pipeline's build job with slipway: warm the stage cache, then build and publish. */
-async function slipway(job: Job): Promise<StageStatuses> {
+async function slipway(job: Job): Promise<SlipwayDetail> {
   const env = { DOCKER_HOST: `unix://${job.socketPath}`, SLIPWAY_HOME: job.home, CI_COMMIT_REF_NAME: BRANCH, BENCH_BASE: job.base, NO_COLOR: "1" };
   const repo = `${job.host}/${job.repo}`;
-  await step(process.execPath, [job.cli, "stages", "pull", repo, "--dir", job.appDir, "--json"], env);
-  return statuses(await step(process.execPath, [job.cli, "bp", repo, "--with-stages", "--tag-ci", "--dir", job.appDir, "--json"], env));
+  const pull = await step(process.execPath, [job.cli, "stages", "pull", repo, "--dir", job.appDir, "--json"], env);
+  const bp = await step(process.execPath, [job.cli, "bp", repo, "--with-stages", "--tag-ci", "--dir", job.appDir, "--json"], env);
+  return detail(JSON.parse(pull) as Report, JSON.parse(bp) as Report);
 }
 
 /** The classic builder's CI recipe: pull the last image for its layers, build against it, push. */
@@ -76,4 +91,4 @@ async function buildkit(job: Job): Promise<undefined> {
   return undefined;
 }
 
-export const RUNNERS: Record<ToolName, (job: Job) => Promise<StageStatuses | undefined>> = { slipway, docker, buildkit };
+export const RUNNERS: Record<ToolName, (job: Job) => Promise<SlipwayDetail | undefined>> = { slipway, docker, buildkit };

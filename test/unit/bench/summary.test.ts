@@ -63,12 +63,13 @@ describe("bench summary", () => {
     const results: Results = {
       date: "2026-11-27T03:00:00Z",
       machine: { cores: 2, cpu: "cpu", memoryGB: 23, kernel: "6.1", docker: "Docker Engine 20.10.24", node: "v20" },
-      settings: { runs: 3, baseBytes: 1e8, depsBytes: 3e7, app: "bench/app" },
+      load: { start: 0.5, end: 1.25 },
+      settings: { runs: 3, baseBytes: 1e8, depsBytes: 3e7, app: "bench/app", slipway: "commit abc1234" },
       rows, targets: targets(rows), samples: samples(),
     };
     const first = spliceSection("# Benchmark\n\nMethod.\n", resultsSection(results));
     expect(first).toContain("Method.\n\n## Latest results\n\n<!-- bench:results:start -->");
-    expect(first).toContain("Machine: 2 cores (cpu), 23 GB memory, Linux 6.1, Docker Engine 20.10.24, Node v20.");
+    expect(first).toContain("Machine: 2 cores (cpu), 23 GB memory, Linux 6.1, Docker Engine 20.10.24, Node v20; 1-minute load average 0.5 at the start, 1.3 at the end.");
     const again = spliceSection(`${first}\nAfterword.\n`, resultsSection({ ...results, date: "later" }));
     expect(again.match(/bench:results:start/g)).toHaveLength(1);
     expect(again).toContain("Latest run: later");
