@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
+import pLimit from "p-limit";
 import { ociDeleter } from "../../src/cleanup/delete.ts";
 import { policyFromValue } from "../../src/cleanup/policy.ts";
 import { cleanupRepo } from "../../src/cleanup/repo-cleanup.ts";
@@ -41,7 +42,10 @@ async function populate(registry: MemoryRegistry): Promise<GitRef[]> {
   return refs;
 }
 
-/** Optional per-request latency, to see how round trips would weigh on a real registry. */
+/**
+ * Optional per-request latency, to see how round trips would weigh on a real registry;
+ * findTags then issues its HEADs 8 at a time, as the OCI client does.
+ */
 function withLatency(registry: MemoryRegistry, ms: number): MemoryRegistry {
   if (ms <= 0) return registry;
   const delay = () => new Promise((r) => setTimeout(r, ms));
@@ -49,6 +53,11 @@ function withLatency(registry: MemoryRegistry, ms: number): MemoryRegistry {
     const original = registry[method].bind(registry) as (...a: unknown[]) => Promise<unknown>;
     (registry as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => (await delay(), original(...args));
   }
+  const limit = pLimit(8);
+  registry.findTags = async (repo, tags) => {
+    const found = await Promise.all(tags.map((t) => limit(async () => [t, await registry.headManifest(repo, t)] as const)));
+    return new Map(found.filter((f): f is readonly [string, NonNullable<(typeof f)[1]>] => f[1] !== undefined));
+  };
   return registry;
 }
 
