@@ -48,7 +48,7 @@ export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Sce
     let uploaded = 0;
     for (const u of completedUploads(entries)) uploaded += await blobSize(ctx.host, u.repo, u.digest);
     const downloaded = downloads.reduce((sum, d) => sum + d.bytes, 0);
-    return { run, tool, scenario, seconds, downloaded, uploaded, downloads, ...(slipway ? { slipway } : {}) };
+    return { run, tool, scenario, seconds, downloaded, uploaded, requests: entries.length, downloads, ...(slipway ? { slipway } : {}) };
   } finally {
     await release();
   }

@@ -14,6 +14,8 @@ export interface Sample {
   layerDownloaded: number;
   /** Bytes of blobs whose upload completed. */
   uploaded: number;
+  /** Registry requests of the job (all methods). */
+  requests: number;
   /** slipway only: its own report of the job. */
   slipway?: SlipwayDetail;
 }

@@ -9,7 +9,7 @@ const SCENARIOS: Scenario[] = ["no change", "app change"];
 const TOOLS: ToolName[] = ["slipway", "docker", "buildkit"];
 
 function sample(tool: ToolName, scenario: Scenario, run: number, seconds: number, downloaded = 0, layerDownloaded = 0): Sample {
-  return { run, tool, scenario, seconds, downloaded, layerDownloaded, uploaded: 1000 * run };
+  return { run, tool, scenario, seconds, downloaded, layerDownloaded, uploaded: 1000 * run, requests: 10 };
 }
 
 /** slipway at 0.5 s; the peers at 6 s (no change) and 3 s (app change), three runs each with noise. */
