@@ -77,8 +77,12 @@ async function listContext(lib: ClientNode, kc: k8s.KubeConfig, context: string,
     let cont: string | undefined;
     do {
       const page = await k.list(apis, { limit: pageSize, ...(cont && { _continue: cont }) }).catch((err: unknown) => {
+        // 404 on a cluster-wide workload list: the server does not serve that resource, so it
+        // has none. Pods are always served: a 404 there means this is no Kubernetes API.
+        if ((err as { code?: number }).code === 404 && k.kind !== "Pod") return undefined;
         throw new SlipwayError(`Kubernetes context ${context}: cannot list ${k.kind}s: ${describeError(err)}`, { cause: err });
       });
+      if (!page) break;
       for (const o of page.items) {
         const where = `${context}/${o.metadata?.namespace ?? ""}/${k.kind}/${o.metadata?.name ?? ""}`;
         const images = [...k.specs(o as never).flatMap(specImages), ...(k.statuses?.(o as never).map(imageIdRef) ?? [])];

@@ -12,6 +12,8 @@ export interface FakeCluster {
   workloads?: Record<string, Array<{ ns: string; name: string; images: string[]; init?: string[] }>>;
   /** Answer every request with this status (an unreadable cluster). */
   failWith?: number;
+  /** Resource paths answered with 404, as a server that does not serve them. */
+  notServed?: string[];
 }
 
 const PATHS: Record<string, string> = {
@@ -51,7 +53,7 @@ export async function startFakeKube(cluster: FakeCluster): Promise<RunningFake> 
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     const kind = PATHS[url.pathname];
     res.setHeader("content-type", "application/json");
-    if (cluster.failWith || !kind) {
+    if (cluster.failWith || !kind || cluster.notServed?.includes(kind)) {
       res.statusCode = cluster.failWith ?? 404;
       res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code: res.statusCode }));
       return;

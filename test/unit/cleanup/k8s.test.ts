@@ -54,6 +54,15 @@ describe("Kubernetes image listing", () => {
     await expect(source.list()).rejects.toThrow(/context b: cannot list .*HTTP 403/);
   });
 
+  it("takes a resource the server does not serve (404) as none of it", async () => {
+    const a = await fake({ pods: [{ ns: "n", name: "p", images: ["r/a:1"] }], notServed: ["cronjobs"] });
+    const uses = await kubeImages({ kubeconfigText: kubeconfigFor([{ name: "a", url: a.url }]) }).list();
+    expect(uses.map((u) => u.image)).toEqual(["r/a:1"]);
+    expect(a.requests.some((r) => r.includes("cronjobs"))).toBe(true);
+    const notKube = await fake({ notServed: ["pods"] });
+    await expect(kubeImages({ kubeconfigText: kubeconfigFor([{ name: "x", url: notKube.url }]) }).list()).rejects.toThrow(/cannot list Pods: HTTP 404/);
+  });
+
   it("refuses an unknown context", async () => {
     const a = await fake({ pods: [] });
     await expect(kubeImages({ kubeconfigText: kubeconfigFor([{ name: "a", url: a.url }]), contexts: ["nope"] }).list()).rejects.toThrow(/no context nope/);
