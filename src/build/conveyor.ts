@@ -1,6 +1,6 @@
 import { USER_STAGES } from "../config/types.ts";
 import { placeGitFiles } from "./placement.ts";
-import type { Stage, StageContext } from "./stage.ts";
+import type { Stage, StageContext, StageName } from "./stage.ts";
 import { dockerInstructionsStage } from "./stages/docker-instructions.ts";
 import { fromStage } from "./stages/from.ts";
 import { gitFilesStage } from "./stages/git-files.ts";
@@ -13,6 +13,12 @@ import { userStage } from "./stages/user.ts";
  * gitBeforeSetup, beforeSetup, importsBeforeSetup, gitSetup, setup, importsAfterSetup,
  * gitLatest, dockerInstructions.
  */
+export const STAGE_ORDER: readonly StageName[] = [
+  "from", "beforeInstall", "importsBeforeInstall", "gitInstall", "install", "importsAfterInstall",
+  "gitBeforeSetup", "beforeSetup", "importsBeforeSetup", "gitSetup", "setup", "importsAfterSetup",
+  "gitLatest", "dockerInstructions",
+];
+
 export function conveyor(ctx: StageContext): Stage[] {
   const { image } = ctx;
   const git = placeGitFiles(image, ctx.worktree);

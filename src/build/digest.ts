@@ -23,9 +23,12 @@ export function stageDigest(kind: string, parent: string | undefined, inputs: re
   return sha256Hex(JSON.stringify(doc));
 }
 
-/** Input values as stored with a built stage: short values verbatim, long ones hashed. */
+/** Inputs stored only as a hash: commands may carry secrets expanded from `{{ env "X" }}`. */
+const HASHED_INPUTS = new Set(["commands"]);
+
+/** Input values as stored with a built stage (to explain rebuilds): short values verbatim, long ones and commands hashed. */
 export function fingerprint(inputs: readonly NamedInput[], limit = 4096): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of inputs) out[name] = value.length <= limit ? value : `sha256:${sha256Hex(value)}`;
+  for (const [name, value] of inputs) out[name] = value.length <= limit && !HASHED_INPUTS.has(name) ? value : `sha256:${sha256Hex(value)}`;
   return out;
 }

@@ -16,6 +16,8 @@ export interface Worktree {
   root: string;
   /** HEAD commit, for labels only: never part of a digest. */
   commit?: string;
+  /** HEAD's committer date (RFC 3339), the `created` time of published images. */
+  commitTime?: string;
   files: TrackedFile[];
 }
 
@@ -37,8 +39,9 @@ export async function readWorktree(dir: string, configFile: string): Promise<Wor
   const [indexOut, modifiedOut, head] = await Promise.all([
     git(root, ["ls-files", "-s", "-z"]),
     git(root, ["diff-files", "--name-only", "-z"]),
-    run("git", ["-C", root, "rev-parse", "--verify", "-q", "HEAD"]),
+    run("git", ["-C", root, "show", "-s", "--format=%H %cI", "HEAD"]),
   ]);
+  const [commit, commitTime] = head.code === 0 ? head.stdout.trim().split(" ") : [];
   const modified = new Set(modifiedOut.split("\0").filter(Boolean));
   const files: TrackedFile[] = [];
   const rehash: TrackedFile[] = [];
@@ -52,17 +55,29 @@ export async function readWorktree(dir: string, configFile: string): Promise<Wor
     files.push(file);
     if (modified.has(path)) rehash.push(file);
   }
-  // Files deleted on disk are not part of the tree; modified ones are hashed as they are now.
-  const exists = await Promise.all(rehash.map((f) => lstat(join(root, f.path)).then(() => true, () => false)));
-  const gone = new Set(rehash.filter((_, i) => !exists[i]).map((f) => f.path));
-  const changed = rehash.filter((f) => !gone.has(f.path));
-  if (changed.length > 0) {
-    const out = await git(root, ["hash-object", "--stdin-paths"], changed.map((f) => f.path).join("\n") + "\n");
+  // Files deleted on disk are not part of the tree; modified ones are taken as they are now:
+  // mode from the file system, content hashed the way `git add` would (a link by its target text).
+  const stats = await Promise.all(rehash.map((f) => lstat(join(root, f.path)).catch(() => undefined)));
+  const gone = new Set(rehash.filter((_, i) => !stats[i]).map((f) => f.path));
+  const regular: TrackedFile[] = [];
+  for (const [i, f] of rehash.entries()) {
+    const st = stats[i];
+    if (!st) continue;
+    if (st.isSymbolicLink()) {
+      f.mode = "120000";
+      f.blob = (await git(root, ["hash-object", "--stdin"], await readlink(join(root, f.path)))).trim();
+    } else {
+      f.mode = st.mode & 0o111 ? "100755" : "100644";
+      regular.push(f);
+    }
+  }
+  if (regular.length > 0) {
+    const out = await git(root, ["hash-object", "--stdin-paths"], regular.map((f) => f.path).join("\n") + "\n");
     const ids = out.trim().split("\n");
-    changed.forEach((f, i) => (f.blob = ids[i] ?? f.blob));
+    regular.forEach((f, i) => (f.blob = ids[i] ?? f.blob));
   }
   const present = files.filter((f) => !gone.has(f.path));
-  return { root, commit: head.code === 0 ? head.stdout.trim() : undefined, files: present };
+  return { root, commit, commitTime: commitTime ? new Date(commitTime).toISOString() : undefined, files: present };
 }
 
 /** Reads a tracked file's bytes from the working tree (a symlink's bytes are its target). */

@@ -22,26 +22,15 @@ function tarName(path: string): string {
   return posix.normalize(path).replace(/^\/+/, "");
 }
 
-/** Adds the missing parent directories (root-owned, 0755) so every entry has its parents in the tar. */
-function withParents(entries: LayerEntry[]): LayerEntry[] {
-  const byPath = new Map<string, LayerEntry>();
-  for (const e of entries) byPath.set(tarName(e.path), { ...e, path: tarName(e.path) });
-  for (const name of [...byPath.keys()]) {
-    let dir = posix.dirname(name);
-    while (dir !== "." && dir !== "/" && !byPath.has(dir)) {
-      byPath.set(dir, { type: "directory", path: dir, mode: 0o755, uid: 0, gid: 0 });
-      dir = posix.dirname(dir);
-    }
-  }
-  return [...byPath.values()];
-}
-
 /**
  * A deterministic layer: sorted entries, fixed mtime, numeric owners only and no
  * user/group names, so the same files always give the same diff id on any node.
  */
 export async function buildLayer(entries: LayerEntry[]): Promise<Layer> {
-  const sorted = withParents(entries).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // No implicit parent directories: an entry for /srv would reset the owner and mode of an
+  // existing /srv below; the engine creates missing parents when it applies the layer.
+  const byPath = new Map(entries.map((e) => [tarName(e.path), { ...e, path: tarName(e.path) }]));
+  const sorted = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const archive = pack();
   const chunks: Buffer[] = [];
   archive.on("data", (c: unknown) => chunks.push(c as Buffer));

@@ -1,7 +1,7 @@
 import type { ImageConfig, ProjectConfig } from "../config/types.ts";
 import { UsageError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
-import { conveyor } from "./conveyor.ts";
+import { conveyor, STAGE_ORDER } from "./conveyor.ts";
 import { stageDigest, type NamedInput } from "./digest.ts";
 import { readWorktree, type Worktree } from "./git.ts";
 import { stageRef } from "./names.ts";
@@ -89,9 +89,11 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
       engine: opts.engine,
       buildDir: opts.buildDir,
       baseDigest: (ref) => bases.get(ref),
-      imageResult: (name) => {
+      imageResult: (name, stage) => {
         const plan = results.get(name);
-        return plan ? { digest: plan.digest, ref: stageRef(config.project, plan.digest) } : undefined;
+        if (!plan) return undefined;
+        const digest = stage === undefined ? plan.digest : digestUpTo(plan, stage);
+        return { digest, ref: stageRef(config.project, digest) };
       },
     };
     const stages: PlannedStage[] = [];
@@ -105,6 +107,14 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
     results.set(image.name, { image, stages, digest: parent as string, dependsOn: dependenciesOf(image) });
   }
   return { config, worktree, images: [...results.values()] };
+}
+
+/** The digest of the last stage of `plan` at or before conveyor stage `stage` (werf's import `stage:`). */
+function digestUpTo(plan: ImagePlan, stage: string): string {
+  const limit = STAGE_ORDER.indexOf(stage as StageName);
+  if (limit < 0) throw new UsageError(`image ${plan.image.name}: unknown stage ${JSON.stringify(stage)} to import from`);
+  const upTo = plan.stages.filter((s) => STAGE_ORDER.indexOf(s.name) <= limit);
+  return (upTo.at(-1) ?? plan.stages[0]).digest;
 }
 
 /** The named images plus everything they need; all images when no name is given. */

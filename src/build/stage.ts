@@ -35,8 +35,11 @@ export interface StageContext {
   image: ImageConfig;
   worktree?: Worktree;
   engine: Engine;
-  /** Final stage digest and local stage ref of another image of the config, by name. */
-  imageResult(name: string): { digest: string; ref: string } | undefined;
+  /**
+   * Digest and local stage ref of another image of the config, by name: its last
+   * stage, or with `stage`, the last of its stages up to that conveyor stage.
+   */
+  imageResult(name: string, stage?: string): { digest: string; ref: string } | undefined;
   /** Registry digest of a `from` base image. */
   baseDigest(ref: string): string | undefined;
   /** Directory on the node for build_dir mounts. */

@@ -2,6 +2,7 @@
  * `docker:` instructions into the image-config form the builder writes: exec-form
  * ENTRYPOINT/CMD, "port/proto" EXPOSE, Docker's HEALTHCHECK test arrays.
  */
+import { durationNs } from "../util/duration.ts";
 import type { DockerInstructions, HealthcheckConfig } from "./types.ts";
 import type { RawDocker } from "./schema.ts";
 import type { PathSegment } from "./yaml-source.ts";
@@ -32,8 +33,21 @@ export function normalizeDocker(raw: RawDocker | null | undefined, written: unkn
   if (r.HEALTHCHECK != null) {
     const fail2 = (detail: string): never => fail(["docker", "HEALTHCHECK"], detail);
     out.healthcheck = typeof r.HEALTHCHECK === "string" ? parseHealthcheck(r.HEALTHCHECK, fail2) : healthcheckFromMap(r.HEALTHCHECK);
+    for (const key of ["interval", "timeout", "startPeriod"] as const) {
+      const value = out.healthcheck[key];
+      if (value !== undefined && !isDuration(value)) fail2(`${key} "${value}" is not a duration (examples: 30s, 1m30s, 500ms)`);
+    }
   }
   return out;
+}
+
+function isDuration(text: string): boolean {
+  try {
+    durationNs(text);
+    return text !== "";
+  } catch {
+    return false;
+  }
 }
 
 function exposePort(p: string, i: number, fail: Fail): string {

@@ -74,10 +74,17 @@ export class DockerEngine implements Engine {
   #containersRun = 0;
 
   #credentials?: CredentialSource;
+  #buildNetwork: string;
 
-  constructor(opts: { socketPath?: string; credentials?: CredentialSource } = {}) {
+  /**
+   * `buildNetwork` is the network of command containers that ask for one: the engine's
+   * "bridge" by default, never the host's, so a build cannot reach the node's
+   * instance metadata (IMDSv2 hop limit 1 stops containers behind a bridge).
+   */
+  constructor(opts: { socketPath?: string; credentials?: CredentialSource; buildNetwork?: string } = {}) {
     this.#docker = new Docker(opts.socketPath ? { socketPath: opts.socketPath } : undefined);
     this.#credentials = opts.credentials;
+    this.#buildNetwork = opts.buildNetwork ?? "bridge";
   }
 
   /** The engine gets registry credentials per request (X-Registry-Auth), from the same source as slipway's client. */
@@ -134,12 +141,14 @@ export class DockerEngine implements Engine {
     });
   }
 
-  async push(ref: string): Promise<{ digest?: string; bytes: number }> {
+  async push(ref: string): Promise<{ digest?: string; uploaded: string[] }> {
     return withTransferRetry(`pushing ${ref}`, async () => {
       const stream = (await this.#docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
       const lines = await readDockerStream(stream);
       const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
-      return { digest: aux?.aux?.Digest as string | undefined, bytes: transferredBytes(lines, "Pushing", "Pushed") };
+      // Push progress counts uncompressed bytes, so report which layers moved; the caller sizes them.
+      const uploaded = [...new Set(lines.filter((l) => l.status === "Pushed" && l.id).map((l) => l.id as string))];
+      return { digest: aux?.aux?.Digest as string | undefined, uploaded };
     });
   }
 
@@ -168,7 +177,7 @@ export class DockerEngine implements Engine {
       AttachStdout: true,
       AttachStderr: true,
       HostConfig: {
-        NetworkMode: spec.network ? "host" : "none",
+        NetworkMode: spec.network ? this.#buildNetwork : "none",
         Binds: spec.binds.map((b) => `${b.source}:${b.target}`),
       },
     });

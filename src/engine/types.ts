@@ -66,8 +66,11 @@ export interface Engine {
   listImages(labels: Record<string, string>): Promise<LocalImage[]>;
   /** Pulls an image; `bytes` is what the engine downloaded (layers it already had cost nothing). */
   pull(ref: string): Promise<{ bytes: number }>;
-  /** Pushes an image; `bytes` is what the engine uploaded (existing and mounted layers cost nothing). */
-  push(ref: string): Promise<{ digest?: string; bytes: number }>;
+  /**
+   * Pushes an image. `uploaded` lists the short ids (12 hex digits of the diff id) of
+   * the layers the engine uploaded; existing and mounted layers are not in it.
+   */
+  push(ref: string): Promise<{ digest?: string; uploaded: string[] }>;
   tag(image: string, ref: string): Promise<void>;
   removeImage(ref: string): Promise<void>;
   /** Runs a script in a container from `image`; on success commits it and returns the new layer's diff id. */

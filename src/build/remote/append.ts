@@ -5,16 +5,17 @@ import type { CredentialSource, Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
+import { ownerResolver } from "../stages/owners.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "./manifest.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
 /** Raised when a file stage needs the parent's filesystem (named owners): build it on the engine instead. */
 export class NeedsEngine extends Error {}
 
-const numericOnly = async (owner?: string, group?: string) => {
-  if ((owner !== undefined && !/^\d+$/.test(owner)) || (group !== undefined && !/^\d+$/.test(group))) throw new NeedsEngine("named owner");
-  return { uid: owner ? Number(owner) : 0, gid: group ? Number(group) : owner ? Number(owner) : 0 };
-};
+/** Numeric owners resolve as on the engine; a name needs the parent's /etc/passwd, so the engine. */
+const numericOnly = ownerResolver(async () => {
+  throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
+});
 
 export interface RemoteContext {
   store: RegistryStageStore;

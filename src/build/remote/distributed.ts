@@ -67,9 +67,14 @@ async function publishLocal(walk: Walk, stage: PlannedStage): Promise<{ bytes: n
   }
   const remote = store.ref(stage.digest);
   await engine.tag(stage.ref, remote);
-  const { bytes } = await engine.push(remote);
+  const { uploaded } = await engine.push(remote);
   await engine.removeImage(remote).catch(() => undefined);
   walk.inRegistry.add(stage.digest);
+  // What crossed the wire: the compressed sizes of the layers the engine uploaded. The engine
+  // names layers by diff id; the manifest lists the same layers, in the same order, by blob.
+  const [manifest, local] = await Promise.all([store.manifest(stage.digest), engine.inspectImage(stage.ref)]);
+  const diffIds = local?.config.rootfs.diff_ids ?? [];
+  const bytes = manifest.layers.filter((_, i) => uploaded.includes((diffIds[i] ?? "").slice(7, 19))).reduce((n, l) => n + l.size, 0);
   return { bytes, adopted: false };
 }
 
@@ -140,7 +145,7 @@ async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
     progress.stageFinished(image.image.name, report);
   }
   const before = counters(opts.store.registry);
-  const final = opts.tags.length > 0 ? await publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project) : undefined;
+  const final = opts.tags.length > 0 ? await publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, walk.plan.worktree?.commitTime ?? "1970-01-01T00:00:00.000Z") : undefined;
   const after = counters(opts.store.registry);
   walk.finalBytes.pulled += after.pulled - before.pulled;
   walk.finalBytes.pushed += after.pushed - before.pushed;

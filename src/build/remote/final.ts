@@ -17,7 +17,7 @@ export function imageRepository(stagesRepository: string, image: string): string
  * downloaded; the only bytes are the new config and manifest.
  */
 export async function publishFinalImage(
-  store: RegistryStageStore, image: ImagePlan, tags: string[], project: string,
+  store: RegistryStageStore, image: ImagePlan, tags: string[], project: string, created: string,
 ): Promise<{ ref: string; manifestDigest: string }> {
   const last = await store.read(image.digest);
   const runtime = cleanConfig(normaliseRuntimeConfig(last.config.config as unknown as Record<string, unknown>));
@@ -26,7 +26,9 @@ export async function publishFinalImage(
     [ANNOTATIONS.stage]: image.digest,
     [ANNOTATIONS.project]: project,
     [ANNOTATIONS.image]: image.image.name,
-    [ANNOTATIONS.created]: new Date().toISOString(),
+    // The commit's time, not the clock's: the same commit always gives the same manifest
+    // digest, so a no-change pipeline does not trigger a redeploy.
+    [ANNOTATIONS.created]: created,
   });
   const repository = imageRepository(store.repository, image.image.name);
   const registry = store.registry;

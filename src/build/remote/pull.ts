@@ -22,7 +22,8 @@ function neededLocally(image: ImagePlan, inRegistry: Set<string>): Set<string> {
   if (first < 0) return needed;
   const missing = image.stages.slice(first).filter((s) => !inRegistry.has(s.digest));
   if (first > 0 && missing.some((s) => s.stage.kind === "user")) needed.add(image.stages[first - 1].digest);
-  for (const s of missing) if (s.stage.kind === "imports") for (const d of s.stage.needs?.() ?? []) needed.add(d);
+  // A changed import source is not in the registry yet: bp builds it, nothing to pull.
+  for (const s of missing) if (s.stage.kind === "imports") for (const d of s.stage.needs?.() ?? []) if (inRegistry.has(d)) needed.add(d);
   return needed;
 }
 

@@ -41,6 +41,15 @@ export class RegistryStageStore {
     return (await this.registry.headManifest(this.repository, stageTag(digest))) !== undefined;
   }
 
+  /** The manifest of a stored stage (one small request): layer digests and compressed sizes. */
+  async manifest(digest: string): Promise<ImageManifest> {
+    const cached = this.#stages.get(digest);
+    if (cached) return cached.manifest;
+    const result = await this.registry.getManifest(this.repository, stageTag(digest));
+    if (!result) throw new Error(`stage ${digest} is not in ${this.registry.host}/${this.repository}`);
+    return parseManifest(result.body);
+  }
+
   /** Manifest and config of a stored stage (two small requests, cached): never a layer. */
   async read(digest: string): Promise<StoredStage> {
     const cached = this.#stages.get(digest);

@@ -24,6 +24,7 @@ async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: st
   const excluded = imp.excludePaths.length > 0 ? pathMatcher(imp.excludePaths) : () => false;
   const forced = imp.owner !== undefined || imp.group !== undefined ? await owners(imp.owner, imp.group) : undefined;
   const entries: LayerEntry[] = [];
+  const contents = new Map<string, Buffer>();
   const reader = extract();
   const done = new Promise<void>((resolve, reject) => {
     reader.on("entry", (header, stream, next) => {
@@ -31,6 +32,7 @@ async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: st
       stream.on("data", (c: unknown) => chunks.push(c as Buffer));
       stream.on("end", () => {
         // The archive's first component is the basename of `add`.
+        if (header.type === "file") contents.set(header.name, Buffer.concat(chunks));
         const rel = header.name.replace(/\/+$/, "").split("/").slice(1).join("/");
         if (rel === "" || (included(rel) && !excluded(rel))) {
           const path = rel === "" ? imp.to : posix.join(imp.to, rel);
@@ -38,7 +40,11 @@ async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: st
           const gid = forced?.gid ?? header.gid ?? 0;
           if (header.type === "directory") entries.push({ type: "directory", path, mode: header.mode ?? 0o755, uid, gid });
           else if (header.type === "symlink") entries.push({ type: "symlink", path, uid, gid, target: header.linkname ?? "" });
-          else if (header.type === "file") entries.push({ type: "file", path, mode: header.mode ?? 0o644, uid, gid, content: Buffer.concat(chunks) });
+          else if (header.type === "file" || header.type === "link") {
+            // A hard link is stored as a copy of its target: layers built here carry no links.
+            const content = header.type === "link" ? contents.get(header.linkname ?? "") ?? Buffer.alloc(0) : Buffer.concat(chunks);
+            entries.push({ type: "file", path, mode: header.mode ?? 0o644, uid, gid, content });
+          }
         }
         next();
       });
@@ -55,7 +61,7 @@ async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: st
 /** importsBeforeInstall ... importsAfterSetup: files from other images of the config, as one layer. */
 export function importsStage(name: StageName, ctx: StageContext, imports: ImportConfig[]): Stage {
   const source = (imp: ImportConfig) => {
-    const result = ctx.imageResult(imp.from);
+    const result = ctx.imageResult(imp.from, imp.sourceStage);
     if (!result) throw new BuildError(ctx.image.name, name, `${imp.fromKind} ${imp.from} has not been planned`);
     return result;
   };

@@ -21,7 +21,7 @@ export function ownerResolver(readFile: (path: string) => Promise<string | undef
     let uid = 0;
     let gid = 0;
     if (owner !== undefined) {
-      if (/^\d+$/.test(owner)) uid = Number(owner);
+      if (/^\d+$/.test(owner)) uid = gid = Number(owner); // like COPY --chown=1000: the group follows
       else {
         passwd ??= readFile("/etc/passwd").then(parseIds);
         const entry = (await passwd).get(owner);

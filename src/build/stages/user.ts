@@ -1,5 +1,6 @@
 import type { UserStageName } from "../../config/types.ts";
 import type { NamedInput } from "../digest.ts";
+import { repoComponent } from "../names.ts";
 import type { Stage, StageContext } from "../stage.ts";
 
 /** Joins a stage's commands into one script for `/bin/sh -c`; `set -e` stops at the first failure. */
@@ -31,7 +32,7 @@ export function userStage(name: UserStageName, ctx: StageContext, dependencyFile
       script: commandScript(commands),
       network,
       binds: mounts.map((m) => ({
-        source: m.fromPath ?? (m.from === "build_dir" ? `${ctx.buildDir}/${ctx.project}/${m.to.replace(/\//g, "_")}` : ""),
+        source: m.fromPath ?? (m.from === "build_dir" ? `${ctx.buildDir}/${repoComponent(ctx.project)}/${m.to.replace(/\//g, "_")}` : ""),
         target: m.to,
       })),
     }),

@@ -45,7 +45,7 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { join } = await import("node:path");
   const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env: process.env });
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(process.env, homedir()), env: process.env });
-  const engine = new DockerEngine({ socketPath: engineSocket(process.env), credentials });
+  const engine = new DockerEngine({ socketPath: engineSocket(process.env), credentials, buildNetwork: process.env.SLIPWAY_BUILD_NETWORK });
   return {
     config,
     images,

@@ -6,6 +6,7 @@ import { slipwayJson, statuses } from "../../support/cli.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
 import { accessLog, blobDownloads, blobUploads, mark } from "../../support/registry-log.ts";
 import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { parseManifest } from "../../../src/build/remote/manifest.ts";
 import { assertComplete, client, layerDigests, pullAndRun } from "./support.ts";
 
 let registry: LocalRegistry;
@@ -79,7 +80,8 @@ describe("distributed builds through the registry", () => {
     expect(second.bp.totals.bytesPulled).toBeLessThan(10_000);
     await using other = await testEngine();
     expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("dep 1\nmain 1\n");
-    expect(second.bp.images[0].manifestDigest).toMatch(/^sha256:/);
+    // Same commit, same manifest: a no-change pipeline hands deploy jobs the same digest.
+    expect(second.bp.images[0].manifestDigest).toBe(first.bp.images[0].manifestDigest);
   });
 
   test("an app-only change runs no container, downloads no layer and uploads only the new layer", async () => {
@@ -120,6 +122,10 @@ describe("distributed builds through the registry", () => {
     expect(gitInstall.bytesPulled).toBeGreaterThan(0);
     expect(gitInstall.bytesPulled).toBeLessThan(10_000);
     expect(job.bp.totals.containersRun).toBe(1);
+    // bytesPushed is what crossed the wire: the compressed size of the one new layer.
+    const install = job.bp.images[0].stages.find((x) => x.name === "install")!;
+    const stored = await client(registry).getManifest("depchange", `stage-${install.digest}`);
+    expect(install.bytesPushed).toBe(parseManifest(stored!.body).layers.at(-1)!.size);
     await using other = await testEngine();
     expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("dep 2\nmain 1\n");
   });
