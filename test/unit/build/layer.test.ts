@@ -12,7 +12,7 @@ async function names(tar: Buffer): Promise<{ name: string; uid?: number; gid?: n
     stream.on("end", next);
     stream.resume();
   });
-  const done = new Promise((resolve) => reader.on("finish", resolve));
+  const done = new Promise<void>((resolve) => reader.on("finish", () => resolve()));
   Readable.from([tar]).pipe(reader);
   await done;
   return out;
