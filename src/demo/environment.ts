@@ -2,7 +2,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Log } from "../../functions/runtime/types.ts";
 import type { Fleet } from "../fleet/types.ts";
-import { parseFunctionsConfig } from "../functions-config/config.ts";
+import { parseFunctionsConfig, type FunctionsConfig } from "../functions-config/config.ts";
 import { serveFunctions, type RunningFunctions } from "../functions-config/serve.ts";
 import { createRegistry } from "../registry/index.ts";
 import { startRegistry, type LocalRegistry } from "../registry/server.ts";
@@ -58,6 +58,27 @@ async function nodeEnv(root: string, slipwayCommand: string): Promise<Record<str
   };
 }
 
+/** The functions' settings, as `slipway functions serve` would read them from its environment. */
+function functionsConfig(o: { root: string; gitlab: FakeGitLab; webhookSecret: string; jobsDir: string; storageDriver?: "overlay2" | "vfs" }): FunctionsConfig {
+  return parseFunctionsConfig({
+    SLIPWAY_WEBHOOK_SECRET: o.webhookSecret,
+    SLIPWAY_FLEET: "local",
+    SLIPWAY_MODE: "pool",
+    SLIPWAY_HOME: join(o.root, "slipway-home"),
+    GITLAB_URL: o.gitlab.url,
+    GITLAB_TOKEN: o.gitlab.token,
+    SLIPWAY_RUNNER_TAGS: "slipway",
+    SLIPWAY_MAX_NODES: "2",
+    SLIPWAY_NODE_TTL: "20m",
+    // The node's "runner": run the script the demo prepared for this job id.
+    SLIPWAY_JOB_COMMAND: `exec /bin/sh ${shellQuote(o.jobsDir)}/"$CI_JOB_ID"/job.sh`,
+    SLIPWAY_REAPER_EVERY: "1h",
+    SLIPWAY_RECONCILER_EVERY: "1h",
+    SLIPWAY_CLEANUP_EVERY: "1d",
+    SLIPWAY_STORAGE_DRIVER: o.storageDriver ?? "overlay2",
+  });
+}
+
 /** Starts the registry (with a base image), the fake GitLab and the functions with the local fleet. */
 export async function startEnvironment(o: EnvironmentOptions): Promise<DemoEnvironment> {
   const jobsDir = join(o.root, "jobs");
@@ -77,23 +98,7 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<DemoEnvir
   o.progress(`fake GitLab API at ${gitlab.url} (the launcher re-reads every job there)`);
 
   const webhookSecret = `hook-${Math.random().toString(36).slice(2)}`;
-  const cfg = parseFunctionsConfig({
-    SLIPWAY_WEBHOOK_SECRET: webhookSecret,
-    SLIPWAY_FLEET: "local",
-    SLIPWAY_MODE: "pool",
-    SLIPWAY_HOME: join(o.root, "slipway-home"),
-    GITLAB_URL: gitlab.url,
-    GITLAB_TOKEN: gitlab.token,
-    SLIPWAY_RUNNER_TAGS: "slipway",
-    SLIPWAY_MAX_NODES: "2",
-    SLIPWAY_NODE_TTL: "20m",
-    // The node's "runner": run the script the demo prepared for this job id.
-    SLIPWAY_JOB_COMMAND: `exec /bin/sh ${shellQuote(jobsDir)}/"$CI_JOB_ID"/job.sh`,
-    SLIPWAY_REAPER_EVERY: "1h",
-    SLIPWAY_RECONCILER_EVERY: "1h",
-    SLIPWAY_CLEANUP_EVERY: "1d",
-    SLIPWAY_STORAGE_DRIVER: o.storageDriver ?? "overlay2",
-  });
+  const cfg = functionsConfig({ root: o.root, gitlab, webhookSecret, jobsDir, storageDriver: o.storageDriver });
   const log: Log = (event, fields = {}) => {
     if (SHOWN.has(event)) o.progress(`${event} ${JSON.stringify(fields)}`);
   };

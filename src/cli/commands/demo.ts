@@ -20,6 +20,11 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** GitLab's collapsible-section markers and colours make no sense outside GitLab's log view. */
 const plain = (line: string) => line.replace(/\x1b\[[0-9;]*K?m?/g, "").replace(/section_(start|end):\d+:[\w.-]+(\[[^\]]*\])?\r?/g, "").trimEnd();
 
+const LEGEND = [
+  "built: commands ran in a container · appended: layer or config made in the registry, no container · reused: found in the registry",
+  "pulled / pushed: blob bytes moved by `stages pull` and `bp` · bp s: bp's own time · job s: Job Hook to node gone",
+].join("\n");
+
 interface DemoFlags {
   json?: boolean;
   reportHtml?: string;
@@ -63,7 +68,7 @@ export function register(program: Command): void {
           nodeLog: (nodeId, line) => process.stderr.write(`  [${nodeId}] ${plain(line)}\n`),
         });
         if (flags.json) process.stdout.write(`${JSON.stringify({ jobs: result.jobs, cleanup: result.cleanup }, null, 2)}\n`);
-        else process.stdout.write(`\n${result.summary}\n`);
+        else process.stdout.write(`\n${result.summary}\n${LEGEND}\n`);
         process.stderr.write(`demo: done in ${((Date.now() - started) / 1000).toFixed(0)} s; nothing left running${flags.keep ? ` (kept ${result.root})` : ", temporary files removed"}\n`);
         if (flags.reportHtml) process.stderr.write(`demo: HTML report written to ${resolve(flags.reportHtml)}\n`);
       } catch (err) {
