@@ -2,15 +2,14 @@
 // same registry, same machine, each job on a fresh engine. See docs/bench.md.
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startEngine } from "../src/engine/daemon.ts";
 import { startRegistry } from "../src/registry/server.ts";
-import { run } from "../src/util/process.ts";
 import { applyScenario, checkout, SCENARIOS, type AppSpec } from "./lib/app.ts";
 import { pushBase } from "./lib/base.ts";
-import { bundleCli } from "./lib/cli.ts";
+import { bundleCli, headCommit } from "./lib/cli.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 import { measure, type MeasureContext, type RawSample } from "./lib/measure.ts";
 import { writeOutputs, type Results } from "./lib/output.ts";
@@ -39,15 +38,11 @@ const { values: opts } = parseArgs({
 
 const log = (line: string) => console.error(line);
 
-/** Which slipway was measured: the commit bundled, or the working tree on top of it. */
-async function slipwayVersion(worktree: boolean): Promise<string> {
-  const res = await run("git", ["-C", HERE, "rev-parse", "--short", "HEAD"]);
-  return `${worktree ? "working tree on " : ""}commit ${res.stdout.trim()}`;
-}
 
 /** A registry for the whole bench and the ~100 MB base in it, pushed from a throwaway engine. */
-async function setUp(resources: Resources, tmp: string): Promise<{ ctx: Omit<MeasureContext, "scratch">; machine: Machine }> {
-  const cli = await bundleCli(join(tmp, "cli"), opts.worktree);
+async function setUp(resources: Resources, tmp: string): Promise<{ ctx: Omit<MeasureContext, "scratch">; machine: Machine; slipway: string }> {
+  const commit = await headCommit();
+  const cli = await bundleCli(join(tmp, "cli"), opts.worktree ? undefined : commit);
   const registry = await startRegistry({ root: join(tmp, "registry") });
   resources.add("registry", () => registry.stop());
   const seed = await startEngine({ root: join(tmp, "seed-engine") });
@@ -57,7 +52,8 @@ async function setUp(resources: Resources, tmp: string): Promise<{ ctx: Omit<Mea
   await pushBase(seed.socketPath, base, BASE_BYTES);
   const info = await machine(seed.socketPath);
   await stopSeed();
-  return { ctx: { resources, host: registry.host, logPath: registry.logPath, base, cli }, machine: info };
+  const slipway = `${opts.worktree ? "working tree on " : ""}commit ${commit.slice(0, 7)}`;
+  return { ctx: { resources, host: registry.host, logPath: registry.logPath, base, cli }, machine: info, slipway };
 }
 
 /** One run of one tool: the scenario chain in its own repository, each job on a fresh engine. */
@@ -85,7 +81,7 @@ async function main(): Promise<void> {
   resources.add("temp dir", () => rm(tmp, { recursive: true, force: true }));
   try {
     const started = Date.now();
-    const { ctx, machine: info } = await setUp(resources, tmp);
+    const { ctx, machine: info, slipway } = await setUp(resources, tmp);
     const load = { start: loadavg()[0], end: 0 };
     const raw: RawSample[] = [];
     // Runs are interleaved across tools so a slow spell of the machine hits all of them.
@@ -94,7 +90,7 @@ async function main(): Promise<void> {
     const layers = await allLayerDigests(ctx.host);
     const samples: Sample[] = raw.map(({ downloads, ...s }) => ({ ...s, layerDownloaded: downloads.filter((d) => layers.has(d.digest)).reduce((n, d) => n + d.bytes, 0) }));
     const rows = summarize(samples, SCENARIOS, TOOLS);
-    const results: Results = { date: new Date().toISOString(), machine: info, load, settings: { runs, baseBytes: BASE_BYTES, depsBytes: DEPS_BYTES, app: spec.dir, slipway: await slipwayVersion(opts.worktree!) }, rows, targets: targets(rows), samples };
+    const results: Results = { date: new Date().toISOString(), machine: info, load, settings: { runs, baseBytes: BASE_BYTES, depsBytes: DEPS_BYTES, app: relative(join(HERE, ".."), spec.dir) || ".", slipway }, rows, targets: targets(rows), samples };
     console.log(`\n${machineLine(info)}; load average ${load.start.toFixed(1)} -> ${load.end.toFixed(1)}\n\n${textTable(rows)}\n\n${targetLines(results.targets).join("\n")}`);
     await writeOutputs(results, opts.json!, opts.doc!);
     log(`\nbench: ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${opts.json} and ${opts.doc}`);

@@ -6,24 +6,31 @@ import { run } from "../../src/util/process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Copies the sources the CLI bundles (src/, functions/) as committed at HEAD into `dir`. */
-async function exportHead(dir: string): Promise<void> {
-  const res = await run("sh", ["-c", `git -C "${ROOT}" archive HEAD src functions | tar -x -C "${dir}"`]);
-  if (res.code !== 0) throw new Error(`exporting sources at HEAD: ${res.stderr}`);
+/** The commit HEAD points to now (others may commit while the bench runs). */
+export async function headCommit(): Promise<string> {
+  const res = await run("git", ["-C", ROOT, "rev-parse", "HEAD"]);
+  if (res.code !== 0) throw new Error(`git rev-parse HEAD: ${res.stderr}`);
+  return res.stdout.trim();
+}
+
+/** Copies the sources the CLI bundles (src/, functions/) as of `commit` into `dir`. */
+async function exportCommit(dir: string, commit: string): Promise<void> {
+  const res = await run("sh", ["-c", `git -C "${ROOT}" archive ${commit} src functions | tar -x -C "${dir}"`]);
+  if (res.code !== 0) throw new Error(`exporting sources at ${commit}: ${res.stderr}`);
 }
 
 /**
  * Bundles the slipway CLI into `dir`, exactly as scripts/build.mjs does for dist/.
- * By default from the committed HEAD, so the numbers belong to a commit and not to
- * whatever half-edited files the working tree holds (and no rebuild of dist/ can
- * race the bench); `fromWorktree` bundles the working tree instead. Packages stay
- * external and resolve through a node_modules link to the checkout's.
+ * From `commit`, so the numbers belong to a commit and not to whatever half-edited
+ * files the working tree holds (and no rebuild of dist/ can race the bench); with
+ * no commit, from the working tree. Packages stay external and resolve through a
+ * node_modules link to the checkout's.
  */
-export async function bundleCli(dir: string, fromWorktree = false): Promise<string> {
+export async function bundleCli(dir: string, commit?: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  const srcRoot = fromWorktree ? ROOT : dir;
-  if (!fromWorktree) await exportHead(dir);
+  const srcRoot = commit ? dir : ROOT;
+  if (commit) await exportCommit(dir, commit);
   await build({
     entryPoints: { slipway: join(srcRoot, "src/cli/main.ts") },
     outdir: join(dir, "dist"),
