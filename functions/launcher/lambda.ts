@@ -1,6 +1,9 @@
-import { lambdaConfig, lambdaEnvs } from "../runtime/aws-env.ts";
+import { lambdaConfigOnce, lambdaEnvs } from "../runtime/aws-env.ts";
 import { queueHandler } from "../runtime/aws-lambda.ts";
 import launcher from "./index.ts";
 
+/** The config and its SSM secrets, read once per container (cold start). */
+const config = lambdaConfigOnce(process.env);
+
 /** Lambda entry (SQS event source with ReportBatchItemFailures). */
-export const handler = queueHandler(launcher, async () => (await lambdaEnvs(lambdaConfig(process.env))).launcher);
+export const handler = queueHandler(launcher, async () => (await lambdaEnvs(await config())).launcher);

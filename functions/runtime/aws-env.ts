@@ -1,7 +1,9 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { UsageError } from "../../src/errors.ts";
 import { withCap } from "../../src/fleet/cap.ts";
 import { createEc2Fleet } from "../../src/fleet/ec2/provider.ts";
-import { parseFunctionsConfig, type FunctionsConfig } from "../../src/functions-config/config.ts";
+import { parseFunctionsConfig, type FunctionsConfig, type ParseOptions } from "../../src/functions-config/config.ts";
 import { functionEnvs, type FunctionEnvs } from "../../src/functions-config/envs.ts";
 import { createGitLabClient } from "../../src/gitlab/http.ts";
 import type { DedupeStore, LaunchQueue } from "./ports.ts";
@@ -14,8 +16,51 @@ import type { Log } from "./types.ts";
 
 export const jsonLog: Log = (event, fields = {}) => console.log(JSON.stringify({ event, ...fields }));
 
-export function lambdaConfig(env: Record<string, string | undefined>): FunctionsConfig {
-  return parseFunctionsConfig({ ...env, SLIPWAY_FLEET: "ec2" });
+type Env = Record<string, string | undefined>;
+
+export function lambdaConfig(env: Env, opts: ParseOptions = {}): FunctionsConfig {
+  return parseFunctionsConfig({ ...env, SLIPWAY_FLEET: "ec2" }, opts);
+}
+
+/** Secret variable -> the variable naming its SSM SecureString parameter (set by infra). */
+export const SECRET_PARAMETERS = { SLIPWAY_WEBHOOK_SECRET: "SLIPWAY_WEBHOOK_SECRET_PARAMETER", GITLAB_TOKEN: "GITLAB_TOKEN_PARAMETER" } as const;
+
+async function readParameter(client: SSMClient, sdk: typeof import("@aws-sdk/client-ssm"), variable: string, name: string): Promise<string> {
+  let value: string | undefined;
+  try {
+    value = (await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
+  } catch (err) {
+    // The SDK's error names and messages carry the parameter name, never its value.
+    const code = (err as { name?: string }).name ?? "Error";
+    if (code === "ParameterNotFound") throw new UsageError(`${variable}: SSM parameter "${name}" does not exist`);
+    throw new UsageError(`${variable}: cannot read SSM parameter "${name}" (${code}: ${(err as Error).message})`);
+  }
+  if (!value) throw new UsageError(`${variable}: SSM parameter "${name}" is empty`);
+  return value;
+}
+
+/**
+ * Secrets come from SSM when infra names their parameter (SLIPWAY_WEBHOOK_SECRET_PARAMETER,
+ * GITLAB_TOKEN_PARAMETER); the plain variables are used only when no parameter is named
+ * (local use). The values never reach a log line or an error message.
+ */
+export async function resolveSecrets(env: Env, client?: SSMClient): Promise<Env> {
+  const named = Object.entries(SECRET_PARAMETERS).filter(([, param]) => env[param]);
+  if (named.length === 0) return env;
+  const sdk = await import("@aws-sdk/client-ssm");
+  const c = client ?? new sdk.SSMClient({});
+  const values = await Promise.all(named.map(([plain, param]) => readParameter(c, sdk, param, env[param] as string).then((v) => [plain, v] as const)));
+  return { ...env, ...Object.fromEntries(values) };
+}
+
+/**
+ * For a Lambda entry's module scope: the config with its secrets, read once per container
+ * (cold start) on the first invocation and shared by every later one. A failure is not
+ * cached, so the next invocation tries SSM again.
+ */
+export function lambdaConfigOnce(env: Env, opts: ParseOptions = {}, client?: SSMClient): () => Promise<FunctionsConfig> {
+  let cfg: Promise<FunctionsConfig> | undefined;
+  return () => (cfg ??= resolveSecrets(env, client).then((e) => lambdaConfig(e, opts)).catch((err: unknown) => ((cfg = undefined), Promise.reject(err))));
 }
 
 export async function lambdaEnvs(cfg: FunctionsConfig): Promise<FunctionEnvs> {

@@ -18,6 +18,23 @@ export interface FunctionsConfig {
   local: { jobCommand?: string; runnerToken?: string; storageDriver: "overlay2" | "vfs" };
   ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean };
   queueUrl?: string;
+  /** Registry cleanup (the scheduled cleanup function); off while `repo` is unset. */
+  cleanup: CleanupSettings;
+}
+
+export interface CleanupSettings {
+  /** SLIPWAY_REPO: the stages repository, host/path (infra passes the ECR repository URL). */
+  repo?: string;
+  /** Config image names whose tags are cleaned ("" = the nameless image in REPO itself). */
+  images: string[];
+  dryRun: boolean;
+  /** Local only: a kubeconfig whose clusters' images are kept. Unset = Kubernetes not consulted. */
+  kubeconfig?: string;
+}
+
+export interface ParseOptions {
+  /** false for functions that never launch (webhook, reaper, cleanup): no launch template needed on ec2. */
+  launches?: boolean;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -68,8 +85,23 @@ class EnvReader {
   }
 }
 
+/** The nameless image is written "." in SLIPWAY_CLEANUP_IMAGES (an empty list item would vanish). */
+function cleanupSettings(r: EnvReader, projects: number[]): CleanupSettings {
+  const repo = r.opt("SLIPWAY_REPO");
+  if (repo !== undefined && !/^[^/\s]+\/[^\s:@]+$/.test(repo)) r.problems.push(`SLIPWAY_REPO: "${repo}" is not host/repository`);
+  if (repo !== undefined && projects.length === 0) r.problems.push("SLIPWAY_PROJECTS: registry cleanup (SLIPWAY_REPO) needs the GitLab project ids whose branches and tags count");
+  const images = list(r.str("SLIPWAY_CLEANUP_IMAGES", ".")).map((i) => (i === "." ? "" : i));
+  const kubeconfig = r.opt("SLIPWAY_CLEANUP_KUBECONFIG");
+  return {
+    ...(repo !== undefined && { repo }),
+    images,
+    dryRun: r.oneOf("SLIPWAY_CLEANUP_DRY_RUN", ["true", "false"], "false") === "true",
+    ...(kubeconfig !== undefined && { kubeconfig }),
+  };
+}
+
 /** Parses and validates; every problem is named with its variable. Throws UsageError. */
-export function parseFunctionsConfig(env: Record<string, string | undefined>): FunctionsConfig {
+export function parseFunctionsConfig(env: Record<string, string | undefined>, opts: ParseOptions = {}): FunctionsConfig {
   const r = new EnvReader(env);
   const projectsText = r.str("SLIPWAY_PROJECTS", "");
   const projects = list(projectsText).map(Number);
@@ -115,8 +147,9 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>): F
       spot: r.oneOf("SLIPWAY_SPOT", ["true", "false"], "true") === "true",
     },
     ...(queueUrl ? { queueUrl } : {}),
+    cleanup: cleanupSettings(r, projects),
   };
-  if (cfg.fleet === "ec2" && !cfg.ec2.launchTemplate) r.problems.push("SLIPWAY_LAUNCH_TEMPLATE: required when SLIPWAY_FLEET=ec2");
+  if (cfg.fleet === "ec2" && opts.launches !== false && !cfg.ec2.launchTemplate) r.problems.push("SLIPWAY_LAUNCH_TEMPLATE: required when SLIPWAY_FLEET=ec2");
   if (r.problems.length) throw new UsageError(r.problems.join("; "));
   return cfg;
 }

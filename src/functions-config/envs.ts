@@ -1,4 +1,4 @@
-import type { CleanupEnv } from "../../functions/cleanup/index.ts";
+import type { CleanupEnv, RegistryCleanup } from "../../functions/cleanup/index.ts";
 import type { LauncherEnv } from "../../functions/launcher/index.ts";
 import type { ReaperEnv } from "../../functions/reaper/index.ts";
 import type { ReconcilerEnv } from "../../functions/reconciler/index.ts";
@@ -16,14 +16,27 @@ export interface FunctionEnvs {
   cleanup: CleanupEnv;
 }
 
+/**
+ * The cleanup function's env: without a RegistryCleanup (no SLIPWAY_REPO) it reports
+ * "not configured"; SLIPWAY_CLEANUP_DRY_RUN=true plans without deleting.
+ */
+export function cleanupEnv(cfg: FunctionsConfig, cleanup: RegistryCleanup | undefined, log: Log): CleanupEnv {
+  return { log, dryRun: cfg.cleanup.dryRun, ...(cleanup && { cleanup }) };
+}
+
 /** The env each non-HTTP handler receives; the webhook's env also needs a queue and a dedupe store. */
-export function functionEnvs(cfg: FunctionsConfig, s: { fleet: Fleet; gitlab: GitLabApi; secrets?: NodeSecrets }, log: Log, now: () => Date = () => new Date()): FunctionEnvs {
+export function functionEnvs(
+  cfg: FunctionsConfig,
+  s: { fleet: Fleet; gitlab: GitLabApi; secrets?: NodeSecrets; cleanup?: RegistryCleanup },
+  log: Log,
+  now: () => Date = () => new Date(),
+): FunctionEnvs {
   const launch = { gitlab: s.gitlab, fleet: s.fleet, now, log, settings: { tags: cfg.runnerTags, mode: cfg.mode, nodeTtlMs: cfg.nodeTtlMs } };
   return {
     launcher: launch,
     reaper: { fleet: s.fleet, gitlab: s.gitlab, now, log, ...(s.secrets ? { secrets: s.secrets } : {}), ...cfg.reaper, sweepRunners: cfg.mode === "per-job" },
     reconciler: { ...launch, projects: cfg.projects, pendingAfterMs: cfg.reconcileAfterMs },
-    cleanup: { log },
+    cleanup: cleanupEnv(cfg, s.cleanup, log),
   };
 }
 

@@ -1,9 +1,12 @@
 import { join } from "node:path";
+import type { RegistryCleanup } from "../../functions/cleanup/index.ts";
+import { silent, type Log } from "../../functions/runtime/types.ts";
 import type { NodeSecrets } from "../fleet/reaper.ts";
 import { withCap } from "../fleet/cap.ts";
 import type { Fleet } from "../fleet/types.ts";
 import { createGitLabClient } from "../gitlab/http.ts";
 import type { GitLabApi } from "../gitlab/types.ts";
+import { cleanupTarget, registryCleanup } from "./cleanup.ts";
 import type { FunctionsConfig } from "./config.ts";
 
 export { functionEnvs, type FunctionEnvs } from "./envs.ts";
@@ -12,6 +15,8 @@ export interface Services {
   fleet: Fleet;
   gitlab: GitLabApi;
   secrets?: NodeSecrets;
+  /** Registry cleanup when SLIPWAY_REPO is set. */
+  cleanup?: RegistryCleanup;
   /** Stops whatever the fleet runs in this process (local nodes). */
   dispose(): Promise<void>;
   /** Resolves when the nodes this process runs have ended (local fleet; at once for ec2). */
@@ -23,15 +28,30 @@ export interface ServiceOptions {
   baseEnv?: Record<string, string | undefined>;
   nodeLog?: (nodeId: string, line: string) => void;
   fetch?: typeof fetch;
+  log?: Log;
+}
+
+/**
+ * Local registry cleanup: the registry client and deleter `slipway cleanup repo` uses
+ * (docker config credentials, or ECR through the SDK), Kubernetes only with a kubeconfig.
+ */
+async function localCleanup(cfg: FunctionsConfig, o: ServiceOptions): Promise<RegistryCleanup | undefined> {
+  if (!cfg.cleanup.repo) return undefined;
+  const { registryAndDeleter } = await import("../cleanup/wiring.ts");
+  const ports = await registryAndDeleter(cleanupTarget(cfg.cleanup.repo).host, o.baseEnv ?? {});
+  const kubeconfig = cfg.cleanup.kubeconfig;
+  const kube = kubeconfig ? (await import("../k8s/index.ts")).kubeImages({ kubeconfig, contexts: [] }) : undefined;
+  return registryCleanup(cfg, { ...ports, ...(kube && { kube }), ...(o.fetch && { fetch: o.fetch }) }, o.log ?? silent);
 }
 
 /** Chooses the fleet provider by configuration, not by code. */
 export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {}): Promise<Services> {
   const gitlab = createGitLabClient({ url: cfg.gitlabUrl, token: cfg.gitlabToken, ...(o.fetch ? { fetch: o.fetch } : {}) });
+  const cleanup = await localCleanup(cfg, o);
   if (cfg.fleet === "ec2") {
     const { createEc2Fleet } = await import("../fleet/ec2/provider.ts");
     const fleet = await createEc2Fleet({ region: cfg.ec2.region, launchTemplate: cfg.ec2.launchTemplate, subnets: cfg.ec2.subnets, instanceTypes: cfg.ec2.instanceTypes, ssmPath: cfg.ec2.ssmPath, spot: cfg.ec2.spot });
-    return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, dispose: async () => undefined, idle: async () => undefined };
+    return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(cleanup && { cleanup }), dispose: async () => undefined, idle: async () => undefined };
   }
   const { createLocalFleet } = await import("../fleet/local/provider.ts");
   const fleet = createLocalFleet({
@@ -43,6 +63,7 @@ export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {
   return {
     fleet: withCap(fleet, cfg.maxNodes),
     gitlab,
+    ...(cleanup && { cleanup }),
     idle: () => fleet.idle(),
     dispose: async () => {
       await fleet[Symbol.asyncDispose]();
