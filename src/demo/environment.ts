@@ -24,6 +24,8 @@ export interface DemoEnvironment {
   env: Record<string, string>;
   jobsDir: string;
   artifactsDir: string;
+  /** Why the launcher did not launch a job (skipped, failed, gave up), by job id: a node will never come. */
+  notLaunched: Map<number, string>;
 }
 
 export interface EnvironmentOptions {
@@ -56,6 +58,14 @@ async function nodeEnv(root: string, slipwayCommand: string): Promise<Record<str
     GIT_CONFIG_NOSYSTEM: "1",
     ...(process.env.SLIPWAY_DEBUG ? { SLIPWAY_DEBUG: process.env.SLIPWAY_DEBUG } : {}),
   };
+}
+
+function jobIdOf(message: unknown): unknown {
+  try {
+    return (JSON.parse(String(message)) as { jobId?: unknown }).jobId;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The functions' settings, as `slipway functions serve` would read them from its environment. */
@@ -99,11 +109,16 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<DemoEnvir
 
   const webhookSecret = `hook-${Math.random().toString(36).slice(2)}`;
   const cfg = functionsConfig({ root: o.root, gitlab, webhookSecret, jobsDir, storageDriver: o.storageDriver });
+  const notLaunched = new Map<number, string>();
   const log: Log = (event, fields = {}) => {
     if (SHOWN.has(event)) o.progress(`${event} ${JSON.stringify(fields)}`);
+    if (event === "launcher.skipped" && typeof fields.jobId === "number") notLaunched.set(fields.jobId, `${event}: ${String(fields.reason)}`);
+    // The local queue gives up after its last retry, like a dead-letter queue.
+    const dropped = event === "launcher.gave-up" ? jobIdOf(fields.message) : undefined;
+    if (typeof dropped === "number") notLaunched.set(dropped, "launcher.gave-up after its retries (see launcher.failed above)");
   };
   const functions = await serveFunctions(cfg, { port: 0, host: "127.0.0.1", log, nodeLog: o.nodeLog, baseEnv: env, retryDelayMs: 1000 });
   o.onTeardown(() => functions.close());
   o.progress(`functions: webhook at ${functions.url}/webhook, launcher with the local fleet (a private Docker engine per node)`);
-  return { root: o.root, registry, gitlab, functions, fleet: functions.services.fleet, webhookSecret, baseImage, env, jobsDir, artifactsDir };
+  return { root: o.root, registry, gitlab, functions, fleet: functions.services.fleet, webhookSecret, baseImage, env, jobsDir, artifactsDir, notLaunched };
 }

@@ -64,6 +64,8 @@ async function nodeOf(env: DemoEnvironment, jobId: number, signal: AbortSignal, 
     signal.throwIfAborted();
     const node = (await env.fleet.list()).find((n) => n.jobId === jobId);
     if (node && !isLive(node)) return node;
+    const skipped = env.notLaunched.get(jobId);
+    if (!node && skipped) throw new SlipwayError(`job ${jobId}: no node was launched (${skipped})`);
     if (Date.now() > deadline) throw new SlipwayError(`job ${jobId}: no finished node after ${timeoutMs / 1000} s (node: ${node ? node.state : "never launched"})`);
     await sleep(250);
   }
