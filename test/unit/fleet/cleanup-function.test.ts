@@ -108,3 +108,24 @@ describe("cleanup configuration", () => {
     expect(() => parseFunctionsConfig({ SLIPWAY_FLEET: "ec2" })).toThrow(/SLIPWAY_LAUNCH_TEMPLATE/);
   });
 });
+
+describe("local wiring (slipway functions run cleanup)", () => {
+  it("builds a registry cleanup only when SLIPWAY_REPO is set", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createServices } = await import("../../../src/functions-config/wiring.ts");
+    const home = await mkdtemp(join(tmpdir(), "slipway-cleanup-"));
+    try {
+      const local = (extra: Record<string, string>) => parseFunctionsConfig({ SLIPWAY_HOME: home, ...extra });
+      const without = await createServices(local({}), { baseEnv: { HOME: home } });
+      expect(without.cleanup).toBeUndefined();
+      await without.dispose();
+      const withRepo = await createServices(local({ SLIPWAY_REPO: "registry.test:5000/shop/app", SLIPWAY_PROJECTS: "380" }), { baseEnv: { HOME: home } });
+      expect(typeof withRepo.cleanup?.run).toBe("function");
+      await withRepo.dispose();
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
