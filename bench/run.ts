@@ -11,9 +11,9 @@ import { applyScenario, checkout, SCENARIOS, type AppSpec } from "./lib/app.ts";
 import { pushBase } from "./lib/base.ts";
 import { bundleCli, headCommit } from "./lib/cli.ts";
 import { machine, type Machine } from "./lib/machine.ts";
-import { measure, type MeasureContext, type RawSample } from "./lib/measure.ts";
+import { measure, type MeasureContext } from "./lib/measure.ts";
 import { writeOutputs, type Results } from "./lib/output.ts";
-import { allLayerDigests } from "./lib/registry-api.ts";
+import { addLayerDigests } from "./lib/registry-api.ts";
 import { Resources } from "./lib/resources.ts";
 import { formatMB } from "./lib/stats.ts";
 import { summarize, targets, type Sample } from "./lib/summary.ts";
@@ -52,15 +52,17 @@ async function setUp(resources: Resources, tmp: string): Promise<{ ctx: Omit<Mea
   await pushBase(seed.socketPath, base, BASE_BYTES);
   const info = await machine(seed.socketPath);
   await stopSeed();
+  const layers = new Set<string>();
+  await addLayerDigests(registry.host, layers);
   const slipway = `${opts.worktree ? "working tree on " : ""}commit ${commit.slice(0, 7)}`;
-  return { ctx: { resources, host: registry.host, logPath: registry.logPath, base, cli }, machine: info, slipway };
+  return { ctx: { resources, host: registry.host, logPath: registry.logPath, base, cli, layers }, machine: info, slipway };
 }
 
 /** One run of one tool: the scenario chain in its own repository, each job on a fresh engine. */
-async function chain(ctx: Omit<MeasureContext, "scratch">, tmp: string, spec: AppSpec, run: number, tool: (typeof TOOLS)[number]): Promise<RawSample[]> {
+async function chain(ctx: Omit<MeasureContext, "scratch">, tmp: string, spec: AppSpec, run: number, tool: (typeof TOOLS)[number]): Promise<Sample[]> {
   const repo = `r${run}-${tool}`;
   const dir = await checkout(spec, join(tmp, repo, "app"));
-  const out: RawSample[] = [];
+  const out: Sample[] = [];
   for (const scenario of SCENARIOS) {
     await applyScenario(spec, dir, scenario);
     const scratch = join(tmp, repo, scenario.replace(/ /g, "-"));
@@ -83,12 +85,10 @@ async function main(): Promise<void> {
     const started = Date.now();
     const { ctx, machine: info, slipway } = await setUp(resources, tmp);
     const load = { start: loadavg()[0], end: 0 };
-    const raw: RawSample[] = [];
+    const samples: Sample[] = [];
     // Runs are interleaved across tools so a slow spell of the machine hits all of them.
-    for (let run = 1; run <= runs; run++) for (const tool of TOOLS) raw.push(...(await chain(ctx, tmp, spec, run, tool)));
+    for (let run = 1; run <= runs; run++) for (const tool of TOOLS) samples.push(...(await chain(ctx, tmp, spec, run, tool)));
     load.end = loadavg()[0];
-    const layers = await allLayerDigests(ctx.host);
-    const samples: Sample[] = raw.map(({ downloads, ...s }) => ({ ...s, layerDownloaded: downloads.filter((d) => layers.has(d.digest)).reduce((n, d) => n + d.bytes, 0) }));
     const rows = summarize(samples, SCENARIOS, TOOLS);
     const results: Results = { date: new Date().toISOString(), machine: info, load, settings: { runs, baseBytes: BASE_BYTES, depsBytes: DEPS_BYTES, app: relative(join(HERE, ".."), spec.dir) || ".", slipway }, rows, targets: targets(rows), samples };
     console.log(`\n${machineLine(info)}; load average ${load.start.toFixed(1)} -> ${load.end.toFixed(1)}\n\n${textTable(rows)}\n\n${targetLines(results.targets).join("\n")}`);

@@ -4,15 +4,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startEngine } from "../../src/engine/daemon.ts";
 import { blobDownloads, completedUploads, parseAccessLog } from "./access-log.ts";
 import type { Scenario } from "./app.ts";
-import { blobSize } from "./registry-api.ts";
+import { addLayerDigests, blobSize } from "./registry-api.ts";
 import type { Resources } from "./resources.ts";
 import type { Sample } from "./summary.ts";
 import { RUNNERS, type Job, type ToolName } from "./tools.ts";
 
-/** A sample before layers and configs are told apart (that needs the final registry). */
-export interface RawSample extends Omit<Sample, "layerDownloaded"> {
-  downloads: { digest: string; bytes: number }[];
-}
 
 export interface MeasureContext {
   resources: Resources;
@@ -22,6 +18,12 @@ export interface MeasureContext {
   logPath: string;
   base: string;
   cli: string;
+  /**
+   * Every layer digest any tagged manifest has listed so far, grown after each job.
+   * Tags move (a peer's :main points to its newest build), so a layer a job
+   * downloaded may be untagged by the end: the set is taken while it is still listed.
+   */
+  layers: Set<string>;
 }
 
 async function logLines(path: string): Promise<string[]> {
@@ -33,7 +35,7 @@ async function logLines(path: string): Promise<string[]> {
  * tool's commands only (engine start and teardown are the node's cost, the same
  * for every tool), and the blob bytes the registry's access log shows for the job.
  */
-export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Scenario, run: number, appDir: string, repo: string): Promise<RawSample> {
+export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Scenario, run: number, appDir: string, repo: string): Promise<Sample> {
   const engine = await startEngine({ root: join(ctx.scratch, "engine") });
   const release = ctx.resources.add(`engine ${engine.socketPath}`, () => engine.stop());
   try {
@@ -44,11 +46,14 @@ export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Sce
     const seconds = (performance.now() - started) / 1000;
     await sleep(300); // the registry writes an access line after the response; let the last ones land
     const entries = parseAccessLog((await logLines(ctx.logPath)).slice(from).join("\n"));
-    const downloads = blobDownloads(entries).map(({ digest, bytes }) => ({ digest, bytes }));
     let uploaded = 0;
     for (const u of completedUploads(entries)) uploaded += await blobSize(ctx.host, u.repo, u.digest);
+    // After the log is read, so these reads are not counted as the job's (nor the next one's).
+    await addLayerDigests(ctx.host, ctx.layers);
+    const downloads = blobDownloads(entries);
     const downloaded = downloads.reduce((sum, d) => sum + d.bytes, 0);
-    return { run, tool, scenario, seconds, downloaded, uploaded, requests: entries.length, downloads, ...(slipway ? { slipway } : {}) };
+    const layerDownloaded = downloads.filter((d) => ctx.layers.has(d.digest)).reduce((sum, d) => sum + d.bytes, 0);
+    return { run, tool, scenario, seconds, downloaded, layerDownloaded, uploaded, requests: entries.length, ...(slipway ? { slipway } : {}) };
   } finally {
     await release();
   }

@@ -45,14 +45,12 @@ async function catalog(host: string): Promise<string[]> {
 }
 
 /**
- * Every layer digest referenced by any tagged manifest in the registry: what
- * separates layer bytes from config bytes in the access log.
+ * Adds every layer digest referenced by a tagged manifest in the registry to `out`:
+ * what separates layer bytes from config bytes in the access log.
  */
-export async function allLayerDigests(host: string): Promise<Set<string>> {
-  const out = new Set<string>();
+export async function addLayerDigests(host: string, out: Set<string>): Promise<void> {
   for (const repo of await catalog(host)) {
     const { tags } = await getJson<{ tags: string[] | null }>(`http://${host}/v2/${repo}/tags/list`);
     for (const tag of tags ?? []) await manifestLayers(host, repo, tag, out);
   }
-  return out;
 }
