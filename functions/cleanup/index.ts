@@ -22,7 +22,7 @@ const cleanup: ScheduledFunction<CleanupEnv, CleanupReport> = {
   async scheduled(_event, env) {
     const log = env.log ?? silent;
     if (!env.cleanup) {
-      const report = { status: "not-configured", message: "registry cleanup is not configured: no cleanup backend is wired in" } as const;
+      const report = { status: "not-configured", message: "registry cleanup is not configured: set SLIPWAY_REPO (and SLIPWAY_PROJECTS for git refs)" } as const;
       log("cleanup.not-configured", report);
       return report;
     }
