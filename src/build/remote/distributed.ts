@@ -1,5 +1,5 @@
 import { BuildError } from "../../errors.ts";
-import type { Engine } from "../../engine/types.ts";
+import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { Registry } from "../../registry/types.ts";
 import type { BuildOptions } from "../builder.ts";
 import { silentProgress } from "../builder.ts";
@@ -10,6 +10,7 @@ import { planProject, type ImagePlan, type PlannedStage, type ProjectPlan } from
 import { totals, type BuildReport, type ImageReport, type StageReport } from "../report.ts";
 import { NeedsEngine, remoteStage, type RemoteContext } from "./append.ts";
 import { publishFinalImage } from "./final.ts";
+import { previousStages } from "./previous.ts";
 import type { RegistryStageStore } from "./store.ts";
 
 export interface DistributedOptions extends BuildOptions {
@@ -28,6 +29,8 @@ interface Walk {
   /** Local stage refs known to be in the engine (checked lazily: a no-change build never asks). */
   local: Map<string, boolean>;
   containers: number;
+  /** Per image, the stages the first tag named before this build, for explanations. */
+  previous: Map<string, Promise<Map<string, LocalImage>>>;
   /** Bytes moved to write final images (configs), counted in the totals. */
   finalBytes: { pulled: number; pushed: number };
 }
@@ -96,13 +99,24 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   report.bytesPushed += published.bytes;
 }
 
+/** Earlier builds of a stage: the engine's, else the stages of the image the first tag names now. */
+async function nearestBuilds(walk: Walk, image: ImagePlan, stageName: string): Promise<LocalImage[]> {
+  const { opts, plan } = walk;
+  const local = await earlierBuilds(opts.engine, plan.config.project, image.image.name, stageName).catch(() => []);
+  if (local.length > 0 || opts.tags.length === 0) return local;
+  let previous = walk.previous.get(image.image.name);
+  if (!previous) walk.previous.set(image.image.name, (previous = previousStages(opts.store, image.image.name, opts.tags[0])));
+  const stage = (await previous).get(stageName);
+  return stage ? [stage] : [];
+}
+
 async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
   const { opts, plan } = walk;
   const stage = image.stages[i];
   const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit };
   const report = reports[i];
   if (!opts.build) throw new BuildError(meta.image, stage.name, `stage ${stage.digest} is neither in the engine nor in the registry: build it first`);
-  report.reason = explainMiss(stage, await earlierBuilds(opts.engine, plan.config.project, meta.image, stage.name).catch(() => []), image.stages[i - 1]?.name);
+  report.reason = explainMiss(stage, await nearestBuilds(walk, image, stage.name), image.stages[i - 1]?.name);
   (opts.progress ?? silentProgress).stageStarted(meta.image, stage.name, stage.digest, report.reason);
   const change = stage.stage.change();
   try {
@@ -168,7 +182,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   const started = performance.now();
   const plan = await planProject(opts.config, opts.images, opts);
   const all = plan.images.flatMap((i) => i.stages.map((s) => s.digest));
-  const walk: Walk = { opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), containers: 0, finalBytes: { pulled: 0, pushed: 0 } };
+  const walk: Walk = { opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0, finalBytes: { pulled: 0, pushed: 0 } };
   const images: ImageReport[] = [];
   // Images one after another, so each stage's byte counts are its own.
   for (const image of plan.images) images.push(await walkImage(walk, image));

@@ -124,6 +124,8 @@ describe("distributed builds through the registry", () => {
     expect(job.bp.totals.containersRun).toBe(1);
     // bytesPushed is what crossed the wire: the compressed size of the one new layer.
     const install = job.bp.images[0].stages.find((x) => x.name === "install")!;
+    // A fresh node explains the rebuild against the image the tag named before.
+    expect(install.reason).toContain("files matching install dependencies changed: deps.txt");
     const stored = await client(registry).getManifest("depchange", `stage-${install.digest}`);
     expect(install.bytesPushed).toBe(parseManifest(stored!.body).layers.at(-1)!.size);
     await using other = await testEngine();
