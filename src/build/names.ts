@@ -58,3 +58,8 @@ export function stageTag(digest: string): string {
 export function digestOfStageTag(tag: string): string | undefined {
   return tag.startsWith(STAGE_TAG_PREFIX) && /^[0-9a-f]{64}$/.test(tag.slice(STAGE_TAG_PREFIX.length)) ? tag.slice(STAGE_TAG_PREFIX.length) : undefined;
 }
+
+/** `REPO` for the nameless image, `REPO/<image>` for a named one. */
+export function imageRepository(stagesRepository: string, image: string): string {
+  return image ? `${stagesRepository}/${repoComponent(image)}` : stagesRepository;
+}

@@ -1,14 +1,7 @@
-import { repoComponent } from "../build/names.ts";
+import { imageRepository } from "../build/names.ts";
 
-/**
- * The mapping from a config image name to the repository its final images live in
- * (src/build/names.ts): REPO for the nameless image, REPO/<image> otherwise. Same rule
- * as imageRepository in src/build/remote/final.ts (a test holds them equal); kept here
- * so cleanup does not load the builder and dockerode.
- */
-export function finalRepository(repo: string, image: string): string {
-  return image ? `${repo}/${repoComponent(image)}` : repo;
-}
+/** Where a final image lives: REPO for the nameless image, REPO/<image> otherwise (the builder's rule). */
+export const finalRepository = imageRepository;
 
 /** `host[:port]/path` -> host and repository path. */
 export function splitRepo(ref: string): { host: string; repository: string } | undefined {

@@ -1,14 +1,11 @@
 import { normaliseRuntimeConfig } from "../../engine/docker.ts";
 import { cleanConfig } from "../local.ts";
-import { ANNOTATIONS, repoComponent } from "../names.ts";
+import { ANNOTATIONS, imageRepository } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
 import { asOciWithAnnotations, encodeJson, withConfig } from "./manifest.ts";
 import type { RegistryStageStore } from "./store.ts";
 
-/** `REPO` for the nameless image, `REPO/<image>` for a named one. */
-export function imageRepository(stagesRepository: string, image: string): string {
-  return image ? `${stagesRepository}/${repoComponent(image)}` : stagesRepository;
-}
+export { imageRepository };
 
 /**
  * Writes an image's tags from the manifest of its last stage: a clean config (no
