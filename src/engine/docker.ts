@@ -1,28 +1,14 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { PassThrough, type Readable } from "node:stream";
 import { pack } from "tar-stream";
 import { EngineError } from "../errors.ts";
 import { parseImageRef } from "../registry/ref.ts";
 import type { CredentialSource } from "../registry/types.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
-import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec, RuntimeConfig } from "./types.ts";
+import { normaliseRuntimeConfig } from "./config.ts";
+import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
 
-const RUNTIME_KEYS: (keyof RuntimeConfig)[] = [
-  "User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Healthcheck", "Volumes", "WorkingDir", "Labels", "StopSignal", "Shell", "OnBuild",
-];
-
-/** Keeps only the keys of an inspected config that are set, so configs compare and hash stably. */
-export function normaliseRuntimeConfig(raw: Record<string, unknown> | null | undefined): RuntimeConfig {
-  const out: Record<string, unknown> = {};
-  for (const key of RUNTIME_KEYS) {
-    const value = raw?.[key];
-    if (value === null || value === undefined || value === "") continue;
-    if (Array.isArray(value) && value.length === 0 && key !== "Cmd" && key !== "Entrypoint") continue;
-    if (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0) continue;
-    out[key] = value;
-  }
-  return out as RuntimeConfig;
-}
+export { normaliseRuntimeConfig };
 
 /**
  * Bytes a pull or push moved, from the engine's progress lines: per layer, the
@@ -70,7 +56,8 @@ function statusOf(err: unknown): number | undefined {
 
 /** The Engine port on a Docker engine through dockerode. */
 export class DockerEngine implements Engine {
-  #docker: Docker;
+  #client?: Promise<Docker>;
+  #socketPath?: string;
   #containersRun = 0;
 
   #credentials?: CredentialSource;
@@ -82,9 +69,15 @@ export class DockerEngine implements Engine {
    * instance metadata (IMDSv2 hop limit 1 stops containers behind a bridge).
    */
   constructor(opts: { socketPath?: string; credentials?: CredentialSource; buildNetwork?: string } = {}) {
-    this.#docker = new Docker(opts.socketPath ? { socketPath: opts.socketPath } : undefined);
+    this.#socketPath = opts.socketPath;
     this.#credentials = opts.credentials;
     this.#buildNetwork = opts.buildNetwork ?? "bridge";
+  }
+
+  /** dockerode (and the gRPC and SSH stacks it loads) only when the engine is first used: a no-change bp never is. */
+  #docker(): Promise<Docker> {
+    this.#client ??= import("dockerode").then(({ default: Docker }) => new Docker(this.#socketPath ? { socketPath: this.#socketPath } : undefined));
+    return this.#client;
   }
 
   /** The engine gets registry credentials per request (X-Registry-Auth), from the same source as slipway's client. */
@@ -103,7 +96,7 @@ export class DockerEngine implements Engine {
 
   async inspectImage(ref: string): Promise<LocalImage | undefined> {
     try {
-      const info = await this.#docker.getImage(ref).inspect();
+      const info = await (await this.#docker()).getImage(ref).inspect();
       return {
         id: info.Id,
         repoDigests: info.RepoDigests ?? [],
@@ -124,7 +117,7 @@ export class DockerEngine implements Engine {
 
   async listImages(labels: Record<string, string>): Promise<LocalImage[]> {
     const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-    const list = await this.#docker.listImages({ filters: JSON.stringify(filters) });
+    const list = await (await this.#docker()).listImages({ filters: JSON.stringify(filters) });
     const out: LocalImage[] = [];
     for (const summary of list) {
       const image = await this.inspectImage(summary.Id);
@@ -135,7 +128,7 @@ export class DockerEngine implements Engine {
 
   async pull(ref: string): Promise<{ bytes: number }> {
     return withTransferRetry(`pulling ${ref}`, async () => {
-      const stream = (await this.#docker.pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
+      const stream = (await (await this.#docker()).pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
       const lines = await readDockerStream(stream);
       return { bytes: transferredBytes(lines, "Downloading", "Pull complete") };
     });
@@ -143,7 +136,7 @@ export class DockerEngine implements Engine {
 
   async push(ref: string): Promise<{ digest?: string; uploaded: string[] }> {
     return withTransferRetry(`pushing ${ref}`, async () => {
-      const stream = (await this.#docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
+      const stream = (await (await this.#docker()).getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
       const lines = await readDockerStream(stream);
       const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
       // Push progress counts uncompressed bytes, so report which layers moved; the caller sizes them.
@@ -156,19 +149,19 @@ export class DockerEngine implements Engine {
     const at = ref.lastIndexOf(":");
     const slash = ref.lastIndexOf("/");
     const [repo, tag] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, "latest"];
-    await this.#docker.getImage(image).tag({ repo, tag });
+    await (await this.#docker()).getImage(image).tag({ repo, tag });
   }
 
   async removeImage(ref: string): Promise<void> {
     try {
-      await this.#docker.getImage(ref).remove({ noprune: false });
+      await (await this.#docker()).getImage(ref).remove({ noprune: false });
     } catch (err) {
       if (statusOf(err) !== 404) throw new EngineError(`removing ${ref}: ${(err as Error).message}`, statusOf(err), { cause: err });
     }
   }
 
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
-    const container = await this.#docker.createContainer({
+    const container = await (await this.#docker()).createContainer({
       Image: spec.image,
       Entrypoint: ["/bin/sh", "-c"],
       Cmd: [spec.script],
@@ -217,14 +210,14 @@ export class DockerEngine implements Engine {
       archive.entry({ name: `${layer.diffId.replace("sha256:", "")}/layer.tar`, mtime: new Date(0) }, layer.tar);
     }
     archive.finalize();
-    const stream = (await this.#docker.loadImage(archive as unknown as Readable, { quiet: true })) as Readable;
+    const stream = (await (await this.#docker()).loadImage(archive as unknown as Readable, { quiet: true })) as Readable;
     await readDockerStream(stream);
     const { createHash } = await import("node:crypto");
     return `sha256:${createHash("sha256").update(configJson).digest("hex")}`;
   }
 
   async readPath(image: string, path: string): Promise<Buffer | undefined> {
-    const container = await this.#docker.createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
+    const container = await (await this.#docker()).createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
     try {
       const archive = (await container.getArchive({ path })) as Readable;
       const chunks: Buffer[] = [];
@@ -239,6 +232,6 @@ export class DockerEngine implements Engine {
   }
 
   async saveImage(ref: string): Promise<Readable> {
-    return (await this.#docker.getImage(ref).get()) as Readable;
+    return (await (await this.#docker()).getImage(ref).get()) as Readable;
   }
 }

@@ -1,4 +1,4 @@
-import { normaliseRuntimeConfig } from "../../engine/docker.ts";
+import { normaliseRuntimeConfig } from "../../engine/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { createRegistry, parseImageRef } from "../../registry/index.ts";
 import type { CredentialSource, Registry } from "../../registry/types.ts";

@@ -99,15 +99,20 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   report.bytesPushed += published.bytes;
 }
 
-/** Earlier builds of a stage: the engine's, else the stages of the image the first tag names now. */
+/**
+ * Earlier builds of a stage to explain a rebuild against: the stages of the image the
+ * first tag names now (registry reads only, so a stage made in the registry never
+ * wakes the engine), else the engine's own builds.
+ */
 async function nearestBuilds(walk: Walk, image: ImagePlan, stageName: string): Promise<LocalImage[]> {
   const { opts, plan } = walk;
-  const local = await earlierBuilds(opts.engine, plan.config.project, image.image.name, stageName).catch(() => []);
-  if (local.length > 0 || opts.tags.length === 0) return local;
-  let previous = walk.previous.get(image.image.name);
-  if (!previous) walk.previous.set(image.image.name, (previous = previousStages(opts.store, image.image.name, opts.tags[0])));
-  const stage = (await previous).get(stageName);
-  return stage ? [stage] : [];
+  if (opts.tags.length > 0) {
+    let previous = walk.previous.get(image.image.name);
+    if (!previous) walk.previous.set(image.image.name, (previous = previousStages(opts.store, image.image.name, opts.tags[0])));
+    const stage = (await previous).get(stageName);
+    if (stage) return [stage];
+  }
+  return earlierBuilds(opts.engine, plan.config.project, image.image.name, stageName).catch(() => []);
 }
 
 async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {

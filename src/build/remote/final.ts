@@ -1,4 +1,4 @@
-import { normaliseRuntimeConfig } from "../../engine/docker.ts";
+import { normaliseRuntimeConfig } from "../../engine/config.ts";
 import { cleanConfig } from "../local.ts";
 import { ANNOTATIONS, imageRepository } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
