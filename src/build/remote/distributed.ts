@@ -64,7 +64,8 @@ async function publishLocal(walk: Walk, stage: PlannedStage): Promise<{ bytes: n
   const { store, engine } = walk.opts;
   if (await store.has(stage.digest)) {
     // Another node won: continue from theirs so every later stage builds on the published one.
-    await engine.removeImage(stage.ref);
+    // (Should our copy stay, a later push carries its layers: every image stays complete.)
+    await engine.removeImage(stage.ref).catch(() => undefined);
     walk.local.set(stage.digest, false);
     return { bytes: 0, adopted: true };
   }
