@@ -1,13 +1,14 @@
 import { BuildError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
 import type { CredentialSource, Registry } from "../registry/types.ts";
-import { createRegistry, parseImageRef } from "../registry/index.ts";
+import { registryClients } from "../registry/clients.ts";
+import { parseImageRef } from "../registry/index.ts";
 import type { BaseResolver } from "./plan.ts";
 
 export interface BaseResolverOptions {
   engine: Engine;
   credentials?: CredentialSource;
-  /** Injected for tests and for ECR; default: a client per registry host. */
+  /** Clients per registry host, shared with the rest of the command; default: fresh ones. */
   registryFor?: (host: string) => Registry;
 }
 
@@ -18,12 +19,7 @@ export interface BaseResolverOptions {
  * recorded repo digest, so offline nodes still agree with online ones.
  */
 export function baseResolver(opts: BaseResolverOptions): BaseResolver {
-  const registries = new Map<string, Registry>();
-  const registryFor = opts.registryFor ?? ((host: string) => {
-    let r = registries.get(host);
-    if (!r) registries.set(host, (r = createRegistry({ host, credentials: opts.credentials, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } })));
-    return r;
-  });
+  const registryFor = opts.registryFor ?? registryClients(opts.credentials);
   return async (ref) => {
     const parsed = parseImageRef(ref);
     if (parsed.digest) return parsed.digest;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import { PassThrough, type Readable } from "node:stream";
 import { pack } from "tar-stream";
@@ -11,19 +12,19 @@ import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, R
 export { normaliseRuntimeConfig };
 
 /**
- * Bytes a pull or push moved, from the engine's progress lines: per layer, the
- * largest progress seen while transferring, counted only for layers that completed
- * a transfer ("Already exists", "Layer already exists" and "Mounted from" cost 0).
+ * Bytes a pull downloaded, from the engine's progress lines: per layer, the largest
+ * (compressed) download progress seen, counted only for layers whose pull completed
+ * ("Already exists" costs 0).
  */
-export function transferredBytes(lines: DockerStreamLine[], moving: string, done: string): number {
+export function pulledBytes(lines: DockerStreamLine[]): number {
   const seen = new Map<string, number>();
   const finished = new Set<string>();
   for (const line of lines) {
     if (!line.id) continue;
-    if (line.status === moving) {
+    if (line.status === "Downloading") {
       const p = line.progressDetail ?? {};
       seen.set(line.id, Math.max(seen.get(line.id) ?? 0, p.total ?? 0, p.current ?? 0));
-    } else if (line.status === done) finished.add(line.id);
+    } else if (line.status === "Pull complete") finished.add(line.id);
   }
   let bytes = 0;
   for (const id of finished) bytes += seen.get(id) ?? 0;
@@ -96,7 +97,8 @@ export class DockerEngine implements Engine {
 
   async inspectImage(ref: string): Promise<LocalImage | undefined> {
     try {
-      const info = await (await this.#docker()).getImage(ref).inspect();
+      const docker = await this.#docker();
+      const info = await docker.getImage(ref).inspect();
       return {
         id: info.Id,
         repoDigests: info.RepoDigests ?? [],
@@ -117,7 +119,8 @@ export class DockerEngine implements Engine {
 
   async listImages(labels: Record<string, string>): Promise<LocalImage[]> {
     const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-    const list = await (await this.#docker()).listImages({ filters: JSON.stringify(filters) });
+    const docker = await this.#docker();
+    const list = await docker.listImages({ filters: JSON.stringify(filters) });
     const out: LocalImage[] = [];
     for (const summary of list) {
       const image = await this.inspectImage(summary.Id);
@@ -128,15 +131,17 @@ export class DockerEngine implements Engine {
 
   async pull(ref: string): Promise<{ bytes: number }> {
     return withTransferRetry(`pulling ${ref}`, async () => {
-      const stream = (await (await this.#docker()).pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
+      const docker = await this.#docker();
+      const stream = (await docker.pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
       const lines = await readDockerStream(stream);
-      return { bytes: transferredBytes(lines, "Downloading", "Pull complete") };
+      return { bytes: pulledBytes(lines) };
     });
   }
 
   async push(ref: string): Promise<{ digest?: string; uploaded: string[] }> {
     return withTransferRetry(`pushing ${ref}`, async () => {
-      const stream = (await (await this.#docker()).getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
+      const docker = await this.#docker();
+      const stream = (await docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
       const lines = await readDockerStream(stream);
       const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
       // Push progress counts uncompressed bytes, so report which layers moved; the caller sizes them.
@@ -149,19 +154,22 @@ export class DockerEngine implements Engine {
     const at = ref.lastIndexOf(":");
     const slash = ref.lastIndexOf("/");
     const [repo, tag] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, "latest"];
-    await (await this.#docker()).getImage(image).tag({ repo, tag });
+    const docker = await this.#docker();
+    await docker.getImage(image).tag({ repo, tag });
   }
 
   async removeImage(ref: string): Promise<void> {
     try {
-      await (await this.#docker()).getImage(ref).remove({ noprune: false });
+      const docker = await this.#docker();
+      await docker.getImage(ref).remove({ noprune: false });
     } catch (err) {
       if (statusOf(err) !== 404) throw new EngineError(`removing ${ref}: ${(err as Error).message}`, statusOf(err), { cause: err });
     }
   }
 
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
-    const container = await (await this.#docker()).createContainer({
+    const docker = await this.#docker();
+    const container = await docker.createContainer({
       Image: spec.image,
       Entrypoint: ["/bin/sh", "-c"],
       Cmd: [spec.script],
@@ -210,14 +218,15 @@ export class DockerEngine implements Engine {
       archive.entry({ name: `${layer.diffId.replace("sha256:", "")}/layer.tar`, mtime: new Date(0) }, layer.tar);
     }
     archive.finalize();
-    const stream = (await (await this.#docker()).loadImage(archive as unknown as Readable, { quiet: true })) as Readable;
+    const docker = await this.#docker();
+    const stream = (await docker.loadImage(archive as unknown as Readable, { quiet: true })) as Readable;
     await readDockerStream(stream);
-    const { createHash } = await import("node:crypto");
     return `sha256:${createHash("sha256").update(configJson).digest("hex")}`;
   }
 
   async readPath(image: string, path: string): Promise<Buffer | undefined> {
-    const container = await (await this.#docker()).createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
+    const docker = await this.#docker();
+    const container = await docker.createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
     try {
       const archive = (await container.getArchive({ path })) as Readable;
       const chunks: Buffer[] = [];
@@ -229,9 +238,5 @@ export class DockerEngine implements Engine {
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }
-  }
-
-  async saveImage(ref: string): Promise<Readable> {
-    return (await (await this.#docker()).getImage(ref).get()) as Readable;
   }
 }

@@ -1,5 +1,3 @@
-import type { Readable } from "node:stream";
-
 /** The runtime part of an image config (OCI `config` object). Only set keys are present. */
 export interface RuntimeConfig {
   User?: string;
@@ -79,8 +77,6 @@ export interface Engine {
   loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string>;
   /** Reads a path from an image's filesystem as a tar stream (no container is started). */
   readPath(image: string, path: string): Promise<Buffer | undefined>;
-  /** Exports one layer of a local image as an uncompressed tar, for appending in a registry. */
-  saveImage(ref: string): Promise<Readable>;
   /** Count of containers started since creation (for reporting). */
   readonly containersRun: number;
 }

@@ -1,6 +1,6 @@
 import { normaliseRuntimeConfig } from "../../engine/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
-import { createRegistry, parseImageRef } from "../../registry/index.ts";
+import { parseImageRef } from "../../registry/index.ts";
 import type { CredentialSource, Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
 import type { PlannedStage } from "../plan.ts";
@@ -78,14 +78,3 @@ export async function remoteStage(
   const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
   return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
 }
-
-/** A client per registry host, for base images outside the stages registry. */
-export function registryFactory(credentials?: CredentialSource): (host: string) => Registry {
-  const clients = new Map<string, Registry>();
-  return (host) => {
-    let client = clients.get(host);
-    if (!client) clients.set(host, (client = createRegistry({ host, credentials })));
-    return client;
-  };
-}
-

@@ -5,7 +5,6 @@ import type { ImagePlan } from "../plan.ts";
 import { asOciWithAnnotations, encodeJson, withConfig } from "./manifest.ts";
 import type { RegistryStageStore } from "./store.ts";
 
-export { imageRepository };
 
 /**
  * Writes an image's tags from the manifest of its last stage: a clean config (no

@@ -1,6 +1,5 @@
 import type { LocalImage } from "../../engine/types.ts";
-import { ANNOTATIONS, LABELS } from "../names.ts";
-import { imageRepository } from "./final.ts";
+import { ANNOTATIONS, imageRepository, LABELS } from "../names.ts";
 import { parseManifest } from "./manifest.ts";
 import type { RegistryStageStore } from "./store.ts";
 

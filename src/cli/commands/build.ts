@@ -3,7 +3,7 @@ import { writeFile, rename } from "node:fs/promises";
 import type { BuildReport } from "../../build/report.ts";
 import { addProjectFlags, engineSocket, slipwayHome, useColor, type ProjectFlags } from "../context.ts";
 
-/** Prints the result: JSON on stdout with --json, a table on stderr otherwise; --report writes it atomically. */
+/** Prints the result: JSON with --json, else a table (both on stdout); --report writes it atomically. */
 export async function emitReport(report: BuildReport, flags: ProjectFlags): Promise<void> {
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (flags.report) {
@@ -23,15 +23,15 @@ export async function emitReport(report: BuildReport, flags: ProjectFlags): Prom
 }
 
 /** REPO as `host[:port]/path`: the stages repository; images go to REPO and REPO/<image>. */
-export async function stageStore(repo: string, credentials: import("../../registry/types.ts").CredentialSource) {
-  const { createRegistry, parseImageRef } = await import("../../registry/index.ts");
+export async function stageStore(repo: string, registryFor: (host: string) => import("../../registry/types.ts").Registry) {
+  const { parseImageRef } = await import("../../registry/index.ts");
   const { RegistryStageStore } = await import("../../build/remote/store.ts");
   const { UsageError } = await import("../../errors.ts");
   if (!repo.includes("/") || /[:@][^/]*$/.test(repo.slice(repo.indexOf("/")))) {
     throw new UsageError(`REPO must be host/repository without a tag (got ${JSON.stringify(repo)})`);
   }
   const ref = parseImageRef(repo);
-  return new RegistryStageStore(createRegistry({ host: ref.registry, credentials }), ref.repository);
+  return new RegistryStageStore(registryFor(ref.registry), ref.repository);
 }
 
 /** Loads config and wires the builder's dependencies from flags and the environment. */
@@ -44,14 +44,17 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { homedir } = await import("node:os");
   const { join } = await import("node:path");
   const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env: process.env });
+  const { registryClients } = await import("../../registry/clients.ts");
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(process.env, homedir()), env: process.env });
+  const registryFor = registryClients(credentials);
   const engine = new DockerEngine({ socketPath: engineSocket(process.env), credentials, buildNetwork: process.env.SLIPWAY_BUILD_NETWORK });
   return {
     config,
     images,
     engine,
     credentials,
-    resolveBase: baseResolver({ engine, credentials }),
+    registryFor,
+    resolveBase: baseResolver({ engine, credentials, registryFor }),
     buildDir: join(slipwayHome(process.env), "build_dir"),
     progress: textProgress({ stream: process.stderr, gitlab: process.env.GITLAB_CI !== undefined, color: useColor(process.env, process.stderr) }),
   };
@@ -65,7 +68,7 @@ export function register(program: Command): void {
     .action(async (images: string[], flags: ProjectFlags & { repo?: string }) => {
       const { planImages } = await import("../../build/builder.ts");
       const ctx = await builderContext(flags, images);
-      const remote = flags.repo ? await stageStore(flags.repo, ctx.credentials) : undefined;
+      const remote = flags.repo ? await stageStore(flags.repo, ctx.registryFor) : undefined;
       await emitReport(await planImages({ ...ctx, remote }), flags);
     });
   addProjectFlags(

@@ -25,7 +25,7 @@ function addTagFlags(cmd: Command): Command {
 
 async function writeDotenv(report: BuildReport, file: string, repo: string): Promise<void> {
   const { dotenvLines } = await import("../../build/remote/tags.ts");
-  const { imageRepository } = await import("../../build/remote/final.ts");
+  const { imageRepository } = await import("../../build/names.ts");
   const lines = dotenvLines(report.images.map((i) => ({ name: i.name, repository: imageRepository(repo, i.name), manifestDigest: i.manifestDigest })));
   await writeFile(`${file}.tmp`, lines);
   await rename(`${file}.tmp`, file);
@@ -36,9 +36,8 @@ async function publish(repo: string, images: string[], flags: RegistryFlags, mod
   const tags = mode.tagged ? tagsFromFlags(flags, process.env) : [];
   const ctx = await builderContext(flags, images);
   const { distributedBuild } = await import("../../build/remote/distributed.ts");
-  const { registryFactory } = await import("../../build/remote/append.ts");
-  const store = await stageStore(repo, ctx.credentials);
-  const report = await distributedBuild({ ...ctx, store, registryFor: registryFactory(ctx.credentials), build: mode.build, tags });
+  const store = await stageStore(repo, ctx.registryFor);
+  const report = await distributedBuild({ ...ctx, store,  build: mode.build, tags });
   if (flags.dotenv) await writeDotenv(report, flags.dotenv, repo);
   await emitReport(report, flags);
 }
@@ -52,7 +51,7 @@ export function registerStages(program: Command): Command {
     .action(async (repo: string, images: string[], flags: RegistryFlags) => {
       const ctx = await builderContext(flags, images);
       const { pullStages } = await import("../../build/remote/pull.ts");
-      const store = await stageStore(repo, ctx.credentials);
+      const store = await stageStore(repo, ctx.registryFor);
       await emitReport(await pullStages({ ...ctx, store, all: flags.all === true }), flags);
     });
   addProjectFlags(stages.command("push").argument("<repo>", "stages repository (host/path)").argument("[images...]"))

@@ -5,7 +5,6 @@ import { compilePattern, policyFromMetaDoc, policyFromValue } from "../../../src
 import { parseDuration } from "../../../src/cleanup/duration.ts";
 import { withinLimit } from "../../../src/cleanup/refs.ts";
 import { finalRepository } from "../../../src/cleanup/repos.ts";
-import { imageRepository } from "../../../src/build/remote/final.ts";
 
 function fromYaml(text: string) {
   return policyFromMetaDoc(parseYamlDocs(text, "slipway.yaml")[0], "slipway.yaml");
@@ -80,7 +79,10 @@ cleanup:
     expect(withinLimit({ inMs: 1000, operator: "And" }, 5, undefined, now)).toBe(true);
   });
 
-  it("maps image names to repositories exactly as the publisher does", () => {
-    for (const name of ["", "api", "Web_App", "a.b"]) expect(finalRepository("demo", name)).toBe(imageRepository("demo", name));
+  it("maps image names to the repositories the publisher writes", () => {
+    expect(finalRepository("demo", "")).toBe("demo");
+    expect(finalRepository("demo", "api")).toBe("demo/api");
+    expect(finalRepository("demo", "Web_App")).toBe("demo/web_app");
+    expect(finalRepository("demo", "a.b")).toBe("demo/a.b");
   });
 });
