@@ -38,8 +38,6 @@ const nodes = new BuildNodes("nodes", {
   appTag,
   amiId: config.amiId,
   instanceTypes: config.instanceTypes,
-  spot: config.spot,
-  spotMaxPrice: config.spotMaxPrice,
   hopLimit: config.hopLimit,
   volumeSizeGb: config.volumeSizeGb,
   rootDeviceName: config.rootDeviceName,
@@ -72,9 +70,9 @@ const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes
 // Names as src/functions-config/config.ts reads them. The launcher asks for spot itself
 // (InstanceMarketOptions) and falls back to on-demand with the same template.
 const launch = {
-  SLIPWAY_LAUNCH_TEMPLATE: nodes.onDemand.id,
-  ...(nodes.spot ? { SLIPWAY_SPOT_LAUNCH_TEMPLATE: nodes.spot.id } : {}),
+  SLIPWAY_LAUNCH_TEMPLATE: nodes.template.id,
   SLIPWAY_SPOT: String(config.spot),
+  ...(config.spotMaxPrice ? { SLIPWAY_SPOT_MAX_PRICE: config.spotMaxPrice } : {}),
   SLIPWAY_SUBNETS: network.subnetIds.apply((ids) => ids.join(",")),
   SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
 };
@@ -119,8 +117,7 @@ export const webhookUrl = functions.webhookUrl;
 export const registryUrl = pulumi
   .all([registry.url, scope])
   .apply(([url, s]) => url ?? `${s.account}.dkr.ecr.${s.region}.amazonaws.com${s.partition === "aws-cn" ? ".cn" : ""}/${config.repositoryName}`);
-export const launchTemplateId = nodes.onDemand.id;
-export const spotLaunchTemplateId = nodes.spot?.id;
+export const launchTemplateId = nodes.template.id;
 export const queueUrl = jobs.queue.url;
 export const deadLetterQueueUrl = jobs.deadLetter.url;
 export const webhookSecretParameter = secrets.webhookSecret.name;

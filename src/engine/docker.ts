@@ -59,7 +59,6 @@ function statusOf(err: unknown): number | undefined {
 export class DockerEngine implements Engine {
   #client?: Promise<Docker>;
   #socketPath?: string;
-  #containersRun = 0;
 
   #credentials?: CredentialSource;
   #buildNetwork: string;
@@ -89,10 +88,6 @@ export class DockerEngine implements Engine {
     return "identityToken" in credential
       ? { identitytoken: credential.identityToken, serveraddress: host }
       : { username: credential.username, password: credential.password, serveraddress: host };
-  }
-
-  get containersRun(): number {
-    return this.#containersRun;
   }
 
   async inspectImage(ref: string): Promise<LocalImage | undefined> {
@@ -188,7 +183,6 @@ export class DockerEngine implements Engine {
       out.on("data", (chunk: Buffer) => spec.onOutput?.(chunk));
       container.modem.demuxStream(stream, out, out);
       await container.start();
-      this.#containersRun++;
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };

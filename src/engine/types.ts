@@ -77,6 +77,4 @@ export interface Engine {
   loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string>;
   /** Reads a path from an image's filesystem as a tar stream (no container is started). */
   readPath(image: string, path: string): Promise<Buffer | undefined>;
-  /** Count of containers started since creation (for reporting). */
-  readonly containersRun: number;
 }

@@ -16,7 +16,7 @@ export interface FunctionsConfig {
   reaper: { finishedGraceMs: number; registerGraceMs: number; runnerGraceMs: number };
   schedules: { reaperMs: number; reconcilerMs: number; cleanupMs: number };
   local: { jobCommand?: string; runnerToken?: string; storageDriver: "overlay2" | "vfs" };
-  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean };
+  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean; spotMaxPrice?: string };
   queueUrl?: string;
   /** Registry cleanup (the scheduled cleanup function); off while `repo` is unset. */
   cleanup: CleanupSettings;
@@ -85,6 +85,14 @@ class EnvReader {
   }
 }
 
+/** SLIPWAY_SPOT_MAX_PRICE: USD per hour, as EC2 takes it; unset = the on-demand price. */
+function spotMaxPrice(r: EnvReader): { spotMaxPrice?: string } {
+  const v = r.opt("SLIPWAY_SPOT_MAX_PRICE");
+  if (v === undefined) return {};
+  if (!/^\d+(\.\d+)?$/.test(v)) r.problems.push(`SLIPWAY_SPOT_MAX_PRICE: "${v}" is not a price in USD per hour (e.g. 0.05)`);
+  return { spotMaxPrice: v };
+}
+
 /** The nameless image is written "." in SLIPWAY_CLEANUP_IMAGES (an empty list item would vanish). */
 function cleanupSettings(r: EnvReader, projects: number[]): CleanupSettings {
   const repo = r.opt("SLIPWAY_REPO");
@@ -145,6 +153,7 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>, op
       ssmPath,
       region: r.str("AWS_REGION", "us-east-1"),
       spot: r.oneOf("SLIPWAY_SPOT", ["true", "false"], "true") === "true",
+      ...spotMaxPrice(r),
     },
     ...(queueUrl ? { queueUrl } : {}),
     cleanup: cleanupSettings(r, projects),

@@ -50,7 +50,7 @@ export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {
   const cleanup = await localCleanup(cfg, o);
   if (cfg.fleet === "ec2") {
     const { createEc2Fleet } = await import("../fleet/ec2/provider.ts");
-    const fleet = await createEc2Fleet({ region: cfg.ec2.region, launchTemplate: cfg.ec2.launchTemplate, subnets: cfg.ec2.subnets, instanceTypes: cfg.ec2.instanceTypes, ssmPath: cfg.ec2.ssmPath, spot: cfg.ec2.spot });
+    const fleet = await createEc2Fleet({ ...cfg.ec2 });
     return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(cleanup && { cleanup }), dispose: async () => undefined, idle: async () => undefined };
   }
   const { createLocalFleet } = await import("../fleet/local/provider.ts");

@@ -1,7 +1,7 @@
 import { normaliseRuntimeConfig } from "../../engine/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
-import type { CredentialSource, Registry } from "../../registry/types.ts";
+import type { Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
@@ -19,7 +19,6 @@ const numericOnly = ownerResolver(async () => {
 
 export interface RemoteContext {
   store: RegistryStageStore;
-  credentials?: CredentialSource;
   /** Registry clients for other hosts (base images elsewhere). */
   registryFor(host: string): Registry;
 }

@@ -17,6 +17,8 @@ export interface Ec2FleetOptions {
   ssmPath: string;
   /** Try spot first (default true). */
   spot?: boolean;
+  /** Spot price cap (USD per hour); unset = the on-demand price. */
+  spotMaxPrice?: string;
   ec2?: EC2Client;
   ssm?: SSMClient;
   sleep?: (ms: number) => Promise<void>;
@@ -61,7 +63,7 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     for (const market of markets) {
       for (const [attempt, opt] of placements(o.instanceTypes, o.subnets).entries()) {
         try {
-          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(runInstancesInput(o.launchTemplate, spec, opt, market, attempt, generation)));
+          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(runInstancesInput(o.launchTemplate, spec, opt, market, attempt, generation, o.spotMaxPrice)));
           const instance = out.Instances?.[0];
           if (instance?.InstanceId) return { instance, ownerId: out.OwnerId ?? "" };
         } catch (err) {

@@ -36,6 +36,13 @@ describe("ec2 fleet", () => {
     expect(input.TagSpecifications?.map((t) => t.ResourceType)).toEqual(["instance", "volume"]);
   });
 
+  it("caps the spot price when asked, never the on-demand request", async () => {
+    aws.failRun.push("InsufficientInstanceCapacity", "InsufficientInstanceCapacity");
+    const f = await fleet({ spotMaxPrice: "0.05" });
+    await f.launch({ jobId: 8, projectId: 1, expiresAt: EXPIRES });
+    expect(aws.runInputs.map((i) => i.InstanceMarketOptions?.SpotOptions?.MaxPrice ?? "none")).toEqual(["0.05", "0.05", "none"]);
+  });
+
   it("moves to the next subnet, then to on-demand, on capacity errors", async () => {
     aws.failRun.push("InsufficientInstanceCapacity", "SpotMaxPriceTooLow");
     const f = await fleet();

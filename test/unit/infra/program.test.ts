@@ -84,7 +84,7 @@ describe("the program with the example config", () => {
 
   it("launch templates: IMDSv2 required, hop limit 1, terminate on shutdown, AMI from config, bootstrap without secrets", () => {
     const templates = ofType("aws:ec2/launchTemplate:LaunchTemplate");
-    expect(templates.map((t) => t.name).sort()).toEqual(["nodes-spot-template", "nodes-template"]);
+    expect(templates.map((t) => t.name)).toEqual(["nodes-template"]);
     for (const t of templates) {
       expect(t.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" });
       expect(t.inputs.instanceInitiatedShutdownBehavior).toBe("terminate");
@@ -96,7 +96,7 @@ describe("the program with the example config", () => {
       expect(script).toContain("SLIPWAY_RUNNER_MODE='per-job'");
       expect(script).not.toMatch(/@@SLIPWAY_SETTINGS@@|TOKEN=|SECRET=|glrt-|glpat-/);
     }
-    expect(one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-spot-template").inputs.instanceMarketOptions).toMatchObject({ marketType: "spot" });
+    // The launcher asks for spot in its request; the template is market-neutral.
     expect(one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-template").inputs.instanceMarketOptions).toBeUndefined();
     expect(ofType("aws:iam/instanceProfile:InstanceProfile")).toHaveLength(1);
   });
@@ -111,7 +111,7 @@ describe("the program with the example config", () => {
     const launcher = policies().find((p) => p.name === "functions-launcher-policy")!.doc;
     const run = launcher.Statement.find((s) => s.Action.includes("ec2:RunInstances"))!;
     expect(run.Condition).toEqual({
-      ArnLike: { "ec2:LaunchTemplate": [`arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-template-id`, `arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-spot-template-id`] },
+      ArnLike: { "ec2:LaunchTemplate": [`arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-template-id`] },
     });
     const reaper = policies().find((p) => p.name === "functions-reaper-policy")!.doc;
     expect(reaper.Statement.find((s) => s.Action.includes("ec2:TerminateInstances"))!.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
