@@ -1,3 +1,5 @@
+import type { RetryPolicy } from "../util/retry.ts";
+
 /**
  * The registry port: a small OCI distribution client shape that the stage cache,
  * push commands and cleanup code against. Two implementations sit behind it
@@ -105,15 +107,7 @@ export interface CredentialSource {
   get(host: string): Promise<Credential | undefined>;
 }
 
-export interface RetryPolicy {
-  /** Total attempts including the first (1 = no retry). */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Injected for tests; defaults to setTimeout / Math.random. */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
+export type { RetryPolicy };
 
 /** The few ECR API calls slipway needs, free of SDK types. Implemented on @aws-sdk/client-ecr in ./ecr-sdk.ts. */
 export interface EcrPort {

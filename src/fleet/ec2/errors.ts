@@ -1,7 +1,7 @@
-/** AWS SDK v3 errors carry the service's error code as `name`; classify by that, never by text. */
-export function awsErrorCode(err: unknown): string {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : "";
-}
+import { awsErrorCode, awsHttpStatus, isAwsThrottle } from "../../util/aws-errors.ts";
+import { retry, type RetryPolicy } from "../../util/retry.ts";
+
+export { awsErrorCode };
 
 /** Codes meaning "no capacity for this market/type/zone now": try the next option. */
 const CAPACITY_CODES = new Set([
@@ -20,22 +20,20 @@ export function isCapacityError(err: unknown): boolean {
   return CAPACITY_CODES.has(awsErrorCode(err));
 }
 
-export function isThrottle(err: unknown): boolean {
-  const code = awsErrorCode(err);
-  return code === "RequestLimitExceeded" || code === "Throttling" || code === "ThrottlingException";
+/**
+ * EC2 and SSM's classifier: throttling and server errors are transient. Every call we
+ * make is safe to repeat (RunInstances carries a ClientToken; the rest are reads, tags,
+ * terminations and parameter writes that treat "already" as done).
+ */
+export function isTransient(err: unknown): boolean {
+  const status = awsHttpStatus(err);
+  return isAwsThrottle(err) || (status !== undefined && status >= 500);
 }
 
-/**
- * Retries `fn` on throttling with exponential backoff and full jitter; other errors pass through.
- * `sleep` is injected so tests do not wait.
- */
-export async function withBackoff<T>(fn: () => Promise<T>, sleep: (ms: number) => Promise<void>, attempts = 6, baseMs = 200): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isThrottle(err) || i >= attempts) throw err;
-      await sleep(Math.random() * baseMs * 2 ** i);
-    }
-  }
+/** Six attempts, 200 ms doubling; EC2's API throttles by token bucket, refilled each second. */
+export const EC2_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 };
+
+/** Retries `fn` on transient AWS errors under the shared policy; `sleep` is injected so tests do not wait. */
+export function withBackoff<T>(fn: () => Promise<T>, sleep: (ms: number) => Promise<void>, policy: RetryPolicy = EC2_RETRY): Promise<T> {
+  return retry({ ...policy, sleep }, isTransient, fn);
 }
