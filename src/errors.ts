@@ -63,6 +63,49 @@ export class RegistryError extends SlipwayError {
   }
 }
 
+/** GitLab answered with an error, or could not be reached (code NETWORK_ERROR, no status). */
+export class GitLabError extends SlipwayError {
+  override readonly name = "GitLabError";
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+  /** Throttling, server errors and connection failures may pass on another try; any other answer will not. */
+  get retryable(): boolean {
+    return this.status === 429 || (this.status !== undefined && this.status >= 500) || this.code === "NETWORK_ERROR";
+  }
+}
+
+/**
+ * A fleet provider failed. `code` is the provider's own (an AWS error code, CAPACITY, ...);
+ * `retryable` says whether a later try may succeed (no capacity now, throttled) or never will.
+ */
+export class FleetError extends SlipwayError {
+  override readonly name: string = "FleetError";
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Whether a failed operation is worth delivering again: the classes that know say so;
+ * an error nobody classified is retried, since dropping it could lose a job.
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof GitLabError || err instanceof FleetError) return err.retryable;
+  return !(err instanceof UsageError || err instanceof ConfigError);
+}
+
 export function exitCodeFor(err: unknown): number {
   return err instanceof UsageError || err instanceof ConfigError ? 2 : 1;
 }

@@ -5,6 +5,7 @@
 
 interface SdkErrorShape {
   name?: unknown;
+  $fault?: unknown;
   $metadata?: { httpStatusCode?: unknown };
 }
 
@@ -18,6 +19,13 @@ export function awsErrorCode(err: unknown): string {
 export function awsHttpStatus(err: unknown): number | undefined {
   const status = typeof err === "object" && err !== null ? (err as SdkErrorShape).$metadata?.httpStatusCode : undefined;
   return typeof status === "number" ? status : undefined;
+}
+
+/** The service says the fault is its own (a 5xx, whatever the code). */
+export function isAwsServerFault(err: unknown): boolean {
+  const fault = typeof err === "object" && err !== null ? (err as SdkErrorShape).$fault : undefined;
+  const status = awsHttpStatus(err);
+  return fault === "server" || (status !== undefined && status >= 500);
 }
 
 /** Codes meaning "slow down", across the services slipway calls (ECR, EC2, SSM). */

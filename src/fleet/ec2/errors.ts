@@ -1,7 +1,11 @@
-import { awsErrorCode, awsHttpStatus, isAwsThrottle } from "../../util/aws-errors.ts";
+import { FleetError } from "../../errors.ts";
+import { awsErrorCode, awsHttpStatus, isAwsServerFault, isAwsThrottle } from "../../util/aws-errors.ts";
 import { retry, type RetryPolicy } from "../../util/retry.ts";
 
-export { awsErrorCode };
+/** The AWS error code, whether the SDK error is raw or already wrapped in a FleetError. */
+export function errorCode(err: unknown): string {
+  return err instanceof FleetError ? err.code : awsErrorCode(err);
+}
 
 /** Codes meaning "no capacity for this market/type/zone now": try the next option. */
 const CAPACITY_CODES = new Set([
@@ -17,7 +21,7 @@ const CAPACITY_CODES = new Set([
 ]);
 
 export function isCapacityError(err: unknown): boolean {
-  return CAPACITY_CODES.has(awsErrorCode(err));
+  return CAPACITY_CODES.has(errorCode(err));
 }
 
 /**
@@ -26,14 +30,23 @@ export function isCapacityError(err: unknown): boolean {
  * terminations and parameter writes that treat "already" as done).
  */
 export function isTransient(err: unknown): boolean {
-  const status = awsHttpStatus(err);
-  return isAwsThrottle(err) || (status !== undefined && status >= 500);
+  return isAwsThrottle(err) || isAwsServerFault(err);
 }
 
 /** Six attempts, 200 ms doubling; EC2's API throttles by token bucket, refilled each second. */
 export const EC2_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 };
 
-/** Retries `fn` on transient AWS errors under the shared policy; `sleep` is injected so tests do not wait. */
-export function withBackoff<T>(fn: () => Promise<T>, sleep: (ms: number) => Promise<void>, policy: RetryPolicy = EC2_RETRY): Promise<T> {
-  return retry({ ...policy, sleep }, isTransient, fn);
+/**
+ * One EC2 or SSM call: retried on transient errors under the shared policy (`sleep` is
+ * injected so tests do not wait); what still fails leaves as a FleetError carrying the AWS
+ * code and status, so no SDK error crosses the fleet port.
+ */
+export async function awsCall<T>(what: string, fn: () => Promise<T>, sleep: (ms: number) => Promise<void>, policy: RetryPolicy = EC2_RETRY): Promise<T> {
+  try {
+    return await retry({ ...policy, sleep }, isTransient, fn);
+  } catch (err) {
+    const code = awsErrorCode(err) || "NETWORK_ERROR";
+    const message = err instanceof Error ? err.message : String(err);
+    throw new FleetError(`EC2 fleet ${what}: ${code}: ${message}`, code, isTransient(err) || code === "NETWORK_ERROR", awsHttpStatus(err), { cause: err });
+  }
 }
