@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.ts";
+import { parseDuration as parseDurationWith } from "../util/duration.ts";
 
 /** Everything the functions and the fleet read from the environment, parsed once at the edge. */
 export interface FunctionsConfig {
@@ -37,13 +38,9 @@ export interface ParseOptions {
   launches?: boolean;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "90m", "2h", "30s", "1500ms" or bare seconds. */
+/** The SLIPWAY_* durations: slipway's one grammar ("90m", "1h30m", "7d"), and bare seconds as documented. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? "s"]);
+  return parseDurationWith(text, { bareSeconds: true });
 }
 
 const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
@@ -80,7 +77,7 @@ class EnvReader {
     const v = this.str(name, fallback);
     const ms = parseDuration(v);
     if (ms !== undefined && ms > 0) return ms;
-    this.problems.push(`${name}: "${v}" is not a duration (e.g. 90m, 2h, 30s)`);
+    this.problems.push(`${name}: "${v}" is not a duration (e.g. 90m, 1h30m, 2h, 30s, 7d)`);
     return parseDuration(fallback) as number;
   }
 }
