@@ -17,7 +17,7 @@ import { ecrDeleter, ociDeleter } from "./delete.ts";
 import { durationOrThrow } from "./duration.ts";
 import { compilePattern } from "./policy.ts";
 import type { CleanupRepoOptions } from "./repo-cleanup.ts";
-import { splitRepo } from "./repos.ts";
+import { parseStagesRepo, type StagesRepo } from "../registry/repo.ts";
 import type { TagDeleter } from "./types.ts";
 
 type Env = Record<string, string | undefined>;
@@ -36,10 +36,9 @@ export interface RepoCleanupFlags {
   remote?: string;
 }
 
-export function parseRepo(repo: string): { host: string; repository: string } {
-  const parsed = splitRepo(repo);
-  if (!parsed) throw new UsageError(`REPO must be host[:port]/repository without a tag (got ${JSON.stringify(repo)})`);
-  return parsed;
+/** REPO of `cleanup repo`: the same grammar as bp and stages (src/registry/repo.ts). */
+export function parseRepo(repo: string): StagesRepo {
+  return parseStagesRepo(repo);
 }
 
 export async function registryAndDeleter(host: string, env: Env): Promise<{ registry: Registry; deleter: TagDeleter }> {

@@ -2,12 +2,12 @@ import type { RegistryCleanup } from "../../functions/cleanup/index.ts";
 import type { Log } from "../../functions/runtime/types.ts";
 import { policyFromValue } from "../cleanup/policy.ts";
 import { cleanupRepo } from "../cleanup/repo-cleanup.ts";
-import { splitRepo } from "../cleanup/repos.ts";
 import type { TagDeleter } from "../cleanup/types.ts";
 import { UsageError } from "../errors.ts";
 import { gitLabRefs } from "../gitrefs/gitlab.ts";
 import type { GitRefSource } from "../gitrefs/types.ts";
 import type { KubeImageSource } from "../k8s/types.ts";
+import { parseStagesRepo, type StagesRepo } from "../registry/repo.ts";
 import type { Registry } from "../registry/types.ts";
 import type { FunctionsConfig } from "./config.ts";
 
@@ -24,10 +24,8 @@ export interface CleanupPorts {
 }
 
 /** SLIPWAY_REPO split into the registry host and the repository path. */
-export function cleanupTarget(repo: string): { host: string; repository: string } {
-  const parsed = splitRepo(repo);
-  if (!parsed) throw new UsageError(`SLIPWAY_REPO must be host[:port]/repository (got ${JSON.stringify(repo)})`);
-  return parsed;
+export function cleanupTarget(repo: string): StagesRepo {
+  return parseStagesRepo(repo, "SLIPWAY_REPO");
 }
 
 /**

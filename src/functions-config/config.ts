@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.ts";
+import { stagesRepoProblem } from "../registry/repo.ts";
 import { parseDuration as parseDurationWith } from "../util/duration.ts";
 
 /** Everything the functions and the fleet read from the environment, parsed once at the edge. */
@@ -93,7 +94,8 @@ function spotMaxPrice(r: EnvReader): { spotMaxPrice?: string } {
 /** The nameless image is written "." in SLIPWAY_CLEANUP_IMAGES (an empty list item would vanish). */
 function cleanupSettings(r: EnvReader, projects: number[]): CleanupSettings {
   const repo = r.opt("SLIPWAY_REPO");
-  if (repo !== undefined && !/^[^/\s]+\/[^\s:@]+$/.test(repo)) r.problems.push(`SLIPWAY_REPO: "${repo}" is not host/repository`);
+  const repoProblem = repo === undefined ? undefined : stagesRepoProblem(repo);
+  if (repoProblem) r.problems.push(`SLIPWAY_REPO ${repoProblem} (got ${JSON.stringify(repo)})`);
   if (repo !== undefined && projects.length === 0) r.problems.push("SLIPWAY_PROJECTS: registry cleanup (SLIPWAY_REPO) needs the GitLab project ids whose branches and tags count");
   const images = list(r.str("SLIPWAY_CLEANUP_IMAGES", ".")).map((i) => (i === "." ? "" : i));
   const kubeconfig = r.opt("SLIPWAY_CLEANUP_KUBECONFIG");

@@ -22,16 +22,12 @@ export async function emitReport(report: BuildReport, flags: ProjectFlags): Prom
   }
 }
 
-/** REPO as `host[:port]/path`: the stages repository; images go to REPO and REPO/<image>. */
+/** REPO as `host[:port]/path` (docs/grammars.md): the stages repository; images go to REPO and REPO/<image>. */
 export async function stageStore(repo: string, registryFor: (host: string) => import("../../registry/types.ts").Registry) {
-  const { parseImageRef } = await import("../../registry/index.ts");
+  const { parseStagesRepo } = await import("../../registry/repo.ts");
   const { RegistryStageStore } = await import("../../build/remote/store.ts");
-  const { UsageError } = await import("../../errors.ts");
-  if (!repo.includes("/") || /[:@][^/]*$/.test(repo.slice(repo.indexOf("/")))) {
-    throw new UsageError(`REPO must be host/repository without a tag (got ${JSON.stringify(repo)})`);
-  }
-  const ref = parseImageRef(repo);
-  return new RegistryStageStore(registryFor(ref.registry), ref.repository);
+  const { host, repository } = parseStagesRepo(repo);
+  return new RegistryStageStore(registryFor(host), repository);
 }
 
 /** Loads config and wires the builder's dependencies from flags and the environment. */
