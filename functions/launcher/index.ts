@@ -1,10 +1,9 @@
 import { isRetryable } from "../../src/errors.ts";
-import { launchForJob, type LaunchDeps, type LaunchRequest } from "../../src/fleet/launcher.ts";
-import { silent, type Log, type QueueFunction } from "../runtime/types.ts";
+import { launchForJob, type LaunchRequest } from "../../src/fleet/launcher.ts";
+import type { LauncherEnv } from "../../src/functions-config/ports.ts";
+import { silent, type QueueFunction } from "../runtime/types.ts";
 
-export interface LauncherEnv extends LaunchDeps {
-  log?: Log;
-}
+export type { LauncherEnv };
 
 const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v > 0;
 

@@ -1,5 +1,3 @@
-import type { RegistryCleanup } from "../../functions/cleanup/index.ts";
-import type { Log } from "../../functions/runtime/types.ts";
 import { policyFromValue } from "../cleanup/policy.ts";
 import { cleanupRepo } from "../cleanup/repo-cleanup.ts";
 import type { TagDeleter } from "../cleanup/types.ts";
@@ -9,7 +7,9 @@ import type { GitRefSource } from "../gitrefs/types.ts";
 import type { KubeImageSource } from "../k8s/types.ts";
 import { parseStagesRepo, type StagesRepo } from "../registry/repo.ts";
 import type { Registry } from "../registry/types.ts";
+import type { Log } from "../log.ts";
 import type { FunctionsConfig } from "./config.ts";
+import type { RegistryCleanup } from "./ports.ts";
 
 /** What the platform wiring (Lambda or local) supplies; the rest comes from the config. */
 export interface CleanupPorts {

@@ -1,13 +1,13 @@
 import { join } from "node:path";
-import type { RegistryCleanup } from "../../functions/cleanup/index.ts";
-import { silent, type Log } from "../../functions/runtime/types.ts";
 import type { NodeSecrets } from "../fleet/reaper.ts";
 import { withCap } from "../fleet/cap.ts";
 import type { Fleet } from "../fleet/types.ts";
 import { createGitLabClient } from "../gitlab/http.ts";
 import type { GitLabApi } from "../gitlab/types.ts";
 import { cleanupTarget, registryCleanup } from "./cleanup.ts";
+import { silent, type Log } from "../log.ts";
 import type { FunctionsConfig } from "./config.ts";
+import type { RegistryCleanup } from "./ports.ts";
 
 export { functionEnvs, type FunctionEnvs } from "./envs.ts";
 
@@ -30,6 +30,25 @@ export interface ServiceOptions {
   fetch?: typeof fetch;
   log?: Log;
 }
+
+export interface ServeOptions extends ServiceOptions {
+  port?: number;
+  host?: string;
+  log: Log;
+  /** Delay before the local queue redelivers a message the launcher asked to retry. */
+  retryDelayMs?: number;
+}
+
+export interface RunningFunctions extends AsyncDisposable {
+  url: string;
+  services: Services;
+  /** Waits until every queued launch has been handled once. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the local host offers (functions/runtime/serve.ts): the functions served on this machine. */
+export type ServeFunctions = (cfg: FunctionsConfig, o: ServeOptions) => Promise<RunningFunctions>;
 
 /**
  * Local registry cleanup: the registry client and deleter `slipway cleanup repo` uses

@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .option("--keep", "keep the temporary directory (job scripts, artifacts) after the demo")
     .action(async (flags: DemoFlags) => {
       const { runDemo } = await import("../../demo/index.ts");
+      const { serveFunctions } = await import("../../../functions/runtime/serve.ts");
       const root = checkoutRoot();
       // SLIPWAY_DEMO_CLI lets a test run the nodes' slipway from sources instead of dist/.
       const slipwayCommand = process.env.SLIPWAY_DEMO_CLI ?? `${quote(process.execPath)} ${quote(join(root, "bin", "slipway.js"))}`;
@@ -66,6 +67,7 @@ export function register(program: Command): void {
           signal: ctl.signal,
           progress: (line) => process.stderr.write(`demo: ${line}\n`),
           nodeLog: (nodeId, line) => process.stderr.write(`  [${nodeId}] ${plain(line)}\n`),
+          serveFunctions,
         });
         if (flags.json) process.stdout.write(`${JSON.stringify({ jobs: result.jobs, cleanup: result.cleanup }, null, 2)}\n`);
         else process.stdout.write(`\n${result.summary}\n${LEGEND}\n`);
