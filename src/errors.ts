@@ -63,6 +63,14 @@ export class RegistryError extends SlipwayError {
   }
 }
 
+/** A process slipway started (dockerd, the registry) did not become ready in time. */
+export class TimeoutError extends SlipwayError {
+  override readonly name = "TimeoutError";
+  constructor(readonly what: string, readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+}
+
 /** GitLab answered with an error, or could not be reached (code NETWORK_ERROR, no status). */
 export class GitLabError extends SlipwayError {
   override readonly name = "GitLabError";

@@ -116,7 +116,7 @@ export async function buildStageLocally(
       const tar = await engine.readPath(parentRef, path);
       return tar ? (await extractFile(tar))?.toString("utf8") : undefined;
     };
-    const layer = await change.layer(ownerResolver(read));
+    const layer = await change.layer(ownerResolver(read, { image: meta.image, stage: plan.name }));
     diffIds.push(layer.diffId);
     layers.push(layer);
   }

@@ -1,5 +1,5 @@
 import type { ImageConfig, ProjectConfig } from "../config/types.ts";
-import { UsageError } from "../errors.ts";
+import { BuildError, UsageError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
 import { conveyor, STAGE_ORDER } from "./conveyor.ts";
 import { stageDigest, type NamedInput } from "./digest.ts";
@@ -57,7 +57,7 @@ export function dependencyOrder(images: ImageConfig[]): ImageConfig[] {
   const out: ImageConfig[] = [];
   const visit = (image: ImageConfig, path: string[]) => {
     if (done.has(image.name)) return;
-    if (path.includes(image.name)) throw new Error(`images depend on each other in a cycle: ${[...path, image.name].join(" -> ")}`);
+    if (path.includes(image.name)) throw new BuildError(image.name, "from", `images depend on each other in a cycle: ${[...path, image.name].join(" -> ")}`);
     for (const dep of dependenciesOf(image)) {
       const target = byName.get(dep);
       if (target) visit(target, [...path, image.name]);

@@ -1,7 +1,7 @@
 import { policyFromValue } from "../cleanup/policy.ts";
 import { cleanupRepo } from "../cleanup/repo-cleanup.ts";
 import type { TagDeleter } from "../cleanup/types.ts";
-import { UsageError } from "../errors.ts";
+import { RegistryError, UsageError } from "../errors.ts";
 import { gitLabRefs } from "../gitrefs/gitlab.ts";
 import type { GitRefSource } from "../gitrefs/types.ts";
 import type { KubeImageSource } from "../k8s/types.ts";
@@ -66,7 +66,7 @@ export function registryCleanup(cfg: FunctionsConfig, ports: CleanupPorts, log: 
       for (const w of report.warnings) log("cleanup.warning", { warning: w });
       for (const t of report.tags) if (t.action === "delete") log(dryRun ? "cleanup.would-delete" : "cleanup.deleted", { repository: t.repository, tag: t.tag, reason: t.reason });
       // A failed delete shows as kept in the report; fail the run so the schedule's errors show it.
-      if (report.totals.failed > 0) throw new Error(`registry cleanup: ${report.totals.failed} delete(s) failed, ${report.totals.deleted} done (see the cleanup.* log lines)`);
+      if (report.totals.failed > 0) throw new RegistryError(`registry cleanup: ${report.totals.failed} delete(s) failed, ${report.totals.deleted} done (see the cleanup.* log lines)`, undefined, "DELETE_FAILED");
       return { deleted: report.totals.deleted, kept: report.totals.kept };
     },
   };

@@ -68,7 +68,7 @@ export class RegistryHttp {
   async fetch(url: string, init: RequestInit): Promise<Response> {
     this.stats.requests++;
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const timer = setTimeout(() => abort.abort(new RegistryError(`no answer within ${this.timeoutMs} ms`, undefined, NETWORK_ERROR)), this.timeoutMs);
     try {
       return await fetch(url, { ...init, signal: abort.signal });
     } catch (err) {

@@ -13,9 +13,10 @@ import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 export class NeedsEngine extends Error {}
 
 /** Numeric owners resolve as on the engine; a name needs the parent's /etc/passwd, so the engine. */
-const numericOnly = ownerResolver(async () => {
-  throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
-});
+const numericOnly = (image: string, stage: string) =>
+  ownerResolver(async () => {
+    throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
+  }, { image, stage });
 
 export interface RemoteContext {
   store: RegistryStageStore;
@@ -73,7 +74,7 @@ export async function remoteStage(
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly);
+  const layer = await change.layer(numericOnly(meta.image, stage.name));
   const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
   return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
 }
