@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { stageStore } from "../../../src/cli/commands/build.ts";
+import { stageStore } from "../../../src/build/wiring.ts";
 import { splitRepo } from "../../../src/cleanup/repos.ts";
 import { parseRepo } from "../../../src/cleanup/wiring.ts";
 import { UsageError } from "../../../src/errors.ts";
