@@ -1,3 +1,4 @@
+import { RegistryError } from "../../errors.ts";
 import { normaliseRuntimeConfig } from "../../engine/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
@@ -31,7 +32,7 @@ async function readJson<T>(registry: Registry, repo: string, digest: string): Pr
 /** The base image's single-platform manifest: an index is narrowed to linux/amd64 (or its first entry). */
 async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
   const result = await registry.getManifest(repo, digest);
-  if (!result) throw new Error(`base image ${registry.host}/${repo}@${digest} is gone from its registry`);
+  if (!result) throw new RegistryError(`base image ${registry.host}/${repo}@${digest} is gone from its registry`, 404, "MANIFEST_UNKNOWN");
   const doc = JSON.parse(new TextDecoder().decode(result.body)) as { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[] };
   if (!doc.manifests) return parseManifest(result.body);
   const pick = doc.manifests.find((m) => m.platform?.os === "linux" && m.platform?.architecture === "amd64") ?? doc.manifests[0];
