@@ -54,13 +54,13 @@ function resolve(repo: EcrRepository, id: ImageId): string | undefined {
 }
 
 async function manifestOf(api: Api, repo: string, digest: string): Promise<string> {
-  const res = await fetch(`${api.upstream}/v2/${repo}/manifests/${digest}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json" } });
+  const res = await fetch(`${api.upstream}/v2/${api.model.upstreamName(repo)}/manifests/${digest}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json" } });
   if (!res.ok) throw new EcrFault(500, "ServerException", `upstream ${res.status}`);
   return res.text();
 }
 
 async function deleteUpstream(api: Api, repo: string, digest: string): Promise<void> {
-  await (await fetch(`${api.upstream}/v2/${repo}/manifests/${digest}`, { method: "DELETE" })).body?.cancel();
+  await (await fetch(`${api.upstream}/v2/${api.model.upstreamName(repo)}/manifests/${digest}`, { method: "DELETE" })).body?.cancel();
 }
 
 function describeRepository(api: Api, r: EcrRepository): Json {
@@ -117,7 +117,7 @@ const ops: Record<string, Op> = {
     }
     if (held && repo.immutable) throw new EcrFault(400, "ImageTagAlreadyExistsException", `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`);
     const mediaType: string = body.imageManifestMediaType ?? (JSON.parse(manifest) as { mediaType?: string }).mediaType;
-    const res = await fetch(`${api.upstream}/v2/${repo.name}/manifests/${digest}`, { method: "PUT", headers: { "content-type": mediaType }, body: manifest });
+    const res = await fetch(`${api.upstream}/v2/${api.model.upstreamName(repo.name)}/manifests/${digest}`, { method: "PUT", headers: { "content-type": mediaType }, body: manifest });
     const text = await res.text();
     if (res.status !== 201) {
       const code = text.includes("MANIFEST_BLOB_UNKNOWN") ? "LayersNotFoundException" : "InvalidParameterException";

@@ -73,6 +73,17 @@ export class EcrModel {
   /** Every authorization decision, for tests: action, resource, allowed. */
   readonly decisions: Array<{ principal: string; action: string; resource: string; allowed: boolean }> = [];
   tokensIssued = 0;
+  /**
+   * Every stand-in keeps its repositories under its own namespace of the upstream registry,
+   * so stand-ins sharing one registry never see each other's blobs (distribution links
+   * blobs per repository, as ECR keeps layers per repository).
+   */
+  readonly ns = `ecr-${randomBytes(4).toString("hex")}`;
+
+  /** The upstream path of a repository. */
+  upstreamName(repository: string): string {
+    return `${this.ns}/${repository}`;
+  }
 
   constructor(readonly opts: EcrStandInOptions) {
     this.blobMounting = opts.blobMounting ?? false;

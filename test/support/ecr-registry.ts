@@ -67,7 +67,7 @@ async function relay(front: Front, res: ServerResponse, up: Response, method: st
     if (v !== null) headers[h] = v;
   }
   const location = up.headers.get("location");
-  if (location) headers.location = location.replace(/^https?:\/\/[^/]+/, front.origin());
+  if (location) headers.location = location.replace(/^https?:\/\/[^/]+/, front.origin()).replace(`/v2/${front.model.ns}/`, "/v2/");
   res.writeHead(up.status, headers);
   res.end(method === "HEAD" ? undefined : Buffer.from(await up.arrayBuffer()));
 }
@@ -92,7 +92,7 @@ async function manifest(front: Front, req: IncomingMessage, res: ServerResponse,
     if (repo.immutable && held && held !== digest) {
       throw new EcrFault(400, "TAG_INVALID", `The image tag '${ref}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`);
     }
-    const up = await upstream(front, "PUT", `/v2/${repo.name}/manifests/${digest}`, forwardHeaders(req), body);
+    const up = await upstream(front, "PUT", `/v2/${front.model.upstreamName(repo.name)}/manifests/${digest}`, forwardHeaders(req), body);
     if (up.status === 201) {
       const mediaType = (req.headers["content-type"] ?? "").split(";")[0];
       repo.images.set(digest, repo.images.get(digest) ?? { digest, mediaType, size: body.byteLength, pushedAt: new Date() });
@@ -106,7 +106,7 @@ async function manifest(front: Front, req: IncomingMessage, res: ServerResponse,
     repo.images.delete(digest);
     for (const [t, d] of repo.tags) if (d === digest) repo.tags.delete(t);
   }
-  return relay(front, res, await upstream(front, method, `/v2/${repo.name}/manifests/${digest}`, forwardHeaders(req)), method);
+  return relay(front, res, await upstream(front, method, `/v2/${front.model.upstreamName(repo.name)}/manifests/${digest}`, forwardHeaders(req)), method);
 }
 
 function tags(res: ServerResponse, repo: EcrRepository, query: URLSearchParams): void {
@@ -131,7 +131,7 @@ function mountQuery(front: Front, principal: EcrPrincipal, query: URLSearchParam
   } catch {
     return "";
   }
-  return `?mount=${encodeURIComponent(query.get("mount")!)}&from=${encodeURIComponent(from)}`;
+  return `?mount=${encodeURIComponent(query.get("mount")!)}&from=${encodeURIComponent(model.upstreamName(from))}`;
 }
 
 async function serve(front: Front, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -151,7 +151,7 @@ async function serve(front: Front, req: IncomingMessage, res: ServerResponse, ur
   const repo = model.repository(principal, r.repo, push);
   if (r.kind === "manifest") return manifest(front, req, res, repo, r.rest, body);
   if (r.kind === "tags") return tags(res, repo, url.searchParams);
-  let path = url.pathname;
+  let path = `/v2/${model.ns}/${url.pathname.slice("/v2/".length)}`;
   if (r.kind === "upload" && method === "POST") path += mountQuery(front, principal, url.searchParams);
   else path += url.search;
   return relay(front, res, await upstream(front, method, path, forwardHeaders(req), body), method);
