@@ -3,8 +3,9 @@
  * repositories must exist (or be created on push under the template's prefix), IAM decides,
  * mounts need BLOB_MOUNTING, 100-id limits hold, expired tokens are renewed.
  */
-import { BatchGetImageCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { BatchDeleteImageCommand, BatchGetImageCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ecrDeleter } from "../../../src/cleanup/delete.ts";
 import { RegistryError } from "../../../src/errors.ts";
 import { createRegistry, createSdkEcrPort } from "../../../src/registry/index.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
@@ -139,6 +140,23 @@ describe("ECR stand-in with the infra as shipped", () => {
     expect([...found.keys()]).toEqual(["t-7"]);
     const calls = ecr.model.decisions.filter((d) => d.action === "ecr:BatchGetImage" && d.resource.endsWith(":repository/slipway"));
     expect(calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("BatchDeleteImage takes 100 ids: the cleanup deleter removes 150 tags in two calls, by tag", async () => {
+    await using ecr = await standIn();
+    const reg = await client(ecr);
+    const { m } = await pushImage(reg, "slipway", "keep");
+    const tags = Array.from({ length: 150 }, (_, i) => `t-${i}`);
+    for (const tag of tags) await reg.tagManifest("slipway", tag, { digest: m.digest, mediaType: m.mediaType, body: m.body });
+    const tooMany = await sdk(ecr, CLEANUP_KEY).send(new BatchDeleteImageCommand({ repositoryName: "slipway", imageIds: tags.slice(0, 101).map((imageTag) => ({ imageTag })) })).catch((e: unknown) => e);
+    expect(tooMany).toMatchObject({ name: "InvalidParameterException" });
+    const port = await createSdkEcrPort({ region: REGION, registryId: ACCOUNT, client: sdk(ecr, CLEANUP_KEY) });
+    const before = ecr.model.decisions.filter((d) => d.action === "ecr:BatchDeleteImage").length;
+    const out = await ecrDeleter(port, fastRetry()).delete("slipway", tags.map((tag) => ({ tag, digest: m.digest })));
+    expect(out.every((o) => o.result === "deleted")).toBe(true);
+    expect(ecr.model.decisions.filter((d) => d.action === "ecr:BatchDeleteImage").length - before).toBe(2);
+    // Deleting by tag only untags: the image stays under the tag nobody deleted.
+    expect([...ecr.model.repositories.get("slipway")!.tags.keys()]).toEqual(["keep"]);
   });
 
   it("the cleanup function's role lists repositories, the node's may not", async () => {
