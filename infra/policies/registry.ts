@@ -22,14 +22,15 @@ export function listRepositories(scope: Scope): Statement {
 
 /**
  * The role ECR assumes to apply the creation template (required when the template sets
- * KMS encryption or tags): create and tag repositories under the prefix only, and use KMS
- * only through ECR in this region (the AWS-managed aws/ecr key has no ARN known up front).
+ * KMS encryption or tags): create and tag repositories under the prefix only, and use this
+ * account's keys only through ECR in this region (the AWS-managed aws/ecr key's id is not
+ * known up front, hence key/*).
  */
 export function repositoryCreationPolicy(scope: Scope, repositoryName: string): PolicyDocument {
   const { images } = projectRepositoryArns(scope, repositoryName);
   return policy(
     allow("CreateImageRepositories", ["ecr:CreateRepository", "ecr:TagResource"], [images]),
-    allow("EncryptThroughEcrOnly", ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], ["*"], {
+    allow("EncryptThroughEcrOnly", ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"], [arn(scope, "kms", "key/*")], {
       StringEquals: { "kms:ViaService": `ecr.${scope.region}.amazonaws.com` },
     }),
   );

@@ -173,6 +173,9 @@ describe("repository creation template role", () => {
   it("creates and tags only repositories under the prefix; KMS only through ECR", () => {
     const doc = repositoryCreationPolicy(scope, "slipway");
     expect(statementsWith(doc, "ecr:CreateRepository")[0].Resource).toEqual([imageRepositories]);
-    expect(statementsWith(doc, "kms:CreateGrant")[0].Condition).toEqual({ StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } });
+    const [kms] = statementsWith(doc, "kms:CreateGrant");
+    expect(kms.Resource).toEqual(["arn:aws:kms:eu-west-1:123456789012:key/*"]);
+    expect(kms.Condition).toEqual({ StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } });
+    expect(doc.Statement.flatMap((s) => s.Resource)).not.toContain("*");
   });
 });
