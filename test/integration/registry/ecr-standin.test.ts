@@ -3,7 +3,7 @@
  * repositories must exist (or be created on push under the template's prefix), IAM decides,
  * mounts need BLOB_MOUNTING, 100-id limits hold, expired tokens are renewed.
  */
-import { BatchDeleteImageCommand, BatchGetImageCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { BatchDeleteImageCommand, BatchGetImageCommand, CreateRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ecrDeleter } from "../../../src/cleanup/delete.ts";
 import { RegistryError } from "../../../src/errors.ts";
@@ -157,6 +157,27 @@ describe("ECR stand-in with the infra as shipped", () => {
     expect(ecr.model.decisions.filter((d) => d.action === "ecr:BatchDeleteImage").length - before).toBe(2);
     // Deleting by tag only untags: the image stays under the tag nobody deleted.
     expect([...ecr.model.repositories.get("slipway")!.tags.keys()]).toEqual(["keep"]);
+  });
+
+  it("DescribeImages pages and limits as ECR; CreateRepository needs its permission and a free name", async () => {
+    await using ecr = await standIn();
+    const reg = await client(ecr);
+    const { m } = await pushImage(reg, "slipway", "a");
+    await pushImage(reg, "slipway", "b");
+    const api = sdk(ecr, CLEANUP_KEY);
+    const first = await api.send(new DescribeImagesCommand({ repositoryName: "slipway", maxResults: 1 }));
+    expect(first.imageDetails).toHaveLength(1);
+    const second = await api.send(new DescribeImagesCommand({ repositoryName: "slipway", maxResults: 1, nextToken: first.nextToken }));
+    expect(second.nextToken).toBeUndefined();
+    const byTag = await api.send(new DescribeImagesCommand({ repositoryName: "slipway", imageIds: [{ imageTag: "a" }] }));
+    expect(byTag.imageDetails?.[0]).toMatchObject({ imageDigest: m.digest, imageTags: ["a"], imageManifestMediaType: m.mediaType });
+    expect(byTag.imageDetails?.[0].imagePushedAt).toBeInstanceOf(Date);
+    const tooMany = await api.send(new DescribeImagesCommand({ repositoryName: "slipway", imageIds: Array.from({ length: 101 }, (_, i) => ({ imageTag: `x${i}` })) })).catch((e: unknown) => e);
+    expect(tooMany).toMatchObject({ name: "InvalidParameterException" });
+    // The cleanup role may not create repositories; the node may, under the prefix, once.
+    expect(await api.send(new CreateRepositoryCommand({ repositoryName: "slipway/new" })).catch((e: unknown) => e)).toMatchObject({ name: "AccessDeniedException" });
+    await sdk(ecr).send(new CreateRepositoryCommand({ repositoryName: "slipway/new" }));
+    expect(await sdk(ecr).send(new CreateRepositoryCommand({ repositoryName: "slipway/new" })).catch((e: unknown) => e)).toMatchObject({ name: "RepositoryAlreadyExistsException" });
   });
 
   it("the cleanup function's role lists repositories, the node's may not", async () => {
