@@ -145,7 +145,7 @@ describe("bp on ECR with a node role that lacks a permission", () => {
     expect(ecr.model.repositories.has("slipway/app")).toBe(false);
   }, 300_000);
 
-  it("without ecr:PutImage the JSON API's AccessDeniedException is reported with the repository", async () => {
+  it("without ecr:PutImage: exit 1, DENIED naming ecr:PutImage and the repository, no image tag written", async () => {
     await using ecr = await standIn({ nodePolicy: withoutAction(infraNodePolicy(), "ecr:PutImage") });
     await using engine = await testEngine();
     const project = await exampleApp();
@@ -156,5 +156,17 @@ describe("bp on ECR with a node role that lacks a permission", () => {
     expect(json.error.message).toContain("ecr:PutImage");
     expect(json.error.repository).toBe("slipway");
     expect([...(ecr.model.repositories.get("slipway/app")?.tags.keys() ?? [])]).toEqual([]);
+  }, 300_000);
+
+  it("without ecr:BatchGetImage the JSON API's AccessDeniedException is reported with its code and the repository", async () => {
+    await using ecr = await standIn({ nodePolicy: withoutAction(infraNodePolicy(), "ecr:BatchGetImage") });
+    await using engine = await testEngine();
+    const project = await exampleApp();
+    const res = await bp(ecr, project, "main", engine);
+    expect(res.code).toBe(1);
+    const json = JSON.parse(res.stdout) as { error: { repository?: string; code: string; message: string } };
+    expect(json.error).toMatchObject({ code: "AccessDeniedException", repository: "slipway" });
+    expect(json.error.message).toContain("ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:123456789012:repository/slipway");
+    expect(res.stderr).toContain("ecr:BatchGetImage");
   }, 300_000);
 });
