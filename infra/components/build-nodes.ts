@@ -27,8 +27,8 @@ export interface BuildNodesArgs {
 }
 
 /**
- * Ephemeral build nodes: a closed security group, an instance role scoped to the project
- * repository, its own SSM parameter and its own termination, and the launch templates the
+ * Ephemeral build nodes: a closed security group, an instance role scoped to the project's
+ * repositories (the stages repository and the image repositories under its prefix), its own SSM parameter and its own termination, and the launch templates the
  * launcher must use (on-demand, and spot when enabled).
  */
 export class BuildNodes extends pulumi.ComponentResource {
@@ -66,7 +66,7 @@ export class BuildNodes extends pulumi.ComponentResource {
           JSON.stringify(
             assertLeastPrivilege(
               "build-node",
-              nodePolicy({ scope, repositoryArn: arn(scope, "ecr", `repository/${args.repositoryName}`), nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
+              nodePolicy({ scope, repositoryName: args.repositoryName, nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
             ),
           ),
         ),

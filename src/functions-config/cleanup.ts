@@ -2,7 +2,7 @@ import type { RegistryCleanup } from "../../functions/cleanup/index.ts";
 import type { Log } from "../../functions/runtime/types.ts";
 import { policyFromValue } from "../cleanup/policy.ts";
 import { cleanupRepo } from "../cleanup/repo-cleanup.ts";
-import { splitRepo } from "../cleanup/repos.ts";
+import { imagesToClean, splitRepo, type RepositoryLister } from "../cleanup/repos.ts";
 import type { TagDeleter } from "../cleanup/types.ts";
 import { UsageError } from "../errors.ts";
 import { gitLabRefs } from "../gitrefs/gitlab.ts";
@@ -15,6 +15,8 @@ import type { FunctionsConfig } from "./config.ts";
 export interface CleanupPorts {
   registry: Registry;
   deleter: TagDeleter;
+  /** Lists the registry's repositories (ECR), so every `REPO/<image>` slipway wrote is cleaned. */
+  repositories?: RepositoryLister;
   /** undefined = Kubernetes not consulted. */
   kube?: KubeImageSource;
   /** Overrides the GitLab API as the source of living refs (tests). */
@@ -58,7 +60,7 @@ export function registryCleanup(cfg: FunctionsConfig, ports: CleanupPorts, log: 
         registry: ports.registry,
         deleter: ports.deleter,
         repo: repository,
-        images: cfg.cleanup.images,
+        images: await imagesToClean(ports.registry, repository, cfg.cleanup.images, ports.repositories),
         refs,
         ...(ports.kube && { kube: ports.kube }),
         policy: policyFromValue(undefined),

@@ -40,14 +40,15 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { DockerEngine } = await import("../../engine/docker.ts");
   const { baseResolver } = await import("../../build/base.ts");
   const { textProgress } = await import("../progress.ts");
-  const { dockerConfigCredentials, dockerConfigPath } = await import("../../registry/index.ts");
+  const { dockerConfigCredentials, dockerConfigPath, parseEcrHosts } = await import("../../registry/index.ts");
   const { homedir } = await import("node:os");
   const { join } = await import("node:path");
   const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env: process.env });
   const { registryClients } = await import("../../registry/clients.ts");
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(process.env, homedir()), env: process.env });
-  const registryFor = registryClients(credentials);
-  const engine = new DockerEngine({ socketPath: engineSocket(process.env), credentials, buildNetwork: process.env.SLIPWAY_BUILD_NETWORK });
+  const registryFor = registryClients(credentials, undefined, parseEcrHosts(process.env.SLIPWAY_ECR_HOSTS));
+  // The engine pushes and pulls stages itself: on ECR it needs the token slipway's client holds.
+  const engine = new DockerEngine({ socketPath: engineSocket(process.env), credentials: registryFor.credentials, buildNetwork: process.env.SLIPWAY_BUILD_NETWORK });
   return {
     config,
     images,
