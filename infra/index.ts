@@ -23,7 +23,7 @@ const region = aws.config.region ?? "us-east-1";
 const appTag = APP_TAG;
 const tags = { [APP_TAG.key]: APP_TAG.value, "slipway:stack": pulumi.getStack() };
 
-const registry = new Registry("registry", { repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
+const registry = new Registry("registry", { prefix: names.prefix, region, accountId: config.accountId, repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
 const scope = registry.registryId.apply((id) => scopeOf(region, id, config.accountId));
 const secrets = new Secrets("secrets", { ssmRoot: names.ssmRoot, poolTokenName: names.poolTokenName, mode: config.mode, ...config.secrets, tags });
 const network = new Network("network", { vpcId: config.vpcId, subnetIds: config.subnetIds, cidr: config.vpcCidr, region, prefix: names.prefix, tags });
@@ -57,7 +57,7 @@ const jobs = new JobQueue("jobs", { prefix: names.prefix, scope, consumerTimeout
 const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes.roleArn]).apply(([s, queueArn, launchTemplateArns, nodeRoleArn]) => ({
   appTag,
   queueArn,
-  repositoryArn: `arn:${s.partition}:ecr:${s.region}:${s.account}:repository/${config.repositoryName}`,
+  repositoryName: config.repositoryName,
   launchTemplateArns,
   nodeRoleArn,
   nodeParameterPath: names.nodeParameterPath,

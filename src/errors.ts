@@ -50,16 +50,21 @@ export class EngineError extends SlipwayError {
   }
 }
 
-/** A registry answered with an error. `code` is the OCI error code (MANIFEST_UNKNOWN, ...) when given. */
+/**
+ * A registry answered with an error. `code` is the OCI error code (MANIFEST_UNKNOWN, ...) or
+ * the ECR exception name when given; `repository` the repository the request was for, when known.
+ */
 export class RegistryError extends SlipwayError {
   override readonly name = "RegistryError";
+  readonly repository?: string;
   constructor(
     message: string,
     readonly status?: number,
     readonly code?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { repository?: string },
   ) {
     super(message, options);
+    if (options?.repository !== undefined) this.repository = options.repository;
   }
 }
 

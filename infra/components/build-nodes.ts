@@ -25,10 +25,11 @@ export interface BuildNodesArgs {
 }
 
 /**
- * Ephemeral build nodes: a closed security group, an instance role scoped to the project
- * repository, its own SSM parameter and its own termination, and the launch templates the
- * launcher must use. One template serves both markets: the launcher asks for spot in its
- * RunInstances request (InstanceMarketOptions) and falls back to on-demand with it.
+ * Ephemeral build nodes: a closed security group, an instance role scoped to the project's
+ * repositories (the stages repository and the image repositories under its prefix), its
+ * own SSM parameter and its own termination, and the launch template the launcher must
+ * use. One template serves both markets: the launcher asks for spot in its RunInstances
+ * request (InstanceMarketOptions) and falls back to on-demand with it.
  */
 export class BuildNodes extends pulumi.ComponentResource {
   readonly securityGroup: aws.ec2.SecurityGroup;
@@ -64,7 +65,7 @@ export class BuildNodes extends pulumi.ComponentResource {
           JSON.stringify(
             assertLeastPrivilege(
               "build-node",
-              nodePolicy({ scope, repositoryArn: arn(scope, "ecr", `repository/${args.repositoryName}`), nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
+              nodePolicy({ scope, repositoryName: args.repositoryName, nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
             ),
           ),
         ),

@@ -3,7 +3,7 @@ import { loadConfig } from "../config/load.ts";
 import { DockerEngine } from "../engine/docker.ts";
 import { engineSocket } from "../engine/socket.ts";
 import { registryClients } from "../registry/clients.ts";
-import { dockerConfigCredentials, dockerConfigPath } from "../registry/index.ts";
+import { dockerConfigCredentials, dockerConfigPath, parseEcrHosts } from "../registry/index.ts";
 import { parseStagesRepo } from "../registry/repo.ts";
 import type { Registry } from "../registry/types.ts";
 import { baseResolver } from "./base.ts";
@@ -13,7 +13,7 @@ import { RegistryStageStore } from "./remote/store.ts";
 /**
  * The builder's dependencies, wired once from settings the host (the CLI) has read:
  * the config, the Docker engine (DOCKER_HOST, SLIPWAY_BUILD_NETWORK), registry clients
- * with docker config credentials, and base-image resolution. Every building command
+ * with docker config credentials (ECR hosts from SLIPWAY_ECR_HOSTS), and base-image resolution. Every building command
  * (plan, build, bp, push, stages) takes this one context.
  */
 export interface BuilderWiring {
@@ -31,8 +31,9 @@ export interface BuilderWiring {
 export async function builderContext(o: BuilderWiring) {
   const config = await loadConfig({ dir: o.dir, configFile: o.configFile, env: o.env });
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(o.env, o.home), env: o.env });
-  const registryFor = registryClients(credentials);
-  const engine = new DockerEngine({ socketPath: engineSocket(o.env), credentials, buildNetwork: o.env.SLIPWAY_BUILD_NETWORK });
+  const registryFor = registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS));
+  // The engine pushes and pulls stages itself: on ECR it needs the token slipway's client holds.
+  const engine = new DockerEngine({ socketPath: engineSocket(o.env), credentials: registryFor.credentials, buildNetwork: o.env.SLIPWAY_BUILD_NETWORK });
   return {
     config,
     images: o.images,

@@ -1,5 +1,6 @@
 import { policyFromValue } from "../cleanup/policy.ts";
 import { cleanupRepo } from "../cleanup/repo-cleanup.ts";
+import { imagesToClean, type RepositoryLister } from "../cleanup/repos.ts";
 import type { TagDeleter } from "../cleanup/types.ts";
 import { RegistryError, UsageError } from "../errors.ts";
 import { gitLabRefs } from "../gitrefs/gitlab.ts";
@@ -15,6 +16,8 @@ import type { RegistryCleanup } from "./ports.ts";
 export interface CleanupPorts {
   registry: Registry;
   deleter: TagDeleter;
+  /** Lists the registry's repositories (ECR), so every `REPO/<image>` slipway wrote is cleaned. */
+  repositories?: RepositoryLister;
   /** undefined = Kubernetes not consulted. */
   kube?: KubeImageSource;
   /** Overrides the GitLab API as the source of living refs (tests). */
@@ -56,7 +59,7 @@ export function registryCleanup(cfg: FunctionsConfig, ports: CleanupPorts, log: 
         registry: ports.registry,
         deleter: ports.deleter,
         repo: repository,
-        images: cfg.cleanup.images,
+        images: await imagesToClean(ports.registry, repository, cfg.cleanup.images, ports.repositories),
         refs,
         ...(ports.kube && { kube: ports.kube }),
         policy: policyFromValue(undefined),

@@ -75,6 +75,16 @@ export async function createSdkEcrPort(opts: SdkEcrPortOptions): Promise<EcrPort
         return [{ tag, digest, mediaType: img.imageManifestMediaType ?? MEDIA_TYPES.dockerManifest, size }];
       });
     },
+    async describeRepositories() {
+      const names: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const out = await call("DescribeRepositories", () => client.send(new sdk.DescribeRepositoriesCommand({ registryId, maxResults: 1000, nextToken })));
+        for (const r of out.repositories ?? []) if (r.repositoryName) names.push(r.repositoryName);
+        nextToken = out.nextToken;
+      } while (nextToken);
+      return names;
+    },
     async batchDeleteImage(input) {
       const out = await call(`BatchDeleteImage ${input.repository}`, () => client.send(new sdk.BatchDeleteImageCommand({
         registryId, repositoryName: input.repository, imageIds: input.ids.map((id) => ({ imageTag: id.tag, imageDigest: id.digest })),

@@ -13,6 +13,8 @@ export interface OciOptions {
   concurrency: number;
   tagsPageSize: number;
   timeoutMs?: number;
+  /** The Authorization header of every request, from a token source (ECR); replaces challenge answering. */
+  authorization?: () => Promise<string>;
 }
 
 const isDigest = (reference: string) => reference.includes(":");

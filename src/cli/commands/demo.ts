@@ -22,7 +22,7 @@ const plain = (line: string) => line.replace(/\x1b\[[0-9;]*K?m?/g, "").replace(/
 
 const LEGEND = [
   "built: commands ran in a container · appended: layer or config made in the registry, no container · reused: found in the registry",
-  "pulled / pushed: blob bytes moved by `stages pull` and `bp` · bp s: bp's own time · job s: Job Hook to node gone",
+  "pulled / pushed: blob bytes moved by the job (`bp`, and `stages pull` if the job runs it) · bp s: bp's own time · job s: Job Hook to node gone",
 ].join("\n");
 
 interface DemoFlags {
