@@ -105,10 +105,10 @@ export async function buildStageLocally(
     const result = await withBinds(change.binds, (binds) =>
       engine.runAndCommit({ image: parentRef, script: change.script, network: change.network, binds, onOutput }),
     );
-    if (result.exitCode !== 0 || !result.diffId) {
+    if (result.exitCode !== 0) {
       throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
     }
-    diffIds.push(result.diffId);
+    if (result.diffId) diffIds.push(result.diffId);
     temporary = result.committed;
     status = "built";
   } else if (change.kind === "files") {

@@ -169,6 +169,7 @@ export class DockerEngine implements Engine {
 
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
     const docker = await this.#docker();
+    const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
     const container = await docker.createContainer({
       Image: spec.image,
       Entrypoint: ["/bin/sh", "-c"],
@@ -196,8 +197,10 @@ export class DockerEngine implements Engine {
       // (see loadImage), so nothing of this run's container config leaks into the image.
       const committed = await container.commit({ pause: false });
       const id = (committed as { Id: string }).Id;
-      const image = await this.inspectImage(id);
-      const diffId = image?.config.rootfs.diff_ids.at(-1);
+      const layers = (await this.inspectImage(id))?.config.rootfs.diff_ids ?? [];
+      // A run that changed no file commits no layer (Docker drops empty layers, as werf
+      // and `docker build` do): the committed image's top layer is then the parent's.
+      const diffId = layers.length > parentLayers ? layers.at(-1) : undefined;
       // The committed image holds the new layer until the caller has loaded the stage image.
       return { exitCode: 0, diffId, committed: id };
     } finally {

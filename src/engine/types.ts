@@ -44,7 +44,10 @@ export interface RunSpec {
 
 export interface RunResult {
   exitCode: number;
-  /** diff id (sha256:...) of the layer the run produced; present when exitCode is 0. */
+  /**
+   * diff id (sha256:...) of the layer the run produced; absent when the run failed or
+   * changed no file (then the stage is its parent's layers with a new config).
+   */
   diffId?: string;
   /** Temporary image holding the new layer; remove it once an image that uses the layer exists. */
   committed?: string;
