@@ -13,7 +13,10 @@ export interface PlacedFile {
 }
 
 export interface GitPlacement {
+  /** The strict view's layers: each file in the layer before the earliest stage that depends on it. */
   layers: Record<GitStageName, PlacedFile[]>;
+  /** Every mapped file, sorted by destination: werf's view (gitArchive, the patches, gitLatest). */
+  all: PlacedFile[];
   /** Per user stage: "path blob" lines of the files its stageDependencies match. */
   dependencies: Record<UserStageName, string[]>;
 }
@@ -26,7 +29,9 @@ const DEPENDENT_STAGES: [UserStageName, GitStageName][] = [
 ];
 
 /**
- * Splits the mapped git files across layers. A file matched by a user stage's
+ * Lists the mapped git files, the files each user stage depends on, and the strict
+ * view's split across layers (the werf view, see stages/git-patch.ts, uses `all`).
+ * Strict view: a file matched by a user stage's
  * stageDependencies goes into the git layer right before the earliest such stage, so
  * a change to it rebuilds that stage and the ones after; every other file goes into
  * gitLatest after setup, so changing it rebuilds no user stage. beforeInstall
@@ -35,7 +40,8 @@ const DEPENDENT_STAGES: [UserStageName, GitStageName][] = [
 export function placeGitFiles(image: ImageConfig, worktree: Worktree | undefined): GitPlacement {
   const layers: GitPlacement["layers"] = { gitInstall: [], gitBeforeSetup: [], gitSetup: [], gitLatest: [] };
   const dependencies: GitPlacement["dependencies"] = { beforeInstall: [], install: [], beforeSetup: [], setup: [] };
-  if (!worktree) return { layers, dependencies };
+  const all: PlacedFile[] = [];
+  if (!worktree) return { layers, all, dependencies };
   for (const mapping of image.git) {
     const prefix = mapping.add === "/" ? "" : `${mapping.add.replace(/^\/+/, "")}/`;
     const included = mapping.includePaths.length > 0 ? pathMatcher(mapping.includePaths) : () => true;
@@ -58,8 +64,9 @@ export function placeGitFiles(image: ImageConfig, worktree: Worktree | undefined
         if (depMatchers[i](rel)) dependencies[stage].push(`${file.path} ${file.blob}`);
       });
       layers[first >= 0 ? DEPENDENT_STAGES[first][1] : "gitLatest"].push(placed);
+      all.push(placed);
     }
   }
-  for (const list of Object.values(layers)) list.sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
-  return { layers, dependencies };
+  for (const list of [...Object.values(layers), all]) list.sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
+  return { layers, all, dependencies };
 }

@@ -52,6 +52,7 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
     imports: (raw.import ?? []).map((imp, i) => importConfig(imp, i, ctx)),
     mounts: (raw.mount ?? []).map((m, i) => mountConfig(m, i, ctx)),
     network: raw.network ?? false,
+    gitVisibility: raw.gitVisibility ?? defaultVisibility(ctx.file),
     location: ctx.loc([nameKey], true),
   };
   const images = names.map((name) => structuredClone({ name, ...shared }));
@@ -65,6 +66,14 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
     });
   }
   return { images, refs };
+}
+
+/**
+ * werf.yaml and dappfile.yml (and any other file name) show user stages what werf shows;
+ * slipway.yaml keeps the strict view, where every layer holds exactly what its digest covers.
+ */
+function defaultVisibility(file: string): ImageConfig["gitVisibility"] {
+  return /(^|[\\/])slipway\.ya?ml$/i.test(file) ? "strict" : "werf";
 }
 
 function baseOf(raw: RawImageDoc, ctx: DocContext, nameKey: string) {

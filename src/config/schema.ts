@@ -114,6 +114,8 @@ export const imageDocSchema = z.strictObject({
   import: z.array(importSchema, { error: "expected a list of imports" }).nullish(),
   mount: z.array(mountSchema, { error: "expected a list of mounts" }).nullish(),
   network: z.boolean({ error: "expected true or false" }).nullish(),
+  /** slipway extension: what user stages see of the git files (default: strict in slipway.yaml, werf elsewhere). */
+  gitVisibility: z.enum(["werf", "strict"], { error: "expected werf or strict" }).nullish(),
   /** werf >= 1.2: `final: false` marks an intermediate image (built, imported from, never published). */
   final: z.boolean({ error: "expected true or false" }).nullish(),
 });

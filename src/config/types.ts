@@ -108,6 +108,12 @@ export interface ImageConfig {
   mounts: MountConfig[];
   /** Commands run with network mode none unless the config asks for the network. */
   network: boolean;
+  /**
+   * What a user stage's commands see of the mapped git files. `werf`: every mapped file,
+   * current (werf's gitArchive + patches); `strict`: only the files its stageDependencies
+   * (or an earlier stage's) list. stageDependencies decide rebuilds either way.
+   */
+  gitVisibility: "werf" | "strict";
   location: SourceLocation;
 }
 

@@ -1,7 +1,9 @@
 import type { UserStageName } from "../../config/types.ts";
 import type { NamedInput } from "../digest.ts";
 import { repoComponent } from "../names.ts";
-import type { Stage, StageContext } from "../stage.ts";
+import type { PlacedFile } from "../placement.ts";
+import type { LayerBuilder, Stage, StageContext } from "../stage.ts";
+import { encodeGitFiles } from "./git-patch.ts";
 
 /** Joins a stage's commands into one script for `/bin/sh -c`; `set -e` stops at the first failure. */
 export function commandScript(commands: string[]): string {
@@ -12,8 +14,11 @@ export function commandScript(commands: string[]): string {
  * beforeInstall / install / beforeSetup / setup: shell commands run in a container
  * made from the parent stage. `dependencyFiles` lists the files its stageDependencies
  * match (path and content hash), so a change to them is named when explaining a rebuild.
+ * `git` (werf view): the commands run on the current mapped files, patched in first.
  */
-export function userStage(name: UserStageName, ctx: StageContext, dependencyFiles: string[]): Stage {
+export function userStage(
+  name: UserStageName, ctx: StageContext, dependencyFiles: string[], git?: { patch: LayerBuilder; files: PlacedFile[] },
+): Stage {
   const { shell, mounts, network } = ctx.image;
   const commands = shell[name];
   const inputs = (): NamedInput[] => [
@@ -27,10 +32,12 @@ export function userStage(name: UserStageName, ctx: StageContext, dependencyFile
     kind: "user",
     isEmpty: () => commands.length === 0,
     inputs,
+    ...(git ? { gitFiles: () => encodeGitFiles(git.files) } : {}),
     change: () => ({
       kind: "run",
       script: commandScript(commands),
       network,
+      ...(git ? { patch: git.patch } : {}),
       binds: mounts.map((m) => ({
         source: m.fromPath ?? (m.from === "build_dir" ? `${ctx.buildDir}/${repoComponent(ctx.project)}/${m.to.replace(/\//g, "_")}` : ""),
         target: m.to,

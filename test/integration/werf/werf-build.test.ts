@@ -5,7 +5,7 @@ import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { stageRef } from "../../../src/build/names.ts";
 import { run } from "../../../src/util/process.ts";
 import { pushBaseImage } from "../../support/base-image.ts";
-import { slipwayJson, statuses } from "../../support/cli.ts";
+import { slipway, slipwayJson, statuses } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
 import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
 
@@ -71,5 +71,80 @@ docker:
     expect(await docker("run", "--rm", "--network", "none", ref)).toBe("os\ndone\n");
     const again = await slipwayJson(["bp", repo, "--with-stages", "--tag", "main", "--dir", app.dir], { env: nodeEnv });
     expect(again.totals.containersRun).toBe(0);
+  });
+});
+
+describe("werf's file visibility: every user stage sees every mapped file, current", () => {
+  const visible = (project: string) => `project: ${project}
+configVersion: 1
+---
+image: app
+from: ${base}
+git:
+- add: /
+  to: /app
+  excludePaths: [werf.yaml]
+  stageDependencies:
+    install: ["*.sum"]
+    setup: ["conf/*"]
+shell:
+  install: ["cat /app/go.mod /app/go.sum > /installed.txt"]
+  setup: ["cat /app/go.mod /app/conf/a > /setup.txt"]
+docker:
+  CMD: ["sh", "-c", "cat /installed.txt /setup.txt /app/go.mod; ls /app/docs"]
+`;
+  const files = (project: string) => ({ "werf.yaml": visible(project), "go.mod": "mod 1\n", "go.sum": "sum 1\n", "conf/a": "a1\n", "docs/x": "x\n", "docs/y": "y\n" });
+
+  test("install reads a file outside its stageDependencies; a change to it rebuilds no user stage, yet the image has it", async () => {
+    const app = await gitProject(files(`vis${++projects}`));
+    const first = await slipwayJson(["build", "--dir", app.dir], { env });
+    expect(Object.keys(statuses(first))).toEqual(["from", "gitArchive", "install", "setup", "gitLatest", "dockerInstructions"]);
+    expect(await docker("run", "--rm", "--network", "none", first.images[0].ref)).toBe("mod 1\nsum 1\nmod 1\na1\nmod 1\nx\ny\n");
+
+    await app.write({ "go.mod": "mod 2\n" });
+    await app.remove("docs/y");
+    await app.commit();
+    const second = await slipwayJson(["build", "--dir", app.dir], { env });
+    expect(statuses(second)).toEqual({ from: "local", gitArchive: "local", install: "local", setup: "local", gitLatest: "appended", dockerInstructions: "appended" });
+    // install and setup were not rebuilt: they keep what they saw; the files themselves are current.
+    expect(await docker("run", "--rm", "--network", "none", second.images[0].ref)).toBe("mod 1\nsum 1\nmod 1\na1\nmod 2\nx\n");
+
+    await app.write({ "conf/a": "a2\n" });
+    await app.commit();
+    const third = await slipwayJson(["build", "--dir", app.dir], { env });
+    expect(statuses(third)).toMatchObject({ install: "local", setup: "built", gitLatest: "appended" });
+    // setup runs on the current go.mod, patched onto the install stage built at the first commit.
+    expect(await docker("run", "--rm", "--network", "none", third.images[0].ref)).toBe("mod 1\nsum 1\nmod 2\na2\nmod 2\nx\n");
+  });
+
+  test("through the registry on fresh nodes, the patches are made against what each stage really holds", async () => {
+    const app = await gitProject(files(`vis${++projects}`));
+    const repo = `${registry.host}/vis${projects}`;
+    const job = async () => {
+      await using node = await testEngine();
+      const nodeEnv = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+      return await slipwayJson(["bp", repo, "--with-stages", "--tag", "main", "--dir", app.dir], { env: nodeEnv });
+    };
+    const runImage = async () => {
+      await new DockerEngine({ socketPath: engine.socketPath }).pull(`${repo}/app:main`);
+      return docker("run", "--rm", "--network", "none", `${repo}/app:main`);
+    };
+    expect(statuses(await job())).toMatchObject({ gitArchive: "appended", install: "built", setup: "built", gitLatest: "appended" });
+    await app.write({ "go.mod": "mod 2\n", "conf/a": "a2\n" });
+    await app.remove("docs/y");
+    await app.commit();
+    const second = await job();
+    expect(statuses(second)).toMatchObject({ gitArchive: "registry", install: "pulled", setup: "built", gitLatest: "appended" });
+    expect(await runImage()).toBe("mod 1\nsum 1\nmod 2\na2\nmod 2\nx\n");
+  });
+
+  test("gitVisibility: strict shows install only the files its stageDependencies list", async () => {
+    const app = await gitProject(files(`vis${++projects}`));
+    await app.write({ "werf.yaml": visible(`vis${projects}`).replace("image: app\n", "image: app\ngitVisibility: strict\n") });
+    await app.commit();
+    const res = await slipway(["build", "--dir", app.dir], { env });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("/app/go.mod");
+    expect(res.stderr).toContain("stage install: command failed");
   });
 });

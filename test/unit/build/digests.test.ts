@@ -19,6 +19,7 @@ function image(over: Partial<ImageConfig> = {}): ImageConfig {
     imports: [],
     mounts: [],
     network: false,
+    gitVisibility: "strict",
     location: loc,
     ...over,
   };
