@@ -81,7 +81,7 @@ async function entries(tar: Buffer): Promise<Record<string, string>> {
   const reader = extract();
   reader.on("entry", (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: unknown) => chunks.push(c as Buffer));
     stream.on("end", () => {
       out[h.name] = Buffer.concat(chunks).toString();
       next();
