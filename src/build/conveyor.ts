@@ -3,6 +3,7 @@ import { placeGitFiles, type PlacedFile } from "./placement.ts";
 import type { Stage, StageContext, StageName } from "./stage.ts";
 import { dockerInstructionsStage } from "./stages/docker-instructions.ts";
 import { fromStage } from "./stages/from.ts";
+import { imageSpecStage } from "./stages/image-spec.ts";
 import { gitFilesStage } from "./stages/git-files.ts";
 import { gitArchiveStage, gitLatestPatchStage, userStagePatch } from "./stages/git-patch.ts";
 import { importStageName, importsStage } from "./stages/imports.ts";
@@ -12,12 +13,12 @@ import { userStage } from "./stages/user.ts";
  * The stage conveyor of one image, in order, empty stages dropped:
  * from, beforeInstall, importsBeforeInstall, gitArchive (werf view) or gitInstall (strict
  * view), install, importsAfterInstall, gitBeforeSetup, beforeSetup, importsBeforeSetup,
- * gitSetup, setup, importsAfterSetup, gitLatest, dockerInstructions.
+ * gitSetup, setup, importsAfterSetup, gitLatest, dockerInstructions, imageSpec.
  */
 export const STAGE_ORDER: readonly StageName[] = [
   "from", "beforeInstall", "importsBeforeInstall", "gitArchive", "gitInstall", "install", "importsAfterInstall",
   "gitBeforeSetup", "beforeSetup", "importsBeforeSetup", "gitSetup", "setup", "importsAfterSetup",
-  "gitLatest", "dockerInstructions",
+  "gitLatest", "dockerInstructions", "imageSpec",
 ];
 
 export function conveyor(ctx: StageContext): Stage[] {
@@ -42,6 +43,7 @@ export function conveyor(ctx: StageContext): Stage[] {
     imports("afterSetup"),
     gitFilesStage("gitLatest", ctx, git.layers.gitLatest),
     dockerInstructionsStage(ctx),
+    imageSpecStage(ctx),
   ];
   return stages.filter((s) => !s.isEmpty());
 }
@@ -70,6 +72,7 @@ function werfConveyor(
     imports("afterSetup"),
     gitLatestPatchStage(ctx, files),
     dockerInstructionsStage(ctx),
+    imageSpecStage(ctx),
   ];
   return stages.filter((s) => !s.isEmpty());
 }

@@ -44,11 +44,13 @@ export function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig,
   // add none (never across `from`: a base's files are not this image's mappings).
   const gitFiles = stage.stage.gitFiles?.() ?? (stage.name !== "from" ? base.config.Labels?.[GIT_FILES_LABEL] : undefined);
   if (gitFiles !== undefined) labels[GIT_FILES_LABEL] = gitFiles;
+  const author = stage.stage.author?.() ?? (stage.name !== "from" ? base.author : undefined);
   return {
     architecture: base.architecture,
     os: base.os,
     ...(base.variant ? { variant: base.variant } : {}),
     created: "1970-01-01T00:00:00Z",
+    ...(author !== undefined ? { author } : {}),
     config: { ...runtime, Labels: labels },
     rootfs: { type: "layers", diff_ids: diffIds },
   };

@@ -17,7 +17,7 @@ export type StageName =
   | "beforeInstall" | "install" | "beforeSetup" | "setup"
   | "importsBeforeInstall" | "importsAfterInstall" | "importsBeforeSetup" | "importsAfterSetup"
   | "gitArchive" | "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest"
-  | "dockerInstructions";
+  | "dockerInstructions" | "imageSpec";
 
 /**
  * Builds a layer against the parent stage: `parentLabels` are the parent image's config
@@ -66,6 +66,8 @@ export interface Stage {
   change(): StageChange;
   /** Digests of stages of other images this stage is built from (fromImage base, import sources). */
   needs?(): string[];
+  /** The image config's `author` from this stage on (werf imageSpec.author). */
+  author?(): string | undefined;
   /** werf view: the mapped git files the stage image holds afterwards (label slipway.git-files). */
   gitFiles?(): string;
 }

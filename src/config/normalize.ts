@@ -7,7 +7,7 @@ import { ConfigError } from "../errors.ts";
 import type { GitMapping, ImageConfig, ImportConfig, ImportStageHook, MountConfig, ShellConfig, SourceLocation, UserStageName } from "./types.ts";
 import { USER_STAGES } from "./types.ts";
 import type { RawGit, RawImageDoc, RawImport, RawMount } from "./schema.ts";
-import { normalizeDocker, type Fail } from "./docker.ts";
+import { normalizeDocker, normalizeImageSpec, type Fail } from "./docker.ts";
 import type { PathSegment } from "./yaml-source.ts";
 
 /** A reference from one image to another, kept with its position for graph checks. */
@@ -49,6 +49,7 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
     git: (raw.git ?? []).map((g, i) => gitMapping(g, i, ctx)),
     shell: shellConfig(raw),
     docker: normalizeDocker(raw.docker, ctx.written.docker, ctx.fail),
+    ...(raw.imageSpec != null ? { imageSpec: normalizeImageSpec(raw.imageSpec) } : {}),
     imports: (raw.import ?? []).map((imp, i) => importConfig(imp, i, ctx)),
     mounts: (raw.mount ?? []).map((m, i) => mountConfig(m, i, ctx)),
     network: raw.network ?? false,

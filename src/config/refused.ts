@@ -12,7 +12,6 @@ const REFUSED_TOP: Record<string, string> = {
   dependencies: "image dependencies (werf 1.2 `dependencies:`) are not supported; use import:",
   secrets: "build secrets (werf `secrets:`) are not supported",
   platform: "per-image platforms (werf `platform:`) are not supported",
-  imageSpec: "werf `imageSpec:` is not supported; use docker:",
 };
 
 const REFUSED_GIT: Record<string, string> = {

@@ -97,6 +97,41 @@ export const mountSchema = z.strictObject({
   fromPath: str.nullish(),
 });
 
+const flag = z.boolean({ error: "expected true or false" }).nullish();
+
+/** werf v2 `imageSpec:` (pkg/config/raw_image_spec.go): the final image's config. */
+export const imageSpecSchema = z.strictObject({
+  author: str.nullish(),
+  clearHistory: flag,
+  config: z.strictObject({
+    keepEssentialWerfLabels: flag,
+    clearWerfLabels: flag,
+    clearCmd: flag,
+    clearEntrypoint: flag,
+    clearUser: flag,
+    clearWorkingDir: flag,
+    removeLabels: strings.nullish(),
+    removeVolumes: strings.nullish(),
+    removeEnv: strings.nullish(),
+    volumes: strings.nullish(),
+    labels: strMap.nullish(),
+    env: strMap.nullish(),
+    expose: strings.nullish(),
+    user: str.nullish(),
+    cmd: strings.nullish(),
+    entrypoint: strings.nullish(),
+    workingDir: str.nullish(),
+    stopSignal: str.nullish(),
+    healthcheck: z.strictObject({
+      test: strings,
+      interval: z.number().int().nonnegative().nullish(),
+      timeout: z.number().int().nonnegative().nullish(),
+      startPeriod: z.number().int().nonnegative().nullish(),
+      retries: z.number().int().nonnegative().nullish(),
+    }).nullish(),
+  }).nullish(),
+});
+
 const names = z.union([str, z.array(str)], { error: "expected an image name or a list of names" });
 
 export const imageDocSchema = z.strictObject({
@@ -116,6 +151,7 @@ export const imageDocSchema = z.strictObject({
   network: z.boolean({ error: "expected true or false" }).nullish(),
   /** slipway extension: what user stages see of the git files (default: strict in slipway.yaml, werf elsewhere). */
   gitVisibility: z.enum(["werf", "strict"], { error: "expected werf or strict" }).nullish(),
+  imageSpec: imageSpecSchema.nullish(),
   /** werf >= 1.2: `final: false` marks an intermediate image (built, imported from, never published). */
   final: z.boolean({ error: "expected true or false" }).nullish(),
 });
@@ -137,3 +173,4 @@ export type RawGit = z.output<typeof gitSchema>;
 export type RawImport = z.output<typeof importSchema>;
 export type RawMount = z.output<typeof mountSchema>;
 export type RawDocker = z.output<typeof dockerSchema>;
+export type RawImageSpec = z.output<typeof imageSpecSchema>;

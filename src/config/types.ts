@@ -64,6 +64,31 @@ export interface DockerInstructions {
   healthcheck?: HealthcheckConfig;
 }
 
+/**
+ * werf v2 `imageSpec:`, applied last, with werf's semantics: `remove*` entries are exact
+ * names or `/regex/`; label keys and values may use %project% and %image%; env values
+ * expand $VAR from the image's env; `expose` replaces the exposed ports.
+ */
+export interface ImageSpec {
+  author?: string;
+  clearHistory: boolean;
+  clear: { cmd: boolean; entrypoint: boolean; user: boolean; workingDir: boolean };
+  removeLabels: string[];
+  removeVolumes: string[];
+  removeEnv: string[];
+  volumes: string[];
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  expose?: string[];
+  user?: string;
+  cmd?: string[];
+  entrypoint?: string[];
+  workingDir?: string;
+  stopSignal?: string;
+  /** Durations in seconds, as werf's imageSpec takes them. */
+  healthcheck?: { test: string[]; interval?: number; timeout?: number; startPeriod?: number; retries?: number };
+}
+
 export type ImportStageHook = "beforeInstall" | "afterInstall" | "beforeSetup" | "afterSetup";
 
 export interface ImportConfig {
@@ -104,6 +129,7 @@ export interface ImageConfig {
   git: GitMapping[];
   shell: ShellConfig;
   docker: DockerInstructions;
+  imageSpec?: ImageSpec;
   imports: ImportConfig[];
   mounts: MountConfig[];
   /** Commands run with network mode none unless the config asks for the network. */

@@ -20,6 +20,7 @@ export interface ImageConfigDocument {
   os: string;
   variant?: string;
   created?: string;
+  author?: string;
   config: RuntimeConfig;
   rootfs: { type: "layers"; diff_ids: string[] };
   history?: unknown[];
