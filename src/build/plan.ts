@@ -42,11 +42,16 @@ export interface PlanOptions {
   buildDir: string;
 }
 
+/** Images from outside the config an image needs, each pinned by its registry digest: `from` and external imports. */
+function externalRefs(image: ImageConfig): string[] {
+  return [...(image.from ? [image.from] : []), ...image.imports.filter((i) => i.fromKind === "external").map((i) => i.from)];
+}
+
 function dependenciesOf(image: ImageConfig): string[] {
   const deps = new Set<string>();
   if (image.fromImage !== undefined) deps.add(image.fromImage);
   if (image.fromArtifact !== undefined) deps.add(image.fromArtifact);
-  for (const imp of image.imports) deps.add(imp.from);
+  for (const imp of image.imports) if (imp.fromKind !== "external") deps.add(imp.from);
   return [...deps];
 }
 
@@ -78,7 +83,7 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
   const worktree = needsGit ? await readWorktree(config.dir, config.file) : undefined;
   const bases = new Map<string, string>();
   await Promise.all(
-    [...new Set(config.images.flatMap((i) => (i.from ? [i.from] : [])))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
+    [...new Set(config.images.flatMap(externalRefs))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
   );
   const results = new Map<string, ImagePlan>();
   for (const image of dependencyOrder(selectImages(config.images, names))) {

@@ -61,9 +61,11 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
   for (const name of names) {
     if (base.ref) refs.push({ ...base.ref, from: name });
     shared.imports.forEach((imp, i) => {
+      if (imp.fromKind === "external") return;
       const key = imp.fromKind;
-      const path = ["import", i, key];
-      refs.push({ from: name, to: imp.from, field: `import[${i}].${key}`, path, location: ctx.loc(path), kind: key });
+      const written = "from" in (ctx.written.import as Record<string, unknown>[])[i] ? "from" : key;
+      const path = ["import", i, written];
+      refs.push({ from: name, to: imp.from, field: `import[${i}].${written}`, path, location: ctx.loc(path), kind: key });
     });
   }
   return { images, refs };
@@ -149,17 +151,26 @@ function shellConfig(raw: RawImageDoc): ShellConfig {
   return shell;
 }
 
+/** werf's rule (pkg/config/raw_import.go): a source with a tag or a digest is an external image. */
+export function isExternalRef(name: string): boolean {
+  return name.includes("@sha256:") || /:[\w][\w.-]{0,127}$/.test(name.slice(name.lastIndexOf("/") + 1));
+}
+
 function importConfig(imp: RawImport, i: number, ctx: DocContext): ImportConfig {
   const at = (k: string): PathSegment[] => ["import", i, k];
-  if (imp.image != null && imp.artifact != null) ctx.fail(at("artifact"), "give image or artifact, not both");
-  if (imp.image == null && imp.artifact == null) ctx.fail(["import", i], "one of image or artifact is required");
+  const given = (["image", "from", "artifact"] as const).filter((k) => imp[k] != null);
+  if (given.length > 1) ctx.fail(at(given[1]), `give one of image, from or artifact (found ${given.join(" and ")})`);
+  if (given.length === 0) ctx.fail(["import", i], "one of image, from or artifact is required");
+  const source = imp[given[0]] as string;
+  const external = given[0] !== "artifact" && isExternalRef(source);
+  if (external && imp.stage != null) ctx.fail(at("stage"), "stage: names a stage of an image of this config, not of an external image");
   if (imp.before != null && imp.after != null) ctx.fail(at("after"), "give before or after, not both");
   const add = absolute(imp.add, at("add"), ctx);
   const hook: ImportStageHook = imp.before === "install" ? "beforeInstall" : imp.before === "setup" ? "beforeSetup"
     : imp.after === "install" ? "afterInstall" : "afterSetup";
   const out: ImportConfig = {
-    from: (imp.image ?? imp.artifact)!,
-    fromKind: imp.image != null ? "image" : "artifact",
+    from: source,
+    fromKind: external ? "external" : given[0] === "artifact" ? "artifact" : "image",
     add,
     to: imp.to == null ? add : absolute(imp.to, at("to"), ctx),
     includePaths: imp.includePaths ?? [],

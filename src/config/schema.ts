@@ -78,6 +78,8 @@ const hookTarget = z.enum(["install", "setup"], { error: "expected install or se
 
 export const importSchema = z.strictObject({
   image: str.nullish(),
+  /** werf v2's name for `image:`; a reference with a tag or digest is an external image. */
+  from: str.nullish(),
   artifact: str.nullish(),
   add: str.nullish(),
   to: str.nullish(),
@@ -143,6 +145,11 @@ export const imageDocSchema = z.strictObject({
   fromDimg: str.nullish(),
   fromArtifact: str.nullish(),
   fromCacheVersion: str.nullish(),
+  /**
+   * werf: take the base image's current registry digest into the digest. slipway always
+   * does (`from` is pinned by its registry digest), so both values are accepted.
+   */
+  fromLatest: flag,
   git: z.array(gitSchema, { error: "expected a list of git mappings" }).nullish(),
   shell: shellSchema.nullish(),
   docker: dockerSchema.nullish(),

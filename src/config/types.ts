@@ -92,9 +92,12 @@ export interface ImageSpec {
 export type ImportStageHook = "beforeInstall" | "afterInstall" | "beforeSetup" | "afterSetup";
 
 export interface ImportConfig {
-  /** Name of the image or artifact to import from (`image:` or `artifact:` key). */
+  /**
+   * Name of the image or artifact to import from (`image:`, `from:` or `artifact:` key), or,
+   * for `external`, an image reference with a tag or digest (werf: `from: alpine:3.18`).
+   */
   from: string;
-  fromKind: "image" | "artifact";
+  fromKind: "image" | "artifact" | "external";
   add: string;
   to: string;
   includePaths: string[];

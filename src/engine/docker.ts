@@ -107,6 +107,7 @@ export class DockerEngine implements Engine {
           architecture: info.Architecture,
           os: info.Os,
           ...((info as { Variant?: string }).Variant ? { variant: (info as { Variant?: string }).Variant } : {}),
+          ...(info.Author ? { author: info.Author } : {}),
           config: normaliseRuntimeConfig(info.Config as unknown as Record<string, unknown>),
           rootfs: { type: "layers", diff_ids: info.RootFS.Layers ?? [] },
         },

@@ -148,3 +148,54 @@ docker:
     expect(res.stderr).toContain("stage install: command failed");
   });
 });
+
+describe("import from an external image", () => {
+  const withImport = (project: string, kit: string) => `project: ${project}
+configVersion: 1
+---
+image: app
+from: ${base}
+import:
+- image: ${kit}
+  add: /opt/kit
+  to: /kit
+  after: install
+shell:
+  install: [echo built > /built.txt]
+imageSpec:
+  author: ops
+  config:
+    labels: {"%project%.component": "%image%"}
+    removeLabels: [base]
+    cmd: [cat, /kit/version, /built.txt]
+`;
+  const kitFiles = (version: string) => [{ type: "file" as const, path: "/opt/kit/version", mode: 0o644, uid: 0, gid: 0, content: Buffer.from(`${version}\n`) }];
+
+  test("is pinned by its registry digest: moving the tag rebuilds the import, locally and through the registry", async () => {
+    const kit = `${registry.host}/tools/kit${++projects}:1`;
+    const local = new DockerEngine({ socketPath: engine.socketPath });
+    await pushBaseImage(local, kit, kitFiles("kit 1"));
+    await local.removeImage(kit);
+    const project = `ext${projects}`;
+    const app = await gitProject({ "werf.yaml": withImport(project, kit) });
+    const first = await slipwayJson(["build", "--dir", app.dir], { env });
+    expect(statuses(first)).toMatchObject({ install: "built", importsAfterInstall: "appended", imageSpec: "appended" });
+    const ref = first.images[0].ref;
+    expect(await docker("run", "--rm", "--network", "none", ref)).toBe("kit 1\nbuilt\n");
+    const inspected = JSON.parse(await docker("image", "inspect", ref, "--format", "{{json .}}"));
+    expect(inspected.Author).toBe("ops");
+    expect(inspected.Config.Labels).toEqual({ [`${project}.component`]: "app" });
+
+    await pushBaseImage(local, kit, kitFiles("kit 2"));
+    const plan = await slipwayJson(["plan", "--dir", app.dir], { env });
+    expect(statuses(plan)).toMatchObject({ install: "local", importsAfterInstall: "missing" });
+
+    await using node = await testEngine();
+    const nodeEnv = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+    const repo = `${registry.host}/${project}`;
+    const bp = await slipwayJson(["bp", repo, "--with-stages", "--tag", "main", "--dir", app.dir], { env: nodeEnv });
+    expect(statuses(bp)).toMatchObject({ importsAfterInstall: "appended", imageSpec: "appended" });
+    await local.pull(`${repo}/app:main`);
+    expect(await docker("run", "--rm", "--network", "none", `${repo}/app:main`)).toBe("kit 2\nbuilt\n");
+  });
+});

@@ -35,3 +35,30 @@ describe("imageSpec", () => {
     expect(err.message).toContain('did you mean "labels"');
   });
 });
+
+describe("import from an external image", () => {
+  test("a source with a tag or a digest is external (werf's rule), under image: or from:", () => {
+    const c = parse(`${META}image: a\nfrom: alpine\nimport:\n- image: alpine:3.18\n  add: /etc/alpine-release\n  after: install\n` +
+      `- from: registry.example.com:5000/tools/kit@sha256:${"b".repeat(64)}\n  add: /opt\n  to: /kit\n` +
+      `- from: b\n  add: /out\n---\nimage: b\nfrom: alpine\n`);
+    expect(image(c, "a").imports.map((i) => [i.fromKind, i.from])).toEqual([
+      ["external", "alpine:3.18"], ["external", `registry.example.com:5000/tools/kit@sha256:${"b".repeat(64)}`], ["image", "b"],
+    ]);
+  });
+
+  test("a name without tag is an image of this config; stage: cannot name a stage of an external image", () => {
+    const missing = configError(`${META}image: a\nfrom: alpine\nimport:\n- from: registry.example.com:5000/kit\n  add: /opt\n`);
+    expect(missing.message).toContain('no image or artifact named "registry.example.com:5000/kit"');
+    const stage = configError(`${META}image: a\nfrom: alpine\nimport:\n- image: alpine:3.18\n  add: /opt\n  stage: install\n`);
+    expect([stage.line, stage.field]).toEqual([9, "import[0].stage"]);
+    const both = configError(`${META}image: a\nfrom: alpine\nimport:\n- image: x\n  from: alpine:3.18\n  add: /opt\n`);
+    expect(both.message).toContain("give one of image, from or artifact");
+  });
+});
+
+describe("fromLatest", () => {
+  test("is accepted either way: from is always pinned by its current registry digest", () => {
+    expect(image(parse(`${META}image: a\nfrom: alpine\nfromLatest: true\n`), "a").from).toBe("alpine");
+    expect(configError(`${META}image: a\nfrom: alpine\nfromLatest: yes please\n`).message).toContain("expected true or false");
+  });
+});
