@@ -23,7 +23,7 @@ export const STAGE_ORDER: readonly StageName[] = [
 
 export function conveyor(ctx: StageContext): Stage[] {
   const { image } = ctx;
-  const git = placeGitFiles(image, ctx.worktree);
+  const git = placeGitFiles(image, ctx.worktree, ctx.remotes);
   const imports = (hook: "beforeInstall" | "afterInstall" | "beforeSetup" | "afterSetup") =>
     importsStage(importStageName(hook), ctx, image.imports.filter((i) => i.stage === hook));
   if (image.gitVisibility === "werf" && git.all.length > 0) return werfConveyor(ctx, git.all, git.dependencies, imports);

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { ImageConfig, UserStageName } from "../config/types.ts";
 import { pathMatcher, type TrackedFile, type Worktree } from "./git.ts";
+import { revisionOf, type RemoteTree } from "./git-remote.ts";
 
 export type GitStageName = "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest";
 
@@ -10,6 +11,13 @@ export interface PlacedFile {
   file: TrackedFile;
   owner?: string;
   group?: string;
+  /** Bare clone to read the blob from (a remote mapping); absent: the working tree. */
+  gitDir?: string;
+}
+
+/** How remote trees are looked up: by URL and revision. */
+export function remoteKey(m: { url?: string; commit?: string; tag?: string; branch?: string }): string {
+  return `${m.url}\n${revisionOf(m)}`;
 }
 
 export interface GitPlacement {
@@ -37,12 +45,14 @@ const DEPENDENT_STAGES: [UserStageName, GitStageName][] = [
  * gitLatest after setup, so changing it rebuilds no user stage. beforeInstall
  * dependencies count as install's (git files are first added before install).
  */
-export function placeGitFiles(image: ImageConfig, worktree: Worktree | undefined): GitPlacement {
+export function placeGitFiles(image: ImageConfig, worktree: Worktree | undefined, remotes: ReadonlyMap<string, RemoteTree> = new Map()): GitPlacement {
   const layers: GitPlacement["layers"] = { gitInstall: [], gitBeforeSetup: [], gitSetup: [], gitLatest: [] };
   const dependencies: GitPlacement["dependencies"] = { beforeInstall: [], install: [], beforeSetup: [], setup: [] };
   const all: PlacedFile[] = [];
-  if (!worktree) return { layers, all, dependencies };
   for (const mapping of image.git) {
+    const remote = mapping.url !== undefined ? remotes.get(remoteKey(mapping)) : undefined;
+    const source = mapping.url !== undefined ? remote : worktree;
+    if (!source) continue;
     const prefix = mapping.add === "/" ? "" : `${mapping.add.replace(/^\/+/, "")}/`;
     const included = mapping.includePaths.length > 0 ? pathMatcher(mapping.includePaths) : () => true;
     const excluded = mapping.excludePaths.length > 0 ? pathMatcher(mapping.excludePaths) : () => false;
@@ -51,14 +61,14 @@ export function placeGitFiles(image: ImageConfig, worktree: Worktree | undefined
       return globs.length > 0 ? pathMatcher(globs) : () => false;
     });
     const single = prefix === "" ? undefined : mapping.add.replace(/^\/+/, "");
-    for (const file of worktree.files) {
+    for (const file of source.files) {
       let rel: string;
       if (single !== undefined && file.path === single) rel = posix.basename(file.path); // `add` names one file
       else if (file.path.startsWith(prefix)) rel = file.path.slice(prefix.length);
       else continue;
       if (!included(rel) || excluded(rel)) continue;
       const dest = single !== undefined && file.path === single ? mapping.to : posix.join(mapping.to, rel);
-      const placed: PlacedFile = { dest, file, owner: mapping.owner, group: mapping.group };
+      const placed: PlacedFile = { dest, file, owner: mapping.owner, group: mapping.group, ...(remote ? { gitDir: remote.gitDir } : {}) };
       const first = depMatchers.findIndex((m) => m(rel));
       DEPENDENT_STAGES.forEach(([stage], i) => {
         if (depMatchers[i](rel)) dependencies[stage].push(`${file.path} ${file.blob}`);

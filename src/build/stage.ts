@@ -1,6 +1,7 @@
 import type { ImageConfig } from "../config/types.ts";
 import type { Engine, RuntimeConfig } from "../engine/types.ts";
 import type { Worktree } from "./git.ts";
+import type { RemoteTree } from "./git-remote.ts";
 import type { Layer } from "./layer.ts";
 import type { NamedInput } from "./digest.ts";
 import type { OwnerResolver } from "./stages/owners.ts";
@@ -43,6 +44,8 @@ export interface StageContext {
   project: string;
   image: ImageConfig;
   worktree?: Worktree;
+  /** Trees of remote git mappings, by remoteKey (URL and revision). */
+  remotes?: ReadonlyMap<string, RemoteTree>;
   engine: Engine;
   /**
    * Digest and local stage ref of another image of the config, by name: its last

@@ -130,6 +130,12 @@ function gitMapping(g: RawGit, i: number, ctx: DocContext): GitMapping {
   };
   if (g.owner != null) m.owner = g.owner;
   if (g.group != null) m.group = g.group;
+  for (const key of ["branch", "tag", "commit"] as const) {
+    if (g[key] == null) continue;
+    if (g.url == null) ctx.fail(["git", i, key], `${key} is only for a remote repository (url:); the local one is used as it is checked out`);
+    m[key] = g[key];
+  }
+  if (g.url != null) m.url = g.url;
   return m;
 }
 

@@ -13,12 +13,7 @@ const REFUSED_TOP: Record<string, string> = {
   platform: "per-image platforms (werf `platform:`) are not supported",
 };
 
-const REFUSED_GIT: Record<string, string> = {
-  url: "remote git repositories (git url:) are not supported; only the local repository",
-  branch: "remote git repositories (branch:) are not supported; only the local repository",
-  commit: "remote git repositories (commit:) are not supported; only the local repository",
-  tag: "remote git repositories (tag:) are not supported; only the local repository",
-};
+const REFUSED_GIT: Record<string, string> = {};
 
 export function refuseUnsupported(written: Record<string, unknown>, doc: SourceDoc, file: string): void {
   for (const [key, detail] of Object.entries(REFUSED_TOP)) {

@@ -40,6 +40,11 @@ export const gitSchema = z.strictObject({
   stageDependencies: stageDeps.nullish(),
   /** dapp's name for helm values; harmless, ignored. */
   as: str.nullish(),
+  /** A remote repository and its revision (werf). */
+  url: str.nullish(),
+  branch: str.nullish(),
+  tag: str.nullish(),
+  commit: str.nullish(),
 });
 
 export const shellSchema = z.strictObject({

@@ -26,7 +26,12 @@ export interface GitMapping {
   group?: string;
   /** Per user stage, globs relative to `add`: a change to matching files rebuilds that stage. */
   stageDependencies: Partial<Record<UserStageName, string[]>>;
-  /** Remote git mappings (`url:`) are refused by the loader; only the local repository is supported. */
+  /** A remote repository (werf `url:`), fetched by the builder; absent = the project's repository. */
+  url?: string;
+  /** The revision of `url`: commit, else tag, else branch, else the remote's HEAD (werf's order). */
+  branch?: string;
+  tag?: string;
+  commit?: string;
   location: SourceLocation;
 }
 

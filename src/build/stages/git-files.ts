@@ -1,5 +1,6 @@
 import type { NamedInput } from "../digest.ts";
 import { readTracked } from "../git.ts";
+import { readBlob } from "../git-remote.ts";
 import { buildLayer, type LayerEntry } from "../layer.ts";
 import type { GitStageName, PlacedFile } from "../placement.ts";
 import type { Stage, StageContext } from "../stage.ts";
@@ -10,7 +11,7 @@ export async function fileEntries(root: string, files: PlacedFile[], owners: Own
   const entries: LayerEntry[] = [];
   for (const p of files) {
     const { uid, gid } = await owners(p.owner, p.group);
-    const content = await readTracked(root, p.file);
+    const content = p.gitDir !== undefined ? await readBlob(p.gitDir, p.file.blob) : await readTracked(root, p.file);
     entries.push(
       p.file.mode === "120000"
         ? { type: "symlink", path: p.dest, uid, gid, target: content.toString("utf8") }

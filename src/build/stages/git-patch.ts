@@ -11,6 +11,7 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { NamedInput } from "../digest.ts";
+import { revisionOf } from "../git-remote.ts";
 import { buildLayer, type Layer, type LayerEntry } from "../layer.ts";
 import type { PlacedFile } from "../placement.ts";
 import type { Stage, StageContext } from "../stage.ts";
@@ -60,7 +61,9 @@ function rootOf(ctx: StageContext): string {
 
 /** gitArchive: every mapped file, as werf adds them after beforeInstall. Its digest covers the mappings only. */
 export function gitArchiveStage(ctx: StageContext, files: PlacedFile[]): Stage {
-  const mappings = ctx.image.git.map((m) => [m.add, m.to, m.includePaths, m.excludePaths, m.owner ?? "", m.group ?? ""]);
+  const mappings = ctx.image.git.map((m) => [
+    m.add, m.to, m.includePaths, m.excludePaths, m.owner ?? "", m.group ?? "", ...(m.url !== undefined ? [m.url, revisionOf(m)] : []),
+  ]);
   return {
     name: "gitArchive",
     kind: "gitArchive",

@@ -199,3 +199,40 @@ imageSpec:
     expect(await docker("run", "--rm", "--network", "none", `${repo}/app:main`)).toBe("kit 2\nbuilt\n");
   });
 });
+
+describe("git url: a remote repository mapped into the image", () => {
+  test("is cloned, hashed like local files, visible to install, and refetched when it moves", async () => {
+    const lib = await gitProject({ "src/lib.txt": "lib 1\n" });
+    const bare = `${await scratchDir("slipway-bare-")}/lib.git`;
+    await run("git", ["clone", "--bare", "--quiet", lib.dir, bare]);
+    const app = await gitProject({
+      "werf.yaml": `project: remote${++projects}
+configVersion: 1
+---
+image: app
+from: ${base}
+git:
+- url: file://${bare}
+  branch: main
+  add: /src
+  to: /vendor
+- add: /
+  to: /app
+  excludePaths: [werf.yaml]
+shell:
+  install: ["cat /vendor/lib.txt > /seen.txt"]
+docker:
+  CMD: [cat, /seen.txt, /vendor/lib.txt, /app/main.txt]
+`,
+      "main.txt": "main\n",
+    });
+    const first = await slipwayJson(["build", "--dir", app.dir], { env });
+    expect(await docker("run", "--rm", "--network", "none", first.images[0].ref)).toBe("lib 1\nlib 1\nmain\n");
+    await lib.write({ "src/lib.txt": "lib 2\n" });
+    await lib.commit();
+    await lib.git("push", "-q", bare, "main");
+    const second = await slipwayJson(["build", "--dir", app.dir], { env });
+    expect(statuses(second)).toMatchObject({ install: "local", gitLatest: "appended" });
+    expect(await docker("run", "--rm", "--network", "none", second.images[0].ref)).toBe("lib 1\nlib 2\nmain\n");
+  });
+});

@@ -62,3 +62,10 @@ describe("fromLatest", () => {
     expect(configError(`${META}image: a\nfrom: alpine\nfromLatest: yes please\n`).message).toContain("expected true or false");
   });
 });
+
+describe("git url", () => {
+  test("a remote mapping keeps its URL and revision", () => {
+    const c = parse(`${META}image: a\nfrom: alpine\ngit:\n- url: https://github.com/werf/werf.git\n  tag: v2.0.0\n  add: /docs\n  to: /docs\n- add: /\n  to: /app\n`);
+    expect(image(c, "a").git.map((g) => [g.url, g.tag, g.add])).toEqual([["https://github.com/werf/werf.git", "v2.0.0", "/docs"], [undefined, undefined, "/"]]);
+  });
+});
