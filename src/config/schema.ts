@@ -45,6 +45,8 @@ export const gitSchema = z.strictObject({
   branch: str.nullish(),
   tag: str.nullish(),
   commit: str.nullish(),
+  /** werf 1.1's acknowledgement for a branch revision; accepted, no effect. */
+  herebyIAdmitThatBranchMightBreakReproducibility: z.boolean({ error: "expected true or false" }).nullish(),
 });
 
 export const shellSchema = z.strictObject({
@@ -155,6 +157,8 @@ export const imageDocSchema = z.strictObject({
    * does (`from` is pinned by its registry digest), so both values are accepted.
    */
   fromLatest: flag,
+  /** werf 1.1's giterminism acknowledgement for fromLatest; nothing to acknowledge here. */
+  herebyIAdmitThatFromLatestMightBreakReproducibility: flag,
   git: z.array(gitSchema, { error: "expected a list of git mappings" }).nullish(),
   shell: shellSchema.nullish(),
   docker: dockerSchema.nullish(),
@@ -177,6 +181,16 @@ export const metaDocSchema = z.strictObject({
   deploy: z.unknown().optional(),
   /** werf's settings for its own git worktree handling: nothing slipway uses. */
   gitWorktree: z.unknown().optional(),
+  /** werf v2 project build settings. */
+  build: z.strictObject({
+    // slipway builds linux/amd64 images; a config asking for exactly that is fine, anything else is refused.
+    platform: strings.refine((p) => p.length === 1 && p[0] === "linux/amd64", {
+      error: "slipway builds linux/amd64 only; other or several platforms are not supported",
+    }).nullish(),
+    imageSpec: z.unknown().refine((v) => v === null || v === undefined, {
+      error: "a project-wide imageSpec (build.imageSpec) is not supported; give imageSpec: in each image",
+    }).optional(),
+  }).nullish(),
 });
 
 export type RawImageDoc = z.output<typeof imageDocSchema>;

@@ -69,3 +69,21 @@ describe("git url", () => {
     expect(image(c, "a").git.map((g) => [g.url, g.tag, g.add])).toEqual([["https://github.com/werf/werf.git", "v2.0.0", "/docs"], [undefined, undefined, "/"]]);
   });
 });
+
+describe("werf v2 meta build: and werf 1.1 acknowledgements", () => {
+  test("build.platform linux/amd64 is accepted; other platforms and a project-wide imageSpec are refused at their line", () => {
+    expect(parse(`project: shop\nconfigVersion: 1\nbuild:\n  platform: ['linux/amd64']\n---\nimage: a\nfrom: alpine\n`).project).toBe("shop");
+    const arm = configError(`project: shop\nconfigVersion: 1\nbuild:\n  platform: ['linux/arm64']\n---\nimage: a\nfrom: alpine\n`);
+    expect([arm.line, arm.field]).toEqual([4, "build.platform"]);
+    expect(arm.message).toContain("linux/amd64 only");
+    const spec = configError(`project: shop\nconfigVersion: 1\nbuild:\n  imageSpec:\n    author: x\n---\nimage: a\nfrom: alpine\n`);
+    expect(spec.field).toBe("build.imageSpec");
+    expect(spec.message).toContain("give imageSpec: in each image");
+  });
+
+  test("herebyIAdmitThat... keys are accepted", () => {
+    const c = parse(`${META}image: a\nfrom: alpine\nfromLatest: true\nherebyIAdmitThatFromLatestMightBreakReproducibility: true\n` +
+      `git:\n- url: https://example.com/x.git\n  branch: main\n  herebyIAdmitThatBranchMightBreakReproducibility: true\n  to: /x\n`);
+    expect(image(c, "a").git[0].branch).toBe("main");
+  });
+});
