@@ -37,7 +37,12 @@ export function applyImageSpec(base: RuntimeConfig, spec: ImageSpec, names: { pr
   const volumes = Object.fromEntries([...Object.keys(c.Volumes ?? {}).filter((v) => !dropVolume(v)), ...spec.volumes].map((v) => [v, {}]));
   if (Object.keys(volumes).length > 0) c.Volumes = volumes;
   else delete c.Volumes;
-  if (spec.expose) c.ExposedPorts = Object.fromEntries(spec.expose.map((p) => [p.includes("/") ? p : `${p}/tcp`, {}]));
+  if (spec.expose) {
+    // `expose: [""]` (as werf's own fixtures write it) exposes nothing.
+    const ports = spec.expose.filter((p) => p.trim() !== "").map((p) => (p.includes("/") ? p : `${p}/tcp`));
+    if (ports.length > 0) c.ExposedPorts = Object.fromEntries(ports.map((p) => [p, {}]));
+    else delete c.ExposedPorts;
+  }
   if (spec.clear.user) delete c.User;
   if (spec.clear.workingDir) delete c.WorkingDir;
   if (spec.user !== undefined) c.User = spec.user;
