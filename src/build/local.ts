@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BuildError } from "../errors.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RuntimeConfig } from "../engine/types.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
-import { LABEL_PREFIX, LABELS, NEEDS_LABEL } from "./names.ts";
+import { LABEL_PREFIX, LABELS, NEEDS_LABEL, stageRef } from "./names.ts";
 import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import type { StageChange } from "./stage.ts";
 import { GIT_FILES_LABEL } from "./stages/git-patch.ts";
@@ -25,6 +25,8 @@ export interface StageLabels {
   project: string;
   image: string;
   gitCommit?: string;
+  /** How stages are named where this build keeps them (a registry's `REPO:stage-<digest>`); default: the local stage ref. */
+  stageName?: (digest: string) => string;
 }
 
 export function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig, diffIds: string[], stage: PlannedStage, meta: StageLabels): ImageConfigDocument {
@@ -106,7 +108,8 @@ async function runCommands(
     temporary.push(runOn);
     diffIds.push(patch.diffId);
   }
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, onOutput }));
+  const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));

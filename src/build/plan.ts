@@ -66,6 +66,7 @@ function dependenciesOf(image: ImageConfig): string[] {
   if (image.fromImage !== undefined) deps.add(image.fromImage);
   if (image.fromArtifact !== undefined) deps.add(image.fromArtifact);
   for (const imp of image.imports) if (imp.fromKind !== "external") deps.add(imp.from);
+  for (const dep of image.dependencies) deps.add(dep.image);
   return [...deps];
 }
 

@@ -33,7 +33,11 @@ export type StageChange =
   /** Run commands in a container made from the parent (the only change that needs one). */
   /** A bind with source "" is a fresh temporary directory (mount from tmp_dir). */
   /** `patch`: a layer applied before the commands run (werf's git patch of a user stage). */
-  | { kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[]; patch?: LayerBuilder }
+  /** `env`: build-time variables (werf dependencies), given how stages are named where they are kept. */
+  | {
+    kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[]; patch?: LayerBuilder;
+    env?: (stageName: (digest: string) => string) => string[];
+  }
   /** Add a deterministic layer built in Node. */
   | { kind: "files"; layer: LayerBuilder }
   /** Change only the image config. */

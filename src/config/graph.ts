@@ -78,7 +78,7 @@ function label(name: string): string {
 /** Names of the images an image needs built first (its parent and the sources of its imports), without repeats. */
 export function dependenciesOf(img: ImageConfig): string[] {
   const parent = img.fromImage ?? img.fromArtifact;
-  const sources = img.imports.filter((i) => i.fromKind !== "external").map((i) => i.from);
+  const sources = [...img.imports.filter((i) => i.fromKind !== "external").map((i) => i.from), ...img.dependencies.map((d) => d.image)];
   return [...new Set([...(parent !== undefined ? [parent] : []), ...sources])];
 }
 

@@ -4,9 +4,9 @@
  * the error can point at the field.
  */
 import { ConfigError } from "../errors.ts";
-import type { GitMapping, ImageConfig, ImportConfig, ImportStageHook, MountConfig, ShellConfig, SourceLocation, UserStageName } from "./types.ts";
+import type { DependencyConfig, GitMapping, ImageConfig, ImportConfig, ImportStageHook, MountConfig, ShellConfig, SourceLocation, UserStageName } from "./types.ts";
 import { USER_STAGES } from "./types.ts";
-import type { RawGit, RawImageDoc, RawImport, RawMount } from "./schema.ts";
+import type { RawDependency, RawGit, RawImageDoc, RawImport, RawMount } from "./schema.ts";
 import { normalizeDocker, normalizeImageSpec, type Fail } from "./docker.ts";
 import type { PathSegment } from "./yaml-source.ts";
 
@@ -51,6 +51,7 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
     docker: normalizeDocker(raw.docker, ctx.written.docker, ctx.fail),
     ...(raw.imageSpec != null ? { imageSpec: normalizeImageSpec(raw.imageSpec) } : {}),
     imports: (raw.import ?? []).map((imp, i) => importConfig(imp, i, ctx)),
+    dependencies: (raw.dependencies ?? []).map((d, i) => dependencyConfig(d, i, ctx)),
     mounts: (raw.mount ?? []).map((m, i) => mountConfig(m, i, ctx)),
     network: raw.network ?? false,
     gitVisibility: raw.gitVisibility ?? defaultVisibility(ctx.file),
@@ -66,6 +67,11 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
       const written = "from" in (ctx.written.import as Record<string, unknown>[])[i] ? "from" : key;
       const path = ["import", i, written];
       refs.push({ from: name, to: imp.from, field: `import[${i}].${written}`, path, location: ctx.loc(path), kind: key });
+    });
+    shared.dependencies.forEach((dep, i) => {
+      const written = "from" in (ctx.written.dependencies as Record<string, unknown>[])[i] ? "from" : "image";
+      const path = ["dependencies", i, written];
+      refs.push({ from: name, to: dep.image, field: `dependencies[${i}].${written}`, path, location: ctx.loc(path), kind: "image" });
     });
   }
   return { images, refs };
@@ -188,6 +194,31 @@ function importConfig(imp: RawImport, i: number, ctx: DocContext): ImportConfig 
   if (imp.group != null) out.group = imp.group;
   if (imp.stage != null) out.sourceStage = imp.stage;
   return out;
+}
+
+/** werf's rules for a stapel image's dependency (pkg/config/dependency.go), and what slipway gives commands. */
+function dependencyConfig(d: RawDependency, i: number, ctx: DocContext): DependencyConfig {
+  const at = (...k: PathSegment[]): PathSegment[] => ["dependencies", i, ...k];
+  if (d.image != null && d.from != null) ctx.fail(at("from"), "give image or from, not both");
+  const image = d.image ?? d.from;
+  if (image == null) ctx.fail(at(), "image name is not specified for dependency");
+  if (d.before != null && d.after != null) ctx.fail(at("after"), "give before or after, not both");
+  if (d.before == null && d.after == null) ctx.fail(at(), "dependency stage is not specified with `before: install|setup` or `after: install|setup`");
+  if (d.after === "setup") {
+    ctx.fail(at("after"), "no command runs after setup: slipway gives dependencies to commands only (build-time env, never the image config); use before: setup");
+  }
+  const stage: ImportStageHook = d.before === "install" ? "beforeInstall" : d.before === "setup" ? "beforeSetup" : "afterInstall";
+  const env: DependencyConfig["env"] = [];
+  (d.imports ?? []).forEach((imp, j) => {
+    if (imp.targetBuildArg != null) ctx.fail(at("imports", j, "targetBuildArg"), "targetBuildArg is for Dockerfile images; a stapel image takes targetEnv");
+    if (imp.targetEnv == null) ctx.fail(at("imports", j), "targetEnv is required");
+    if (imp.type === "ImageID" || imp.type === "ImageDigest") {
+      ctx.fail(at("imports", j, "type"), `${imp.type} is not supported; ImageName names the dependency by its immutable stage tag`);
+    }
+    if (env.some((e) => e.name === imp.targetEnv)) ctx.fail(at("imports", j, "targetEnv"), `targetEnv ${imp.targetEnv} is given twice`);
+    env.push({ name: imp.targetEnv, type: imp.type });
+  });
+  return { image, stage, env, location: ctx.loc(at()) };
 }
 
 function mountConfig(m: RawMount, i: number, ctx: DocContext): MountConfig {

@@ -100,6 +100,19 @@ export const importSchema = z.strictObject({
   stage: str.nullish(),
 });
 
+export const dependencySchema = z.strictObject({
+  image: str.nullish(),
+  /** werf v2's name for `image:`. */
+  from: str.nullish(),
+  before: hookTarget.nullish(),
+  after: hookTarget.nullish(),
+  imports: z.array(z.strictObject({
+    type: z.enum(["ImageName", "ImageRepo", "ImageTag", "ImageID", "ImageDigest"], { error: "expected ImageName, ImageRepo, ImageTag, ImageID or ImageDigest" }),
+    targetEnv: str.nullish(),
+    targetBuildArg: str.nullish(),
+  }), { error: "expected a list of imports" }).nullish(),
+});
+
 export const mountSchema = z.strictObject({
   to: str.nullish(),
   from: z.enum(["tmp_dir", "build_dir"], { error: "expected tmp_dir or build_dir" }).nullish(),
@@ -164,6 +177,7 @@ export const imageDocSchema = z.strictObject({
   docker: dockerSchema.nullish(),
   import: z.array(importSchema, { error: "expected a list of imports" }).nullish(),
   mount: z.array(mountSchema, { error: "expected a list of mounts" }).nullish(),
+  dependencies: z.array(dependencySchema, { error: "expected a list of dependencies" }).nullish(),
   network: z.boolean({ error: "expected true or false" }).nullish(),
   /** slipway extension: what user stages see of the git files (default: strict in slipway.yaml, werf elsewhere). */
   gitVisibility: z.enum(["werf", "strict"], { error: "expected werf or strict" }).nullish(),
@@ -198,5 +212,6 @@ export type RawMetaDoc = z.output<typeof metaDocSchema>;
 export type RawGit = z.output<typeof gitSchema>;
 export type RawImport = z.output<typeof importSchema>;
 export type RawMount = z.output<typeof mountSchema>;
+export type RawDependency = z.output<typeof dependencySchema>;
 export type RawDocker = z.output<typeof dockerSchema>;
 export type RawImageSpec = z.output<typeof imageSpecSchema>;

@@ -116,6 +116,21 @@ export interface ImportConfig {
   location: SourceLocation;
 }
 
+/** werf `dependencies:` import types slipway supports (ImageID and ImageDigest are refused). */
+export type DependencyValue = "ImageName" | "ImageRepo" | "ImageTag";
+
+/**
+ * werf `dependencies:` of a stapel image: another image's name, repository or tag, given
+ * to the commands of the user stages after the hook as build-time env (never written
+ * into the image config). The other image's last stage digest enters their digests.
+ */
+export interface DependencyConfig {
+  image: string;
+  stage: ImportStageHook;
+  env: { name: string; type: DependencyValue }[];
+  location: SourceLocation;
+}
+
 export interface MountConfig {
   to: string;
   /** tmp_dir: a fresh empty dir per build; build_dir: kept on the node between builds; path: the host path in `fromPath`. */
@@ -139,6 +154,7 @@ export interface ImageConfig {
   docker: DockerInstructions;
   imageSpec?: ImageSpec;
   imports: ImportConfig[];
+  dependencies: DependencyConfig[];
   mounts: MountConfig[];
   /** Commands run with network mode none unless the config asks for the network. */
   network: boolean;

@@ -176,6 +176,7 @@ export class DockerEngine implements Engine {
       Entrypoint: ["/bin/sh", "-c"],
       Cmd: [spec.script],
       User: "0:0",
+      ...(spec.env && spec.env.length > 0 ? { Env: spec.env } : {}),
       Tty: false,
       AttachStdout: true,
       AttachStderr: true,

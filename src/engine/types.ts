@@ -40,6 +40,8 @@ export interface RunSpec {
   network: boolean;
   /** Host path -> container path bind mounts. */
   binds: { source: string; target: string }[];
+  /** Build-time variables for the commands (`NAME=value`); never part of any image config. */
+  env?: string[];
   onOutput?: (chunk: Buffer) => void;
 }
 

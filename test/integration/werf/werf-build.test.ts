@@ -236,3 +236,48 @@ docker:
     expect(await docker("run", "--rm", "--network", "none", second.images[0].ref)).toBe("lib 1\nlib 2\nmain\n");
   });
 });
+
+describe("dependencies: another image's name for the commands", () => {
+  test("install sees the dependency's stage name locally and the registry's through bp; the image config never holds it", async () => {
+    const project = `deps${++projects}`;
+    const app = await gitProject({
+      "werf.yaml": `project: ${project}
+configVersion: 1
+---
+image: backend
+from: ${base}
+shell:
+  install: [echo backend > /backend.txt]
+---
+image: app
+from: ${base}
+dependencies:
+- image: backend
+  before: install
+  imports:
+  - type: ImageName
+    targetEnv: BACKEND_IMAGE
+  - type: ImageTag
+    targetEnv: BACKEND_TAG
+shell:
+  install: ['echo "$BACKEND_IMAGE $BACKEND_TAG" > /deps.txt']
+docker:
+  CMD: [cat, /deps.txt]
+`,
+    });
+    const local = await slipwayJson(["build", "--dir", app.dir], { env });
+    const backend = local.images.find((i) => i.name === "backend")!.digest;
+    const appRef = local.images.find((i) => i.name === "app")!.ref;
+    expect(await docker("run", "--rm", "--network", "none", appRef)).toBe(`${stageRef(project, backend)} ${backend}\n`);
+    const config = JSON.parse(await docker("image", "inspect", appRef, "--format", "{{json .Config.Env}}"));
+    expect(config.join(" ")).not.toContain("BACKEND");
+
+    await using node = await testEngine();
+    const repo = `${registry.host}/${project}`;
+    const nodeEnv = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+    const bp = await slipwayJson(["bp", repo, "--with-stages", "--tag", "main", "--dir", app.dir], { env: nodeEnv });
+    expect(bp.images.find((i) => i.name === "backend")!.digest).toBe(backend);
+    await new DockerEngine({ socketPath: engine.socketPath }).pull(`${repo}/app:main`);
+    expect(await docker("run", "--rm", "--network", "none", `${repo}/app:main`)).toBe(`${repo}:stage-${backend} stage-${backend}\n`);
+  });
+});

@@ -79,7 +79,7 @@ describe("config errors name file, line, column and field", () => {
       .toBe("werf.yaml:6:1: ansible: ansible assembly instructions are not supported; use shell:");
     expect(where(`${META}image: a\ndockerfile: Dockerfile\n`)).toMatchObject({ line: 5, field: "dockerfile" });
     expect(where(`${META}image: a\nfrom: x\nsecrets:\n- env: TOKEN\n`)).toMatchObject({ line: 6, field: "secrets" });
-    expect(where(`${META}image: a\nfrom: x\ndependencies:\n- image: b\n`)).toMatchObject({ line: 6, field: "dependencies", detail: expect.stringMatching(/use import/) });
+    expect(where(`${META}image: a\nfrom: x\nplatform: [linux/arm64]\n`)).toMatchObject({ line: 6, field: "platform" });
     expect(where(`${META}image: a\nfrom: x\ngit:\n- branch: main\n  to: /y\n`))
       .toMatchObject({ line: 7, column: 11, field: "git[0].branch", detail: expect.stringMatching(/only for a remote repository/) });
   });

@@ -87,3 +87,32 @@ describe("werf v2 meta build: and werf 1.1 acknowledgements", () => {
     expect(image(c, "a").git[0].branch).toBe("main");
   });
 });
+
+describe("dependencies", () => {
+  const doc = (deps: string) => `${META}image: app\nfrom: alpine\ndependencies:\n${deps}---\nimage: backend\nfrom: alpine\n`;
+
+  test("image or from, a hook, targetEnv imports; the dependency is built first", () => {
+    const c = parse(doc(`- image: backend\n  before: setup\n  imports:\n  - type: ImageName\n    targetEnv: BACKEND\n  - type: ImageTag\n    targetEnv: BACKEND_TAG\n` +
+      `- from: backend\n  after: install\n  imports:\n  - type: ImageRepo\n    targetEnv: BACKEND_REPO\n`));
+    expect(image(c, "app").dependencies.map((d) => [d.image, d.stage, d.env])).toEqual([
+      ["backend", "beforeSetup", [{ name: "BACKEND", type: "ImageName" }, { name: "BACKEND_TAG", type: "ImageTag" }]],
+      ["backend", "afterInstall", [{ name: "BACKEND_REPO", type: "ImageRepo" }]],
+    ]);
+    expect(c.images.map((i) => i.name)).toEqual(["app", "backend"]);
+  });
+
+  test("werf's rules and what slipway does not give, each at its line", () => {
+    const cases: [string, number, string][] = [
+      [`- image: backend\n  imports: []\n`, 7, "dependency stage is not specified"],
+      [`- image: nope\n  before: install\n`, 7, 'no image or artifact named "nope"'],
+      [`- image: backend\n  after: setup\n`, 8, "no command runs after setup"],
+      [`- image: backend\n  before: install\n  imports:\n  - type: ImageID\n    targetEnv: X\n`, 10, "ImageID is not supported"],
+      [`- image: backend\n  before: install\n  imports:\n  - type: ImageName\n    targetBuildArg: X\n`, 11, "targetBuildArg is for Dockerfile images"],
+      [`- image: backend\n  before: install\n  imports:\n  - type: ImageName\n    targetEnv: X\n  - type: ImageTag\n    targetEnv: X\n`, 13, "targetEnv X is given twice"],
+    ];
+    for (const [deps, line, text] of cases) {
+      const err = configError(doc(deps));
+      expect([err.line, err.message]).toEqual([line, expect.stringContaining(text)]);
+    }
+  });
+});
