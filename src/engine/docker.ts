@@ -106,6 +106,7 @@ export class DockerEngine implements Engine {
           architecture: info.Architecture,
           os: info.Os,
           ...((info as { Variant?: string }).Variant ? { variant: (info as { Variant?: string }).Variant } : {}),
+          ...(info.Author ? { author: info.Author } : {}),
           config: normaliseRuntimeConfig(info.Config as unknown as Record<string, unknown>),
           rootfs: { type: "layers", diff_ids: info.RootFS.Layers ?? [] },
         },
@@ -168,11 +169,13 @@ export class DockerEngine implements Engine {
 
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
     const docker = await this.#docker();
+    const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
     const container = await docker.createContainer({
       Image: spec.image,
       Entrypoint: ["/bin/sh", "-c"],
       Cmd: [spec.script],
       User: "0:0",
+      ...(spec.env && spec.env.length > 0 ? { Env: spec.env } : {}),
       Tty: false,
       AttachStdout: true,
       AttachStderr: true,
@@ -194,8 +197,10 @@ export class DockerEngine implements Engine {
       // (see loadImage), so nothing of this run's container config leaks into the image.
       const committed = await container.commit({ pause: false });
       const id = (committed as { Id: string }).Id;
-      const image = await this.inspectImage(id);
-      const diffId = image?.config.rootfs.diff_ids.at(-1);
+      const layers = (await this.inspectImage(id))?.config.rootfs.diff_ids ?? [];
+      // A run that changed no file commits no layer (Docker drops empty layers, as werf
+      // and `docker build` do): the committed image's top layer is then the parent's.
+      const diffId = layers.length > parentLayers ? layers.at(-1) : undefined;
       // The committed image holds the new layer until the caller has loaded the stage image.
       return { exitCode: 0, diffId, committed: id };
     } finally {

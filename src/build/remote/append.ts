@@ -75,7 +75,9 @@ export async function remoteStage(
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly(meta.image, stage.name));
+  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {});
+  // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
+  if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, runtime, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
   const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
   return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
 }
