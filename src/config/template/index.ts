@@ -1,0 +1,34 @@
+/**
+ * Renders a config file as werf does: one template set holding the function map
+ * (Go's builtins, Sprig, werf's own), every `.werf/**\/*.tmpl` file (named by its path
+ * inside `.werf/`), then the config itself as "werfConfig", executed with werf's data.
+ */
+import { builtins } from "./builtins.ts";
+import type { Func } from "./exec.ts";
+import { TemplateSet } from "./set.ts";
+import { listFuncs } from "./sprig-lists.ts";
+import { miscFuncs } from "./sprig-misc.ts";
+import { stringFuncs } from "./sprig-strings.ts";
+import { werfData, werfFuncs, type WerfContext } from "./werf.ts";
+
+export type { WerfContext, CommitInfo } from "./werf.ts";
+export type { ProjectFiles } from "./files.ts";
+
+/** werf's default directory of config templates. */
+export const TEMPLATES_DIR = ".werf";
+
+export function templateFuncs(): Map<string, Func> {
+  return new Map([...builtins(), ...stringFuncs(), ...listFuncs(), ...miscFuncs()]);
+}
+
+/** `file` is the name errors show; partials are found through `ctx.files`. */
+export function renderConfig(text: string, file: string, ctx: WerfContext): string {
+  const set = new TemplateSet(templateFuncs());
+  for (const [name, f] of werfFuncs(set, ctx)) set.define(name, f);
+  const partials = ctx.files.glob(`${TEMPLATES_DIR}/**/*.tmpl`);
+  for (const rel of Object.keys(partials).sort()) {
+    set.parse(rel.slice(TEMPLATES_DIR.length + 1), { file: rel, text: partials[rel] });
+  }
+  set.parse("werfConfig", { file, text });
+  return set.execute("werfConfig", werfData(ctx));
+}
