@@ -11,7 +11,7 @@ import { renderConfig } from "./template/index.ts";
 export interface TemplateOptions {
   /** The project directory: `.Files`, `.werf/` partials and `.Commit` come from it. */
   dir?: string;
-  /** werf's `--env` value, seen as `.Env`. */
+  /** werf's `--env` value, seen as `.Env`; as in werf, WERF_ENV when not given. */
   werfEnv?: string;
 }
 
@@ -28,7 +28,7 @@ export function expandTemplates(text: string, file: string, env: Record<string, 
   const { dir } = opts;
   return renderConfig(text, file, {
     env,
-    werfEnv: opts.werfEnv ?? "",
+    werfEnv: opts.werfEnv ?? env.WERF_ENV ?? "",
     files: dir ? projectFiles(dir) : NO_FILES,
     commit: () => {
       if (!dir) throw new Error(".Commit is not available: no project directory");

@@ -43,7 +43,7 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { dockerConfigCredentials, dockerConfigPath } = await import("../../registry/index.ts");
   const { homedir } = await import("node:os");
   const { join } = await import("node:path");
-  const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env: process.env });
+  const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env: process.env, werfEnv: flags.env });
   const { registryClients } = await import("../../registry/clients.ts");
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(process.env, homedir()), env: process.env });
   const registryFor = registryClients(credentials);
