@@ -7,7 +7,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { ImageConfig, ProjectConfig } from "./types.ts";
-import { expandTemplates } from "./template.ts";
+import { renderTemplates } from "./template.ts";
 import { parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
 import { fieldPath, validateDoc } from "./validate.ts";
 import { imageDocSchema, metaDocSchema } from "./schema.ts";
@@ -57,7 +57,17 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
   const absDir = path.resolve(dir);
   const absFile = path.resolve(absDir, file);
   const shown = displayName(absFile, absDir);
-  const docs = parseYamlDocs(expandTemplates(text, shown, env, { dir: absDir, werfEnv: templates.werfEnv }), shown);
+  const rendered = renderTemplates(text, shown, env, { dir: absDir, werfEnv: templates.werfEnv });
+  try {
+    return parseRendered(rendered.text, absFile, absDir, shown);
+  } catch (err) {
+    throw rendered.relocate(err);
+  }
+}
+
+/** The rendered config text read as YAML documents, validated and normalised. */
+function parseRendered(text: string, absFile: string, absDir: string, shown: string): ProjectConfig {
+  const docs = parseYamlDocs(text, shown);
   const isDappfile = /^dappfile\.ya?ml$/i.test(path.basename(absFile));
   let meta: { project: string; configVersion: number; cleanup?: unknown } | undefined;
   const images: ImageConfig[] = [];

@@ -8,6 +8,7 @@ import { ConfigError } from "../../errors.ts";
 import type { ChainNode, CommandNode, IdentifierNode, ListNode, Node, PipeNode, RangeNode, TemplateNode, VariableNode } from "./nodes.ts";
 import { show } from "./nodes.ts";
 import type { Tree } from "./parser.ts";
+import { Output } from "./output.ts";
 import { errorAt } from "./source.ts";
 import { formatValue, GoStruct, isMap, isTrue, sortedKeys, typeName } from "./values.ts";
 
@@ -33,16 +34,15 @@ type Signal = "break" | "continue" | undefined;
 const MISSING = Symbol("missing");
 type Final = unknown | typeof MISSING;
 
-export function execute(set: Templates, tree: Tree, data: unknown): string {
-  const out: string[] = [];
+export function execute(set: Templates, tree: Tree, data: unknown, out = new Output()): string {
   new State(set, tree, out, data).walk(data, tree.root);
-  return out.join("");
+  return out.text();
 }
 
 class State {
   private readonly vars: { name: string; value: unknown }[];
 
-  constructor(private readonly set: Templates, private readonly tree: Tree, private readonly out: string[], data: unknown) {
+  constructor(private readonly set: Templates, private readonly tree: Tree, private readonly out: Output, data: unknown) {
     this.vars = [{ name: "$", value: data }];
   }
 
@@ -54,7 +54,7 @@ class State {
     switch (node.kind) {
       case "action": {
         const value = this.evalPipeline(dot, node.pipe);
-        if (node.pipe.decl.length === 0) this.out.push(formatValue(value));
+        if (node.pipe.decl.length === 0) this.out.write(formatValue(value), this.tree.source, node.pos, false);
         return undefined;
       }
       case "break": case "continue": return node.kind;
@@ -70,7 +70,7 @@ class State {
       case "list": return this.walkList(dot, node);
       case "range": return this.walkRange(dot, node);
       case "template": return this.walkTemplate(dot, node);
-      case "text": this.out.push(node.text); return undefined;
+      case "text": this.out.write(node.text, this.tree.source, node.pos, true); return undefined;
       default: throw this.fail(node, `unknown node: ${node.kind}`);
     }
   }

@@ -5,6 +5,7 @@
  */
 import { builtins } from "./builtins.ts";
 import type { Func } from "./exec.ts";
+import { Output, type Origin } from "./output.ts";
 import { TemplateSet } from "./set.ts";
 import { listFuncs } from "./sprig-lists.ts";
 import { miscFuncs } from "./sprig-misc.ts";
@@ -13,6 +14,13 @@ import { werfData, werfFuncs, type WerfContext } from "./werf.ts";
 
 export type { WerfContext, CommitInfo } from "./werf.ts";
 export type { ProjectFiles } from "./files.ts";
+export type { Origin } from "./output.ts";
+
+export interface Rendered {
+  text: string;
+  /** Where rendered line `line` (1-based) came from. */
+  origin(line: number): Origin | undefined;
+}
 
 /** werf's default directory of config templates. */
 export const TEMPLATES_DIR = ".werf";
@@ -22,7 +30,7 @@ export function templateFuncs(): Map<string, Func> {
 }
 
 /** `file` is the name errors show; partials are found through `ctx.files`. */
-export function renderConfig(text: string, file: string, ctx: WerfContext): string {
+export function renderConfig(text: string, file: string, ctx: WerfContext): Rendered {
   const set = new TemplateSet(templateFuncs());
   for (const [name, f] of werfFuncs(set, ctx)) set.define(name, f);
   const partials = ctx.files.glob(`${TEMPLATES_DIR}/**/*.tmpl`);
@@ -30,5 +38,7 @@ export function renderConfig(text: string, file: string, ctx: WerfContext): stri
     set.parse(rel.slice(TEMPLATES_DIR.length + 1), { file: rel, text: partials[rel] });
   }
   set.parse("werfConfig", { file, text });
-  return set.execute("werfConfig", werfData(ctx));
+  const out = new Output();
+  const rendered = set.execute("werfConfig", werfData(ctx), out);
+  return { text: rendered, origin: (line) => out.lines[line - 1] };
 }

@@ -4,6 +4,7 @@
  * config into one set, so `include`, `template` and `define` see each other.
  */
 import { execute, MAX_DEPTH, type Func, type Templates } from "./exec.ts";
+import type { Output } from "./output.ts";
 import { isEmptyTree, parse, type Tree } from "./parser.ts";
 import type { Source } from "./source.ts";
 
@@ -36,13 +37,13 @@ export class TemplateSet implements Templates {
   }
 
   /** Runs template `name` with `data`; an unknown name is an Error for the caller to place. */
-  execute(name: string, data: unknown): string {
+  execute(name: string, data: unknown, out?: Output): string {
     const tree = this.trees.get(name);
     if (!tree) throw new Error(`no template ${JSON.stringify(name)} associated with template "werfConfig"`);
     if (this.depth >= MAX_DEPTH) throw new Error(`exceeded maximum template depth (${MAX_DEPTH})`);
     this.depth++;
     try {
-      return execute(this, tree, data);
+      return execute(this, tree, data, out);
     } finally {
       this.depth--;
     }

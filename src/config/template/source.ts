@@ -16,6 +16,26 @@ export function position(source: Source, pos: number): { line: number; column: n
   return { line, column: pos - before.lastIndexOf("\n") };
 }
 
+const lineStarts = new WeakMap<Source, number[]>();
+
+/** The 1-based line of offset `pos`, from a per-source index of line starts. */
+export function lineAt(source: Source, pos: number): number {
+  let starts = lineStarts.get(source);
+  if (!starts) {
+    starts = [0];
+    for (let i = source.text.indexOf("\n"); i >= 0; i = source.text.indexOf("\n", i + 1)) starts.push(i + 1);
+    lineStarts.set(source, starts);
+  }
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
 export function errorAt(source: Source, pos: number, detail: string): ConfigError {
   const at = position(source, pos);
   return new ConfigError(source.file, at.line, at.column, undefined, detail);

@@ -79,8 +79,20 @@ shell:
     }
   });
 
-  test("a YAML error in the rendered text still points at a line", () => {
+  test("an error in the rendered YAML points at the line the user wrote", () => {
     const e = configError(`${META}image: {{ env "N" }}\nfrom: x\nshel: {}\n`, { env: { N: "a" } });
     expect([e.line, e.column, e.field]).toEqual([6, 1, "shel"]);
+    // The range renders three lines per item: the third item's typo is still on line 8 of the file.
+    const text = `${META}image: a\nfrom: x\nshell:\n{{- range list "install" "setup" "beforeSetup" }}\n  {{ . }}:\n  - echo {{ . }}\n{{- end }}\n  instal: [x]\n`;
+    const moved = configError(text);
+    expect([moved.file, moved.line, moved.column, moved.field]).toEqual(["werf.yaml", 11, 3, "shell.instal"]);
+  });
+
+  test("an error in a line rendered by a defined template points at the define; the column only when the line is unchanged", () => {
+    const text = (frm: string) => `${META}{{ template "img" }}\n{{ define "img" }}\nimage: a\nfrom: x\n${frm}\n{{ end }}`;
+    const e = configError(text("frm: y"));
+    expect([e.line, e.column, e.field]).toEqual([8, 1, "frm"]);
+    const changed = configError(text('frm: {{ "y" }}'));
+    expect([changed.line, changed.column, changed.field]).toEqual([8, undefined, "frm"]);
   });
 });
