@@ -56,9 +56,14 @@ export function projectFiles(dir: string): ProjectFiles {
       return readFileSync(real, "utf8");
     },
     glob(pattern) {
-      const match = picomatch(pattern.replace(/^\.\//, ""), { dot: true });
+      const clean = pattern.replace(/^\.\//, "");
+      const match = picomatch(clean, { dot: true });
+      // Walk only below the pattern's literal directories (`.werf/` for the partials), not the whole project.
+      const fixed = clean.split("/");
+      const base = fixed.slice(0, fixed.findIndex((seg) => /[*?[\]{}!()]/.test(seg))).join("/");
+      if (outside(base || ".")) return {};
       const out: Record<string, string> = {};
-      for (const rel of walk(root, "")) if (match(rel) && stat(rel)?.isFile()) out[rel] = readFileSync(inside(rel)!, "utf8");
+      for (const rel of walk(root, base)) if (match(rel) && stat(rel)?.isFile()) out[rel] = readFileSync(inside(rel)!, "utf8");
       return out;
     },
     exists: (rel) => !outside(rel) && stat(rel) !== undefined,

@@ -39,6 +39,8 @@ describe("werf template functions", () => {
     const { out } = await renderIn({ "sql/2.sql": "two", "sql/1.sql": "one", "sql/sub/3.sql": "three", "sql/x.txt": "no" },
       `{{ range $path, $content := .Files.Glob "sql/**/*.sql" }}{{ $path }}={{ $content }};{{ end }}{{ len (.Files.Glob "none/*") }}`);
     expect(out).toBe("sql/1.sql=one;sql/2.sql=two;sql/sub/3.sql=three;0");
+    const literal = await renderIn({ "a/b.txt": "B", "a/c.txt": "C" }, `{{ .Files.Glob "a/b.txt" }} {{ .Files.Glob "./a/*.txt" | len }} {{ .Files.Glob "../*" | len }}`);
+    expect(literal.out).toBe("map[a/b.txt:B] 2 0");
   });
 
   test(".Files never reads outside the project directory, symlinks included", async () => {
