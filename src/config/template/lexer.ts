@@ -2,8 +2,10 @@
  * The lexer of Go's text/template, after Rob Pike's "Lexical Scanning in Go": a state
  * machine whose states are functions returning the next state, emitting items onto a
  * queue that the parser reads. Positions are byte offsets into the source (as in Go,
- * but counted in UTF-16 units); the parser turns them into line:column.
+ * but counted in UTF-16 units); the parser turns them into line:column. The states
+ * inside an action (`{{ ... }}`) are in ./lexer-action.ts.
  */
+import { lexInsideAction } from "./lexer-action.ts";
 
 export type ItemType =
   | "error" | "bool" | "char" | "comment" | "assign" | "declare" | "eof" | "field" | "identifier"
@@ -18,14 +20,15 @@ export interface Item {
 
 export const KEYWORDS = new Set(["block", "break", "continue", "define", "else", "end", "if", "range", "template", "with"]);
 
-const LEFT = "{{";
-const RIGHT = "}}";
-const TRIM_LEFT = "{{- ";
-const TRIM_RIGHT = " -}}";
+export const LEFT = "{{";
+export const RIGHT = "}}";
+export const TRIM_LEFT = "{{- ";
+export const TRIM_RIGHT = " -}}";
 
-type State = ((l: Lexer) => State) | undefined;
+export type State = ((l: Lexer) => State) | undefined;
 
-class Lexer {
+/** The machine's state: the input, the current item's start and the cursor. */
+export class Lexer {
   readonly items: Item[] = [];
   start = 0;
   pos = 0;
@@ -87,8 +90,8 @@ export function lex(input: string): Item[] {
   return l.items;
 }
 
-const isSpace = (c: string) => c === " " || c === "\t" || c === "\r" || c === "\n";
-const isAlphaNumeric = (c: string) => c === "_" || /^[\p{L}\p{Nd}]$/u.test(c);
+export const isSpace = (c: string) => c === " " || c === "\t" || c === "\r" || c === "\n";
+export const isAlphaNumeric = (c: string) => c === "_" || /^[\p{L}\p{Nd}]$/u.test(c);
 
 function lexText(l: Lexer): State {
   const at = l.input.indexOf(LEFT, l.pos);
@@ -142,7 +145,7 @@ function lexComment(l: Lexer): State {
   return lexText;
 }
 
-function lexRightDelim(l: Lexer): State {
+export function lexRightDelim(l: Lexer): State {
   const [, trim] = l.atRightDelim();
   if (trim) {
     l.pos += TRIM_RIGHT.length - RIGHT.length;
@@ -155,160 +158,4 @@ function lexRightDelim(l: Lexer): State {
     l.ignore();
   }
   return lexText;
-}
-
-function lexInsideAction(l: Lexer): State {
-  const [delim] = l.atRightDelim();
-  if (delim) {
-    if (l.parenDepth === 0) return lexRightDelim;
-    return l.errorf("unclosed left paren");
-  }
-  const c = l.next();
-  if (c === "") {
-    l.start = l.actionStart;
-    return l.errorf("unclosed action");
-  }
-  if (isSpace(c)) {
-    l.pos--;
-    return lexSpace;
-  }
-  if (c === "=") return emitThen(l, "assign");
-  if (c === ":") {
-    if (l.next() !== "=") return l.errorf("expected :=");
-    return emitThen(l, "declare");
-  }
-  if (c === "|") return emitThen(l, "pipe");
-  if (c === ",") return emitThen(l, "comma");
-  if (c === '"') return lexQuote;
-  if (c === "`") return lexRawQuote;
-  if (c === "$") return lexVariable;
-  if (c === "'") return lexChar;
-  if (c === ".") {
-    if (l.pos < l.input.length && /[0-9]/.test(l.peek())) {
-      l.pos--;
-      return lexNumber;
-    }
-    return lexField;
-  }
-  if (c === "+" || c === "-" || /[0-9]/.test(c)) {
-    l.pos--;
-    return lexNumber;
-  }
-  if (isAlphaNumeric(c)) {
-    l.pos--;
-    return lexIdentifier;
-  }
-  if (c === "(") {
-    l.parenDepth++;
-    return emitThen(l, "leftParen");
-  }
-  if (c === ")") {
-    l.parenDepth--;
-    if (l.parenDepth < 0) return l.errorf("unexpected right paren");
-    return emitThen(l, "rightParen");
-  }
-  return l.errorf(`unrecognized character in action: ${JSON.stringify(c)}`);
-}
-
-function emitThen(l: Lexer, type: ItemType): State {
-  l.emit(type);
-  return lexInsideAction;
-}
-
-function lexSpace(l: Lexer): State {
-  while (isSpace(l.peek())) {
-    // A space right before a trim marker belongs to the marker.
-    if (l.input.startsWith(TRIM_RIGHT, l.pos)) break;
-    l.pos++;
-  }
-  if (l.pos > l.start) l.emit("space");
-  return lexInsideAction;
-}
-
-function lexIdentifier(l: Lexer): State {
-  while (isAlphaNumeric(l.peek())) l.pos++;
-  const word = l.input.slice(l.start, l.pos);
-  if (!atTerminator(l)) return l.errorf(`bad character ${JSON.stringify(l.peek())}`);
-  if (KEYWORDS.has(word)) l.emit("keyword");
-  else if (word === "true" || word === "false") l.emit("bool");
-  else if (word === "nil") l.emit("nil");
-  else l.emit("identifier");
-  return lexInsideAction;
-}
-
-/** `.name`; a lone `.` is dot. */
-function lexField(l: Lexer): State {
-  if (atTerminator(l)) return emitThen(l, "dot");
-  while (isAlphaNumeric(l.peek())) l.pos++;
-  if (!atTerminator(l)) return l.errorf(`bad character ${JSON.stringify(l.peek())}`);
-  return emitThen(l, "field");
-}
-
-function lexVariable(l: Lexer): State {
-  while (isAlphaNumeric(l.peek())) l.pos++;
-  if (!atTerminator(l)) return l.errorf(`bad character ${JSON.stringify(l.peek())}`);
-  return emitThen(l, "variable");
-}
-
-function atTerminator(l: Lexer): boolean {
-  const c = l.peek();
-  if (c === "" || isSpace(c) || ".,|:)(=".includes(c)) return true;
-  return l.input.startsWith(RIGHT, l.pos);
-}
-
-function lexChar(l: Lexer): State {
-  for (;;) {
-    const c = l.next();
-    if (c === "\\") {
-      if (l.next() !== "") continue;
-    }
-    if (c === "" || c === "\n") return l.errorf("unterminated character constant");
-    if (c === "'") break;
-  }
-  return emitThen(l, "char");
-}
-
-function lexNumber(l: Lexer): State {
-  l.accept("+-");
-  let digits = "0123456789_";
-  if (l.accept("0")) {
-    if (l.accept("xX")) digits = "0123456789abcdefABCDEF_";
-    else if (l.accept("oO")) digits = "01234567_";
-    else if (l.accept("bB")) digits = "01_";
-  }
-  l.acceptRun(digits);
-  if (l.accept(".")) l.acceptRun(digits);
-  if (digits.length === 11 && l.accept("eE")) {
-    l.accept("+-");
-    l.acceptRun("0123456789_");
-  }
-  if (digits.length === 23 && l.accept("pP")) {
-    l.accept("+-");
-    l.acceptRun("0123456789_");
-  }
-  l.accept("i");
-  if (isAlphaNumeric(l.peek())) {
-    l.next();
-    return l.errorf(`bad number syntax: ${JSON.stringify(l.input.slice(l.start, l.pos))}`);
-  }
-  return emitThen(l, "number");
-}
-
-function lexQuote(l: Lexer): State {
-  for (;;) {
-    const c = l.next();
-    if (c === "\\") {
-      if (l.next() !== "") continue;
-    }
-    if (c === "" || c === "\n") return l.errorf("unterminated quoted string");
-    if (c === '"') break;
-  }
-  return emitThen(l, "string");
-}
-
-function lexRawQuote(l: Lexer): State {
-  const end = l.input.indexOf("`", l.pos);
-  if (end < 0) return l.errorf("unterminated raw quoted string");
-  l.pos = end + 1;
-  return emitThen(l, "rawString");
 }
