@@ -1,16 +1,16 @@
 /**
  * The executor of Go's text/template: walks a parsed tree with a data context (dot) and
  * a stack of variables, writing text to an output buffer. Control flow (break,
- * continue) is a value returned by `walk`, not an exception. Every failure becomes a
- * ConfigError at the file:line:column of the node being evaluated, with Go's wording.
+ * continue) is a value returned by `walk`, not an exception. Expressions (pipelines,
+ * fields, calls) are evaluated in ./eval.ts. Every failure becomes a ConfigError at the
+ * file:line:column of the node being evaluated, with Go's wording.
  */
-import { ConfigError } from "../../errors.ts";
-import type { ChainNode, CommandNode, IdentifierNode, ListNode, Node, PipeNode, RangeNode, TemplateNode, VariableNode } from "./nodes.ts";
-import { show } from "./nodes.ts";
+import type { ConfigError } from "../../errors.ts";
+import { Evaluator } from "./eval.ts";
+import type { ListNode, Node, PipeNode, RangeNode, TemplateNode } from "./nodes.ts";
 import type { Tree } from "./parser.ts";
 import { Output } from "./output.ts";
-import { errorAt } from "./source.ts";
-import { formatValue, GoStruct, isMap, isTrue, sortedKeys, typeName } from "./values.ts";
+import { formatValue, isMap, isTrue, sortedKeys } from "./values.ts";
 
 /** A template function: fixed arity `min` (= `max`), or variadic from `min` when `max` is Infinity. */
 export interface Func {
@@ -31,23 +31,30 @@ export interface Templates {
 export const MAX_DEPTH = 200;
 
 type Signal = "break" | "continue" | undefined;
-const MISSING = Symbol("missing");
-type Final = unknown | typeof MISSING;
 
 export function execute(set: Templates, tree: Tree, data: unknown, out = new Output()): string {
   new State(set, tree, out, data).walk(data, tree.root);
   return out.text();
 }
 
+/** Walks one tree; expressions are the Evaluator's, which also holds the variables. */
 class State {
-  private readonly vars: { name: string; value: unknown }[];
+  private readonly ev: Evaluator;
 
   constructor(private readonly set: Templates, private readonly tree: Tree, private readonly out: Output, data: unknown) {
-    this.vars = [{ name: "$", value: data }];
+    this.ev = new Evaluator(set, tree, data);
   }
 
-  fail(node: Node, detail: string): ConfigError {
-    return errorAt(this.tree.source, node.pos, `at <${show(node)}>: ${detail}`);
+  private get vars() {
+    return this.ev.vars;
+  }
+
+  private fail(node: Node, detail: string): ConfigError {
+    return this.ev.fail(node, detail);
+  }
+
+  private evalPipeline(dot: unknown, pipe: PipeNode): unknown {
+    return this.ev.evalPipeline(dot, pipe);
   }
 
   walk(dot: unknown, node: Node): Signal {
@@ -114,8 +121,8 @@ class State {
   private setRangeVars(pipe: PipeNode, index: unknown, elem: unknown): void {
     const [first, second] = pipe.decl.map((d) => d.ident[0]);
     if (pipe.isAssign) {
-      this.setVar(pipe, first, second ? index : elem);
-      if (second) this.setVar(pipe, second, elem);
+      this.ev.setVar(pipe, first, second ? index : elem);
+      if (second) this.ev.setVar(pipe, second, elem);
       return;
     }
     this.vars[this.vars.length - 1].value = elem;
@@ -134,152 +141,5 @@ class State {
       this.set.depth--;
     }
     return undefined;
-  }
-
-  evalPipeline(dot: unknown, pipe: PipeNode): unknown {
-    let value: Final = MISSING;
-    for (const cmd of pipe.cmds) {
-      value = this.evalCommand(dot, cmd, value);
-      // Go unwraps a nil interface into the invalid value.
-      if (value === null) value = undefined;
-    }
-    for (const v of pipe.decl) {
-      if (pipe.isAssign) this.setVar(v, v.ident[0], value);
-      else this.vars.push({ name: v.ident[0], value });
-    }
-    return value;
-  }
-
-  private evalCommand(dot: unknown, cmd: CommandNode, final: Final): unknown {
-    const first = cmd.args[0];
-    switch (first.kind) {
-      case "field": return this.evalFieldChain(dot, dot, first, first.ident, cmd.args, final);
-      case "chain": return this.evalChain(dot, first, cmd.args, final);
-      case "identifier": return this.evalFunction(dot, first, cmd, cmd.args, final);
-      case "pipe": this.notAFunction(cmd, final); return this.evalPipeline(dot, first);
-      case "variable": return this.evalVariable(dot, first, cmd.args, final);
-    }
-    this.notAFunction(cmd, final);
-    switch (first.kind) {
-      case "bool": return first.value;
-      case "dot": return dot;
-      case "nil": throw this.fail(first, "nil is not a command");
-      case "number": return first.value;
-      case "string": return first.text;
-    }
-    throw this.fail(first, `can't evaluate command ${JSON.stringify(show(first))}`);
-  }
-
-  private notAFunction(cmd: CommandNode, final: Final): void {
-    if (cmd.args.length > 1 || final !== MISSING) throw this.fail(cmd, `can't give argument to non-function ${show(cmd.args[0])}`);
-  }
-
-  private evalChain(dot: unknown, chain: ChainNode, args: Node[], final: Final): unknown {
-    if (chain.node.kind === "nil") throw this.fail(chain, `indirection through explicit nil in ${show(chain)}`);
-    return this.evalFieldChain(dot, this.evalArg(dot, chain.node), chain, chain.field, args, final);
-  }
-
-  private evalVariable(dot: unknown, v: VariableNode, args: Node[], final: Final): unknown {
-    const value = this.varValue(v, v.ident[0]);
-    if (v.ident.length === 1) {
-      if (args.length > 1 || final !== MISSING) throw this.fail(v, `can't give argument to non-function ${show(v)}`);
-      return value;
-    }
-    return this.evalFieldChain(dot, value, v, v.ident.slice(1), args, final);
-  }
-
-  private evalFieldChain(dot: unknown, receiver: unknown, node: Node, ident: string[], args: Node[], final: Final): unknown {
-    let r = receiver;
-    for (const name of ident.slice(0, -1)) r = this.evalField(dot, name, node, [], MISSING, r);
-    return this.evalField(dot, ident[ident.length - 1], node, args, final, r);
-  }
-
-  private evalField(dot: unknown, name: string, node: Node, args: Node[], final: Final, receiver: unknown): unknown {
-    if (receiver === undefined) return undefined;
-    if (receiver === null) throw this.fail(node, `nil pointer evaluating interface {}.${name}`);
-    if (receiver instanceof GoStruct) {
-      const method = receiver.methods[name];
-      if (method) return this.evalCall(dot, { min: method.length, max: method.length, call: method }, node, name, args, final);
-    }
-    const hasArgs = args.length > 1 || final !== MISSING;
-    if (isMap(receiver)) {
-      if (hasArgs) throw this.fail(node, `${name} is not a method but has arguments`);
-      if (!Object.hasOwn(receiver, name)) return undefined;
-      try {
-        return receiver[name];
-      } catch (err) {
-        // A computed entry (werf's .Commit) that cannot be computed.
-        throw this.fail(node, err instanceof Error ? err.message : String(err));
-      }
-    }
-    throw this.fail(node, `can't evaluate field ${name} in type ${typeName(receiver)}`);
-  }
-
-  /** `cmd` is the whole call, shown in errors (`at <fail "boom">`). */
-  private evalFunction(dot: unknown, node: IdentifierNode, cmd: Node, args: Node[], final: Final): unknown {
-    const fn = this.set.func(node.ident);
-    if (!fn) throw this.fail(node, `${JSON.stringify(node.ident)} is not a defined function`);
-    if (node.ident === "and" || node.ident === "or") return this.evalLogic(dot, node, args, final);
-    return this.evalCall(dot, fn, cmd, node.ident, args, final);
-  }
-
-  /** `and` and `or` stop at the first argument that decides, as Go's do since 1.18. */
-  private evalLogic(dot: unknown, node: IdentifierNode, args: Node[], final: Final): unknown {
-    const operands = args.slice(1);
-    if (operands.length + (final === MISSING ? 0 : 1) === 0) throw this.fail(node, `wrong number of args for ${node.ident}: want at least 1 got 0`);
-    let v: unknown;
-    for (const arg of operands) {
-      v = this.evalArg(dot, arg);
-      if (isTrue(v) === (node.ident === "or")) return v;
-    }
-    return final === MISSING ? v : final;
-  }
-
-  private evalCall(dot: unknown, fn: Func, node: Node, name: string, args: Node[], final: Final): unknown {
-    const argv = args.slice(1).map((a) => this.evalArg(dot, a));
-    if (final !== MISSING) argv.push(final === undefined ? null : final);
-    if (argv.length < fn.min || argv.length > fn.max) {
-      const want = fn.max === Infinity ? `at least ${fn.min}` : String(fn.min);
-      throw this.fail(node, `wrong number of args for ${name}: want ${want} got ${argv.length}`);
-    }
-    try {
-      return fn.call(...argv);
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw this.fail(node, `error calling ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-
-  private evalArg(dot: unknown, n: Node): unknown {
-    let v: unknown;
-    switch (n.kind) {
-      case "dot": v = dot; break;
-      case "nil": return null;
-      case "field": v = this.evalFieldChain(dot, dot, n, n.ident, [], MISSING); break;
-      case "variable": v = this.evalVariable(dot, n, [], MISSING); break;
-      case "pipe": v = this.evalPipeline(dot, n); break;
-      case "identifier": v = this.evalFunction(dot, n, n, [n], MISSING); break;
-      case "chain": v = this.evalChain(dot, n, [], MISSING); break;
-      case "bool": return n.value;
-      case "number": return n.value;
-      case "string": return n.text;
-      default: throw this.fail(n, `can't handle ${show(n)} as an argument`);
-    }
-    return v === undefined ? null : v;
-  }
-
-  private varValue(node: Node, name: string): unknown {
-    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i].name === name) return this.vars[i].value;
-    throw this.fail(node, `undefined variable: ${name}`);
-  }
-
-  private setVar(node: Node, name: string, value: unknown): void {
-    for (let i = this.vars.length - 1; i >= 0; i--) {
-      if (this.vars[i].name === name) {
-        this.vars[i].value = value;
-        return;
-      }
-    }
-    throw this.fail(node, `undefined variable: ${name}`);
   }
 }
