@@ -12,50 +12,43 @@ export function sprintf(format: string, args: unknown[]): string {
   let out = "";
   let argi = 0;
   for (let i = 0; i < format.length; i++) {
-    const c = format[i];
-    if (c !== "%") {
-      out += c;
+    if (format[i] !== "%") {
+      out += format[i];
       continue;
     }
-    const spec: Spec = { minus: false, plus: false, sharp: false, space: false, zero: false, verb: "" };
-    i++;
-    for (; i < format.length && "-+# 0".includes(format[i]); i++) {
-      const f = format[i];
-      if (f === "-") spec.minus = true;
-      else if (f === "+") spec.plus = true;
-      else if (f === "#") spec.sharp = true;
-      else if (f === " ") spec.space = true;
-      else spec.zero = true;
-    }
-    const width = /^\d+/.exec(format.slice(i));
-    if (width) {
-      spec.width = Number(width[0]);
-      i += width[0].length;
-    }
-    if (format[i] === ".") {
-      const prec = /^\d*/.exec(format.slice(i + 1))![0];
-      spec.prec = Number(prec || "0");
-      i += 1 + prec.length;
-    }
-    if (i >= format.length) {
+    const [spec, end] = parseSpec(format, i + 1);
+    i = end;
+    if (spec.verb === "") {
       out += "%!(NOVERB)";
       break;
     }
-    spec.verb = format[i];
-    if (spec.verb === "%") {
-      out += "%";
-      continue;
-    }
-    if (argi >= args.length) {
-      out += `%!${spec.verb}(MISSING)`;
-      continue;
-    }
-    out += pad(formatArg(args[argi++], spec), spec);
+    if (spec.verb === "%") out += "%";
+    else if (argi >= args.length) out += `%!${spec.verb}(MISSING)`;
+    else out += pad(formatArg(args[argi++], spec), spec);
   }
   if (argi < args.length) {
     out += `%!(EXTRA ${args.slice(argi).map((a) => `${typeName(a)}=${formatValue(a, true)}`).join(", ")})`;
   }
   return out;
+}
+
+/** Flags, width, precision and verb of the directive starting at `i` (after the `%`); returns the verb's index. */
+function parseSpec(format: string, i: number): [Spec, number] {
+  const spec: Spec = { minus: false, plus: false, sharp: false, space: false, zero: false, verb: "" };
+  const flags: Record<string, keyof Spec> = { "-": "minus", "+": "plus", "#": "sharp", " ": "space", "0": "zero" };
+  for (; i < format.length && format[i] in flags; i++) (spec[flags[format[i]]] as boolean) = true;
+  const width = /^\d+/.exec(format.slice(i));
+  if (width) {
+    spec.width = Number(width[0]);
+    i += width[0].length;
+  }
+  if (format[i] === ".") {
+    const prec = /^\d*/.exec(format.slice(i + 1))![0];
+    spec.prec = Number(prec || "0");
+    i += 1 + prec.length;
+  }
+  spec.verb = format[i] ?? "";
+  return [spec, i];
 }
 
 function pad(s: string, spec: Spec): string {
