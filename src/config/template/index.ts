@@ -25,8 +25,19 @@ export interface Rendered {
 /** werf's default directory of config templates. */
 export const TEMPLATES_DIR = ".werf";
 
+/** Sprig's `must` variants: here the plain functions already fail instead of returning a placeholder. */
+const MUST = ["toJson", "toPrettyJson", "toRawJson", "fromJson", "regexMatch", "regexFind", "regexFindAll", "regexReplaceAll",
+  "regexReplaceAllLiteral", "regexSplit", "first", "last", "rest", "initial", "reverse", "compact", "uniq", "without", "has",
+  "append", "push", "prepend", "merge", "mergeOverwrite", "deepCopy", "toDate"];
+
 export function templateFuncs(): Map<string, Func> {
-  return new Map([...builtins(), ...stringFuncs(), ...listFuncs(), ...miscFuncs()]);
+  const funcs = new Map([...builtins(), ...stringFuncs(), ...listFuncs(), ...miscFuncs()]);
+  for (const name of MUST) {
+    const f = funcs.get(name);
+    if (f) funcs.set(`must${name[0].toUpperCase()}${name.slice(1)}`, f);
+  }
+  funcs.set("mustFromJson", { min: 1, max: 1, call: (s: unknown) => JSON.parse(String(s)) as unknown });
+  return funcs;
 }
 
 /** `file` is the name errors show; partials are found through `ctx.files`. */

@@ -69,6 +69,8 @@ describe("Sprig functions", () => {
       [`{{ toYaml (dict "b" (list 1 2) "a" (dict "c" "d")) }}`, "a:\n  c: d\nb:\n- 1\n- 2"],
       [`{{ $v := fromYaml "a: 1\\nb: [x, y]" }}{{ $v.a }} {{ index $v.b 1 }} {{ (fromYaml "").x }}`, "1 y <no value>"],
     ]);
+    cases([[`{{ mustToJson (list 1) }} {{ mustFirst (list 2 3) }} {{ mustRegexReplaceAll "a" "aba" "c" }} {{ (mustFromJson "{\\"a\\":1}").a }}`, "[1] 2 cbc 1"]]);
+    expect(renderError(`{{ mustFromJson "{bad" }}`)).toMatch(/^1:4: at <mustFromJson "\{bad">: error calling mustFromJson: /);
     expect(renderError(`{{ fromYaml "[1, 2]" }}`)).toMatch(/^1:4: at <fromYaml "\[1, 2\]">: error calling fromYaml: yaml: unmarshal errors/);
   });
 
