@@ -2,7 +2,7 @@
  * The lexer's states inside an action: operators, identifiers and keywords, fields,
  * variables, numbers, strings and character constants (Go's lex.go, lexInsideAction on).
  */
-import { isAlphaNumeric, isSpace, type ItemType, KEYWORDS, type Lexer, lexRightDelim, RIGHT, type State, TRIM_RIGHT } from "./lexer.ts";
+import { isAlphaNumeric, isSpace, type ItemType, KEYWORDS, type Lexer, hasRightTrim, lexRightDelim, RIGHT, type State } from "./lexer.ts";
 
 export function lexInsideAction(l: Lexer): State {
   const [delim] = l.atRightDelim();
@@ -65,7 +65,7 @@ function emitThen(l: Lexer, type: ItemType): State {
 function lexSpace(l: Lexer): State {
   while (isSpace(l.peek())) {
     // A space right before a trim marker belongs to the marker.
-    if (l.input.startsWith(TRIM_RIGHT, l.pos)) break;
+    if (hasRightTrim(l.input, l.pos)) break;
     l.pos++;
   }
   if (l.pos > l.start) l.emit("space");

@@ -22,8 +22,11 @@ export const KEYWORDS = new Set(["block", "break", "continue", "define", "else",
 
 export const LEFT = "{{";
 export const RIGHT = "}}";
-export const TRIM_LEFT = "{{- ";
-export const TRIM_RIGHT = " -}}";
+/** `{{-` then a space (any of Go's: space, tab, CR, LF) trims the text before. */
+export const hasLeftTrim = (input: string, pos: number) => input.startsWith("{{-", pos) && isSpace(input[pos + 3] ?? "");
+/** A space then `-}}` trims the text after; both markers are 2 characters besides the delimiter. */
+export const hasRightTrim = (input: string, pos: number) => isSpace(input[pos] ?? "") && input.startsWith("-}}", pos + 1);
+const TRIM_MARKER = 2;
 
 export type State = ((l: Lexer) => State) | undefined;
 
@@ -77,7 +80,7 @@ export class Lexer {
 
   /** A `-}}` or `}}` at the cursor: [is a delimiter, trims the following space]. */
   atRightDelim(): [boolean, boolean] {
-    if (this.input.startsWith(TRIM_RIGHT, this.pos)) return [true, true];
+    if (hasRightTrim(this.input, this.pos)) return [true, true];
     return [this.input.startsWith(RIGHT, this.pos), false];
   }
 }
@@ -103,7 +106,7 @@ function lexText(l: Lexer): State {
   }
   l.pos = at;
   let trimmed = l.pos;
-  if (l.input.startsWith(TRIM_LEFT, at)) {
+  if (hasLeftTrim(l.input, at)) {
     while (trimmed > l.start && isSpace(l.input[trimmed - 1])) trimmed--;
   }
   if (trimmed > l.start) {
@@ -116,9 +119,9 @@ function lexText(l: Lexer): State {
 }
 
 function lexLeftDelim(l: Lexer): State {
-  const trim = l.input.startsWith(TRIM_LEFT, l.pos);
+  const trim = hasLeftTrim(l.input, l.pos);
   l.pos += LEFT.length;
-  const afterMarker = trim ? TRIM_LEFT.length - LEFT.length : 0;
+  const afterMarker = trim ? TRIM_MARKER : 0;
   if (l.input.startsWith("/*", l.pos + afterMarker)) {
     l.pos += afterMarker;
     l.ignore();
@@ -139,7 +142,7 @@ function lexComment(l: Lexer): State {
   const [delim, trim] = l.atRightDelim();
   if (!delim) return l.errorf("comment ends before closing delimiter");
   l.emit("comment");
-  l.pos += trim ? TRIM_RIGHT.length : RIGHT.length;
+  l.pos += (trim ? TRIM_MARKER : 0) + RIGHT.length;
   if (trim) while (isSpace(l.peek())) l.pos++;
   l.ignore();
   return lexText;
@@ -148,7 +151,7 @@ function lexComment(l: Lexer): State {
 export function lexRightDelim(l: Lexer): State {
   const [, trim] = l.atRightDelim();
   if (trim) {
-    l.pos += TRIM_RIGHT.length - RIGHT.length;
+    l.pos += TRIM_MARKER;
     l.ignore();
   }
   l.pos += RIGHT.length;

@@ -29,6 +29,8 @@ describe("template lexer", () => {
 
   test("trim markers remove the whitespace next to them, newlines included", () => {
     expect(items("a \n {{- 3 -}} \n b")).toEqual(["text:a", "leftDelim:{{", "number:3", "rightDelim:}}", "text:b", "eof:"]);
+    // Any of Go's spaces makes a trim marker, a newline included.
+    expect(items("a \n{{-\n3\t-}}\n b")).toEqual(["text:a", "leftDelim:{{", "number:3", "rightDelim:}}", "text:b", "eof:"]);
     // `{{-3}}` is the number -3, not a trim marker.
     expect(items("a {{-3}}")).toEqual(["text:a ", "leftDelim:{{", "number:-3", "rightDelim:}}", "eof:"]);
   });
