@@ -7,7 +7,7 @@ import path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { Func } from "./exec.ts";
 import { fn, variadic } from "./set.ts";
-import { formatValue, int, isEmpty, isInt, isMap, sortedKeys, str, strval, toFloat, toInt, typeName } from "./values.ts";
+import { int, isEmpty, isInt, isMap, sortedKeys, str, strval, toFloat, toInt, typeName } from "./values.ts";
 
 export function eqDeep(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => eqDeep(x, b[i]));
