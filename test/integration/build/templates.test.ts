@@ -8,7 +8,7 @@ import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { run } from "../../../src/util/process.ts";
 import { pushBaseImage } from "../../support/base-image.ts";
-import { slipwayJson } from "../../support/cli.ts";
+import { slipway, slipwayJson } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
 import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
 
@@ -62,4 +62,15 @@ docker:
   expect(await docker("run", "--rm", "--network", "none", ref)).toBe("listen=8080\nname=templated\nhello 0 one\nhello 1 two\n");
   const config = JSON.parse(await docker("image", "inspect", ref, "--format", "{{json .Config}}"));
   expect(config.Env).toContain("MODE=production");
+});
+
+test("a template error is a config error: file:line:column on stderr, exit code 2, with --env deciding", async () => {
+  const project = await gitProject({
+    "werf.yaml": `project: p\nconfigVersion: 1\n---\nimage: a\nfrom: {{ if eq .Env "broken" }}{{ fail "no base for broken" }}{{ end }}${base}\n`,
+  });
+  const res = await slipway(["plan", "--dir", project.dir, "--env", "broken"], { env });
+  expect(res.code).toBe(2);
+  expect(res.stderr).toContain('werf.yaml:5:35: at <fail "no base for broken">: error calling fail: no base for broken');
+  const ok = await slipwayJson(["plan", "--dir", project.dir, "--env", "fine"], { env });
+  expect(ok.images.map((i) => i.name)).toEqual(["a"]);
 });
