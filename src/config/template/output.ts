@@ -12,8 +12,8 @@ export interface Origin {
 
 export class Output {
   private readonly chunks: string[] = [];
-  /** Origin of each rendered line, by index (line - 1). */
-  readonly lines: Origin[] = [];
+  /** Origin of each rendered line, by index (line - 1); undefined for lines of a `tpl` string. */
+  readonly lines: (Origin | undefined)[] = [];
   private lineStart = true;
 
   /** `verbatim` text keeps its own line breaks in the source; a printed value does not. */
@@ -21,15 +21,16 @@ export class Output {
     if (text === "") return;
     this.chunks.push(text);
     let line = lineAt(source, pos);
+    const origin = () => (source.virtual ? undefined : { file: source.file, line });
     const parts = text.split("\n");
     for (const [i, part] of parts.entries()) {
       if (i > 0) {
-        if (this.lineStart) this.lines.push({ file: source.file, line });
+        if (this.lineStart) this.lines.push(origin());
         this.lineStart = true;
         if (verbatim) line++;
       }
       if (this.lineStart && part !== "") {
-        this.lines.push({ file: source.file, line });
+        this.lines.push(origin());
         this.lineStart = false;
       }
     }

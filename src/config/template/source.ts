@@ -8,6 +8,8 @@ export interface Source {
   /** The file shown in errors (relative to the project directory). */
   file: string;
   text: string;
+  /** A text with no file of its own (a `tpl` string): its lines have no origin to report. */
+  virtual?: boolean;
 }
 
 export function position(source: Source, pos: number): { line: number; column: number } {

@@ -63,7 +63,7 @@ export function werfFuncs(set: TemplateSet, ctx: WerfContext): Map<string, Func>
   const tpl = fn((text: unknown, data: unknown) => {
     const name = tplName(str(text));
     try {
-      set.parse(name, { file: name, text: str(text) });
+      set.parse(name, { file: name, text: str(text), virtual: true });
       return set.execute(name, data);
     } catch (err) {
       // An error inside the tpl text has no file of its own: report it at the tpl call.

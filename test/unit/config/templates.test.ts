@@ -59,6 +59,11 @@ shell:
     expect(image(c, "a").shell.install).toEqual(["docker inspect -f '{{.Id}}' x raw"]);
   });
 
+  test("a line from a template defined inside a tpl string keeps the rendered line (it has no file of its own)", () => {
+    const e = configError(`${META}{{ tpl "{{ define \\"d\\" }}frm: y{{ end }}" . }}image: a\nfrom: x\n{{ template "d" }}\n`);
+    expect([e.file, e.line, e.field]).toEqual(["werf.yaml", 6, "frm"]);
+  });
+
   test("comments vanish with their text", () => {
     expect(expandTemplates("{{/* a comment\nover lines */}}\nproject: p\n", "werf.yaml", {})).toBe("\nproject: p\n");
   });
