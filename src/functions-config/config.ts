@@ -14,6 +14,8 @@ export interface FunctionsConfig {
   projects: number[];
   reconcileAfterMs: number;
   reaper: { finishedGraceMs: number; registerGraceMs: number; runnerGraceMs: number };
+  /** Interrupted jobs: retried once through GitLab (SLIPWAY_RETRY_INTERRUPTED), their node's market (SLIPWAY_RETRY_CAPACITY). */
+  recovery: { enabled: boolean; capacity: "spot" | "on-demand" };
   schedules: { reaperMs: number; reconcilerMs: number; cleanupMs: number };
   local: { jobCommand?: string; runnerToken?: string; storageDriver: "overlay2" | "vfs" };
   ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean };
@@ -127,6 +129,10 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>, op
       finishedGraceMs: r.duration("SLIPWAY_FINISHED_GRACE", "2m"),
       registerGraceMs: r.duration("SLIPWAY_REGISTER_GRACE", "10m"),
       runnerGraceMs: r.duration("SLIPWAY_RUNNER_GRACE", "15m"),
+    },
+    recovery: {
+      enabled: r.oneOf("SLIPWAY_RETRY_INTERRUPTED", ["true", "false"], "true") === "true",
+      capacity: r.oneOf("SLIPWAY_RETRY_CAPACITY", ["on-demand", "spot"], "on-demand"),
     },
     schedules: {
       reaperMs: r.duration("SLIPWAY_REAPER_EVERY", "1m"),

@@ -1,4 +1,5 @@
 import type { CleanupEnv, RegistryCleanup } from "../../functions/cleanup/index.ts";
+import type { InterruptionEnv } from "../../functions/node-interruption/index.ts";
 import type { LauncherEnv } from "../../functions/launcher/index.ts";
 import type { ReaperEnv } from "../../functions/reaper/index.ts";
 import type { ReconcilerEnv } from "../../functions/reconciler/index.ts";
@@ -13,6 +14,7 @@ export interface FunctionEnvs {
   launcher: LauncherEnv;
   reaper: ReaperEnv;
   reconciler: ReconcilerEnv;
+  interruption: InterruptionEnv;
   cleanup: CleanupEnv;
 }
 
@@ -31,11 +33,16 @@ export function functionEnvs(
   log: Log,
   now: () => Date = () => new Date(),
 ): FunctionEnvs {
-  const launch = { gitlab: s.gitlab, fleet: s.fleet, now, log, settings: { tags: cfg.runnerTags, mode: cfg.mode, nodeTtlMs: cfg.nodeTtlMs } };
+  const settings = { tags: cfg.runnerTags, mode: cfg.mode, nodeTtlMs: cfg.nodeTtlMs, retryCapacity: cfg.recovery.capacity };
+  const launch = { gitlab: s.gitlab, fleet: s.fleet, now, log, settings };
   return {
     launcher: launch,
-    reaper: { fleet: s.fleet, gitlab: s.gitlab, now, log, ...(s.secrets ? { secrets: s.secrets } : {}), ...cfg.reaper, sweepRunners: cfg.mode === "per-job" },
-    reconciler: { ...launch, projects: cfg.projects, pendingAfterMs: cfg.reconcileAfterMs },
+    reaper: {
+      fleet: s.fleet, gitlab: s.gitlab, now, log, ...(s.secrets ? { secrets: s.secrets } : {}), ...cfg.reaper, sweepRunners: cfg.mode === "per-job",
+      ...(cfg.recovery.enabled && { settings }),
+    },
+    reconciler: { ...launch, projects: cfg.projects, pendingAfterMs: cfg.reconcileAfterMs, recoverInterrupted: cfg.recovery.enabled },
+    interruption: { ...launch, enabled: cfg.recovery.enabled },
     cleanup: cleanupEnv(cfg, s.cleanup, log),
   };
 }

@@ -2,8 +2,8 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { CapacityError, isLive, type Fleet, type LaunchSpec, type NodeRecord } from "../types.ts";
 import { awsErrorCode, isCapacityError, withBackoff } from "./errors.ts";
-import { placements, runInstancesInput } from "./request.ts";
-import { APP, TAG, toNodeRecord, type InstanceView } from "./tags.ts";
+import { marketOrder, placements, runInstancesInput } from "./request.ts";
+import { APP, TAG, interruptionTags, toNodeRecord, type InstanceView } from "./tags.ts";
 import { createSsmTokenStore, type RunnerTokenStore } from "./tokens.ts";
 
 export interface Ec2FleetOptions {
@@ -54,9 +54,9 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     return out;
   }
 
-  /** Spot over every type/subnet, then on-demand; a capacity error moves to the next option. */
+  /** The preferred market over every type/subnet, then the other; a capacity error moves to the next option. */
   async function runInstance(spec: LaunchSpec, generation: string): Promise<{ instance: InstanceView; ownerId: string }> {
-    const markets: Array<"spot" | "on-demand"> = o.spot === false ? ["on-demand"] : ["spot", "on-demand"];
+    const markets = marketOrder(o.spot !== false, spec.capacity);
     let last: unknown;
     for (const market of markets) {
       for (const [attempt, opt] of placements(o.instanceTypes, o.subnets).entries()) {
@@ -99,7 +99,11 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
         await tokens.put({ instanceId, instanceArn, jobId: spec.jobId }, spec.runner.token);
       }
       const launchedAt = (instance.LaunchTime ?? new Date()).toISOString();
-      return { id: instanceId, jobId: spec.jobId, projectId: spec.projectId, state: "launching", launchedAt, expiresAt: spec.expiresAt.toISOString() };
+      return {
+        id: instanceId, jobId: spec.jobId, projectId: spec.projectId, state: "launching", launchedAt, expiresAt: spec.expiresAt.toISOString(),
+        capacity: instance.InstanceLifecycle === "spot" ? "spot" : "on-demand",
+        ...(spec.retryOf !== undefined && { retryOf: spec.retryOf }),
+      };
     },
     list: () => describe([]),
     async terminate(id) {
@@ -112,6 +116,9 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     },
     async mark(id) {
       await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: now().toISOString() }] }));
+    },
+    async noteInterruption(id, note) {
+      await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: interruptionTags(note) }));
     },
   };
 }

@@ -4,6 +4,15 @@ import { APP, TAG, clientToken } from "./tags.ts";
 
 /** Pure builders of RunInstances requests, kept apart so their shape is easy to read and test. */
 
+/**
+ * Markets in the order to try. A launch that asks for a market (the retry of an
+ * interrupted job prefers on-demand) tries it first; with spot off, on-demand only.
+ */
+export function marketOrder(spotAllowed: boolean, preferred?: "spot" | "on-demand"): Array<"spot" | "on-demand"> {
+  if (!spotAllowed) return ["on-demand"];
+  return preferred === "on-demand" ? ["on-demand", "spot"] : ["spot", "on-demand"];
+}
+
 export type Placement = { InstanceType?: _InstanceType; SubnetId?: string };
 
 /** Every instance type × subnet in order of preference; empty lists mean "the launch template's". */
@@ -31,6 +40,7 @@ export function runInstancesInput(
     { Key: TAG.jobId, Value: String(spec.jobId) },
     { Key: TAG.project, Value: String(spec.projectId) },
     { Key: TAG.expiresAt, Value: spec.expiresAt.toISOString() },
+    ...(spec.retryOf !== undefined ? [{ Key: TAG.retryOf, Value: String(spec.retryOf) }] : []),
   ];
   return {
     MinCount: 1,
