@@ -9,6 +9,7 @@ import { BuildNodes } from "./components/build-nodes.ts";
 import { Functions, SIZING } from "./components/functions.ts";
 import { JobQueue } from "./components/job-queue.ts";
 import { Network } from "./components/network.ts";
+import { NodeEvents } from "./components/node-events.ts";
 import { Registry } from "./components/registry.ts";
 import { Schedules } from "./components/schedules.ts";
 import { Secrets } from "./components/secrets.ts";
@@ -98,6 +99,9 @@ const functions = new Functions("functions", {
     "gitlab-webhook": { SLIPWAY_WEBHOOK_SECRET_PARAMETER: secrets.webhookSecret.name, SLIPWAY_QUEUE_URL: jobs.queue.url },
     launcher: launch,
     reconciler: { ...launch, SLIPWAY_PROJECTS: config.projects.join(",") },
+    // Recovery launches the retry's node: the launcher's settings (reaper: same path).
+    reaper: launch,
+    "node-interruption": launch,
     cleanup: { SLIPWAY_REPO: registry.url, SLIPWAY_PROJECTS: config.projects.join(",") },
   },
   logRetentionDays: config.logRetentionDays,
@@ -113,6 +117,8 @@ new Schedules("schedules", {
   },
   tags,
 });
+
+new NodeEvents("node-events", { prefix: names.prefix, fn: functions.byName["node-interruption"], tags });
 
 export const webhookUrl = functions.webhookUrl;
 // As ECR reports it; under mocks (no provider), the URL its name implies.

@@ -1,7 +1,7 @@
 import { allow, arn, parameterArn, policy, type AppTag, type PolicyDocument, type Scope, type Statement } from "./document.ts";
 import { ecrLogin } from "./node.ts";
 
-export const FUNCTION_NAMES = ["gitlab-webhook", "launcher", "reaper", "reconciler", "cleanup"] as const;
+export const FUNCTION_NAMES = ["gitlab-webhook", "launcher", "reaper", "reconciler", "cleanup", "node-interruption"] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface FunctionPolicyInput {
@@ -56,6 +56,17 @@ function ourInstances(i: FunctionPolicyInput) {
   return { StringEquals: { [`aws:ResourceTag/${i.appTag.key}`]: i.appTag.value } };
 }
 
+/** The tags recovery writes on an interrupted node (src/fleet/ec2/tags.ts); no other tag may change. */
+export const INTERRUPTION_TAG_KEYS = ["slipway:interrupted-at", "slipway:interrupt-cause", "slipway:interrupt-outcome", "slipway:retried-job-id"];
+
+/** Recovery notes an interruption on our instance, with exactly its own tag keys. */
+function noteInterruptions(i: FunctionPolicyInput): Statement {
+  return allow("NoteInterruptionsOnOurNodes", ["ec2:CreateTags"], [arn(i.scope, "ec2", "instance/*")], {
+    ...ourInstances(i),
+    "ForAllValues:StringEquals": { "aws:TagKeys": INTERRUPTION_TAG_KEYS },
+  });
+}
+
 const builders: Record<FunctionName, (i: FunctionPolicyInput) => Statement[]> = {
   "gitlab-webhook": (i) => [
     logs(i),
@@ -78,8 +89,12 @@ const builders: Record<FunctionName, (i: FunctionPolicyInput) => Statement[]> = 
     allow("MarkOurNodes", ["ec2:CreateTags"], [arn(i.scope, "ec2", "instance/*")], ourInstances(i)),
     allow("ListNodeParameters", ["ssm:GetParametersByPath"], [parameterArn(i.scope, i.nodeParameterPath)]),
     allow("DeleteNodeParameters", ["ssm:DeleteParameter", "ssm:DeleteParameters"], [nodeParameters(i)]),
+    // Recovery of an interrupted job launches its retry's node.
+    ...launchStatements(i),
   ],
-  reconciler: (i) => [logs(i), readSecrets([i.secretArns.gitlabToken]), describeInstances(), ...launchStatements(i)],
+  reconciler: (i) => [logs(i), readSecrets([i.secretArns.gitlabToken]), describeInstances(), ...launchStatements(i), noteInterruptions(i)],
+  // EC2 spot warnings and state changes: note the interruption, launch the retry's node.
+  "node-interruption": (i) => [logs(i), readSecrets([i.secretArns.gitlabToken]), describeInstances(), ...launchStatements(i), noteInterruptions(i)],
   cleanup: (i) => [
     logs(i),
     readSecrets([i.secretArns.gitlabToken]),

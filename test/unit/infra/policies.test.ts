@@ -119,12 +119,21 @@ describe("function policies", () => {
     }
   });
 
-  it("terminate only instances carrying our tag (reaper)", () => {
+  it("terminate only instances carrying our tag (reaper); its launches (an interrupted job's retry) only from our templates", () => {
     const doc = functionPolicy("reaper", fnInput());
-    for (const s of [...statementsWith(doc, "ec2:TerminateInstances"), ...statementsWith(doc, "ec2:CreateTags")]) {
-      expect(s.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
-    }
-    expect(statementsWith(doc, "ec2:RunInstances")).toEqual([]);
+    for (const s of statementsWith(doc, "ec2:TerminateInstances")) expect(s.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
+    const tagging = statementsWith(doc, "ec2:CreateTags").map((s) => JSON.stringify(s.Condition)).sort();
+    expect(tagging).toEqual([{ StringEquals: { "aws:ResourceTag/app": "slipway" } }, { StringEquals: { "ec2:CreateAction": "RunInstances" } }].map((c) => JSON.stringify(c)));
+    for (const s of statementsWith(doc, "ec2:RunInstances")) expect(Object.keys(s.Condition?.ArnLike ?? {})).toEqual(["ec2:LaunchTemplate"]);
+    expect(statementsWith(doc, "ec2:TerminateInstances")).toHaveLength(1);
+  });
+
+  it("node-interruption may tag our nodes with its own note keys only, and terminates nothing", () => {
+    const doc = functionPolicy("node-interruption", fnInput());
+    const notes = statementsWith(doc, "ec2:CreateTags").filter((s) => s.Condition?.["ForAllValues:StringEquals"]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0].Condition?.StringEquals).toEqual({ "aws:ResourceTag/app": "slipway" });
+    expect(statementsWith(doc, "ec2:TerminateInstances")).toEqual([]);
   });
 
   it("write SSM parameters only under our path", () => {
