@@ -11,6 +11,7 @@ import { jobScript } from "./job-script.ts";
 import { expandJobVariables, pipelineJob } from "./pipeline.ts";
 import type { DemoRepo } from "./repo.ts";
 import type { JobResult } from "./summary.ts";
+import { readMarks, startupTimes, TIMING_FILE } from "./timing.ts";
 
 export interface JobRequest {
   step: string;
@@ -87,6 +88,7 @@ export async function runJob(env: DemoEnvironment, repo: DemoRepo, project: Demo
   await writeFile(join(env.jobsDir, String(req.jobId), "job.sh"), jobScript({ job, variables, repoUrl: `file://${repo.dir}`, ref: req.ref, sha, artifactsDir }));
   env.gitlab.add(fake);
 
+  const hookAt = Date.now();
   const res = await fetch(`${env.functions.url}/webhook`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-gitlab-token": env.webhookSecret, "x-gitlab-event": "Job Hook" },
@@ -96,10 +98,12 @@ export async function runJob(env: DemoEnvironment, repo: DemoRepo, project: Demo
   if (res.status !== 202) throw new SlipwayError(`job ${req.jobId}: the webhook answered ${res.status} ${await res.text()}`);
   const node = await nodeOf(env, req.jobId, signal, 15 * 60_000);
   const ok = node.reason === "job-finished (exit 0)";
+  const startup = startupTimes(hookAt, node, await readMarks(join(artifactsDir, TIMING_FILE)));
   env.gitlab.setStatus(req.jobId, ok ? "success" : "failed");
   return {
     step: req.step, jobId: req.jobId, nodeId: node.id, ref: req.ref, outcome: node.reason ?? "unknown", ok,
     wallSeconds: (Date.now() - started) / 1000,
+    ...(startup && { startup }),
     pull: await readJson(join(artifactsDir, "slipway-pull.json")),
     bp: await readJson(join(artifactsDir, "slipway-bp.json")),
     dotenv: job.dotenv ? await readDotenv(join(artifactsDir, job.dotenv)) : undefined,

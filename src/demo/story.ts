@@ -28,6 +28,7 @@ export function storyProblems(step: number, j: JobResult): string[] {
   if (step === 2 && (row.built + row.appended !== 0 || pulled(j) !== 0)) problems.push(`no change should build nothing and pull no stage (built ${row.built + row.appended}, pulled ${pulled(j)})`);
   if (step === 3 && (row.containersRun !== 0 || stage("gitLatest") !== "appended")) problems.push(`an app change should run no container and append gitLatest (containers ${row.containersRun}, gitLatest ${stage("gitLatest")})`);
   if (step === 4 && stage("install") !== "built") problems.push(`a dependency change should rebuild install (install ${stage("install")})`);
+  if (!j.startup) problems.push("no time-to-start marks (node runningAt, the job script's registered/started)");
   return problems;
 }
 

@@ -23,6 +23,7 @@ const plain = (line: string) => line.replace(/\x1b\[[0-9;]*K?m?/g, "").replace(/
 const LEGEND = [
   "built: commands ran in a container · appended: layer or config made in the registry, no container · reused: found in the registry",
   "pulled / pushed: blob bytes moved by `stages pull` and `bp` · bp s: bp's own time · job s: Job Hook to node gone",
+  "time to start, s: hook→launch: Job Hook to the launch request · →node: to the node's engine up · →runner: to its runner up · →job: to the job begun",
 ].join("\n");
 
 interface DemoFlags {
