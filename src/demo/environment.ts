@@ -1,8 +1,11 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import reaper from "../../functions/reaper/index.ts";
 import type { Log } from "../../functions/runtime/types.ts";
+import type { ReapReport } from "../fleet/reaper.ts";
 import type { Fleet } from "../fleet/types.ts";
 import { parseFunctionsConfig, type FunctionsConfig } from "../functions-config/config.ts";
+import { functionEnvs } from "../functions-config/envs.ts";
 import { serveFunctions, type RunningFunctions } from "../functions-config/serve.ts";
 import { createRegistry } from "../registry/index.ts";
 import { startRegistry, type LocalRegistry } from "../registry/server.ts";
@@ -26,6 +29,8 @@ export interface DemoEnvironment {
   artifactsDir: string;
   /** Why the launcher did not launch a job (skipped, failed, gave up), by job id: a node will never come. */
   notLaunched: Map<number, string>;
+  /** One run of the reaper function, as its schedule would run it, against the served fleet. */
+  reap(): Promise<ReapReport>;
 }
 
 export interface EnvironmentOptions {
@@ -40,7 +45,7 @@ export interface EnvironmentOptions {
 }
 
 /** Function events worth a progress line; the rest of the structured log stays quiet. */
-const SHOWN = new Set(["launcher.launched", "launcher.skipped", "launcher.failed", "launcher.gave-up", "webhook.queued"]);
+const SHOWN = new Set(["launcher.launched", "launcher.skipped", "launcher.failed", "launcher.gave-up", "webhook.queued", "recovery.interrupted", "recovery.retried"]);
 
 /** The environment nodes start from: nothing of the user's Docker, git or slipway settings. */
 async function nodeEnv(root: string, slipwayCommand: string): Promise<Record<string, string>> {
@@ -120,5 +125,6 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<DemoEnvir
   const functions = await serveFunctions(cfg, { port: 0, host: "127.0.0.1", log, nodeLog: o.nodeLog, baseEnv: env, retryDelayMs: 1000 });
   o.onTeardown(() => functions.close());
   o.progress(`functions: webhook at ${functions.url}/webhook, launcher with the local fleet (a private Docker engine per node)`);
-  return { root: o.root, registry, gitlab, functions, fleet: functions.services.fleet, webhookSecret, baseImage, env, jobsDir, artifactsDir, notLaunched };
+  const reap = () => reaper.scheduled({ scheduledTime: Date.now(), cron: "reaper" }, functionEnvs(cfg, functions.services, log).reaper);
+  return { root: o.root, registry, gitlab, functions, fleet: functions.services.fleet, webhookSecret, baseImage, env, jobsDir, artifactsDir, notLaunched, reap };
 }

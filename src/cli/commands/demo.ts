@@ -30,6 +30,7 @@ interface DemoFlags {
   json?: boolean;
   reportHtml?: string;
   keep?: boolean;
+  interrupt?: boolean;
 }
 
 export function register(program: Command): void {
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option("--report-html <file>", "also write an HTML page with the stage timeline of each job")
     .option("--json", "print every job's reports and the cleanup dry run as one JSON document on stdout (instead of the table)")
     .option("--keep", "keep the temporary directory (job scripts, artifacts) after the demo")
+    .option("--interrupt", "add a step where a node is reclaimed mid-job: the reaper cancels the job and retries it once on a new node (about 20 s more)")
     .action(async (flags: DemoFlags) => {
       const { runDemo } = await import("../../demo/index.ts");
       const root = checkoutRoot();
@@ -63,6 +65,7 @@ export function register(program: Command): void {
           slipwayCommand,
           reportHtml: flags.reportHtml ? resolve(flags.reportHtml) : undefined,
           keep: flags.keep === true,
+          interrupt: flags.interrupt === true,
           storageDriver: driver,
           signal: ctl.signal,
           progress: (line) => process.stderr.write(`demo: ${line}\n`),
