@@ -24,6 +24,13 @@ log() {
   printf 'slipway-node: %s\n' "$*" >&2
 }
 
+# Time to start, step by step: seconds since boot from /proc/uptime (every Linux has it,
+# busybox included), so the steps can be compared with the instance's own boot.
+step() {
+  log "step $1 at $(cut -d' ' -f1 /proc/uptime 2>/dev/null || echo 0)s"
+}
+step bootstrap-started
+
 # 1. The hard lifetime, before anything else can hang: a sleeper that powers off, and systemd's
 # own scheduled poweroff as a second line where it exists (it survives the sleeper being killed).
 (
@@ -58,6 +65,7 @@ trap 'exit 143' TERM
 
 set -u
 umask 077
+step lifetime-armed
 
 fail() {
   log "$*"
@@ -104,12 +112,16 @@ start_engine() {
 
 main() {
   : "${SLIPWAY_GITLAB_URL:?}" "${SLIPWAY_REGION:?}" "${SLIPWAY_PARAMETER_PATH:?}"
+  # The engine needs nothing from IMDS or SSM: it starts while those are asked.
+  start_engine &
+  engine_pid=$!
   imds=$(imds_token) || fail "no IMDSv2 session token"
   instance_id=$(imds_get "$imds" instance-id) || fail "no instance id from IMDS"
   case "$instance_id" in
     i-[0-9a-f]*) ;;
     *) instance_id=""; fail "unexpected instance id from IMDS" ;;
   esac
+  step imds
   if [ "$SLIPWAY_RUNNER_MODE" = pool ]; then
     # The fleet's shared token: read, never deleted (every pool node needs it).
     parameter="$SLIPWAY_PARAMETER_PATH/pool/runner-token"
@@ -121,12 +133,16 @@ main() {
     aws ssm delete-parameter --region "$SLIPWAY_REGION" --name "$parameter" >/dev/null ||
       log "could not delete $parameter; the reaper will"
   fi
-  start_engine || fail "the Docker engine did not start"
+  step runner-token
+  wait "$engine_pid" || fail "the Docker engine did not start"
+  step engine-ready
   log "node $instance_id taking one job from $SLIPWAY_GITLAB_URL"
+  step runner-started
   gitlab-runner run-single --url "$SLIPWAY_GITLAB_URL" --token "$runner_token" \
     --executor shell --max-builds 1 --wait-timeout "$SLIPWAY_WAIT_TIMEOUT" \
     --name "slipway-$instance_id" --builds-dir /var/lib/slipway/builds --cache-dir /var/lib/slipway/cache
   status=$?
+  step runner-exited
   log "gitlab-runner exited with status $status"
   exit "$status"
 }

@@ -46,12 +46,14 @@ describe("bootstrap on a stand-in node", () => {
     const r = await boot();
     expectPoweredOffWithoutLeak(r);
     expect(r.code).toBe(0);
-    expect(r.calls).toEqual([
+    // The engine starts alongside the IMDS and SSM calls, so its place among them varies.
+    expect(r.calls).toContain("systemctl start docker");
+    expect(r.calls.indexOf("systemctl start docker")).toBeLessThan(r.calls.indexOf("gitlab-runner run-single"));
+    expect(r.calls.filter((c) => c !== "systemctl start docker")).toEqual([
       "curl PUT http://169.254.169.254/latest/api/token",
       "curl GET http://169.254.169.254/latest/meta-data/instance-id",
       "aws ssm get-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0/runner-token --with-decryption --query Parameter.Value --output text",
       "aws ssm delete-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0/runner-token",
-      "systemctl start docker",
       "gitlab-runner run-single",
       "aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0123456789abcdef0 --cli-connect-timeout 5 --cli-read-timeout 10",
       "poweroff",
@@ -101,6 +103,23 @@ describe("bootstrap on a stand-in node", () => {
     expect(missing.stderr).toContain("no runner token at /slipway/test/nodes/i-0123456789abcdef0/runner-token");
     expect(noImds.calls.some((c) => c.startsWith("aws ssm"))).toBe(false);
     expect(noEngine.stderr).toContain("the Docker engine did not start");
+  }, 60_000);
+
+  it("times every step, installs nothing at boot, and overlaps the engine start with IMDS and SSM", async () => {
+    // Stand-ins answer IMDS and SSM after 0.3 s each and the engine after 1 s, like slow network calls.
+    const r = await boot({ sim: { SIM_LATENCY: "0.3", SIM_ENGINE_SECONDS: "1" } });
+    expect(r.code, r.stderr).toBe(0);
+    const steps = [...r.stderr.matchAll(/step ([\w-]+) at ([\d.]+)s/g)].map((m) => [m[1], Number(m[2])] as const);
+    expect(steps.map(([name]) => name)).toEqual(["bootstrap-started", "lifetime-armed", "imds", "runner-token", "engine-ready", "runner-started", "runner-exited"]);
+    const at = Object.fromEntries(steps);
+    for (let i = 1; i < steps.length; i++) expect(steps[i][1]).toBeGreaterThanOrEqual(steps[i - 1][1]);
+    // Three calls of 0.3 s (token, instance id, parameter) plus the delete take ~1.2 s; the engine's 1 s runs meanwhile.
+    const engineWait = at["engine-ready"] - at["runner-token"];
+    expect(engineWait).toBeLessThan(0.5);
+    const legs = steps.slice(1).map(([name, t], i) => `${name} +${(t - steps[i][1]).toFixed(2)}s`);
+    console.log(`bootstrap steps (stand-ins: 0.3 s per network call, 1 s engine): ${legs.join(", ")}; total ${(at["runner-started"] - at["bootstrap-started"]).toFixed(2)} s to the runner`);
+    // Nothing is installed or downloaded at boot: every package and binary is in the image.
+    expect(r.calls.filter((c) => /^(dnf|yum|apt|apk|npm|pip)\b/.test(c) || (c.startsWith("curl") && !c.includes("169.254.169.254")))).toEqual([]);
   }, 60_000);
 
   it("hang: the hard lifetime powers the node off while the runner is stuck", async () => {
