@@ -11,6 +11,8 @@ interface Inst {
   LaunchTime: Date;
   Tags: Tag[];
   token: string;
+  /** "spot" for a spot launch, as DescribeInstances reports it; absent for on-demand. */
+  InstanceLifecycle?: string;
 }
 
 function awsError(name: string): Error {
@@ -41,9 +43,10 @@ export function fakeAws() {
     if (!inst) {
       const tags = input.TagSpecifications?.find((t) => t.ResourceType === "instance")?.Tags ?? [];
       inst = { InstanceId: `i-${(++state.seq).toString(16).padStart(17, "0")}`, State: { Name: "pending" }, LaunchTime: state.now ?? new Date(), Tags: tags, token: input.ClientToken ?? "" };
+      if (input.InstanceMarketOptions?.MarketType === "spot") inst.InstanceLifecycle = "spot";
       instances.push(inst);
     }
-    return { OwnerId: "123456789012", Instances: [{ InstanceId: inst.InstanceId, State: inst.State, LaunchTime: inst.LaunchTime, Tags: inst.Tags }] };
+    return { OwnerId: "123456789012", Instances: [{ InstanceId: inst.InstanceId, State: inst.State, LaunchTime: inst.LaunchTime, Tags: inst.Tags, InstanceLifecycle: inst.InstanceLifecycle }] };
   });
   ec2.on(DescribeInstancesCommand).callsFake(async (input: { Filters?: Array<{ Name?: string; Values?: string[] }> }) => {
     const match = (i: Inst) =>
@@ -64,8 +67,14 @@ export function fakeAws() {
     }
     return {};
   });
+  // CreateTags overwrites a key's value (never a second tag with the key), up to 50 tags a resource.
   ec2.on(CreateTagsCommand).callsFake(async (input: { Resources: string[]; Tags: Tag[] }) => {
-    for (const i of instances.filter((x) => input.Resources.includes(x.InstanceId))) i.Tags.push(...input.Tags);
+    for (const i of instances.filter((x) => input.Resources.includes(x.InstanceId))) {
+      const merged = new Map(i.Tags.map((t) => [t.Key, t.Value]));
+      for (const t of input.Tags) merged.set(t.Key, t.Value);
+      if (merged.size > 50) throw awsError("TagLimitExceeded");
+      i.Tags = [...merged].map(([Key, Value]) => ({ Key, Value }));
+    }
     return {};
   });
   ssm.on(PutParameterCommand).callsFake(async (input: PutParameterCommandInput) => {
