@@ -29,6 +29,8 @@ export interface ReapDeps {
    */
   settings?: FleetSettings;
   log?: RecoveryLog;
+  /** The ec2 warm pool (SLIPWAY_WARM_POOL_SIZE), kept at its size on every run. */
+  pool?: { maintain(): Promise<{ size: number; launched: string[]; terminated: string[] }> };
 }
 
 export interface ReapReport {
@@ -38,6 +40,8 @@ export interface ReapReport {
   secretsDeleted: string[];
   /** Interrupted jobs this run canceled and retried (or found retried elsewhere). */
   recovered: RecoveryOutcome[];
+  /** Warm pool only: instances launched to refill it and retired from it this run. */
+  pool?: { size: number; launched: string[]; terminated: string[] };
   errors: string[];
 }
 
@@ -119,6 +123,7 @@ export async function reap(d: ReapDeps): Promise<ReapReport> {
     await reapNode(d, n, extra, r).catch((err: unknown) => r.errors.push(`${n.id}: ${err instanceof Error ? err.message : String(err)}`));
   }
   if (d.settings) await recoverDead({ ...d, settings: d.settings }, all, r);
+  if (d.pool) r.pool = await d.pool.maintain().catch((err: unknown) => void r.errors.push(`warm pool: ${message(err)}`));
   const gone = new Set(r.terminated.map((t) => t.id));
   await sweepLeftovers(d, live.filter((n) => !gone.has(n.id)), r).catch((err: unknown) =>
     r.errors.push(`leftovers: ${err instanceof Error ? err.message : String(err)}`),

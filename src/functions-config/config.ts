@@ -18,7 +18,7 @@ export interface FunctionsConfig {
   recovery: { enabled: boolean; capacity: "spot" | "on-demand" };
   schedules: { reaperMs: number; reconcilerMs: number; cleanupMs: number };
   local: { jobCommand?: string; runnerToken?: string; storageDriver: "overlay2" | "vfs" };
-  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean };
+  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean; warmPoolSize: number };
   queueUrl?: string;
   /** Registry cleanup (the scheduled cleanup function); off while `repo` is unset. */
   cleanup: CleanupSettings;
@@ -76,6 +76,13 @@ class EnvReader {
     const n = Number(v);
     if (Number.isSafeInteger(n) && n > 0) return n;
     this.problems.push(`${name}: "${v}" is not a positive integer`);
+    return fallback;
+  }
+  count(name: string, fallback: number): number {
+    const v = this.str(name, String(fallback));
+    const n = Number(v);
+    if (Number.isSafeInteger(n) && n >= 0) return n;
+    this.problems.push(`${name}: "${v}" is not a whole number (0 or more)`);
     return fallback;
   }
   duration(name: string, fallback: string): number {
@@ -151,6 +158,7 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>, op
       ssmPath,
       region: r.str("AWS_REGION", "us-east-1"),
       spot: r.oneOf("SLIPWAY_SPOT", ["true", "false"], "true") === "true",
+      warmPoolSize: r.count("SLIPWAY_WARM_POOL_SIZE", 0),
     },
     ...(queueUrl ? { queueUrl } : {}),
     cleanup: cleanupSettings(r, projects),

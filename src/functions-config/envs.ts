@@ -29,7 +29,7 @@ export function cleanupEnv(cfg: FunctionsConfig, cleanup: RegistryCleanup | unde
 /** The env each non-HTTP handler receives; the webhook's env also needs a queue and a dedupe store. */
 export function functionEnvs(
   cfg: FunctionsConfig,
-  s: { fleet: Fleet; gitlab: GitLabApi; secrets?: NodeSecrets; cleanup?: RegistryCleanup },
+  s: { fleet: Fleet; gitlab: GitLabApi; secrets?: NodeSecrets; cleanup?: RegistryCleanup; pool?: ReaperEnv["pool"] },
   log: Log,
   now: () => Date = () => new Date(),
 ): FunctionEnvs {
@@ -40,6 +40,7 @@ export function functionEnvs(
     reaper: {
       fleet: s.fleet, gitlab: s.gitlab, now, log, ...(s.secrets ? { secrets: s.secrets } : {}), ...cfg.reaper, sweepRunners: cfg.mode === "per-job",
       ...(cfg.recovery.enabled && { settings }),
+      ...(s.pool && { pool: s.pool }),
     },
     reconciler: { ...launch, projects: cfg.projects, pendingAfterMs: cfg.reconcileAfterMs, recoverInterrupted: cfg.recovery.enabled },
     interruption: { ...launch, enabled: cfg.recovery.enabled },

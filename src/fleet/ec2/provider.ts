@@ -5,6 +5,7 @@ import { awsErrorCode, isCapacityError, withBackoff } from "./errors.ts";
 import { marketOrder, placements, runInstancesInput } from "./request.ts";
 import { APP, TAG, interruptionTags, toNodeRecord, type InstanceView } from "./tags.ts";
 import { createSsmTokenStore, type RunnerTokenStore } from "./tokens.ts";
+import { createWarmPool, type WarmPool } from "./warm-pool.ts";
 
 export interface Ec2FleetOptions {
   region: string;
@@ -17,6 +18,8 @@ export interface Ec2FleetOptions {
   ssmPath: string;
   /** Try spot first (default true). */
   spot?: boolean;
+  /** Stopped on-demand instances kept ready (SLIPWAY_WARM_POOL_SIZE); 0 or absent = no pool. */
+  warmPoolSize?: number;
   ec2?: EC2Client;
   ssm?: SSMClient;
   sleep?: (ms: number) => Promise<void>;
@@ -25,6 +28,8 @@ export interface Ec2FleetOptions {
 
 export interface Ec2Fleet extends Fleet {
   readonly tokens: RunnerTokenStore;
+  /** Present when a warm pool is configured; the reaper keeps it at its size. */
+  readonly pool?: WarmPool;
 }
 
 /** The EC2 provider: one instance per job, spot first with on-demand fallback, all by tag. */
@@ -37,6 +42,9 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
   const tokens = await createSsmTokenStore({ client: ssmClient, path: o.ssmPath, sleep });
   // The SDK's per-command overloads do not survive a generic wrapper; outputs are typed at each call.
   const send = <T>(cmd: object) => withBackoff(() => client.send(cmd as never) as Promise<T>, sleep);
+  const pool = o.warmPoolSize
+    ? createWarmPool({ send, sdk: ec2, size: o.warmPoolSize, launchTemplate: o.launchTemplate, subnets: o.subnets, instanceTypes: o.instanceTypes, now })
+    : undefined;
 
   async function describe(filters: Array<{ Name: string; Values: string[] }>): Promise<NodeRecord[]> {
     const out: NodeRecord[] = [];
@@ -84,14 +92,25 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     return !seen.some(isLive);
   }
 
+  /** A warm-pool instance started for the job; the account id for its ARN comes from the instance's owner. */
+  async function fromPool(spec: LaunchSpec): Promise<{ instance: InstanceView; ownerId: string } | undefined> {
+    const instance = await pool?.take(spec);
+    return instance ? { instance, ownerId: instance.OwnerId ?? "" } : undefined;
+  }
+
+  async function freshInstance(spec: LaunchSpec, earlier: number): Promise<{ instance: InstanceView; ownerId: string }> {
+    const run = await runInstance(spec, String(earlier));
+    return (await staleReplay(run.instance)) ? runInstance(spec, `${earlier}t${Math.floor(now().getTime() / 1000)}`) : run;
+  }
+
   return {
     tokens,
+    ...(pool && { pool }),
     async launch(spec) {
       const mine = await describe([{ Name: `tag:${TAG.jobId}`, Values: [String(spec.jobId)] }]);
       const existing = mine.find(isLive);
       if (existing) return existing;
-      let run = await runInstance(spec, String(mine.length));
-      if (await staleReplay(run.instance)) run = await runInstance(spec, `${mine.length}t${Math.floor(now().getTime() / 1000)}`);
+      const run = await fromPool(spec) ?? (await freshInstance(spec, mine.length));
       const { instance, ownerId } = run;
       const instanceId = instance.InstanceId as string;
       if (spec.runner) {

@@ -57,3 +57,23 @@ export function runInstancesInput(
     ],
   };
 }
+
+/**
+ * A warm-pool instance: on-demand (spot instances cannot be stopped), tagged as the pool's
+ * and no job's, so the fleet's list, the cap and the reaper's job checks never see it.
+ * The token names the maintain run and the slot.
+ */
+export function poolInstancesInput(launchTemplate: string, placement: Placement | undefined, slot: string): RunInstancesCommandInput {
+  const tags = [{ Key: TAG.app, Value: APP }, { Key: TAG.pool, Value: "warm" }];
+  return {
+    MinCount: 1,
+    MaxCount: 1,
+    ClientToken: `slipway-pool-${slot}`,
+    LaunchTemplate: launchTemplateRef(launchTemplate),
+    ...placement,
+    TagSpecifications: [
+      { ResourceType: "instance", Tags: tags },
+      { ResourceType: "volume", Tags: tags },
+    ],
+  };
+}

@@ -12,6 +12,8 @@ export const TAG = {
   interruptCause: "slipway:interrupt-cause",
   interruptOutcome: "slipway:interrupt-outcome",
   retriedJobId: "slipway:retried-job-id",
+  /** Warm pool: "warm" (stopped, ready), "claimed" (started for a job). */
+  pool: "slipway:pool",
 } as const;
 
 /** The interruption note as tags (CreateTags merges them into the instance's). */
@@ -43,6 +45,8 @@ export interface InstanceView {
   LaunchTime?: Date;
   /** "spot" for spot instances; absent for on-demand. */
   InstanceLifecycle?: string;
+  /** The account, as DescribeInstances reports the reservation's owner (filled in for pool instances). */
+  OwnerId?: string;
   State?: { Name?: string };
   Tags?: Array<{ Key?: string; Value?: string }>;
 }

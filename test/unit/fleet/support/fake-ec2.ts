@@ -1,5 +1,5 @@
 import {
-  CreateTagsCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand,
+  CreateTagsCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, TerminateInstancesCommand,
   type RunInstancesCommandInput, type Tag,
 } from "@aws-sdk/client-ec2";
 import { DeleteParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient, type PutParameterCommandInput } from "@aws-sdk/client-ssm";
@@ -53,11 +53,12 @@ export function fakeAws() {
       !state.hidden.has(i.InstanceId) &&
       (input.Filters ?? []).every((f) => {
         if (f.Name === "instance-id") return f.Values?.includes(i.InstanceId);
+        if (f.Name === "instance-state-name") return f.Values?.includes(i.State.Name);
         const key = f.Name?.replace(/^tag:/, "");
         return i.Tags.some((t) => t.Key === key && f.Values?.includes(t.Value ?? ""));
       });
     const visible = state.describeLag ? [] : instances.filter(match);
-    return { Reservations: visible.map((i) => ({ Instances: [{ ...i }] })) };
+    return { Reservations: visible.map((i) => ({ OwnerId: "123456789012", Instances: [{ ...i }] })) };
   });
   ec2.on(TerminateInstancesCommand).callsFake(async (input: { InstanceIds: string[] }) => {
     for (const id of input.InstanceIds) {
@@ -66,6 +67,20 @@ export function fakeAws() {
       i.State = { Name: "shutting-down" };
     }
     return {};
+  });
+  // StartInstances as EC2 documents it: a stopped instance goes pending (PreviousState stopped);
+  // one already starting or running is answered with its state, unchanged; spot cannot be started.
+  ec2.on(StartInstancesCommand).callsFake(async (input: { InstanceIds: string[] }) => {
+    const starting = input.InstanceIds.map((id) => {
+      const i = instances.find((x) => x.InstanceId === id);
+      if (!i) throw awsError("InvalidInstanceID.NotFound");
+      if (i.InstanceLifecycle === "spot") throw awsError("UnsupportedOperation");
+      const previous = i.State.Name;
+      if (previous === "stopped") i.State = { Name: "pending" };
+      else if (previous !== "pending" && previous !== "running") throw awsError("IncorrectInstanceState");
+      return { InstanceId: id, PreviousState: { Name: previous }, CurrentState: { ...i.State } };
+    });
+    return { StartingInstances: starting };
   });
   // CreateTags overwrites a key's value (never a second tag with the key), up to 50 tags a resource.
   ec2.on(CreateTagsCommand).callsFake(async (input: { Resources: string[]; Tags: Tag[] }) => {
