@@ -52,6 +52,7 @@ const nodes = new BuildNodes("nodes", {
     SLIPWAY_LIFETIME_SECONDS: config.nodeLifetimeMinutes * 60,
     SLIPWAY_WAIT_TIMEOUT: config.runnerWaitTimeoutSeconds,
   }),
+  warmPool: config.warmPoolSize > 0,
   tags,
 });
 
@@ -64,6 +65,7 @@ const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes
   launchTemplateArns,
   nodeRoleArn,
   nodeParameterPath: names.nodeParameterPath,
+  warmPool: config.warmPoolSize > 0,
   secretArns: {
     webhookSecret: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.webhookSecret.name}`,
     gitlabToken: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.gitlabToken.name}`,
@@ -78,6 +80,7 @@ const launch = {
   SLIPWAY_SPOT: String(config.spot),
   SLIPWAY_SUBNETS: network.subnetIds.apply((ids) => ids.join(",")),
   SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
+  SLIPWAY_WARM_POOL_SIZE: String(config.warmPoolSize),
 };
 
 const functions = new Functions("functions", {

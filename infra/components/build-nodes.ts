@@ -23,6 +23,8 @@ export interface BuildNodesArgs {
   rootDeviceName: string;
   /** The rendered bootstrap (plain text; encoded here). Holds no secret. */
   userData: string;
+  /** Warm pool on: the bootstrap reads the slipway:pool tag from IMDS, and a node may stop itself. */
+  warmPool?: boolean;
   tags: Record<string, string>;
 }
 
@@ -66,7 +68,7 @@ export class BuildNodes extends pulumi.ComponentResource {
           JSON.stringify(
             assertLeastPrivilege(
               "build-node",
-              nodePolicy({ scope, repositoryArn: arn(scope, "ecr", `repository/${args.repositoryName}`), nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
+              nodePolicy({ scope, repositoryArn: arn(scope, "ecr", `repository/${args.repositoryName}`), nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter, warmPool: args.warmPool }),
             ),
           ),
         ),
@@ -97,7 +99,7 @@ export class BuildNodes extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [this.securityGroup.id],
         // poweroff from the bootstrap (or its hard lifetime) ends the instance, not just stops it.
         instanceInitiatedShutdownBehavior: "terminate",
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: args.hopLimit, instanceMetadataTags: "disabled" },
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: args.hopLimit, instanceMetadataTags: args.warmPool ? "enabled" : "disabled" },
         instanceMarketOptions: spot
           ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate", maxPrice: args.spotMaxPrice } }
           : undefined,

@@ -17,6 +17,8 @@ export interface FunctionPolicyInput {
   nodeParameterPath: string;
   /** SecureString parameters the function reads by name; never their values. */
   secretArns: { webhookSecret: string; gitlabToken: string };
+  /** A warm pool is configured (warmPoolSize > 0): launches may start and claim its stopped instances. */
+  warmPool?: boolean;
 }
 
 function logs(i: FunctionPolicyInput): Statement {
@@ -42,9 +44,23 @@ function nodeParameters(i: FunctionPolicyInput): string {
  * one of them come from a launch of our template. CreateTags only while creating (tags on
  * create), never on existing resources.
  */
+/** The tags a launch writes when it claims a warm-pool instance (src/fleet/ec2/warm-pool.ts). */
+export const CLAIM_TAG_KEYS = ["slipway:job-id", "slipway:project", "slipway:expires-at", "slipway:pool", "slipway:retry-of"];
+
+/** Warm pool: start only instances tagged as the pool's, and tag them with the claim's keys only. */
+function warmPoolStatements(i: FunctionPolicyInput): Statement[] {
+  const instances = [arn(i.scope, "ec2", "instance/*")];
+  const pool = { StringEquals: { "aws:ResourceTag/slipway:pool": "warm", [`aws:ResourceTag/${i.appTag.key}`]: i.appTag.value } };
+  return [
+    allow("StartWarmPoolNodes", ["ec2:StartInstances"], instances, pool),
+    allow("ClaimWarmPoolNodes", ["ec2:CreateTags"], instances, { ...pool, "ForAllValues:StringEquals": { "aws:TagKeys": CLAIM_TAG_KEYS } }),
+  ];
+}
+
 function launchStatements(i: FunctionPolicyInput): Statement[] {
   const created = ["instance/*", "volume/*", "network-interface/*", "spot-instances-request/*"].map((r) => arn(i.scope, "ec2", r));
   return [
+    ...(i.warmPool ? warmPoolStatements(i) : []),
     allow("RunOnlyFromOurLaunchTemplate", ["ec2:RunInstances"], ["*"], { ArnLike: { "ec2:LaunchTemplate": i.launchTemplateArns } }),
     allow("TagOnlyOnCreate", ["ec2:CreateTags"], created, { StringEquals: { "ec2:CreateAction": "RunInstances" } }),
     allow("PassNodeRoleToEc2", ["iam:PassRole"], [i.nodeRoleArn], { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),

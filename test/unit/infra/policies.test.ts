@@ -159,3 +159,30 @@ describe("function policies", () => {
     expect(statementsWith(doc, "ssm:GetParameter")[0].Resource).toEqual([fnInput().secretArns.webhookSecret]);
   });
 });
+
+describe("warm pool permissions", () => {
+  it("are granted only with a pool: start and claim only instances tagged as the pool's, with the claim's keys", () => {
+    expect(statementsWith(functionPolicy("launcher", fnInput()), "ec2:StartInstances")).toEqual([]);
+    for (const name of ["launcher", "reconciler", "reaper", "node-interruption"] as const) {
+      const doc = functionPolicy(name, fnInput({ warmPool: true }));
+      expect(auditPolicy(doc), name).toEqual([]);
+      const [start] = statementsWith(doc, "ec2:StartInstances");
+      expect(start.Condition).toEqual({ StringEquals: { "aws:ResourceTag/slipway:pool": "warm", "aws:ResourceTag/app": "slipway" } });
+      const claim = statementsWith(doc, "ec2:CreateTags").find((s) => s.Sid === "ClaimWarmPoolNodes");
+      expect(claim?.Condition?.["ForAllValues:StringEquals"]).toEqual({ "aws:TagKeys": ["slipway:job-id", "slipway:project", "slipway:expires-at", "slipway:pool", "slipway:retry-of"] });
+    }
+  });
+
+  it("a node may stop only itself, and only with a pool", () => {
+    expect(statementsWith(nodePolicy(nodeInput()), "ec2:StopInstances")).toEqual([]);
+    const doc = nodePolicy(nodeInput({ warmPool: true }));
+    expect(auditPolicy(doc)).toEqual([]);
+    const [stop] = statementsWith(doc, "ec2:StopInstances");
+    expect(stop.Condition?.ArnLike).toEqual({ "ec2:SourceInstanceARN": "arn:aws:ec2:eu-west-1:123456789012:instance/${ec2:InstanceID}" });
+  });
+
+  it("the audit refuses StartInstances or StopInstances without a tag condition", () => {
+    const bare = policy(allow("Start", ["ec2:StartInstances"], ["arn:aws:ec2:eu-west-1:123456789012:instance/*"]));
+    expect(auditPolicy(bare).join()).toMatch(/ec2:StartInstances must be conditioned/);
+  });
+});
