@@ -26,6 +26,8 @@ export type RecoveryOutcome = {
   | { kind: "not-retryable"; reason: string }
 );
 
+const logOf = (d: RecoveryDeps): RecoveryLog => d.log ?? (() => undefined);
+
 /** The job statuses that mean "a runner had it": a node that is gone cannot finish it. */
 const RUNNING = new Set(["running"]);
 
@@ -60,7 +62,7 @@ async function retry(d: RecoveryDeps, node: NodeRecord, job: GitLabJob, note: In
     // 4xx: GitLab will never retry it (retried already by another run, or not retryable now).
     const outcome = err.status === 403 ? "already-retried" : "not-retryable";
     await d.fleet.noteInterruption(node.id, { ...note, outcome });
-    (d.log ?? (() => undefined))(`recovery.${outcome}`, { ...base, status: job.status, error: err.message });
+    logOf(d)(`recovery.${outcome}`, { ...base, status: job.status, error: err.message });
     return { ...base, kind: outcome, reason: err.message };
   }
   await d.fleet.noteInterruption(node.id, { ...note, outcome: "retried", retriedJobId: retried.id });
@@ -68,7 +70,7 @@ async function retry(d: RecoveryDeps, node: NodeRecord, job: GitLabJob, note: In
     (o) => ("node" in o ? `${o.kind} ${o.node.id}` : `${o.kind}: ${o.reason}`),
     (err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)} (the webhook or the reconciler launches it)`,
   );
-  (d.log ?? (() => undefined))("recovery.retried", { ...base, canceled, retriedJobId: retried.id, launch });
+  logOf(d)("recovery.retried", { ...base, canceled, retriedJobId: retried.id, launch });
   return { ...base, kind: "retried", retriedJobId: retried.id, canceled, launch };
 }
 
@@ -86,13 +88,13 @@ export async function recoverNode(d: RecoveryDeps, node: NodeRecord, cause: stri
   const note: InterruptionNote = node.interruption ?? { at: d.now().toISOString(), cause };
   // The note first: a crash after the cancel still leaves the retry to the next run.
   if (!node.interruption) await d.fleet.noteInterruption(node.id, note);
-  (d.log ?? (() => undefined))("recovery.interrupted", { nodeId: node.id, jobId: job.id, cause: note.cause, status: job.status, why: `node ${node.state}, job ${job.status} in GitLab` });
+  logOf(d)("recovery.interrupted", { nodeId: node.id, jobId: job.id, cause: note.cause, status: job.status, why: `node ${node.state}, job ${job.status} in GitLab` });
   const c = await cancelIfRunning(d, job);
   if (typeof c === "string") return undefined;
   // Only a canceled job is retried: one that succeeded or failed on its own meanwhile is
   // left alone, and "canceling" (GitLab waiting on the runner) is retried by a later run.
   if (c.job.status !== "canceled") {
-    (d.log ?? (() => undefined))("recovery.waiting", { nodeId: node.id, jobId: job.id, status: c.job.status });
+    logOf(d)("recovery.waiting", { nodeId: node.id, jobId: job.id, status: c.job.status });
     return undefined;
   }
   return retry(d, node, c.job, note, c.canceled);
