@@ -92,6 +92,20 @@ describe("slipway demo", () => {
     expect((await readdir(r.tmp)).filter((f) => f.startsWith("slipway-demo-"))).toEqual([]);
   }, 300_000);
 
+  it("with --interrupt, a node reclaimed mid-job: its job is canceled, retried once and built on a new node", async () => {
+    const r = await demo(["--interrupt", "--json"]);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const out = JSON.parse(r.stdout) as DemoJson & { jobs: Array<{ jobId: number }> };
+    expect(out.jobs.map((j) => j.ok)).toEqual([true, true, true, true, true, true]);
+    const retried = out.jobs[5];
+    expect(retried.jobId).toBe(107);
+    expect(retried.step).toMatch(/reclaimed node → retried/);
+    expect(retried.bp?.totals.stagesBuilt).toBe(0);
+    expect(r.stderr).toMatch(/recovery\.interrupted .*"jobId":106/);
+    expect(r.stderr).toMatch(/GitLab saw: cancel 106, retry 106 -> 107; a second reaper run changed nothing/);
+    expect(await processesUnder(r.tmp)).toEqual([]);
+  }, 300_000);
+
   it("stops everything and exits 130 on Ctrl-C while a node runs", async () => {
     let sent = false;
     const r = await demo([], (text, kill) => {
