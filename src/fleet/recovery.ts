@@ -28,6 +28,18 @@ export type RecoveryOutcome = {
 
 const logOf = (d: RecoveryDeps): RecoveryLog => d.log ?? (() => undefined);
 
+/**
+ * The note is what lets a later run resume a retry that failed after the cancel; it is not
+ * what keeps the retry single (GitLab refuses a second retry, and a canceled job without a
+ * note is never retried). So a note the platform refuses (EC2 may not tag an instance that
+ * is already gone) is logged, and recovery goes on.
+ */
+async function note(d: RecoveryDeps, node: NodeRecord, n: InterruptionNote): Promise<void> {
+  await d.fleet.noteInterruption(node.id, n).catch((err: unknown) =>
+    logOf(d)("recovery.note-failed", { nodeId: node.id, jobId: node.jobId, error: err instanceof Error ? err.message : String(err) }),
+  );
+}
+
 /** The job statuses that mean "a runner had it": a node that is gone cannot finish it. */
 const RUNNING = new Set(["running"]);
 
@@ -52,8 +64,8 @@ async function cancelIfRunning(d: RecoveryDeps, job: GitLabJob): Promise<{ cance
   }
 }
 
-async function retry(d: RecoveryDeps, node: NodeRecord, job: GitLabJob, note: InterruptionNote, canceled: boolean): Promise<RecoveryOutcome> {
-  const base = { nodeId: node.id, jobId: job.id, cause: note.cause };
+async function retry(d: RecoveryDeps, node: NodeRecord, job: GitLabJob, n: InterruptionNote, canceled: boolean): Promise<RecoveryOutcome> {
+  const base = { nodeId: node.id, jobId: job.id, cause: n.cause };
   let retried: GitLabJob;
   try {
     retried = await d.gitlab.retryJob(job.projectId, job.id);
@@ -61,11 +73,11 @@ async function retry(d: RecoveryDeps, node: NodeRecord, job: GitLabJob, note: In
     if (!(err instanceof GitLabApiError) || err.retryable || err.status === 404) throw err;
     // 4xx: GitLab will never retry it (retried already by another run, or not retryable now).
     const outcome = err.status === 403 ? "already-retried" : "not-retryable";
-    await d.fleet.noteInterruption(node.id, { ...note, outcome });
+    await note(d, node, { ...n, outcome });
     logOf(d)(`recovery.${outcome}`, { ...base, status: job.status, error: err.message });
     return { ...base, kind: outcome, reason: err.message };
   }
-  await d.fleet.noteInterruption(node.id, { ...note, outcome: "retried", retriedJobId: retried.id });
+  await note(d, node, { ...n, outcome: "retried", retriedJobId: retried.id });
   const launch = await launchForJob(d, { jobId: retried.id, projectId: job.projectId, retryOf: job.id }).then(
     (o) => ("node" in o ? `${o.kind} ${o.node.id}` : `${o.kind}: ${o.reason}`),
     (err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)} (the webhook or the reconciler launches it)`,
@@ -85,10 +97,10 @@ export async function recoverNode(d: RecoveryDeps, node: NodeRecord, cause: stri
   // Only a job recovery itself canceled (the note says so) is retried when found canceled.
   const resumed = job.status === "canceled" && node.interruption !== undefined;
   if (!RUNNING.has(job.status) && !resumed) return undefined;
-  const note: InterruptionNote = node.interruption ?? { at: d.now().toISOString(), cause };
+  const first: InterruptionNote = node.interruption ?? { at: d.now().toISOString(), cause };
   // The note first: a crash after the cancel still leaves the retry to the next run.
-  if (!node.interruption) await d.fleet.noteInterruption(node.id, note);
-  logOf(d)("recovery.interrupted", { nodeId: node.id, jobId: job.id, cause: note.cause, status: job.status, why: `node ${node.state}, job ${job.status} in GitLab` });
+  if (!node.interruption) await note(d, node, first);
+  logOf(d)("recovery.interrupted", { nodeId: node.id, jobId: job.id, cause: first.cause, status: job.status, why: `node ${node.state}, job ${job.status} in GitLab` });
   const c = await cancelIfRunning(d, job);
   if (typeof c === "string") return undefined;
   // Only a canceled job is retried: one that succeeded or failed on its own meanwhile is
@@ -97,5 +109,5 @@ export async function recoverNode(d: RecoveryDeps, node: NodeRecord, cause: stri
     logOf(d)("recovery.waiting", { nodeId: node.id, jobId: job.id, status: c.job.status });
     return undefined;
   }
-  return retry(d, node, c.job, note, c.canceled);
+  return retry(d, node, c.job, first, c.canceled);
 }

@@ -95,3 +95,17 @@ test("recovery: the Job Hook of a retry that beats recovery's own launch still g
   await launcher.queue({ messages: [{ id: "m1", body: JSON.stringify({ jobId: 1978, projectId: 380 }) }] }, env);
   assert.deepEqual(mem.specs.map((s) => [s.jobId, s.retryOf, s.capacity]), [[1978, 1977, "spot"]]);
 });
+
+test("recovery: a platform that refuses the note (EC2 may not tag a gone instance) still gets one retry, and no more", async () => {
+  const { gl, mem, reaperEnv } = setup();
+  const logs: string[] = [];
+  mem.fleet.noteInterruption = async () => Promise.reject(Object.assign(new Error("IncorrectState"), { name: "IncorrectState" }));
+  const env = { ...reaperEnv, log: (e: string) => void logs.push(e) };
+  const first = await reaper.scheduled(tick, env);
+  assert.deepEqual(first.recovered.map((r) => r.kind), ["retried"]);
+  assert.deepEqual(first.errors, []);
+  assert.ok(logs.includes("recovery.note-failed"));
+  for (let i = 0; i < 2; i++) assert.deepEqual((await reaper.scheduled(tick, env)).recovered, []);
+  assert.deepEqual(actions(gl.calls), ["cancelJob 1977", "retryJob 1977"]);
+  assert.equal(mem.specs.length, 1);
+});
