@@ -1,5 +1,8 @@
-import type { HttpFunction, QueueFunction, ScheduledFunction } from "./types.ts";
+import { isEc2InstanceEvent, toNodeEvent } from "./aws-ec2-events.ts";
+import type { HttpFunction, NodeEventFunction, QueueFunction, ScheduledFunction } from "./types.ts";
 import { UsageError } from "../../src/errors.ts";
+
+export { isEc2InstanceEvent, toNodeEvent, type Ec2InstanceEvent } from "./aws-ec2-events.ts";
 
 /**
  * AWS Lambda adapter: one translator per event shape, chosen by the type guards below.
@@ -87,6 +90,15 @@ export function scheduledHandler<E, R>(fn: ScheduledFunction<E, R>, makeEnv: () 
   return async (event: unknown): Promise<R> => {
     if (!isScheduledEvent(event)) throw new UsageError("not an EventBridge scheduled event");
     return fn.scheduled({ scheduledTime: Date.parse(event.time), cron: event.resources?.[0] }, await env());
+  };
+}
+
+/** EventBridge rule target for EC2 instance events; anything else is refused (a wiring mistake). */
+export function nodeEventHandler<E, R>(fn: NodeEventFunction<E, R>, makeEnv: () => Promise<E>) {
+  const env = once(makeEnv);
+  return async (event: unknown): Promise<R> => {
+    if (!isEc2InstanceEvent(event)) throw new Error("not an EC2 spot interruption or instance state-change event");
+    return fn.nodeEvent(toNodeEvent(event), await env());
   };
 }
 
