@@ -124,15 +124,16 @@ export async function makePlan(input: PlanInput): Promise<Plan> {
 }
 
 /**
- * Stages no root reached that were published within the grace window (a build in flight
- * may be about to name them in an image): stage digest -> why. Costs one manifest GET per
- * such stage; stages that do not record a publish time count as old.
+ * Stages published within the grace window (a build in flight may be about to name them
+ * in an image): stage digest -> why. Costs one manifest GET per stage no kept image
+ * reaches (the walk reads the others anyway); stages that record no publish time count as old.
  */
 async function freshStages(candidates: TagEntry[], input: PlanInput): Promise<Map<string, string>> {
   const fresh = new Map<string, string>();
   const published = input.published;
   if (!published || input.graceMs <= 0) return fresh;
-  const limit = pLimit(8);
+  // As many reads in flight as the needs walk (reach) uses.
+  const limit = pLimit(16);
   await Promise.all(candidates.map((e) => limit(async () => {
     const when = await published(e.stage!, e.digest);
     const age = when ? input.now.getTime() - when.getTime() : Infinity;
@@ -149,8 +150,9 @@ async function decideStages(input: PlanInput, images: Decision[], kube: KubeInde
   const pins = new Map(stages.map((e) => [e, pinned(e, input, kube)]));
   for (const [e, v] of pins) if (v && !roots.has(e.stage!)) roots.set(e.stage!, v.reason);
   const refs = new Map(stages.map((e) => [e.stage!, e.digest]));
-  const { needed, missing } = await reach(roots, refs, input.needs);
-  const fresh = await freshStages(stages.filter((e) => !needed.has(e.stage!)), input);
+  // Publish times are read alongside the walk: both read the same (cached) stage manifests.
+  const [{ needed, missing }, fresh] = await Promise.all([reach(roots, refs, input.needs), freshStages(stages, input)]);
+  for (const d of needed.keys()) fresh.delete(d);
   const freshRoots = new Map([...fresh].map(([d, why]) => [d, `needed by stage-${d.slice(0, 12)}, ${why}`]));
   const more = await reach(freshRoots, refs, input.needs);
   for (const [d, why] of more.needed) if (!needed.has(d)) needed.set(d, fresh.get(d) ?? why);
