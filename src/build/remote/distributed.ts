@@ -71,7 +71,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
       report.bytesPulled += await ensureLocal(walk, source, stageRef(plan.config.project, source));
     }
     const { draft, borrowed } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta);
-    const outcome = await opts.store.publish(stage.digest, draft, borrowed);
+    const outcome = await opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) });
     report.status = outcome === "adopted" ? "registry" : "appended";
     walk.inRegistry.add(stage.digest);
     walk.local.set(stage.digest, false);

@@ -76,21 +76,27 @@ export class RegistryStageStore {
     if (cached) return cached;
     const result = await this.#get(digest);
     const manifest = parseManifest(result.body);
-    const config = JSON.parse(new TextDecoder().decode(await this.registry.getBlob(this.repository, manifest.config.digest))) as ImageConfigDocument;
+    const blob = await this.registry.getBlob(this.repository, manifest.config.digest).catch((err: unknown) => {
+      // A tag whose config blob is gone (garbage-collected under it) is no stage either.
+      throw err instanceof RegistryError && err.status === 404 ? new StageGoneError(digest, `${this.registry.host}/${this.repository}`) : err;
+    });
+    const config = JSON.parse(new TextDecoder().decode(blob)) as ImageConfigDocument;
     const stage = { manifest, result, config };
     this.#stages.set(digest, stage);
     return stage;
   }
 
   /**
-   * Uploads the draft's new blobs, then writes the stage tag unless another node
-   * published this digest meanwhile; then theirs is adopted and ours is dropped.
+   * Uploads the draft's new blobs, then writes the stage tag (with its publish time)
+   * unless another node published this digest meanwhile; then theirs is adopted and
+   * ours is dropped.
    */
-  async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = []): Promise<"published" | "adopted"> {
+  async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean } = {}): Promise<"published" | "adopted"> {
     for (const blob of draft.newBlobs) await this.registry.pushBlob(this.repository, blob.digest, blob.data);
     // Blobs of another repository (a base image): mounted when the registry can, copied otherwise.
     for (const b of borrowed) await this.registry.pushBlob(this.repository, b.digest, b.fetch, b.mountFrom);
-    if (await this.has(digest)) return "adopted";
+    // `overwrite`: the tag found is known to be broken (a stage being remade); ours replaces it.
+    if (!opts.overwrite && (await this.has(digest))) return "adopted";
     const manifest = this.#stamped(draft.manifest);
     await this.registry.putManifest(this.repository, stageTag(digest), encodeJson(manifest), manifest.mediaType);
     return "published";

@@ -57,7 +57,8 @@ export async function ensureLocal(walk: Walk, digest: string, localRef: string):
 /** Pushes a stage the engine built, unless another node published the digest first (then theirs is adopted). */
 export async function publishLocal(walk: Walk, stage: PlannedStage): Promise<{ bytes: number; adopted: boolean }> {
   const { store, engine } = walk.opts;
-  if (await store.has(stage.digest)) {
+  // A stage being remade was found broken or gone: never adopt what its tag names now.
+  if (!walk.remaking.has(stage.digest) && (await store.has(stage.digest))) {
     // Another node won: continue from theirs so every later stage builds on the published one.
     // (Should our copy stay, a later push carries its layers: every image stays complete.)
     await engine.removeImage(stage.ref).catch(() => undefined);

@@ -57,6 +57,17 @@ describe("stage publish time", () => {
   });
 });
 
+test("a stage tag whose config blob is gone (404) is a StageGoneError too", async () => {
+  const registry = new MemoryRegistry();
+  await new RegistryStageStore(registry, "p", clock).publish(D, withConfig(empty, config));
+  const blobless = Object.assign(Object.create(registry) as MemoryRegistry, {
+    getBlob: async () => Promise.reject(new RegistryError("GET blob: 404 BLOB_UNKNOWN", 404, "BLOB_UNKNOWN")),
+  });
+  await expect(new RegistryStageStore(blobless, "p").read(D)).rejects.toMatchObject({ digest: D, code: "MANIFEST_UNKNOWN" });
+  const flaky = Object.assign(Object.create(registry) as MemoryRegistry, { getBlob: async () => Promise.reject(new RegistryError("GET blob: 503", 503)) });
+  await expect(new RegistryStageStore(flaky, "p").read(D)).rejects.not.toBeInstanceOf(StageGoneError);
+});
+
 describe("repairing a step", () => {
   test("a stage found gone is remade, then the step runs again", async () => {
     const remade: string[] = [];
