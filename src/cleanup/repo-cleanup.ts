@@ -56,6 +56,6 @@ export async function cleanupRepo(opts: CleanupRepoOptions): Promise<CleanupRepo
   });
   const warnings = [...(opts.warnings ?? []), ...[...plan.missing].map((d) => `stage ${d} is needed by a kept image but missing from ${opts.repo}`)];
   if (opts.dryRun) return toReport(plan.decisions, { dryRun: true, failed: 0, warnings });
-  const result = await executePlan(plan.decisions, entries, { registry: opts.registry, deleter: opts.deleter, snapshot: snapshotOpts, needs, progress: opts.progress });
+  const result = await executePlan(plan.decisions, entries, { registry: opts.registry, deleter: opts.deleter, snapshot: snapshotOpts, needs, progress: opts.progress, missing: plan.missing });
   return toReport(plan.decisions, { dryRun: false, failed: result.failed, warnings: [...warnings, ...result.warnings] });
 }
