@@ -104,14 +104,19 @@ async function remake(walk: Walk, digest: string): Promise<boolean> {
   for (const image of walk.plan.images) {
     const i = image.stages.findIndex((s) => s.digest === digest);
     if (i < 0) continue;
-    walk.inRegistry.delete(digest);
-    walk.local.delete(digest);
-    walk.opts.store.forget(digest);
+    const forget = async () => {
+      walk.inRegistry.delete(digest);
+      walk.local.delete(digest);
+      walk.opts.store.forget(digest);
+      return true;
+    };
+    await forget();
     let reports = walk.reports.get(image.image.name);
     if (!reports || reports.length <= i) reports = image.stages.map(newReport);
     walk.remaking.add(digest);
     try {
-      await repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports));
+      // Gone again while being remade (a cleanup deleted the identical manifest we pushed): once more.
+      await repairing((d) => (d === digest ? forget() : remake(walk, d)), () => processStage(walk, image, i, reports));
     } finally {
       walk.remaking.delete(digest);
     }
