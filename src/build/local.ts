@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
-import type { Engine, ImageConfigDocument, LayerSource, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, ImageConfigDocument, RuntimeConfig } from "../engine/types.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
+import type { Layer } from "./layer.ts";
 import { LABEL_PREFIX, LABELS, NEEDS_LABEL } from "./names.ts";
 import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import type { StageChange } from "./stage.ts";
@@ -98,7 +99,7 @@ export async function buildStageLocally(
   if (!parent || !parentRef) throw new BuildError(meta.image, plan.name, `parent stage ${parentRef ?? "(none)"} is missing from the engine`);
   const runtime = cleanConfig(parent.config.config);
   const diffIds = [...parent.config.rootfs.diff_ids];
-  const layers: LayerSource[] = [];
+  const layers: Layer[] = [];
   let status: AppliedStage["status"] = "appended";
   let temporary: string | undefined;
   if (change.kind === "run") {
@@ -124,6 +125,7 @@ export async function buildStageLocally(
   try {
     await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
   } finally {
+    for (const layer of layers) await layer.dispose();
     if (temporary) await engine.removeImage(temporary);
   }
   return { status, containersRun: status === "built" ? 1 : 0 };

@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+
 /** The runtime part of an image config (OCI `config` object). Only set keys are present. */
 export interface RuntimeConfig {
   User?: string;
@@ -53,8 +55,10 @@ export interface RunResult {
 /** A new layer to add when loading an image; omitted layers must already exist in the engine. */
 export interface LayerSource {
   diffId: string;
-  /** Uncompressed tar. */
-  tar: Buffer;
+  /** Size of the uncompressed tar. */
+  size: number;
+  /** Streams the uncompressed tar (layers can be larger than memory). */
+  open(): Readable;
 }
 
 /** The container engine port: what the builder needs from Docker, and nothing vendor-typed. */

@@ -3,6 +3,7 @@ import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
 import type { CredentialSource, Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
+import { gzipLayer } from "../layer.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
@@ -75,6 +76,10 @@ export async function remoteStage(
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
   const layer = await change.layer(numericOnly);
-  const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
-  return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
+  try {
+    const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
+    return { draft: appendLayer(parent.manifest, await gzipLayer(layer), doc), borrowed: [] };
+  } finally {
+    await layer.dispose();
+  }
 }

@@ -1,5 +1,6 @@
+import { BuildError } from "../../errors.ts";
 import type { NamedInput } from "../digest.ts";
-import { readTracked } from "../git.ts";
+import { openTracked } from "../git.ts";
 import { buildLayer, type LayerEntry } from "../layer.ts";
 import type { GitStageName, PlacedFile } from "../placement.ts";
 import type { Stage, StageContext } from "../stage.ts";
@@ -26,15 +27,28 @@ export function gitFilesStage(name: GitStageName, ctx: StageContext, files: Plac
         const entries: LayerEntry[] = [];
         for (const p of files) {
           const { uid, gid } = await owners(p.owner, p.group);
-          const content = await readTracked(root, p.file);
+          const content = await named(p.file.path, () => openTracked(root, p.file));
           entries.push(
-            p.file.mode === "120000"
-              ? { type: "symlink", path: p.dest, uid, gid, target: content.toString("utf8") }
-              : { type: "file", path: p.dest, mode: p.file.mode === "100755" ? 0o755 : 0o644, uid, gid, content },
+            content.kind === "symlink"
+              ? { type: "symlink", path: p.dest, uid, gid, target: content.target }
+              : { type: "file", path: p.dest, mode: p.file.mode === "100755" ? 0o755 : 0o644, uid, gid, content: content.source },
           );
         }
-        return buildLayer(entries);
+        try {
+          return await buildLayer(entries);
+        } catch (err) {
+          throw err instanceof BuildError ? err : new BuildError(ctx.image.name, name, (err as Error).message, undefined, { cause: err });
+        }
       },
     }),
   };
+
+  /** A tracked file that cannot be read is named in the error (its path in the repository). */
+  async function named<T>(path: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      throw new BuildError(ctx.image.name, name, `cannot read tracked file ${path}: ${(err as Error).message}`, undefined, { cause: err });
+    }
+  }
 }
