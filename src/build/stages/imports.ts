@@ -16,8 +16,18 @@ const STAGE_OF: Record<ImportStageHook, StageName> = {
   afterSetup: "importsAfterSetup",
 };
 
+/**
+ * Files the engine puts into every container it creates (the init layer and its bind
+ * mounts): reading a path goes through a container, so these are the engine's copies,
+ * never the image's, and they describe the build node. They are never imported.
+ */
+export const ENGINE_FILES = new Set(["/.dockerenv", "/.dockerinit", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab", "/dev/console"]);
+
 /** Reads `imp.add` from the source image and re-roots it at `imp.to`, filtered. */
 async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: string, owners: OwnerResolver): Promise<LayerEntry[]> {
+  if (ENGINE_FILES.has(posix.normalize(imp.add))) {
+    throw new BuildError(ctx.image.name, STAGE_OF[imp.stage], `${imp.add} is a file the container engine writes into every container; it cannot be imported`);
+  }
   const archive = await ctx.engine.readPath(sourceRef, imp.add);
   if (!archive) throw new BuildError(ctx.image.name, STAGE_OF[imp.stage], `${imp.add} does not exist in ${imp.fromKind} ${imp.from}`);
   const included = imp.includePaths.length > 0 ? pathMatcher(imp.includePaths) : () => true;
@@ -34,7 +44,8 @@ async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: st
         // The archive's first component is the basename of `add`.
         if (header.type === "file") contents.set(header.name, Buffer.concat(chunks));
         const rel = header.name.replace(/\/+$/, "").split("/").slice(1).join("/");
-        if (rel === "" || (included(rel) && !excluded(rel))) {
+        const engineFile = ENGINE_FILES.has(posix.join(posix.normalize(imp.add), rel));
+        if (!engineFile && (rel === "" || (included(rel) && !excluded(rel)))) {
           const path = rel === "" ? imp.to : posix.join(imp.to, rel);
           const uid = forced?.uid ?? header.uid ?? 0;
           const gid = forced?.gid ?? header.gid ?? 0;
