@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
 import type { Engine, ImageConfigDocument, RuntimeConfig } from "../engine/types.ts";
@@ -55,6 +55,20 @@ export interface AppliedStage {
   containersRun: number;
 }
 
+/** `~` and `~/...` in a mount's fromPath: the home directory of the user running the build, as werf expands it. */
+export function expandHome(path: string, home = userHome()): string {
+  return path === "~" ? home : path.startsWith("~/") ? join(home, path.slice(2)) : path;
+}
+
+/** The account's home directory (what werf's user.Current() gives), $HOME when there is no account entry. */
+function userHome(): string {
+  try {
+    return userInfo().homedir || homedir();
+  } catch {
+    return homedir();
+  }
+}
+
 async function withBinds<T>(binds: { source: string; target: string }[], fn: (b: { source: string; target: string }[]) => Promise<T>): Promise<T> {
   const temps: string[] = [];
   try {
@@ -65,8 +79,9 @@ async function withBinds<T>(binds: { source: string; target: string }[], fn: (b:
         temps.push(dir);
         real.push({ source: dir, target: b.target });
       } else {
-        await mkdir(b.source, { recursive: true });
-        real.push(b);
+        const source = expandHome(b.source);
+        await mkdir(source, { recursive: true });
+        real.push({ source, target: b.target });
       }
     }
     return await fn(real);

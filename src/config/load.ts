@@ -8,8 +8,8 @@ import path from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { ImageConfig, ProjectConfig } from "./types.ts";
 import { expandTemplates } from "./template.ts";
-import { parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
-import { fieldPath, validateDoc } from "./validate.ts";
+import { controlCharacterProblems, decodeConfigText, parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
+import { controlCharacterValues, fieldPath, validateDoc } from "./validate.ts";
 import { imageDocSchema, metaDocSchema } from "./schema.ts";
 import { normalizeImageDoc, type DocContext, type ImageRef } from "./normalize.ts";
 import { checkGraph } from "./graph.ts";
@@ -28,13 +28,13 @@ export const CONFIG_FILE_NAMES = ["slipway.yaml", "slipway.yml", "werf.yaml", "w
 export async function loadConfig(opts: LoadConfigOptions): Promise<ProjectConfig> {
   const dir = path.resolve(opts.dir);
   const file = opts.configFile ? path.resolve(opts.configFile) : await findConfigFile(dir);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     throw new ConfigError(file, undefined, undefined, undefined, `cannot read config file: ${(err as Error).message}`);
   }
-  return parseConfig(text, file, dir, opts.env);
+  return parseConfig(decodeConfigText(bytes, displayName(file, dir)), file, dir, opts.env);
 }
 
 async function findConfigFile(dir: string): Promise<string> {
@@ -50,42 +50,53 @@ async function findConfigFile(dir: string): Promise<string> {
   throw new ConfigError(dir, undefined, undefined, undefined, `no config file found (looked for ${CONFIG_FILE_NAMES.join(", ")})`);
 }
 
-/** Pure: parse one config text. `file` is where it came from (absolute or relative to `dir`). */
+/**
+ * Pure: parse one config text. `file` is where it came from (absolute or relative to `dir`).
+ * Every problem is found in one pass: documents are checked independently and the
+ * result is one ConfigError carrying them all (see ConfigError.all).
+ */
 export function parseConfig(text: string, file: string, dir: string, env: Record<string, string | undefined>): ProjectConfig {
   const absDir = path.resolve(dir);
   const absFile = path.resolve(absDir, file);
   const shown = displayName(absFile, absDir);
+  const raw = controlCharacterProblems(text, shown);
+  if (raw.length > 0) throw ConfigError.all(raw);
   const docs = parseYamlDocs(expandTemplates(text, shown, env), shown);
   const isDappfile = /^dappfile\.ya?ml$/i.test(path.basename(absFile));
+  const problems = new Problems();
   let meta: { project: string; configVersion: number; cleanup?: unknown } | undefined;
   const images: ImageConfig[] = [];
   const refs: ImageRef[] = [];
   for (const [index, doc] of docs.entries()) {
     const value = doc.value;
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new ConfigError(shown, doc.start.line, doc.start.column, undefined, "a config document must be a map");
+      problems.add(new ConfigError(shown, doc.start.line, doc.start.column, undefined, "a config document must be a map"));
+      continue;
     }
+    problems.add(...controlCharacterValues(doc, shown));
     const written = value as Record<string, unknown>;
     if ("project" in written) {
       if (meta || index > 0) {
-        throw new ConfigError(shown, doc.start.line, doc.start.column, "project", "the meta document (project:) must be the first document, and only one");
+        problems.add(new ConfigError(shown, doc.start.line, doc.start.column, "project", "the meta document (project:) must be the first document, and only one"));
+      } else {
+        meta = problems.collect(() => parseMeta(doc, shown)) ?? { project: "", configVersion: 1 };
       }
-      meta = parseMeta(doc, shown);
       continue;
     }
     if (!("image" in written || "dimg" in written || "artifact" in written)) {
-      throw new ConfigError(shown, doc.start.line, doc.start.column, undefined,
-        "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)");
+      problems.add(new ConfigError(shown, doc.start.line, doc.start.column, undefined,
+        "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)"));
+      continue;
     }
-    refuseUnsupported(written, doc, shown);
-    const raw = validateDoc(imageDocSchema, doc, shown);
-    const out = normalizeImageDoc(raw, docContext(doc, shown, written));
-    images.push(...out.images);
-    refs.push(...out.refs);
+    const out = imageDoc(doc, shown, written, problems);
+    images.push(...(out?.images ?? []));
+    refs.push(...(out?.refs ?? []));
   }
   if (!meta && !isDappfile && /^werf\.ya?ml$/.test(path.basename(absFile))) {
-    throw new ConfigError(shown, 1, 1, "project", "werf.yaml needs a first document with project: NAME and configVersion: 1");
+    problems.add(new ConfigError(shown, 1, 1, "project", "werf.yaml needs a first document with project: NAME and configVersion: 1"));
   }
+  // Documents that failed define no image: what follows would only echo their problems.
+  problems.throwIfAny();
   if (images.length === 0) throw new ConfigError(shown, 1, 1, undefined, "no image or artifact is defined");
   checkGraph(images, refs);
   const config: ProjectConfig = {
@@ -97,6 +108,53 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
   };
   if (meta?.cleanup !== undefined) config.cleanup = meta.cleanup;
   return config;
+}
+
+/** Refusals and schema problems together, then normalisation only for a document with neither. */
+function imageDoc(doc: SourceDoc, shown: string, written: Record<string, unknown>, problems: Problems): ReturnType<typeof normalizeImageDoc> | undefined {
+  const refusals = problemsOf(() => refuseUnsupported(written, doc, shown));
+  const refusedFields = new Set(refusals.map((p) => p.field));
+  let raw: ReturnType<typeof validateDoc<typeof imageDocSchema>> | undefined;
+  const invalid = problemsOf(() => (raw = validateDoc(imageDocSchema, doc, shown)));
+  // A refused key is also an unknown key to the schema: say it once, as the refusal.
+  problems.add(...refusals, ...invalid.filter((p) => !refusedFields.has(p.field)));
+  if (refusals.length > 0 || !raw) return undefined;
+  const valid = raw;
+  return problems.collect(() => normalizeImageDoc(valid, docContext(doc, shown, written)));
+}
+
+function problemsOf(step: () => unknown): readonly ConfigError[] {
+  try {
+    step();
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+}
+
+/** The problems of one pass, in the order found; thrown as one ConfigError. */
+class Problems {
+  readonly #all: ConfigError[] = [];
+
+  add(...errors: ConfigError[]): void {
+    this.#all.push(...errors.flatMap((e) => e.problems));
+  }
+
+  /** Runs `step`; a ConfigError it throws is kept and undefined returned. */
+  collect<T>(step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.add(err);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.#all.length > 0) throw ConfigError.all(this.#all);
+  }
 }
 
 function parseMeta(doc: SourceDoc, shown: string): { project: string; configVersion: number; cleanup?: unknown } {
