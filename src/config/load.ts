@@ -110,17 +110,33 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
   return config;
 }
 
-/** Refusals and schema problems together, then normalisation only for a document with neither. */
+/**
+ * Refusals and schema problems together, then normalisation of a document with
+ * neither. A refused key is set aside for the schema (it is also an unknown key
+ * there: said once, as the refusal). Normalising is skipped after a refusal: a
+ * document without its refused part (a Dockerfile image without `dockerfile:`)
+ * would report what the refusal already explains.
+ */
 function imageDoc(doc: SourceDoc, shown: string, written: Record<string, unknown>, problems: Problems): ReturnType<typeof normalizeImageDoc> | undefined {
   const refusals = problemsOf(() => refuseUnsupported(written, doc, shown));
-  const refusedFields = new Set(refusals.map((p) => p.field));
+  const rest = refusals.length > 0 ? { ...doc, value: without(written, refusals.map((p) => p.field ?? "")) } : doc;
   let raw: ReturnType<typeof validateDoc<typeof imageDocSchema>> | undefined;
-  const invalid = problemsOf(() => (raw = validateDoc(imageDocSchema, doc, shown)));
-  // A refused key is also an unknown key to the schema: say it once, as the refusal.
-  problems.add(...refusals, ...invalid.filter((p) => !refusedFields.has(p.field)));
-  if (refusals.length > 0 || !raw) return undefined;
+  problems.add(...refusals, ...problemsOf(() => (raw = validateDoc(imageDocSchema, rest, shown))));
+  if (!raw) return undefined;
   const valid = raw;
-  return problems.collect(() => normalizeImageDoc(valid, docContext(doc, shown, written)));
+  return refusals.length > 0 ? undefined : problems.collect(() => normalizeImageDoc(valid, docContext(doc, shown, written)));
+}
+
+/** A copy of `value` without the refused fields (`ansible`, `git[0].url`: the paths refused.ts reports). */
+function without(value: Record<string, unknown>, fields: string[]): Record<string, unknown> {
+  const copy = structuredClone(value);
+  for (const field of fields) {
+    const path = field.split(/\.|\[(\d+)\]\.?/).filter((s) => s !== undefined && s !== "");
+    let parent: unknown = copy;
+    for (const seg of path.slice(0, -1)) parent = (parent as Record<string, unknown> | undefined)?.[seg];
+    if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[path[path.length - 1]];
+  }
+  return copy;
 }
 
 function problemsOf(step: () => unknown): readonly ConfigError[] {
