@@ -129,8 +129,7 @@ export async function buildStageLocally(
     status = "built";
   } else if (change.kind === "files") {
     const read = async (path: string) => {
-      const tar = await engine.readPath(parentRef, path);
-      return tar ? (await extractFile(tar))?.toString("utf8") : undefined;
+      return (await engine.readPath(parentRef, path, extractFile))?.toString("utf8");
     };
     const layer = await change.layer(ownerResolver(read));
     diffIds.push(layer.diffId);

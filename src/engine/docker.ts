@@ -236,17 +236,22 @@ export class DockerEngine implements Engine {
     return `sha256:${createHash("sha256").update(configJson).digest("hex")}`;
   }
 
-  async readPath(image: string, path: string): Promise<Buffer | undefined> {
+  async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {
     const docker = await this.#docker();
     const container = await docker.createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
     try {
-      const archive = (await container.getArchive({ path })) as Readable;
-      const chunks: Buffer[] = [];
-      for await (const chunk of archive) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw new EngineError(`reading ${path} from ${image}: ${(err as Error).message}`, statusOf(err), { cause: err });
+      let archive: Readable;
+      try {
+        archive = (await container.getArchive({ path })) as Readable;
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw new EngineError(`reading ${path} from ${image}: ${(err as Error).message}`, statusOf(err), { cause: err });
+      }
+      try {
+        return await read(archive);
+      } finally {
+        archive.destroy();
+      }
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }

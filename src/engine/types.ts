@@ -79,8 +79,12 @@ export interface Engine {
   runAndCommit(spec: RunSpec): Promise<RunResult>;
   /** Loads an image made of existing layers plus `newLayers`, with exactly `config`; tags it. Returns the image id. */
   loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string>;
-  /** Reads a path from an image's filesystem as a tar stream (no container is started). */
-  readPath(image: string, path: string): Promise<Buffer | undefined>;
+  /**
+   * Reads a path from an image's filesystem as a tar stream (no container is started)
+   * and hands it to `read`; undefined when the path does not exist. The stream is
+   * only valid inside `read`, so nothing has to hold it whole in memory.
+   */
+  readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined>;
   /** Count of containers started since creation (for reporting). */
   readonly containersRun: number;
 }

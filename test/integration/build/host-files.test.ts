@@ -141,4 +141,36 @@ import:
       expect(etc.has(engineFile)).toBe(false);
     }
   });
+
+  test("an import with hard links and a named owner: links become copies, the owner comes from the image's /etc/passwd", async () => {
+    const app = await gitProject({
+      "slipway.yaml": `project: imports-links
+configVersion: 1
+---
+artifact: tools
+from: ${base}
+shell:
+  install: ["mkdir -p /out && head -c 3000000 /dev/zero > /out/big && ln /out/big /out/again && echo hi > /out/small"]
+---
+image: app
+from: ${base}
+import:
+- artifact: tools
+  add: /out
+  to: /opt
+  owner: app
+  after: install
+`,
+    });
+    const report = await slipwayJson(["build", "--dir", app.dir], { env });
+    const files = await layerEntries(report.images.find((i) => i.name === "app")!.ref);
+    expect(files.get("opt/big")?.content.length).toBe(3_000_000);
+    expect(files.get("opt/again")).toMatchObject({ type: "file" });
+    expect(files.get("opt/again")?.content).toBe(files.get("opt/big")?.content);
+    expect(files.get("opt/small")?.content).toBe("hi\n");
+    const owners = await run("/usr/bin/docker", ["run", "--rm", "--network", "none", report.images.find((i) => i.name === "app")!.ref, "stat", "-c", "%u:%g", "/opt/small", "/opt/again"], {
+      env: { ...process.env, DOCKER_HOST: env.DOCKER_HOST },
+    });
+    expect(owners.stdout).toBe("1000:1000\n1000:1000\n");
+  });
 });
