@@ -14,6 +14,7 @@ import { imageDocSchema, metaDocSchema } from "./schema.ts";
 import { normalizeImageDoc, type DocContext, type ImageRef } from "./normalize.ts";
 import { checkGraph } from "./graph.ts";
 import { refuseUnsupported } from "./refused.ts";
+import { Problems, problemsOf } from "./problems.ts";
 
 export interface LoadConfigOptions {
   dir: string;
@@ -64,34 +65,7 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
   const docs = parseYamlDocs(expandTemplates(text, shown, env), shown);
   const isDappfile = /^dappfile\.ya?ml$/i.test(path.basename(absFile));
   const problems = new Problems();
-  let meta: { project: string; configVersion: number; cleanup?: unknown } | undefined;
-  const images: ImageConfig[] = [];
-  const refs: ImageRef[] = [];
-  for (const [index, doc] of docs.entries()) {
-    const value = doc.value;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      problems.add(new ConfigError(shown, doc.start.line, doc.start.column, undefined, "a config document must be a map"));
-      continue;
-    }
-    problems.add(...controlCharacterValues(doc, shown));
-    const written = value as Record<string, unknown>;
-    if ("project" in written) {
-      if (meta || index > 0) {
-        problems.add(new ConfigError(shown, doc.start.line, doc.start.column, "project", "the meta document (project:) must be the first document, and only one"));
-      } else {
-        meta = problems.collect(() => parseMeta(doc, shown)) ?? { project: "", configVersion: 1 };
-      }
-      continue;
-    }
-    if (!("image" in written || "dimg" in written || "artifact" in written)) {
-      problems.add(new ConfigError(shown, doc.start.line, doc.start.column, undefined,
-        "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)"));
-      continue;
-    }
-    const out = imageDoc(doc, shown, written, problems);
-    images.push(...(out?.images ?? []));
-    refs.push(...(out?.refs ?? []));
-  }
+  const { meta, images, refs } = readDocs(docs, shown, problems);
   if (!meta && !isDappfile && /^werf\.ya?ml$/.test(path.basename(absFile))) {
     problems.add(new ConfigError(shown, 1, 1, "project", "werf.yaml needs a first document with project: NAME and configVersion: 1"));
   }
@@ -108,6 +82,36 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
   };
   if (meta?.cleanup !== undefined) config.cleanup = meta.cleanup;
   return config;
+}
+
+type Meta = { project: string; configVersion: number; cleanup?: unknown };
+
+/** Every document on its own: a problem in one never hides those of the others. */
+function readDocs(docs: SourceDoc[], shown: string, problems: Problems): { meta?: Meta; images: ImageConfig[]; refs: ImageRef[] } {
+  let meta: Meta | undefined;
+  const images: ImageConfig[] = [];
+  const refs: ImageRef[] = [];
+  for (const [index, doc] of docs.entries()) {
+    const value = doc.value;
+    const at = (field: string | undefined, detail: string) => new ConfigError(shown, doc.start.line, doc.start.column, field, detail);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      problems.add(at(undefined, "a config document must be a map"));
+      continue;
+    }
+    problems.add(...controlCharacterValues(doc, shown));
+    const written = value as Record<string, unknown>;
+    if ("project" in written) {
+      if (meta || index > 0) problems.add(at("project", "the meta document (project:) must be the first document, and only one"));
+      else meta = problems.collect(() => parseMeta(doc, shown)) ?? { project: "", configVersion: 1 };
+    } else if (!("image" in written || "dimg" in written || "artifact" in written)) {
+      problems.add(at(undefined, "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)"));
+    } else {
+      const out = imageDoc(doc, shown, written, problems);
+      images.push(...(out?.images ?? []));
+      refs.push(...(out?.refs ?? []));
+    }
+  }
+  return { meta, images, refs };
 }
 
 /**
@@ -139,41 +143,9 @@ function without(value: Record<string, unknown>, fields: string[]): Record<strin
   return copy;
 }
 
-function problemsOf(step: () => unknown): readonly ConfigError[] {
-  try {
-    step();
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-}
 
-/** The problems of one pass, in the order found; thrown as one ConfigError. */
-class Problems {
-  readonly #all: ConfigError[] = [];
 
-  add(...errors: ConfigError[]): void {
-    this.#all.push(...errors.flatMap((e) => e.problems));
-  }
-
-  /** Runs `step`; a ConfigError it throws is kept and undefined returned. */
-  collect<T>(step: () => T): T | undefined {
-    try {
-      return step();
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      this.add(err);
-      return undefined;
-    }
-  }
-
-  throwIfAny(): void {
-    if (this.#all.length > 0) throw ConfigError.all(this.#all);
-  }
-}
-
-function parseMeta(doc: SourceDoc, shown: string): { project: string; configVersion: number; cleanup?: unknown } {
+function parseMeta(doc: SourceDoc, shown: string): Meta {
   const raw = validateDoc(metaDocSchema, doc, shown);
   if (raw.configVersion != null && raw.configVersion !== 1) {
     const at = doc.locate(["configVersion"]);
