@@ -104,23 +104,36 @@ export async function layerBytes(layer: Layer): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Past this, gzipLayer gives up: the compressed bytes are held in memory until uploaded. */
+export const MAX_COMPRESSED_IN_MEMORY = 64 * 1024 * 1024;
+
 /**
  * The layer gzip-compressed as registries store it (level 6, deterministic), with
- * its digest: streamed from the tar file, so only the compressed bytes are held.
+ * its digest: streamed from the tar file, so only the compressed bytes are held,
+ * and at most `maxBytes` of them; undefined when it compresses to more.
  */
-export async function gzipLayer(layer: Layer): Promise<{ digest: string; data: Uint8Array }> {
+export async function gzipLayer(layer: Layer, maxBytes = MAX_COMPRESSED_IN_MEMORY): Promise<{ digest: string; data: Uint8Array } | undefined> {
   const hash = createHash("sha256");
   const chunks: Buffer[] = [];
-  await pipeline(
-    layer.open(),
-    createGzip({ level: 6 }),
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        chunks.push(chunk);
-        done();
-      },
-    }),
-  );
+  let size = 0;
+  const tooLarge = new Error("compressed layer too large");
+  try {
+    await pipeline(
+      layer.open(),
+      createGzip({ level: 6 }),
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          if (size > maxBytes) return done(tooLarge);
+          hash.update(chunk);
+          chunks.push(chunk);
+          done();
+        },
+      }),
+    );
+  } catch (err) {
+    if (err === tooLarge) return undefined;
+    throw err;
+  }
   return { digest: `sha256:${hash.digest("hex")}`, data: Buffer.concat(chunks) };
 }

@@ -3,7 +3,7 @@ import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
 import type { CredentialSource, Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
-import { gzipLayer } from "../layer.ts";
+import { gzipLayer, MAX_COMPRESSED_IN_MEMORY } from "../layer.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
@@ -78,7 +78,10 @@ export async function remoteStage(
   const layer = await change.layer(numericOnly);
   try {
     const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
-    return { draft: appendLayer(parent.manifest, await gzipLayer(layer), doc), borrowed: [] };
+    const gz = await gzipLayer(layer);
+    // Held in memory until uploaded: a layer that compresses to more goes to the engine, which streams it.
+    if (!gz) throw new NeedsEngine(`the layer compresses to more than ${MAX_COMPRESSED_IN_MEMORY / 2 ** 20} MiB`);
+    return { draft: appendLayer(parent.manifest, gz, doc), borrowed: [] };
   } finally {
     await layer.dispose();
   }

@@ -1,4 +1,6 @@
+import { createReadStream, createWriteStream } from "node:fs";
 import { truncate } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -16,6 +18,7 @@ import { scratchDir, testEngine, testRegistry } from "../../support/services.ts"
 
 const BIN = fileURLToPath(new URL("../../../bin/slipway.js", import.meta.url));
 const SIZE = 2 * 1024 ** 3;
+const RANDOM_SIZE = 96 * 1024 ** 2;
 
 let engine: PrivateEngine;
 let registry: LocalRegistry;
@@ -70,4 +73,36 @@ git:
   const bp = await measured(["bp", `${registry.host}/large`, "--tag", "main", "--dir", app.dir, "--json"]);
   expect(bp.code, bp.stderr).toBe(0);
   expect(bp.maxRssKiB).toBeLessThan(300 * 1024);
+}, 600_000);
+
+test("bp of a layer too large to hold compressed in memory builds it on the engine instead, RSS still bounded", async () => {
+  const app = await gitProject({
+    "slipway.yaml": `project: large-random
+configVersion: 1
+---
+image: app
+from: ${base}
+git:
+- add: /
+  to: /app
+  excludePaths: [slipway.yaml]
+`,
+  });
+  // Random bytes do not compress: the gzip of this layer exceeds MAX_COMPRESSED_IN_MEMORY.
+  const random = createReadStream("/dev/urandom", { end: RANDOM_SIZE - 1 });
+  await pipeline(random, createWriteStream(join(app.dir, "random.bin")));
+  await app.git("-c", "core.compression=0", "-c", "core.looseCompression=0", "add", "random.bin");
+  await app.git("commit", "-q", "-m", "random");
+  const bp = await measured(["bp", `${registry.host}/large-random`, "--tag", "main", "--dir", app.dir, "--json"]);
+  expect(bp.code, bp.stderr).toBe(0);
+  expect(bp.maxRssKiB).toBeLessThan(300 * 1024);
+  const report = JSON.parse(bp.stdout) as BuildReport;
+  const ref = report.images[0].ref;
+  expect(report.images[0].manifestDigest).toMatch(/^sha256:/);
+  // Built on the engine: its parent had to be pulled there (the registry path downloads no layer).
+  expect(report.images[0].stages.find((s) => s.name === "gitLatest")?.bytesPulled).toBeGreaterThan(0);
+  const docker = (...args: string[]) => run("/usr/bin/docker", args, { env: { ...process.env, DOCKER_HOST: env.DOCKER_HOST } });
+  await docker("pull", "-q", ref);
+  const size = await docker("run", "--rm", "--network", "none", ref, "stat", "-c", "%s", "/app/random.bin");
+  expect(size.stdout.trim()).toBe(String(RANDOM_SIZE));
 }, 600_000);

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { describe, expect, test } from "vitest";
-import { buildLayer, layerBytes, type LayerEntry } from "../../../src/build/layer.ts";
+import { buildLayer, gzipLayer, layerBytes, type LayerEntry } from "../../../src/build/layer.ts";
 import { ownerResolver } from "../../../src/build/stages/owners.ts";
 
 async function names(tar: Buffer): Promise<{ name: string; uid?: number; gid?: number; mtime?: Date }[]> {
@@ -38,6 +38,20 @@ describe("deterministic layers", () => {
   test("a whiteout deletes a path from the layers below", async () => {
     const entries = await names(await layerBytes(await buildLayer([{ type: "whiteout", path: "/app/old.txt" }])));
     expect(entries.map((e) => e.name)).toEqual(["app/.wh.old.txt"]);
+  });
+});
+
+describe("compressed layers", () => {
+  test("gzip is deterministic and digested; past the in-memory limit it gives up instead of holding the bytes", async () => {
+    const { randomBytes, createHash } = await import("node:crypto");
+    const { gunzipSync } = await import("node:zlib");
+    const layer = await buildLayer([{ type: "file", path: "/r", mode: 0o644, uid: 0, gid: 0, content: randomBytes(512 * 1024) }]);
+    const gz = (await gzipLayer(layer))!;
+    expect(gz.digest).toBe(`sha256:${createHash("sha256").update(gz.data).digest("hex")}`);
+    expect(gunzipSync(gz.data).equals(await layerBytes(layer))).toBe(true);
+    expect((await gzipLayer(layer))!.digest).toBe(gz.digest);
+    expect(await gzipLayer(layer, 100 * 1024)).toBeUndefined();
+    await layer.dispose();
   });
 });
 
