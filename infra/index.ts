@@ -23,7 +23,7 @@ const region = aws.config.region ?? "us-east-1";
 const appTag = APP_TAG;
 const tags = { [APP_TAG.key]: APP_TAG.value, "slipway:stack": pulumi.getStack() };
 
-const registry = new Registry("registry", { repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
+const registry = new Registry("registry", { prefix: names.prefix, region, accountId: config.accountId, repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
 const scope = registry.registryId.apply((id) => scopeOf(region, id, config.accountId));
 const secrets = new Secrets("secrets", { ssmRoot: names.ssmRoot, poolTokenName: names.poolTokenName, mode: config.mode, ...config.secrets, tags });
 const network = new Network("network", { vpcId: config.vpcId, subnetIds: config.subnetIds, cidr: config.vpcCidr, region, prefix: names.prefix, tags });
@@ -38,8 +38,6 @@ const nodes = new BuildNodes("nodes", {
   appTag,
   amiId: config.amiId,
   instanceTypes: config.instanceTypes,
-  spot: config.spot,
-  spotMaxPrice: config.spotMaxPrice,
   hopLimit: config.hopLimit,
   volumeSizeGb: config.volumeSizeGb,
   rootDeviceName: config.rootDeviceName,
@@ -59,7 +57,7 @@ const jobs = new JobQueue("jobs", { prefix: names.prefix, scope, consumerTimeout
 const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes.roleArn]).apply(([s, queueArn, launchTemplateArns, nodeRoleArn]) => ({
   appTag,
   queueArn,
-  repositoryArn: `arn:${s.partition}:ecr:${s.region}:${s.account}:repository/${config.repositoryName}`,
+  repositoryName: config.repositoryName,
   launchTemplateArns,
   nodeRoleArn,
   nodeParameterPath: names.nodeParameterPath,
@@ -72,9 +70,9 @@ const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes
 // Names as src/functions-config/config.ts reads them. The launcher asks for spot itself
 // (InstanceMarketOptions) and falls back to on-demand with the same template.
 const launch = {
-  SLIPWAY_LAUNCH_TEMPLATE: nodes.onDemand.id,
-  ...(nodes.spot ? { SLIPWAY_SPOT_LAUNCH_TEMPLATE: nodes.spot.id } : {}),
+  SLIPWAY_LAUNCH_TEMPLATE: nodes.template.id,
   SLIPWAY_SPOT: String(config.spot),
+  ...(config.spotMaxPrice ? { SLIPWAY_SPOT_MAX_PRICE: config.spotMaxPrice } : {}),
   SLIPWAY_SUBNETS: network.subnetIds.apply((ids) => ids.join(",")),
   SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
 };
@@ -119,8 +117,7 @@ export const webhookUrl = functions.webhookUrl;
 export const registryUrl = pulumi
   .all([registry.url, scope])
   .apply(([url, s]) => url ?? `${s.account}.dkr.ecr.${s.region}.amazonaws.com${s.partition === "aws-cn" ? ".cn" : ""}/${config.repositoryName}`);
-export const launchTemplateId = nodes.onDemand.id;
-export const spotLaunchTemplateId = nodes.spot?.id;
+export const launchTemplateId = nodes.template.id;
 export const queueUrl = jobs.queue.url;
 export const deadLetterQueueUrl = jobs.deadLetter.url;
 export const webhookSecretParameter = secrets.webhookSecret.name;

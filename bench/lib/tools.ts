@@ -4,7 +4,7 @@ export type ToolName = "slipway" | "docker" | "buildkit";
 export const TOOLS: ToolName[] = ["slipway", "docker", "buildkit"];
 
 export const TOOL_LABELS: Record<ToolName, string> = {
-  slipway: "slipway (stages pull + bp --with-stages)",
+  slipway: "slipway (bp --with-stages, one process per job)",
   docker: "docker classic (pull + build --cache-from + push)",
   buildkit: "BuildKit inline cache (build --cache-from + push)",
 };
@@ -41,8 +41,7 @@ export interface SlipwayDetail {
   stages: Record<string, string>;
   /** Stage name -> seconds `bp` spent on it. */
   stageSeconds: Record<string, number>;
-  /** totals.seconds of `stages pull` and of `bp`: time inside the library, without process start-up. */
-  pullSeconds: number;
+  /** totals.seconds of `bp`: time inside the library, without process start-up. */
   bpSeconds: number;
 }
 
@@ -51,23 +50,21 @@ interface Report {
   totals: { seconds: number };
 }
 
-function detail(pull: Report, bp: Report): SlipwayDetail {
+function detail(bp: Report): SlipwayDetail {
   const stages = bp.images.flatMap((i) => i.stages.map((s) => ({ ...s, name: i.name ? `${i.name}.${s.name}` : s.name })));
   return {
     stages: Object.fromEntries(stages.map((s) => [s.name, s.status])),
     stageSeconds: Object.fromEntries(stages.map((s) => [s.name, s.seconds])),
-    pullSeconds: pull.totals.seconds,
     bpSeconds: bp.totals.seconds,
   };
 }
 
-/** The pipeline's build job with slipway: warm the stage cache, then build and publish. */
+/** The pipeline's build job with slipway: one `bp` process (it pulls only what a command stage runs on). */
 async function slipway(job: Job): Promise<SlipwayDetail> {
   const env = { DOCKER_HOST: `unix://${job.socketPath}`, SLIPWAY_HOME: job.home, CI_COMMIT_REF_NAME: BRANCH, BENCH_BASE: job.base, NO_COLOR: "1" };
   const repo = `${job.host}/${job.repo}`;
-  const pull = await step(process.execPath, [job.cli, "stages", "pull", repo, "--dir", job.appDir, "--json"], env);
   const bp = await step(process.execPath, [job.cli, "bp", repo, "--with-stages", "--tag-ci", "--dir", job.appDir, "--json"], env);
-  return detail(JSON.parse(pull) as Report, JSON.parse(bp) as Report);
+  return detail(JSON.parse(bp) as Report);
 }
 
 /** The classic builder's CI recipe: pull the last image for its layers, build against it, push. */

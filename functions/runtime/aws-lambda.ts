@@ -1,4 +1,5 @@
 import type { HttpFunction, QueueFunction, ScheduledFunction } from "./types.ts";
+import { UsageError } from "../../src/errors.ts";
 
 /**
  * AWS Lambda adapter: one translator per event shape, chosen by the type guards below.
@@ -84,7 +85,7 @@ export function httpHandler<E>(fn: HttpFunction<E>, makeEnv: () => Promise<E>) {
 export function scheduledHandler<E, R>(fn: ScheduledFunction<E, R>, makeEnv: () => Promise<E>) {
   const env = once(makeEnv);
   return async (event: unknown): Promise<R> => {
-    if (!isScheduledEvent(event)) throw new Error("not an EventBridge scheduled event");
+    if (!isScheduledEvent(event)) throw new UsageError("not an EventBridge scheduled event");
     return fn.scheduled({ scheduledTime: Date.parse(event.time), cron: event.resources?.[0] }, await env());
   };
 }
@@ -96,7 +97,7 @@ export function scheduledHandler<E, R>(fn: ScheduledFunction<E, R>, makeEnv: () 
 export function queueHandler<E>(fn: QueueFunction<E>, makeEnv: () => Promise<E>) {
   const env = once(makeEnv);
   return async (event: unknown): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> => {
-    if (!isSqsEvent(event)) throw new Error("not an SQS event");
+    if (!isSqsEvent(event)) throw new UsageError("not an SQS event");
     const messages = event.Records.map((r) => ({ id: r.messageId, body: r.body }));
     const { retry } = await fn.queue({ messages }, await env());
     return { batchItemFailures: retry.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -34,6 +34,4 @@ export interface QueueFunction<E> {
   queue(batch: { messages: QueueMessage[] }, env: E): Promise<QueueResult>;
 }
 
-/** One line of structured log; adapters decide where it goes. */
-export type Log = (event: string, fields?: Record<string, unknown>) => void;
-export const silent: Log = () => undefined;
+export { silent, type Log } from "../../src/log.ts";

@@ -1,5 +1,6 @@
 import { allow, arn, parameterArn, policy, type AppTag, type PolicyDocument, type Scope, type Statement } from "./document.ts";
 import { ecrLogin } from "./node.ts";
+import { listRepositories, projectRepositoryArns } from "./registry.ts";
 
 export const FUNCTION_NAMES = ["gitlab-webhook", "launcher", "reaper", "reconciler", "cleanup"] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -10,7 +11,8 @@ export interface FunctionPolicyInput {
   /** This function's own log group (created by infra, so no logs:CreateLogGroup is needed). */
   logGroupArn: string;
   queueArn: string;
-  repositoryArn: string;
+  /** The stages repository's name; image repositories are `<name>/<image>`. */
+  repositoryName: string;
   /** Every launch template a node may be launched from (on-demand and spot). */
   launchTemplateArns: string[];
   nodeRoleArn: string;
@@ -84,10 +86,11 @@ const builders: Record<FunctionName, (i: FunctionPolicyInput) => Statement[]> = 
     logs(i),
     readSecrets([i.secretArns.gitlabToken]),
     ecrLogin(),
+    listRepositories(i.scope),
     allow(
-      "CleanProjectRepository",
+      "CleanProjectRepositories",
       ["ecr:DescribeImages", "ecr:ListImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchDeleteImage"],
-      [i.repositoryArn],
+      Object.values(projectRepositoryArns(i.scope, i.repositoryName)),
     ),
   ],
 };

@@ -1,6 +1,11 @@
 import { allow, arn, iamVar, parameterArn, policy, type AppTag, type PolicyDocument, type Scope, type Statement } from "./document.ts";
+import { projectRepositoryArns } from "./registry.ts";
 
-/** Actions a build node needs on the project repository: pull stages, push stages and images. */
+/**
+ * Actions a build node needs on the project's repositories: pull stages, push stages and
+ * images. GetDownloadUrlForLayer on the stages repository is also what lets ECR mount its
+ * layers into an image repository (blob mounting).
+ */
 export const ECR_PUSH_PULL = [
   "ecr:BatchCheckLayerAvailability",
   "ecr:BatchGetImage",
@@ -21,7 +26,8 @@ export const INSTANCE_ARN_TAG = "slipway:instance-arn";
 
 export interface NodePolicyInput {
   scope: Scope;
-  repositoryArn: string;
+  /** The stages repository's name (infra's `repositoryName`); images live under `<name>/`. */
+  repositoryName: string;
   /** SSM path that holds one parameter per node, e.g. /slipway/prod/nodes. */
   nodeParameterPath: string;
   appTag: AppTag;
@@ -60,11 +66,17 @@ function terminateSelf(input: NodePolicyInput): Statement {
   });
 }
 
-/** The build node's instance role: push/pull the project repository, consume its token, end itself. */
+/**
+ * The build node's instance role: push/pull the stages repository and every image repository
+ * under its prefix, create those on first push (ECR's create-on-push needs ecr:CreateRepository
+ * from the pusher; the creation template sets them up), consume its token, end itself.
+ */
 export function nodePolicy(input: NodePolicyInput): PolicyDocument {
+  const repos = projectRepositoryArns(input.scope, input.repositoryName);
   return policy(
     ecrLogin(),
-    allow("PushPullProjectRepository", ECR_PUSH_PULL, [input.repositoryArn]),
+    allow("PushPullProjectRepositories", ECR_PUSH_PULL, [repos.stages, repos.images]),
+    allow("CreateImageRepositoriesOnPush", ["ecr:CreateRepository"], [repos.images]),
     ownParameter(input),
     ...(input.poolTokenParameter ? [allow("ReadPoolRunnerToken", ["ssm:GetParameter"], [parameterArn(input.scope, input.poolTokenParameter)])] : []),
     terminateSelf(input),

@@ -1,7 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../errors.ts";
 
 /** Options every project command shares. */
 export interface ProjectFlags {
@@ -19,13 +18,7 @@ export function addProjectFlags(cmd: Command): Command {
     .option("--report <file>", "also write the JSON result to a file");
 }
 
-/** The Docker engine socket from DOCKER_HOST (unix:// only), else the default socket. */
-export function engineSocket(env: NodeJS.ProcessEnv): string | undefined {
-  const host = env.DOCKER_HOST;
-  if (!host) return undefined;
-  if (!host.startsWith("unix://")) throw new UsageError(`DOCKER_HOST=${host}: only unix:// sockets are supported`);
-  return host.slice("unix://".length);
-}
+export { engineSocket } from "../engine/socket.ts";
 
 /** Where node-local state lives (build_dir mounts, the local fleet): SLIPWAY_HOME or ~/.slipway. */
 export function slipwayHome(env: NodeJS.ProcessEnv): string {

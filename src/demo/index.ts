@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { slugTag } from "../build/remote/tags.ts";
 import type { CleanupReport } from "../cleanup/types.ts";
 import { SlipwayError } from "../errors.ts";
+import type { ServeFunctions } from "../functions-config/wiring.ts";
 import { run } from "../util/process.ts";
 import { startEnvironment, type DemoEnvironment } from "./environment.ts";
 import type { DemoProject } from "./hook.ts";
@@ -28,6 +29,8 @@ export interface DemoOptions {
   signal: AbortSignal;
   progress: (line: string) => void;
   nodeLog: (nodeId: string, line: string) => void;
+  /** The local host of the functions, wired by the CLI. */
+  serveFunctions: ServeFunctions;
 }
 
 export interface DemoResult {
@@ -68,7 +71,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const teardown: Array<() => Promise<void>> = [];
   try {
     const env = await startEnvironment({
-      root, slipwayCommand: o.slipwayCommand, storageDriver: o.storageDriver, progress: o.progress, nodeLog: o.nodeLog,
+      root, slipwayCommand: o.slipwayCommand, storageDriver: o.storageDriver, progress: o.progress, nodeLog: o.nodeLog, serveFunctions: o.serveFunctions,
       onTeardown: (step) => teardown.push(step),
     });
     o.signal.throwIfAborted();

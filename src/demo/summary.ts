@@ -11,7 +11,7 @@ export interface JobResult {
   ok: boolean;
   /** From the Job Hook POST to the node's teardown. */
   wallSeconds: number;
-  /** `slipway stages pull --report` and `slipway bp --report`, uploaded as artifacts. */
+  /** `slipway bp --report` (and `stages pull --report`, when a job runs it), uploaded as artifacts. */
   pull?: BuildReport;
   bp?: BuildReport;
   /** The dotenv report: SLIPWAY_IMAGE_<NAME>=repo@sha256:... */

@@ -22,6 +22,7 @@ export interface ImageConfigDocument {
   os: string;
   variant?: string;
   created?: string;
+  author?: string;
   config: RuntimeConfig;
   rootfs: { type: "layers"; diff_ids: string[] };
   history?: unknown[];
@@ -41,12 +42,17 @@ export interface RunSpec {
   network: boolean;
   /** Host path -> container path bind mounts. */
   binds: { source: string; target: string }[];
+  /** Build-time variables for the commands (`NAME=value`); never part of any image config. */
+  env?: string[];
   onOutput?: (chunk: Buffer) => void;
 }
 
 export interface RunResult {
   exitCode: number;
-  /** diff id (sha256:...) of the layer the run produced; present when exitCode is 0. */
+  /**
+   * diff id (sha256:...) of the layer the run produced; absent when the run failed or
+   * changed no file (then the stage is its parent's layers with a new config).
+   */
   diffId?: string;
   /** Temporary image holding the new layer; remove it once an image that uses the layer exists. */
   committed?: string;
@@ -85,6 +91,4 @@ export interface Engine {
    * only valid inside `read`, so nothing has to hold it whole in memory.
    */
   readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined>;
-  /** Count of containers started since creation (for reporting). */
-  readonly containersRun: number;
 }

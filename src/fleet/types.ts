@@ -3,6 +3,8 @@
  * it (ec2, local); callers never see their vendor types.
  */
 
+import { FleetError } from "../errors.ts";
+
 export type NodeState = "launching" | "running" | "terminated";
 
 export interface NodeRecord {
@@ -43,8 +45,11 @@ export interface Fleet {
 }
 
 /** No capacity for this launch now (cap reached, or no spot nor on-demand capacity): retry later. */
-export class CapacityError extends Error {
+export class CapacityError extends FleetError {
   override readonly name = "CapacityError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "CAPACITY", true, undefined, options);
+  }
 }
 
 export function isLive(n: NodeRecord): boolean {

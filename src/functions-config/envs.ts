@@ -1,12 +1,9 @@
-import type { CleanupEnv, RegistryCleanup } from "../../functions/cleanup/index.ts";
-import type { LauncherEnv } from "../../functions/launcher/index.ts";
-import type { ReaperEnv } from "../../functions/reaper/index.ts";
-import type { ReconcilerEnv } from "../../functions/reconciler/index.ts";
-import type { Log } from "../../functions/runtime/types.ts";
 import type { NodeSecrets } from "../fleet/reaper.ts";
 import type { Fleet } from "../fleet/types.ts";
 import type { GitLabApi } from "../gitlab/types.ts";
+import type { Log } from "../log.ts";
 import type { FunctionsConfig } from "./config.ts";
+import type { CleanupEnv, LauncherEnv, ReaperEnv, ReconcilerEnv, RegistryCleanup } from "./ports.ts";
 
 /** Kept apart from the provider wiring so the Lambda bundles do not pull in the local fleet. */
 export interface FunctionEnvs {

@@ -46,14 +46,3 @@ export interface GitLabApi {
 
 /** Job statuses after which no runner will ever pick the job up. */
 export const FINISHED_JOB_STATUSES: ReadonlySet<string> = new Set(["success", "failed", "canceled", "skipped", "manual"]);
-
-/** An HTTP failure from GitLab; `retryable` for throttling and server errors. */
-export class GitLabApiError extends Error {
-  override readonly name = "GitLabApiError";
-  constructor(message: string, readonly status: number) {
-    super(message);
-  }
-  get retryable(): boolean {
-    return this.status === 429 || this.status >= 500;
-  }
-}

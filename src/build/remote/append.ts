@@ -1,7 +1,8 @@
+import { RegistryError } from "../../errors.ts";
 import { normaliseRuntimeConfig } from "../../engine/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
-import type { CredentialSource, Registry } from "../../registry/types.ts";
+import type { Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
 import { gzipLayer, MAX_COMPRESSED_IN_MEMORY } from "../layer.ts";
 import type { PlannedStage } from "../plan.ts";
@@ -14,13 +15,13 @@ import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 export class NeedsEngine extends Error {}
 
 /** Numeric owners resolve as on the engine; a name needs the parent's /etc/passwd, so the engine. */
-const numericOnly = ownerResolver(async () => {
-  throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
-});
+const numericOnly = (image: string, stage: string) =>
+  ownerResolver(async () => {
+    throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
+  }, { image, stage });
 
 export interface RemoteContext {
   store: RegistryStageStore;
-  credentials?: CredentialSource;
   /** Registry clients for other hosts (base images elsewhere). */
   registryFor(host: string): Registry;
 }
@@ -32,7 +33,7 @@ async function readJson<T>(registry: Registry, repo: string, digest: string): Pr
 /** The base image's single-platform manifest: an index is narrowed to linux/amd64 (or its first entry). */
 async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
   const result = await registry.getManifest(repo, digest);
-  if (!result) throw new Error(`base image ${registry.host}/${repo}@${digest} is gone from its registry`);
+  if (!result) throw new RegistryError(`base image ${registry.host}/${repo}@${digest} is gone from its registry`, 404, "MANIFEST_UNKNOWN");
   const doc = JSON.parse(new TextDecoder().decode(result.body)) as { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[] };
   if (!doc.manifests) return parseManifest(result.body);
   const pick = doc.manifests.find((m) => m.platform?.os === "linux" && m.platform?.architecture === "amd64") ?? doc.manifests[0];
@@ -75,7 +76,9 @@ export async function remoteStage(
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly);
+  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {});
+  // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
+  if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, runtime, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
   try {
     const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
     const gz = await gzipLayer(layer);

@@ -119,7 +119,7 @@ async function nearestBuilds(walk: Walk, image: ImagePlan, stageName: string): P
 async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
   const { opts, plan } = walk;
   const stage = image.stages[i];
-  const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit };
+  const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit, stageName: (d) => opts.store.ref(d) };
   const report = reports[i];
   if (!opts.build) throw new BuildError(meta.image, stage.name, `stage ${stage.digest} is neither in the engine nor in the registry: build it first`);
   report.reason = explainMiss(stage, await nearestBuilds(walk, image, stage.name), image.stages[i - 1]?.name);

@@ -1,6 +1,7 @@
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { sha256Digest } from "../../registry/index.ts";
 import { MEDIA_TYPES, type Descriptor } from "../../registry/types.ts";
+import { RegistryError } from "../../errors.ts";
 
 /** An image manifest (Docker v2 schema 2 or OCI): the registry as a data structure. */
 export interface ImageManifest {
@@ -26,7 +27,7 @@ export interface ImageDraft {
 
 export function parseManifest(body: Uint8Array): ImageManifest {
   const doc = JSON.parse(new TextDecoder().decode(body)) as ImageManifest & { manifests?: unknown };
-  if (doc.manifests || !doc.config || !Array.isArray(doc.layers)) throw new Error("not an image manifest");
+  if (doc.manifests || !doc.config || !Array.isArray(doc.layers)) throw new RegistryError("not an image manifest", undefined, "MANIFEST_INVALID");
   doc.mediaType ??= MEDIA_TYPES.ociManifest;
   return doc;
 }

@@ -1,3 +1,4 @@
+import { RegistryError } from "../../errors.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import type { ManifestResult, Registry } from "../../registry/types.ts";
 import { stageTag } from "../names.ts";
@@ -46,7 +47,7 @@ export class RegistryStageStore {
     const cached = this.#stages.get(digest);
     if (cached) return cached.manifest;
     const result = await this.registry.getManifest(this.repository, stageTag(digest));
-    if (!result) throw new Error(`stage ${digest} is not in ${this.registry.host}/${this.repository}`);
+    if (!result) throw new RegistryError(`stage ${digest} is not in ${this.registry.host}/${this.repository}`, 404, "MANIFEST_UNKNOWN");
     return parseManifest(result.body);
   }
 
@@ -55,7 +56,7 @@ export class RegistryStageStore {
     const cached = this.#stages.get(digest);
     if (cached) return cached;
     const result = await this.registry.getManifest(this.repository, stageTag(digest));
-    if (!result) throw new Error(`stage ${digest} is not in ${this.registry.host}/${this.repository}`);
+    if (!result) throw new RegistryError(`stage ${digest} is not in ${this.registry.host}/${this.repository}`, 404, "MANIFEST_UNKNOWN");
     const manifest = parseManifest(result.body);
     const config = JSON.parse(new TextDecoder().decode(await this.registry.getBlob(this.repository, manifest.config.digest))) as ImageConfigDocument;
     const stage = { manifest, result, config };

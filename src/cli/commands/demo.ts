@@ -22,7 +22,7 @@ const plain = (line: string) => line.replace(/\x1b\[[0-9;]*K?m?/g, "").replace(/
 
 const LEGEND = [
   "built: commands ran in a container · appended: layer or config made in the registry, no container · reused: found in the registry",
-  "pulled / pushed: blob bytes moved by `stages pull` and `bp` · bp s: bp's own time · job s: Job Hook to node gone",
+  "pulled / pushed: blob bytes moved by the job (`bp`, and `stages pull` if the job runs it) · bp s: bp's own time · job s: Job Hook to node gone",
 ].join("\n");
 
 interface DemoFlags {
@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .option("--keep", "keep the temporary directory (job scripts, artifacts) after the demo")
     .action(async (flags: DemoFlags) => {
       const { runDemo } = await import("../../demo/index.ts");
+      const { serveFunctions } = await import("../../../functions/runtime/serve.ts");
       const root = checkoutRoot();
       // SLIPWAY_DEMO_CLI lets a test run the nodes' slipway from sources instead of dist/.
       const slipwayCommand = process.env.SLIPWAY_DEMO_CLI ?? `${quote(process.execPath)} ${quote(join(root, "bin", "slipway.js"))}`;
@@ -66,6 +67,7 @@ export function register(program: Command): void {
           signal: ctl.signal,
           progress: (line) => process.stderr.write(`demo: ${line}\n`),
           nodeLog: (nodeId, line) => process.stderr.write(`  [${nodeId}] ${plain(line)}\n`),
+          serveFunctions,
         });
         if (flags.json) process.stdout.write(`${JSON.stringify({ jobs: result.jobs, cleanup: result.cleanup }, null, 2)}\n`);
         else process.stdout.write(`\n${result.summary}\n${LEGEND}\n`);

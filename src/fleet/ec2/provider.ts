@@ -1,7 +1,7 @@
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { CapacityError, isLive, type Fleet, type LaunchSpec, type NodeRecord } from "../types.ts";
-import { awsErrorCode, isCapacityError, withBackoff } from "./errors.ts";
+import { awsCall, errorCode, isCapacityError } from "./errors.ts";
 import { placements, runInstancesInput } from "./request.ts";
 import { APP, TAG, toNodeRecord, type InstanceView } from "./tags.ts";
 import { createSsmTokenStore, type RunnerTokenStore } from "./tokens.ts";
@@ -17,6 +17,8 @@ export interface Ec2FleetOptions {
   ssmPath: string;
   /** Try spot first (default true). */
   spot?: boolean;
+  /** Spot price cap (USD per hour); unset = the on-demand price. */
+  spotMaxPrice?: string;
   ec2?: EC2Client;
   ssm?: SSMClient;
   sleep?: (ms: number) => Promise<void>;
@@ -36,14 +38,14 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
   const ssmClient = o.ssm ?? new (await import("@aws-sdk/client-ssm")).SSMClient({ region: o.region });
   const tokens = await createSsmTokenStore({ client: ssmClient, path: o.ssmPath, sleep });
   // The SDK's per-command overloads do not survive a generic wrapper; outputs are typed at each call.
-  const send = <T>(cmd: object) => withBackoff(() => client.send(cmd as never) as Promise<T>, sleep);
+  const send = <T>(what: string, cmd: object) => awsCall(what, () => client.send(cmd as never) as Promise<T>, sleep);
 
   async function describe(filters: Array<{ Name: string; Values: string[] }>): Promise<NodeRecord[]> {
     const out: NodeRecord[] = [];
     let NextToken: string | undefined;
     do {
       const page = await send<{ Reservations?: Array<{ Instances?: InstanceView[] }>; NextToken?: string }>(
-        new ec2.DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.app}`, Values: [APP] }, ...filters], NextToken }),
+        "DescribeInstances", new ec2.DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.app}`, Values: [APP] }, ...filters], NextToken }),
       );
       for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) {
         const rec = toNodeRecord(i);
@@ -61,7 +63,7 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     for (const market of markets) {
       for (const [attempt, opt] of placements(o.instanceTypes, o.subnets).entries()) {
         try {
-          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>(new ec2.RunInstancesCommand(runInstancesInput(o.launchTemplate, spec, opt, market, attempt, generation)));
+          const out = await send<{ Instances?: InstanceView[]; OwnerId?: string }>("RunInstances", new ec2.RunInstancesCommand(runInstancesInput(o.launchTemplate, spec, opt, market, attempt, generation, o.spotMaxPrice)));
           const instance = out.Instances?.[0];
           if (instance?.InstanceId) return { instance, ownerId: out.OwnerId ?? "" };
         } catch (err) {
@@ -70,7 +72,7 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
         }
       }
     }
-    throw new CapacityError(`no EC2 capacity for job ${spec.jobId}: ${awsErrorCode(last)}`);
+    throw new CapacityError(`no EC2 capacity for job ${spec.jobId}: ${errorCode(last)}`, { cause: last });
   }
 
   /**
@@ -104,14 +106,14 @@ export async function createEc2Fleet(o: Ec2FleetOptions): Promise<Ec2Fleet> {
     list: () => describe([]),
     async terminate(id) {
       try {
-        await send(new ec2.TerminateInstancesCommand({ InstanceIds: [id] }));
+        await send("TerminateInstances", new ec2.TerminateInstancesCommand({ InstanceIds: [id] }));
       } catch (err) {
-        if (awsErrorCode(err) !== "InvalidInstanceID.NotFound") throw err;
+        if (errorCode(err) !== "InvalidInstanceID.NotFound") throw err;
       }
       await tokens.remove(id);
     },
     async mark(id) {
-      await send(new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: now().toISOString() }] }));
+      await send("CreateTags", new ec2.CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.markedAt, Value: now().toISOString() }] }));
     },
   };
 }

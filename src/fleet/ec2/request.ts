@@ -25,6 +25,7 @@ export function runInstancesInput(
   market: "spot" | "on-demand",
   attempt: number,
   generation = "0",
+  spotMaxPrice?: string,
 ): RunInstancesCommandInput {
   const tags: Array<{ Key: string; Value: string }> = [
     { Key: TAG.app, Value: APP },
@@ -39,7 +40,7 @@ export function runInstancesInput(
     LaunchTemplate: launchTemplateRef(launchTemplate),
     ...placement,
     ...(market === "spot"
-      ? { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } } }
+      ? { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate", ...(spotMaxPrice && { MaxPrice: spotMaxPrice }) } } }
       : {}),
     TagSpecifications: [
       { ResourceType: "instance", Tags: tags },

@@ -39,7 +39,7 @@ describe("--json errors", () => {
     const app = await gitProject({ "werf.yaml": "project: p\nconfigVersion: 1\n---\nimage: a\nfrom: x\nansible: {}\nshell:\n  install: [\"echo a\\0b\"]\nnetwork: maybe\n" });
     const { code, doc, stderr } = await failing(["plan", "--dir", app.dir]);
     expect(code).toBe(2);
-    expect(doc.error).toMatchObject({ code: "config", exitCode: 2, file: "werf.yaml", line: 6, column: 1 });
+    expect(doc.error).toMatchObject({ code: "config", kind: "config", name: "ConfigError", exitCode: 2, file: "werf.yaml", line: 6, column: 1 });
     expect(doc.error.problems.map((p) => [p.file, p.line, p.column, p.field])).toEqual([
       ["werf.yaml", 6, 1, "ansible"],
       ["werf.yaml", 8, 13, "shell.install[0]"],
@@ -59,7 +59,7 @@ describe("--json errors", () => {
   test("a usage error: exit 2 and a usage document", async () => {
     const { code, doc } = await failing(["plan", "--no-such-flag"]);
     expect(code).toBe(2);
-    expect(doc.error).toMatchObject({ code: "usage", exitCode: 2, message: "unknown option '--no-such-flag'" });
+    expect(doc.error).toMatchObject({ code: "usage", kind: "usage", exitCode: 2, message: "unknown option '--no-such-flag'" });
     expect(doc.error.problems).toHaveLength(1);
   });
 
@@ -67,7 +67,7 @@ describe("--json errors", () => {
     const app = await gitProject({ "slipway.yaml": `project: fails\nconfigVersion: 1\n---\nimage: app\nfrom: ${base}\nshell:\n  install: [exit 7]\n` });
     const { code, doc } = await failing(["build", "--dir", app.dir]);
     expect(code).toBe(1);
-    expect(doc.error).toMatchObject({ code: "build", exitCode: 1, image: "app", stage: "install", file: null, line: null });
+    expect(doc.error).toMatchObject({ code: "build", kind: "build", name: "BuildError", exitCode: 1, image: "app", stage: "install", file: null, line: null });
   });
 
   test("a base image the registry does not have is the registry's error, with or without an engine", async () => {
@@ -76,7 +76,7 @@ describe("--json errors", () => {
     for (const [args, extra] of [[["plan"], {}], [["build"], {}], [["plan"], noEngine], [["bp", `${registry.host}/nobase`, "--tag", "main"], noEngine]] as const) {
       const { code, doc, stderr } = await failing([...args, "--dir", app.dir], extra);
       expect(code, stderr).toBe(1);
-      expect(doc.error).toMatchObject({ code: "registry", status: 404, registryCode: "MANIFEST_UNKNOWN" });
+      expect(doc.error).toMatchObject({ code: "MANIFEST_UNKNOWN", kind: "registry", name: "RegistryError", status: 404 });
       expect(doc.error.message).toContain(`${registry.host}/base/missing:1`);
       expect(stderr).not.toMatch(/ENOENT|ECONNREFUSED|socket/);
     }

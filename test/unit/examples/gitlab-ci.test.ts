@@ -105,7 +105,6 @@ describe("examples/.gitlab-ci.yml, structure", () => {
     expect(d[".slipway-node"].tags).toEqual(["slipway"]);
     expect(d.Build.extends).toBe(".slipway-node");
     expect(d.Build.script).toEqual([
-      "slipway stages pull $SLIPWAY_REPO --report slipway-pull.json",
       "slipway bp $SLIPWAY_REPO --with-stages --tag-ci --dotenv build.env --report slipway-bp.json",
     ]);
     expect(d.Build.artifacts).toMatchObject({ reports: { dotenv: "build.env" } });

@@ -3,13 +3,15 @@ import { auditPolicy } from "../../../infra/policies/audit.ts";
 import { policy, allow, type PolicyDocument, type Scope, type Statement } from "../../../infra/policies/document.ts";
 import { FUNCTION_NAMES, functionPolicy, type FunctionPolicyInput } from "../../../infra/policies/functions.ts";
 import { nodePolicy, type NodePolicyInput } from "../../../infra/policies/node.ts";
+import { repositoryCreationPolicy } from "../../../infra/policies/registry.ts";
 
 const scope: Scope = { partition: "aws", region: "eu-west-1", account: "123456789012" };
 const repositoryArn = "arn:aws:ecr:eu-west-1:123456789012:repository/slipway";
+const imageRepositories = `${repositoryArn}/*`;
 const appTag = { key: "app", value: "slipway" };
 
 function nodeInput(over: Partial<NodePolicyInput> = {}): NodePolicyInput {
-  return { scope, repositoryArn, nodeParameterPath: "/slipway/dev/nodes", appTag, ...over };
+  return { scope, repositoryName: "slipway", nodeParameterPath: "/slipway/dev/nodes", appTag, ...over };
 }
 
 function fnInput(over: Partial<FunctionPolicyInput> = {}): FunctionPolicyInput {
@@ -18,7 +20,7 @@ function fnInput(over: Partial<FunctionPolicyInput> = {}): FunctionPolicyInput {
     appTag,
     logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/slipway-launcher",
     queueArn: "arn:aws:sqs:eu-west-1:123456789012:slipway-jobs",
-    repositoryArn,
+    repositoryName: "slipway",
     launchTemplateArns: ["arn:aws:ec2:eu-west-1:123456789012:launch-template/lt-0abc"],
     nodeRoleArn: "arn:aws:iam::123456789012:role/slipway-node",
     nodeParameterPath: "/slipway/dev/nodes",
@@ -36,6 +38,7 @@ function statementsWith(doc: PolicyDocument, action: string): Statement[] {
 
 const allDocs = (): [string, PolicyDocument][] => [
   ["node", nodePolicy(nodeInput())],
+  ["ecr-create", repositoryCreationPolicy(scope, "slipway")],
   ...FUNCTION_NAMES.map((n): [string, PolicyDocument] => [n, functionPolicy(n, fnInput())]),
 ];
 
@@ -74,12 +77,20 @@ describe("the audit itself", () => {
 describe("build node policy", () => {
   const doc = nodePolicy(nodeInput());
 
-  it("pushes and pulls only the project repository", () => {
+  it("pushes and pulls only the stages repository and the image repositories under its prefix", () => {
     const ecr = doc.Statement.filter((s) => s.Action.some((a) => a.startsWith("ecr:")));
     const onRepo = ecr.filter((s) => !s.Action.includes("ecr:GetAuthorizationToken"));
-    expect(onRepo.flatMap((s) => s.Resource)).toEqual([repositoryArn]);
-    expect(onRepo.flatMap((s) => s.Action)).toEqual(expect.arrayContaining(["ecr:PutImage", "ecr:BatchGetImage", "ecr:UploadLayerPart"]));
+    expect([...new Set(onRepo.flatMap((s) => s.Resource))].sort()).toEqual([repositoryArn, imageRepositories]);
+    const [push] = statementsWith(doc, "ecr:PutImage");
+    expect(push.Resource).toEqual([repositoryArn, imageRepositories]);
+    expect(push.Action).toEqual(expect.arrayContaining(["ecr:BatchGetImage", "ecr:UploadLayerPart", "ecr:GetDownloadUrlForLayer"]));
     expect(doc.Statement.flatMap((s) => s.Action)).not.toContain("ecr:BatchDeleteImage");
+  });
+
+  it("may create image repositories on push under the prefix only, never the stages repository or others", () => {
+    const [create] = statementsWith(doc, "ecr:CreateRepository");
+    expect(create.Action).toEqual(["ecr:CreateRepository"]);
+    expect(create.Resource).toEqual([imageRepositories]);
   });
 
   it("reads and deletes only its own parameter", () => {
@@ -136,17 +147,35 @@ describe("function policies", () => {
     }
   });
 
-  it("delete images only in our repository, and only the cleanup function", () => {
+  it("delete images only in our repositories, and only the cleanup function", () => {
     for (const name of FUNCTION_NAMES) {
       const deletes = statementsWith(functionPolicy(name, fnInput()), "ecr:BatchDeleteImage");
-      if (name === "cleanup") expect(deletes.flatMap((s) => s.Resource)).toEqual([repositoryArn]);
+      if (name === "cleanup") expect(deletes.flatMap((s) => s.Resource)).toEqual([repositoryArn, imageRepositories]);
       else expect(deletes).toEqual([]);
     }
+  });
+
+  it("cleanup lists repository names (DescribeRepositories on repository/*, no other action there)", () => {
+    const doc = functionPolicy("cleanup", fnInput());
+    const [list] = statementsWith(doc, "ecr:DescribeRepositories");
+    expect(list).toEqual({ Sid: "ListRepositoryNames", Effect: "Allow", Action: ["ecr:DescribeRepositories"], Resource: ["arn:aws:ecr:eu-west-1:123456789012:repository/*"] });
+    for (const fn of FUNCTION_NAMES.filter((n) => n !== "cleanup")) expect(statementsWith(functionPolicy(fn, fnInput()), "ecr:DescribeRepositories")).toEqual([]);
   });
 
   it("the webhook can only read its secret, enqueue and log", () => {
     const doc = functionPolicy("gitlab-webhook", fnInput());
     expect(doc.Statement.flatMap((s) => s.Action).sort()).toEqual(["logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "ssm:GetParameter"]);
     expect(statementsWith(doc, "ssm:GetParameter")[0].Resource).toEqual([fnInput().secretArns.webhookSecret]);
+  });
+});
+
+describe("repository creation template role", () => {
+  it("creates and tags only repositories under the prefix; KMS only through ECR", () => {
+    const doc = repositoryCreationPolicy(scope, "slipway");
+    expect(statementsWith(doc, "ecr:CreateRepository")[0].Resource).toEqual([imageRepositories]);
+    const [kms] = statementsWith(doc, "kms:CreateGrant");
+    expect(kms.Resource).toEqual(["arn:aws:kms:eu-west-1:123456789012:key/*"]);
+    expect(kms.Condition).toEqual({ StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } });
+    expect(doc.Statement.flatMap((s) => s.Resource)).not.toContain("*");
   });
 });

@@ -74,6 +74,20 @@ describe("the program with the example config", () => {
     expect(outputs.registryUrl).toBeDefined();
   });
 
+  it("image repositories slipway/<image> are created on first push with the stages repository's settings; blob mounting on", () => {
+    const repo = ofType("aws:ecr/repository:Repository")[0];
+    const [template] = ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
+    expect(template.inputs.prefix).toBe("slipway");
+    expect(template.inputs.appliedFors).toEqual(["CREATE_ON_PUSH"]);
+    // ECR mounts blobs only between repositories with identical encryption.
+    expect(template.inputs.encryptionConfigurations).toEqual(repo.inputs.encryptionConfigurations);
+    expect(template.inputs.imageTagMutability).toBe(repo.inputs.imageTagMutability);
+    expect(JSON.parse(template.inputs.lifecyclePolicy)).toEqual(JSON.parse(ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy")[0].inputs.policy));
+    expect(template.inputs.customRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/slipway-dev-ecr-create`);
+    const [setting] = ofType("aws:ecr/accountSetting:AccountSetting");
+    expect(setting.inputs).toMatchObject({ name: "BLOB_MOUNTING", value: "ENABLED" });
+  });
+
   it("closes the network: a new VPC, a node security group without inbound rules", () => {
     expect(ofType("aws:ec2/vpc:Vpc")).toHaveLength(1);
     expect(ofType("aws:ec2/subnet:Subnet")).toHaveLength(2);
@@ -84,7 +98,7 @@ describe("the program with the example config", () => {
 
   it("launch templates: IMDSv2 required, hop limit 1, terminate on shutdown, AMI from config, bootstrap without secrets", () => {
     const templates = ofType("aws:ec2/launchTemplate:LaunchTemplate");
-    expect(templates.map((t) => t.name).sort()).toEqual(["nodes-spot-template", "nodes-template"]);
+    expect(templates.map((t) => t.name)).toEqual(["nodes-template"]);
     for (const t of templates) {
       expect(t.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" });
       expect(t.inputs.instanceInitiatedShutdownBehavior).toBe("terminate");
@@ -96,14 +110,14 @@ describe("the program with the example config", () => {
       expect(script).toContain("SLIPWAY_RUNNER_MODE='per-job'");
       expect(script).not.toMatch(/@@SLIPWAY_SETTINGS@@|TOKEN=|SECRET=|glrt-|glpat-/);
     }
-    expect(one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-spot-template").inputs.instanceMarketOptions).toMatchObject({ marketType: "spot" });
+    // The launcher asks for spot in its request; the template is market-neutral.
     expect(one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-template").inputs.instanceMarketOptions).toBeUndefined();
     expect(ofType("aws:iam/instanceProfile:InstanceProfile")).toHaveLength(1);
   });
 
   it("every role policy passes the least-privilege audit", () => {
     const all = policies();
-    expect(all).toHaveLength(6);
+    expect(all).toHaveLength(7);
     for (const p of all) expect(auditPolicy(p.doc), p.name).toEqual([]);
   });
 
@@ -111,12 +125,12 @@ describe("the program with the example config", () => {
     const launcher = policies().find((p) => p.name === "functions-launcher-policy")!.doc;
     const run = launcher.Statement.find((s) => s.Action.includes("ec2:RunInstances"))!;
     expect(run.Condition).toEqual({
-      ArnLike: { "ec2:LaunchTemplate": [`arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-template-id`, `arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-spot-template-id`] },
+      ArnLike: { "ec2:LaunchTemplate": [`arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-template-id`] },
     });
     const reaper = policies().find((p) => p.name === "functions-reaper-policy")!.doc;
     expect(reaper.Statement.find((s) => s.Action.includes("ec2:TerminateInstances"))!.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
     const node = policies().find((p) => p.name === "nodes-policy")!.doc;
-    expect(node.Statement.find((s) => s.Action.includes("ecr:PutImage"))!.Resource).toEqual([`arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway`]);
+    expect(node.Statement.find((s) => s.Action.includes("ecr:PutImage"))!.Resource).toEqual([`arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway`, `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway/*`]);
   });
 
   it("five functions, each with its own role, bundled code and no secret in its environment", () => {

@@ -13,8 +13,10 @@ interface Inst {
   token: string;
 }
 
+/** As the SDK raises them: the code as `name`, server faults with $fault "server" and a 5xx. */
 function awsError(name: string): Error {
-  return Object.assign(new Error(name), { name, $metadata: {} });
+  const server = /^Internal|Unavailable/.test(name);
+  return Object.assign(new Error(name), { name, $fault: server ? "server" : "client", $metadata: { httpStatusCode: server ? 500 : 400 } });
 }
 
 /**
