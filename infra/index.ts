@@ -9,6 +9,7 @@ import { BuildNodes } from "./components/build-nodes.ts";
 import { Functions, SIZING } from "./components/functions.ts";
 import { JobQueue } from "./components/job-queue.ts";
 import { Network } from "./components/network.ts";
+import { NodeEvents } from "./components/node-events.ts";
 import { Registry } from "./components/registry.ts";
 import { Schedules } from "./components/schedules.ts";
 import { Secrets } from "./components/secrets.ts";
@@ -49,6 +50,7 @@ const nodes = new BuildNodes("nodes", {
     SLIPWAY_LIFETIME_SECONDS: config.nodeLifetimeMinutes * 60,
     SLIPWAY_WAIT_TIMEOUT: config.runnerWaitTimeoutSeconds,
   }),
+  warmPool: config.warmPoolSize > 0,
   tags,
 });
 
@@ -61,6 +63,7 @@ const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes
   launchTemplateArns,
   nodeRoleArn,
   nodeParameterPath: names.nodeParameterPath,
+  warmPool: config.warmPoolSize > 0,
   secretArns: {
     webhookSecret: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.webhookSecret.name}`,
     gitlabToken: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.gitlabToken.name}`,
@@ -75,6 +78,7 @@ const launch = {
   ...(config.spotMaxPrice ? { SLIPWAY_SPOT_MAX_PRICE: config.spotMaxPrice } : {}),
   SLIPWAY_SUBNETS: network.subnetIds.apply((ids) => ids.join(",")),
   SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
+  SLIPWAY_WARM_POOL_SIZE: String(config.warmPoolSize),
 };
 
 const functions = new Functions("functions", {
@@ -96,6 +100,9 @@ const functions = new Functions("functions", {
     "gitlab-webhook": { SLIPWAY_WEBHOOK_SECRET_PARAMETER: secrets.webhookSecret.name, SLIPWAY_QUEUE_URL: jobs.queue.url },
     launcher: launch,
     reconciler: { ...launch, SLIPWAY_PROJECTS: config.projects.join(",") },
+    // Recovery launches the retry's node: the launcher's settings (reaper: same path).
+    reaper: launch,
+    "node-interruption": launch,
     cleanup: { SLIPWAY_REPO: registry.url, SLIPWAY_PROJECTS: config.projects.join(",") },
   },
   logRetentionDays: config.logRetentionDays,
@@ -111,6 +118,8 @@ new Schedules("schedules", {
   },
   tags,
 });
+
+new NodeEvents("node-events", { prefix: names.prefix, fn: functions.byName["node-interruption"], tags });
 
 export const webhookUrl = functions.webhookUrl;
 // As ECR reports it; under mocks (no provider), the URL its name implies.

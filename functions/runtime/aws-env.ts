@@ -67,7 +67,7 @@ export function lambdaConfigOnce(env: Env, opts: ParseOptions = {}, client?: SSM
 export async function lambdaEnvs(cfg: FunctionsConfig): Promise<FunctionEnvs> {
   const fleet = await createEc2Fleet({ ...cfg.ec2 });
   const gitlab = createGitLabClient({ url: cfg.gitlabUrl, token: cfg.gitlabToken });
-  return functionEnvs(cfg, { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens }, jsonLog);
+  return functionEnvs(cfg, { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(fleet.pool && { pool: fleet.pool }) }, jsonLog);
 }
 
 /**

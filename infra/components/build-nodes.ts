@@ -21,6 +21,8 @@ export interface BuildNodesArgs {
   rootDeviceName: string;
   /** The rendered bootstrap (plain text; encoded here). Holds no secret. */
   userData: string;
+  /** Warm pool on: the bootstrap reads the slipway:pool tag from IMDS, and a node may stop itself. */
+  warmPool?: boolean;
   tags: Record<string, string>;
 }
 
@@ -65,7 +67,7 @@ export class BuildNodes extends pulumi.ComponentResource {
           JSON.stringify(
             assertLeastPrivilege(
               "build-node",
-              nodePolicy({ scope, repositoryName: args.repositoryName, nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
+              nodePolicy({ scope, repositoryName: args.repositoryName, nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter, warmPool: args.warmPool }),
             ),
           ),
         ),
@@ -92,7 +94,7 @@ export class BuildNodes extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [this.securityGroup.id],
         // poweroff from the bootstrap (or its hard lifetime) ends the instance, not just stops it.
         instanceInitiatedShutdownBehavior: "terminate",
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: args.hopLimit, instanceMetadataTags: "disabled" },
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: args.hopLimit, instanceMetadataTags: args.warmPool ? "enabled" : "disabled" },
         blockDeviceMappings: [{ deviceName: args.rootDeviceName, ebs: { volumeSize: args.volumeSizeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
         userData: Buffer.from(args.userData, "utf8").toString("base64"),
         tagSpecifications: [

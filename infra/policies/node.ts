@@ -33,6 +33,8 @@ export interface NodePolicyInput {
   appTag: AppTag;
   /** Pool mode: the fleet's shared runner token, which every node may read (and none delete). */
   poolTokenParameter?: string;
+  /** A warm pool is configured: a node may also stop itself (its first, preparing boot). */
+  warmPool?: boolean;
 }
 
 /** ecr:GetAuthorizationToken has no resource-level permissions: it needs Resource "*". */
@@ -58,12 +60,16 @@ function ownParameter(input: NodePolicyInput): Statement {
  * Self-termination only: the request's source instance must be the target instance
  * (the pattern AWS uses in its own managed policies), and the target must carry our tag.
  */
-function terminateSelf(input: NodePolicyInput): Statement {
+function onlySelf(input: NodePolicyInput, sid: string, action: string): Statement {
   const instances = arn(input.scope, "ec2", "instance/*");
-  return allow("TerminateSelf", ["ec2:TerminateInstances"], [instances], {
+  return allow(sid, [action], [instances], {
     ArnLike: { "ec2:SourceInstanceARN": arn(input.scope, "ec2", `instance/${iamVar("ec2:InstanceID")}`) },
     StringEquals: { [`aws:ResourceTag/${input.appTag.key}`]: input.appTag.value },
   });
+}
+
+function terminateSelf(input: NodePolicyInput): Statement {
+  return onlySelf(input, "TerminateSelf", "ec2:TerminateInstances");
 }
 
 /**
@@ -80,5 +86,6 @@ export function nodePolicy(input: NodePolicyInput): PolicyDocument {
     ownParameter(input),
     ...(input.poolTokenParameter ? [allow("ReadPoolRunnerToken", ["ssm:GetParameter"], [parameterArn(input.scope, input.poolTokenParameter)])] : []),
     terminateSelf(input),
+    ...(input.warmPool ? [onlySelf(input, "StopSelfForWarmPool", "ec2:StopInstances")] : []),
   );
 }

@@ -19,6 +19,8 @@ import { RegistryStageStore } from "./remote/store.ts";
 export interface BuilderWiring {
   dir: string;
   configFile?: string;
+  /** werf's --env: what config templates see as .Env. */
+  werfEnv?: string;
   images: string[];
   env: Record<string, string | undefined>;
   /** The user's home, where ~/.docker/config.json lives. */
@@ -29,7 +31,7 @@ export interface BuilderWiring {
 }
 
 export async function builderContext(o: BuilderWiring) {
-  const config = await loadConfig({ dir: o.dir, configFile: o.configFile, env: o.env });
+  const config = await loadConfig({ dir: o.dir, configFile: o.configFile, env: o.env, werfEnv: o.werfEnv });
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(o.env, o.home), env: o.env });
   const registryFor = registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS));
   // The engine pushes and pulls stages itself: on ECR it needs the token slipway's client holds.

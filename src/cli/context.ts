@@ -8,12 +8,15 @@ export interface ProjectFlags {
   config?: string;
   json?: boolean;
   report?: string;
+  /** werf's --env: what config templates see as `.Env`. */
+  env?: string;
 }
 
 export function addProjectFlags(cmd: Command): Command {
   return cmd
     .option("--dir <dir>", "project directory", ".")
     .option("--config <file>", "config file (default: slipway.yaml, werf.yaml or dappfile.yml in --dir)")
+    .option("--env <env>", "werf's --env: the value config templates see as .Env (default: WERF_ENV)")
     .option("--json", "print the result as one JSON document on stdout")
     .option("--report <file>", "also write the JSON result to a file");
 }

@@ -1,13 +1,13 @@
 /**
- * The config loader: find slipway.yaml / werf.yaml / dappfile.yml, expand the supported
- * template forms, parse every YAML document, validate, and normalise into ProjectConfig.
+ * The config loader: find slipway.yaml / werf.yaml / dappfile.yml, render its Go
+ * templates, parse every YAML document, validate, and normalise into ProjectConfig.
  * Every problem is a ConfigError with file, line, column and field.
  */
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { ImageConfig, ProjectConfig } from "./types.ts";
-import { expandTemplates } from "./template.ts";
+import { renderTemplates } from "./template.ts";
 import { controlCharacterProblems, decodeConfigText, parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
 import { controlCharacterValues, fieldPath, validateDoc } from "./validate.ts";
 import { imageDocSchema, metaDocSchema } from "./schema.ts";
@@ -21,6 +21,8 @@ export interface LoadConfigOptions {
   /** Explicit config file (`--config`), relative to the current directory or absolute. */
   configFile?: string;
   env: Record<string, string | undefined>;
+  /** werf's `--env` value (`.Env` in templates). */
+  werfEnv?: string;
 }
 
 /** Looked for in this order; the first one found wins. */
@@ -35,7 +37,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ProjectConfig
   } catch (err) {
     throw new ConfigError(file, undefined, undefined, undefined, `cannot read config file: ${(err as Error).message}`);
   }
-  return parseConfig(decodeConfigText(bytes, displayName(file, dir)), file, dir, opts.env);
+  return parseConfig(decodeConfigText(bytes, displayName(file, dir)), file, dir, opts.env, { werfEnv: opts.werfEnv });
 }
 
 async function findConfigFile(dir: string): Promise<string> {
@@ -52,17 +54,29 @@ async function findConfigFile(dir: string): Promise<string> {
 }
 
 /**
- * Pure: parse one config text. `file` is where it came from (absolute or relative to `dir`).
- * Every problem is found in one pass: documents are checked independently and the
- * result is one ConfigError carrying them all (see ConfigError.all).
+ * Parse one config text. `file` is where it came from (absolute or relative to `dir`); its
+ * templates read `dir` (.Files, .werf/ partials). Every problem is found in one pass:
+ * documents are checked independently and the result is one ConfigError carrying them all.
  */
-export function parseConfig(text: string, file: string, dir: string, env: Record<string, string | undefined>): ProjectConfig {
+export function parseConfig(text: string, file: string, dir: string, env: Record<string, string | undefined>, templates: { werfEnv?: string } = {}): ProjectConfig {
   const absDir = path.resolve(dir);
   const absFile = path.resolve(absDir, file);
   const shown = displayName(absFile, absDir);
   const raw = controlCharacterProblems(text, shown);
   if (raw.length > 0) throw ConfigError.all(raw);
-  const docs = parseYamlDocs(expandTemplates(text, shown, env), shown);
+  const rendered = renderTemplates(text, shown, env, { dir: absDir, werfEnv: templates.werfEnv });
+  try {
+    return parseRendered(rendered.text, absFile, absDir, shown);
+  } catch (err) {
+    // Each problem back to the line of the file it came from (templates may move lines).
+    if (err instanceof ConfigError && err.problems.length > 1) throw ConfigError.all(err.problems.map((p) => rendered.relocate(p) as ConfigError));
+    throw rendered.relocate(err);
+  }
+}
+
+/** The rendered config text read as YAML documents, validated and normalised. */
+function parseRendered(text: string, absFile: string, absDir: string, shown: string): ProjectConfig {
+  const docs = parseYamlDocs(text, shown);
   const isDappfile = /^dappfile\.ya?ml$/i.test(path.basename(absFile));
   const problems = new Problems();
   const { meta, images, refs } = readDocs(docs, shown, problems);

@@ -24,6 +24,8 @@ export interface DemoOptions {
   /** Keep the temporary directory (registry data, job scripts, artifacts) for a look afterwards. */
   keep?: boolean;
   storageDriver?: "overlay2" | "vfs";
+  /** Add the step where a node is reclaimed mid-job and the job is retried on a new one. */
+  interrupt?: boolean;
   /** Parent of the temporary directory; default the OS's. */
   tmpBase?: string;
   signal: AbortSignal;
@@ -78,7 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const repo = await createDemoRepo({ examplesDir: o.examplesDir, dir: join(root, "repo"), home: env.env.HOME });
     const project: DemoProject = { id: 7, path: "demo/shop", defaultBranch: "main", pipelineId: 1000 };
     o.progress(`repository ${repo.dir}: examples/app and examples/.gitlab-ci.yml, committed on main`);
-    const jobs = await runStory({ env, repo, project, signal: o.signal, progress: o.progress });
+    const jobs = await runStory({ env, repo, project, signal: o.signal, progress: o.progress, interrupt: o.interrupt === true });
     const stagesRepo = `${env.registry.host}/${project.path}`;
     o.progress(`── Cleanup registry (dry run): slipway cleanup repo ${stagesRepo} --dry-run (refs from the repository)`);
     const cleanup = await cleanupDryRun(env, repo, stagesRepo);

@@ -16,9 +16,11 @@ export interface FunctionsConfig {
   projects: number[];
   reconcileAfterMs: number;
   reaper: { finishedGraceMs: number; registerGraceMs: number; runnerGraceMs: number };
+  /** Interrupted jobs: retried once through GitLab (SLIPWAY_RETRY_INTERRUPTED), their node's market (SLIPWAY_RETRY_CAPACITY). */
+  recovery: { enabled: boolean; capacity: "spot" | "on-demand" };
   schedules: { reaperMs: number; reconcilerMs: number; cleanupMs: number };
   local: { jobCommand?: string; runnerToken?: string; storageDriver: "overlay2" | "vfs" };
-  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean; spotMaxPrice?: string };
+  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean; spotMaxPrice?: string; warmPoolSize: number };
   queueUrl?: string;
   /** Registry cleanup (the scheduled cleanup function); off while `repo` is unset. */
   cleanup: CleanupSettings;
@@ -72,6 +74,13 @@ class EnvReader {
     const n = Number(v);
     if (Number.isSafeInteger(n) && n > 0) return n;
     this.problems.push(`${name}: "${v}" is not a positive integer`);
+    return fallback;
+  }
+  count(name: string, fallback: number): number {
+    const v = this.str(name, String(fallback));
+    const n = Number(v);
+    if (Number.isSafeInteger(n) && n >= 0) return n;
+    this.problems.push(`${name}: "${v}" is not a whole number (0 or more)`);
     return fallback;
   }
   duration(name: string, fallback: string): number {
@@ -135,6 +144,10 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>, op
       registerGraceMs: r.duration("SLIPWAY_REGISTER_GRACE", "10m"),
       runnerGraceMs: r.duration("SLIPWAY_RUNNER_GRACE", "15m"),
     },
+    recovery: {
+      enabled: r.oneOf("SLIPWAY_RETRY_INTERRUPTED", ["true", "false"], "true") === "true",
+      capacity: r.oneOf("SLIPWAY_RETRY_CAPACITY", ["on-demand", "spot"], "on-demand"),
+    },
     schedules: {
       reaperMs: r.duration("SLIPWAY_REAPER_EVERY", "1m"),
       reconcilerMs: r.duration("SLIPWAY_RECONCILER_EVERY", "2m"),
@@ -153,6 +166,7 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>, op
       region: r.str("AWS_REGION", "us-east-1"),
       spot: r.oneOf("SLIPWAY_SPOT", ["true", "false"], "true") === "true",
       ...spotMaxPrice(r),
+      warmPoolSize: r.count("SLIPWAY_WARM_POOL_SIZE", 0),
     },
     ...(queueUrl ? { queueUrl } : {}),
     cleanup: cleanupSettings(r, projects),

@@ -45,6 +45,12 @@ export interface ReconcilerEnv extends ReconcileDeps {
   log?: Log;
 }
 
+export interface InterruptionEnv extends LaunchDeps {
+  /** SLIPWAY_RETRY_INTERRUPTED: off = log the event and leave the job to GitLab. */
+  enabled?: boolean;
+  log?: Log;
+}
+
 /**
  * The registry cleanup the cleanup function drives (the cleanup library fills it in:
  * src/functions-config/cleanup.ts). Without one the function reports "not configured"

@@ -21,6 +21,8 @@ export interface Services {
   dispose(): Promise<void>;
   /** Resolves when the nodes this process runs have ended (local fleet; at once for ec2). */
   idle(): Promise<void>;
+  /** The ec2 warm pool, when SLIPWAY_WARM_POOL_SIZE is set. */
+  pool?: { maintain(): Promise<{ size: number; launched: string[]; terminated: string[] }> };
 }
 
 export interface ServiceOptions {
@@ -70,7 +72,10 @@ export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {
   if (cfg.fleet === "ec2") {
     const { createEc2Fleet } = await import("../fleet/ec2/provider.ts");
     const fleet = await createEc2Fleet({ ...cfg.ec2 });
-    return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(cleanup && { cleanup }), dispose: async () => undefined, idle: async () => undefined };
+    return {
+      fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(fleet.pool && { pool: fleet.pool }), ...(cleanup && { cleanup }),
+      dispose: async () => undefined, idle: async () => undefined,
+    };
   }
   const { createLocalFleet } = await import("../fleet/local/provider.ts");
   const fleet = createLocalFleet({

@@ -100,6 +100,17 @@ export function createGitLabClient(opts: GitLabHttpOptions): GitLabApi {
       const rs = await json<Array<{ id: number; description?: string }>>("GET", "/runners?type=project_type&per_page=100");
       return rs.map((r) => ({ id: r.id, description: r.description ?? "" }));
     },
+    async listJobs(projectId, scopes) {
+      const query = scopes.map((s) => `scope[]=${encodeURIComponent(s)}`).join("&");
+      const jobs = await json<JobJson[]>("GET", `/projects/${projectId}/jobs?${query}${query ? "&" : ""}per_page=100`);
+      return jobs.map((j) => toJob(projectId, j));
+    },
+    async cancelJob(projectId, jobId) {
+      return toJob(projectId, await json<JobJson>("POST", `/projects/${projectId}/jobs/${jobId}/cancel`));
+    },
+    async retryJob(projectId, jobId) {
+      return toJob(projectId, await json<JobJson>("POST", `/projects/${projectId}/jobs/${jobId}/retry`));
+    },
     async deleteRunner(id) {
       const res = await call("DELETE", `/runners/${id}`);
       if (!res.ok && res.status !== 404) throw new GitLabError(`GitLab DELETE runner ${id}: HTTP ${res.status}`, res.status);

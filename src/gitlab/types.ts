@@ -42,6 +42,18 @@ export interface GitLabApi {
   listRunners(): Promise<RunnerSummary[]>;
   /** Succeeds when the runner is already gone. */
   deleteRunner(id: number): Promise<void>;
+  /** Jobs of a project in one of `scopes` (GitLab's words: pending, running, ...). */
+  listJobs(projectId: number, scopes: string[]): Promise<GitLabJob[]>;
+  /**
+   * POST /projects/:id/jobs/:job_id/cancel. GitLab cancels only pending or running jobs
+   * (created, waiting_for_resource and the like too); anything else is a 4xx GitLabError.
+   */
+  cancelJob(projectId: number, jobId: number): Promise<GitLabJob>;
+  /**
+   * POST /projects/:id/jobs/:job_id/retry: a new job (a clone with a new id) for a
+   * finished, failed or canceled job that was not retried before; otherwise a 4xx.
+   */
+  retryJob(projectId: number, jobId: number): Promise<GitLabJob>;
 }
 
 /** Job statuses after which no runner will ever pick the job up. */

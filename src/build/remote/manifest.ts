@@ -67,6 +67,20 @@ const OCI_LAYER: Record<string, string> = {
   "application/vnd.docker.image.rootfs.diff.tar": MEDIA_TYPES.ociLayer,
 };
 
+/**
+ * The same manifest (same config and layer blobs) in OCI form with `annotations` added:
+ * Docker's schema 2 has no annotations, so a Docker manifest becomes its OCI twin. Pure.
+ */
+export function withAnnotations(m: ImageManifest, annotations: Record<string, string>): ImageManifest {
+  return {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: isOci(m) ? m.config : { ...m.config, mediaType: MEDIA_TYPES.ociConfig },
+    layers: m.layers.map((l) => ({ ...l, mediaType: OCI_LAYER[l.mediaType] ?? l.mediaType })),
+    annotations: { ...m.annotations, ...annotations },
+  };
+}
+
 /** The same image as an OCI manifest with annotations (for final images). Pure. */
 export function asOciWithAnnotations(draft: ImageDraft, annotations: Record<string, string>): ImageDraft {
   const { descriptor, blob } = configBlob(draft.config, true);

@@ -35,6 +35,7 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
   return wire({
     dir: flags.dir,
     configFile: flags.config,
+    werfEnv: flags.env,
     images,
     env: process.env,
     home: homedir(),

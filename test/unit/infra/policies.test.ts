@@ -130,12 +130,21 @@ describe("function policies", () => {
     }
   });
 
-  it("terminate only instances carrying our tag (reaper)", () => {
+  it("terminate only instances carrying our tag (reaper); its launches (an interrupted job's retry) only from our templates", () => {
     const doc = functionPolicy("reaper", fnInput());
-    for (const s of [...statementsWith(doc, "ec2:TerminateInstances"), ...statementsWith(doc, "ec2:CreateTags")]) {
-      expect(s.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
-    }
-    expect(statementsWith(doc, "ec2:RunInstances")).toEqual([]);
+    for (const s of statementsWith(doc, "ec2:TerminateInstances")) expect(s.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
+    const tagging = statementsWith(doc, "ec2:CreateTags").map((s) => JSON.stringify(s.Condition)).sort();
+    expect(tagging).toEqual([{ StringEquals: { "aws:ResourceTag/app": "slipway" } }, { StringEquals: { "ec2:CreateAction": "RunInstances" } }].map((c) => JSON.stringify(c)));
+    for (const s of statementsWith(doc, "ec2:RunInstances")) expect(Object.keys(s.Condition?.ArnLike ?? {})).toEqual(["ec2:LaunchTemplate"]);
+    expect(statementsWith(doc, "ec2:TerminateInstances")).toHaveLength(1);
+  });
+
+  it("node-interruption may tag our nodes with its own note keys only, and terminates nothing", () => {
+    const doc = functionPolicy("node-interruption", fnInput());
+    const notes = statementsWith(doc, "ec2:CreateTags").filter((s) => s.Condition?.["ForAllValues:StringEquals"]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0].Condition?.StringEquals).toEqual({ "aws:ResourceTag/app": "slipway" });
+    expect(statementsWith(doc, "ec2:TerminateInstances")).toEqual([]);
   });
 
   it("write SSM parameters only under our path", () => {
@@ -177,5 +186,32 @@ describe("repository creation template role", () => {
     expect(kms.Resource).toEqual(["arn:aws:kms:eu-west-1:123456789012:key/*"]);
     expect(kms.Condition).toEqual({ StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } });
     expect(doc.Statement.flatMap((s) => s.Resource)).not.toContain("*");
+  });
+});
+
+describe("warm pool permissions", () => {
+  it("are granted only with a pool: start and claim only instances tagged as the pool's, with the claim's keys", () => {
+    expect(statementsWith(functionPolicy("launcher", fnInput()), "ec2:StartInstances")).toEqual([]);
+    for (const name of ["launcher", "reconciler", "reaper", "node-interruption"] as const) {
+      const doc = functionPolicy(name, fnInput({ warmPool: true }));
+      expect(auditPolicy(doc), name).toEqual([]);
+      const [start] = statementsWith(doc, "ec2:StartInstances");
+      expect(start.Condition).toEqual({ StringEquals: { "aws:ResourceTag/slipway:pool": "warm", "aws:ResourceTag/app": "slipway" } });
+      const claim = statementsWith(doc, "ec2:CreateTags").find((s) => s.Sid === "ClaimWarmPoolNodes");
+      expect(claim?.Condition?.["ForAllValues:StringEquals"]).toEqual({ "aws:TagKeys": ["slipway:job-id", "slipway:project", "slipway:expires-at", "slipway:pool", "slipway:retry-of"] });
+    }
+  });
+
+  it("a node may stop only itself, and only with a pool", () => {
+    expect(statementsWith(nodePolicy(nodeInput()), "ec2:StopInstances")).toEqual([]);
+    const doc = nodePolicy(nodeInput({ warmPool: true }));
+    expect(auditPolicy(doc)).toEqual([]);
+    const [stop] = statementsWith(doc, "ec2:StopInstances");
+    expect(stop.Condition?.ArnLike).toEqual({ "ec2:SourceInstanceARN": "arn:aws:ec2:eu-west-1:123456789012:instance/${ec2:InstanceID}" });
+  });
+
+  it("the audit refuses StartInstances or StopInstances without a tag condition", () => {
+    const bare = policy(allow("Start", ["ec2:StartInstances"], ["arn:aws:ec2:eu-west-1:123456789012:instance/*"]));
+    expect(auditPolicy(bare).join()).toMatch(/ec2:StartInstances must be conditioned/);
   });
 });

@@ -59,10 +59,10 @@ const policies = () => ofType("aws:iam/rolePolicy:RolePolicy").map((r) => ({ nam
 
 describe("the program with the example config", () => {
   it("declares one component per noun", () => {
-    for (const t of ["Registry", "Secrets", "Network", "BuildNodes", "JobQueue", "Functions", "Schedules"]) {
+    for (const t of ["Registry", "Secrets", "Network", "BuildNodes", "JobQueue", "Functions", "Schedules", "NodeEvents"]) {
       expect(ofType(`slipway:infra:${t}`), t).toHaveLength(1);
     }
-    expect(ofType("slipway:infra:Function")).toHaveLength(5);
+    expect(ofType("slipway:infra:Function")).toHaveLength(6);
   });
 
   it("creates a scanned, encrypted repository that expires untagged images only", () => {
@@ -117,7 +117,7 @@ describe("the program with the example config", () => {
 
   it("every role policy passes the least-privilege audit", () => {
     const all = policies();
-    expect(all).toHaveLength(7);
+    expect(all).toHaveLength(8);
     for (const p of all) expect(auditPolicy(p.doc), p.name).toEqual([]);
   });
 
@@ -133,10 +133,10 @@ describe("the program with the example config", () => {
     expect(node.Statement.find((s) => s.Action.includes("ecr:PutImage"))!.Resource).toEqual([`arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway`, `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway/*`]);
   });
 
-  it("five functions, each with its own role, bundled code and no secret in its environment", () => {
+  it("six functions, each with its own role, bundled code and no secret in its environment", () => {
     const fns = ofType("aws:lambda/function:Function");
-    expect(fns.map((f) => f.inputs.name).sort()).toEqual(["cleanup", "gitlab-webhook", "launcher", "reaper", "reconciler"].map((n) => `slipway-dev-${n}`));
-    expect(new Set(fns.map((f) => f.inputs.role)).size).toBe(5);
+    expect(fns.map((f) => f.inputs.name).sort()).toEqual(["cleanup", "gitlab-webhook", "launcher", "node-interruption", "reaper", "reconciler"].map((n) => `slipway-dev-${n}`));
+    expect(new Set(fns.map((f) => f.inputs.role)).size).toBe(6);
     for (const f of fns) {
       expect(f.inputs.code).toBeDefined();
       for (const [key, val] of Object.entries(f.inputs.environment.variables as Record<string, string>)) {
@@ -169,12 +169,30 @@ describe("the program with the example config", () => {
   });
 
   it("schedules reaper, reconciler and cleanup", () => {
-    const rules = ofType("aws:cloudwatch/eventRule:EventRule");
+    const rules = ofType("aws:cloudwatch/eventRule:EventRule").filter((r) => r.inputs.scheduleExpression);
     expect(rules.map((r) => r.inputs.name).sort()).toEqual(["slipway-dev-cleanup", "slipway-dev-reaper", "slipway-dev-reconciler"]);
     for (const r of rules) expect(r.inputs.scheduleExpression).toMatch(/^(rate|cron)\(/);
-    expect(ofType("aws:cloudwatch/eventTarget:EventTarget")).toHaveLength(3);
+  });
+
+  it("routes EC2 spot warnings and going states to node-interruption, which alone they may invoke", () => {
+    const rules = ofType("aws:cloudwatch/eventRule:EventRule").filter((r) => r.inputs.eventPattern);
+    expect(rules.map((r) => r.inputs.name).sort()).toEqual(["slipway-dev-node-state-change", "slipway-dev-spot-interruption"]);
+    const patterns = rules.map((r) => JSON.parse(r.inputs.eventPattern));
+    expect(patterns.flatMap((p) => p["detail-type"]).sort()).toEqual(["EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"]);
+    expect(patterns.find((p) => p.detail)?.detail.state).toEqual(["stopping", "stopped", "shutting-down", "terminated"]);
+    const targets = ofType("aws:cloudwatch/eventTarget:EventTarget");
+    expect(targets).toHaveLength(5);
     const invokes = ofType("aws:lambda/permission:Permission").filter((p) => p.inputs.principal === "events.amazonaws.com");
-    expect(invokes).toHaveLength(3);
+    expect(invokes).toHaveLength(5);
+    const fromNodeEvents = invokes.filter((p) => /node-events/.test(p.name));
+    expect(fromNodeEvents.map((p) => p.inputs.function)).toEqual(["slipway-dev-node-interruption", "slipway-dev-node-interruption"]);
+    const policy = policies().find((p) => p.name === "functions-node-interruption-policy")!.doc;
+    const note = policy.Statement.find((st) => st.Sid === "NoteInterruptionsOnOurNodes")!;
+    expect(note.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/app": "slipway" },
+      "ForAllValues:StringEquals": { "aws:TagKeys": ["slipway:interrupted-at", "slipway:interrupt-cause", "slipway:interrupt-outcome", "slipway:retried-job-id"] },
+    });
+    expect(policy.Statement.flatMap((st) => st.Action)).not.toContain("ec2:TerminateInstances");
   });
 
   it("outputs what to paste into GitLab", () => {
