@@ -1,8 +1,11 @@
-import { lstat, readFile, readlink } from "node:fs/promises";
-import { join } from "node:path";
+import { constants } from "node:fs";
+import { lstat, open, readlink, realpath } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
 import picomatch from "picomatch";
 import { ConfigError } from "../errors.ts";
 import { run } from "../util/process.ts";
+import type { FileSource } from "./layer.ts";
 
 /** A tracked file as it is in the working tree: git's blob id is its content hash. */
 export interface TrackedFile {
@@ -31,39 +34,60 @@ async function git(root: string, args: string[], input?: string): Promise<string
  * Lists the tracked files of the repository at `dir` with content hashes of the
  * working tree: the index's blob ids, re-hashed for files modified on disk.
  * Works the same in a shallow clone: nothing here reads history.
+ * Files are what git sees: a tracked path below a directory that is now a symlink
+ * is deleted (git reports it so), never read through the link.
  */
 export async function readWorktree(dir: string, configFile: string): Promise<Worktree> {
   const top = await run("git", ["-C", dir, "rev-parse", "--show-toplevel"]);
   if (top.code !== 0) throw new ConfigError(configFile, undefined, undefined, "git", `${dir} is not inside a git repository, but the config maps git files`);
   const root = top.stdout.trim();
-  const [indexOut, modifiedOut, head] = await Promise.all([
+  const [indexOut, changedOut, head] = await Promise.all([
     git(root, ["ls-files", "-s", "-z"]),
-    git(root, ["diff-files", "--name-only", "-z"]),
+    git(root, ["diff-files", "--name-status", "--no-renames", "-z"]),
     run("git", ["-C", root, "show", "-s", "--format=%H %cI", "HEAD"]),
   ]);
   const [commit, commitTime] = head.code === 0 ? head.stdout.trim().split(" ") : [];
-  const modified = new Set(modifiedOut.split("\0").filter(Boolean));
+  const changed = parseNameStatus(changedOut);
   const files: TrackedFile[] = [];
-  const rehash: TrackedFile[] = [];
   for (const record of indexOut.split("\0")) {
     if (!record) continue;
     const tab = record.indexOf("\t");
     const [mode, blob] = record.slice(0, tab).split(" ");
     const path = record.slice(tab + 1);
     if (mode === "160000") continue; // submodules are not files
-    const file = { path, mode, blob };
-    files.push(file);
-    if (modified.has(path)) rehash.push(file);
+    files.push({ path, mode, blob });
   }
-  // Files deleted on disk are not part of the tree; modified ones are taken as they are now:
-  // mode from the file system, content hashed the way `git add` would (a link by its target text).
-  const stats = await Promise.all(rehash.map((f) => lstat(join(root, f.path)).catch(() => undefined)));
-  const gone = new Set(rehash.filter((_, i) => !stats[i]).map((f) => f.path));
+  const rehash = files.filter((f) => changed.has(f.path) && changed.get(f.path) !== "D");
+  const gone = new Set([...changed].filter(([, status]) => status === "D").map(([path]) => path));
+  for (const f of await rehashModified(root, rehash)) gone.add(f);
+  const present = files.filter((f) => !gone.has(f.path));
+  return { root, commit, commitTime: commitTime ? new Date(commitTime).toISOString() : undefined, files: present };
+}
+
+/** `git diff-files --name-status -z`: status, NUL, path, NUL, ... */
+function parseNameStatus(out: string): Map<string, string> {
+  const parts = out.split("\0");
+  const changed = new Map<string, string>();
+  for (let i = 0; i + 1 < parts.length; i += 2) if (parts[i]) changed.set(parts[i + 1], parts[i][0]);
+  return changed;
+}
+
+/**
+ * Modified files are taken as they are now: mode from the file system, content hashed
+ * the way `git add` would (a link by its target text). Returns the paths that are gone
+ * (or that only a symlinked parent would reach, which git counts as deleted too).
+ */
+async function rehashModified(root: string, rehash: TrackedFile[]): Promise<string[]> {
+  const stats = await Promise.all(
+    rehash.map(async (f) => ((await insideRepository(root, f.path)) ? lstat(join(root, f.path)).catch(() => undefined) : undefined)),
+  );
+  const gone: string[] = [];
   const regular: TrackedFile[] = [];
   for (const [i, f] of rehash.entries()) {
     const st = stats[i];
-    if (!st) continue;
-    if (st.isSymbolicLink()) {
+    if (!st || !(st.isFile() || st.isSymbolicLink())) {
+      gone.push(f.path); // a directory or a device where a file was tracked: git sees it deleted
+    } else if (st.isSymbolicLink()) {
       f.mode = "120000";
       f.blob = (await git(root, ["hash-object", "--stdin"], await readlink(join(root, f.path)))).trim();
     } else {
@@ -76,14 +100,57 @@ export async function readWorktree(dir: string, configFile: string): Promise<Wor
     const ids = out.trim().split("\n");
     regular.forEach((f, i) => (f.blob = ids[i] ?? f.blob));
   }
-  const present = files.filter((f) => !gone.has(f.path));
-  return { root, commit, commitTime: commitTime ? new Date(commitTime).toISOString() : undefined, files: present };
+  return gone;
 }
 
-/** Reads a tracked file's bytes from the working tree (a symlink's bytes are its target). */
-export async function readTracked(root: string, file: TrackedFile): Promise<Buffer> {
+/** True when every parent directory of `path` is a real directory of the repository (no symlink on the way). */
+async function insideRepository(root: string, path: string): Promise<boolean> {
+  const parent = dirname(path);
+  if (parent === ".") return true;
+  try {
+    const [real, realRoot] = await Promise.all([realpath(join(root, parent)), realpath(root)]);
+    return real === join(realRoot, parent);
+  } catch {
+    return false;
+  }
+}
+
+/** A tracked file's content for a layer: a symlink's target, or a regular file streamed from disk. */
+export type TrackedContent = { kind: "symlink"; target: string } | { kind: "file"; source: FileSource };
+
+/**
+ * A tracked file's content without following any symlink: its parents must be real
+ * directories of the repository, and the file is opened with O_NOFOLLOW. A regular
+ * file is streamed from disk when the layer is written, never held whole in memory.
+ */
+export async function openTracked(root: string, file: TrackedFile): Promise<TrackedContent> {
   const abs = join(root, file.path);
-  return file.mode === "120000" ? Buffer.from(await readlink(abs)) : readFile(abs);
+  if (!(await insideRepository(root, file.path))) throw new Error("a parent directory is a symlink or no longer exists");
+  if (file.mode === "120000") return { kind: "symlink", target: await readlink(abs) };
+  const st = await lstat(abs);
+  if (!st.isFile()) throw new Error("is no longer a regular file");
+  return { kind: "file", source: { size: st.size, open: () => Readable.from(readExactly(abs, st.size, file.path)) } };
+}
+
+/** The first `size` bytes of the file; fails if it is now shorter, a link or not a file. */
+async function* readExactly(abs: string, size: number, path: string): AsyncGenerator<Buffer> {
+  const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: Error) => {
+    throw new Error(`cannot read tracked file ${path}: ${err.message}`, { cause: err });
+  });
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`cannot read tracked file ${path}: it is no longer a regular file`);
+    let left = size;
+    const buffer = Buffer.alloc(Math.min(size, 1 << 20));
+    while (left > 0) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left), size - left);
+      if (bytesRead === 0) throw new Error(`cannot read tracked file ${path}: it shrank while the build read it (${size - left} of ${size} bytes)`);
+      left -= bytesRead;
+      yield Buffer.from(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

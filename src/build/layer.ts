@@ -1,19 +1,33 @@
 import { createHash } from "node:crypto";
-import { posix } from "node:path";
-import { pack } from "tar-stream";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { Readable, Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { pack, type Pack } from "tar-stream";
+
+/** File content read once, when the layer is written: streamed, so its size is not bounded by memory. */
+export interface FileSource {
+  size: number;
+  open(): Readable;
+}
 
 export type LayerEntry =
-  | { type: "file"; path: string; mode: number; uid: number; gid: number; content: Buffer }
+  | { type: "file"; path: string; mode: number; uid: number; gid: number; content: Buffer | FileSource }
   | { type: "symlink"; path: string; uid: number; gid: number; target: string }
   | { type: "directory"; path: string; mode: number; uid: number; gid: number }
   /** Deletes `path` from the layers below (OCI whiteout `.wh.<name>`). */
   | { type: "whiteout"; path: string };
 
+/** An uncompressed tar layer in a temporary file: open it as often as needed, dispose of it once used. */
 export interface Layer {
-  /** Uncompressed tar. */
-  tar: Buffer;
   /** sha256 of the uncompressed tar, as in an image config's rootfs.diff_ids. */
   diffId: string;
+  size: number;
+  open(): Readable;
+  dispose(): Promise<void>;
 }
 
 const EPOCH = new Date(0);
@@ -25,34 +39,101 @@ function tarName(path: string): string {
 /**
  * A deterministic layer: sorted entries, fixed mtime, numeric owners only and no
  * user/group names, so the same files always give the same diff id on any node.
+ * Written to a temporary file while hashed: memory stays bounded whatever the file sizes.
  */
 export async function buildLayer(entries: LayerEntry[]): Promise<Layer> {
   // No implicit parent directories: an entry for /srv would reset the owner and mode of an
   // existing /srv below; the engine creates missing parents when it applies the layer.
   const byPath = new Map(entries.map((e) => [tarName(e.path), { ...e, path: tarName(e.path) }]));
   const sorted = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const archive = pack();
-  const chunks: Buffer[] = [];
-  archive.on("data", (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((resolve, reject) => {
-    archive.on("end", resolve);
-    archive.on("error", reject);
-  });
-  const common = { mtime: EPOCH, uname: "", gname: "" };
-  for (const e of sorted) {
-    if (e.type === "file") {
-      archive.entry({ ...common, name: e.path, mode: e.mode, uid: e.uid, gid: e.gid, size: e.content.length }, e.content);
-    } else if (e.type === "symlink") {
-      archive.entry({ ...common, name: e.path, type: "symlink", linkname: e.target, mode: 0o777, uid: e.uid, gid: e.gid });
-    } else if (e.type === "directory") {
-      archive.entry({ ...common, name: `${e.path}/`, type: "directory", mode: e.mode, uid: e.uid, gid: e.gid });
-    } else {
-      const whiteout = posix.join(posix.dirname(e.path), `.wh.${posix.basename(e.path)}`);
-      archive.entry({ ...common, name: whiteout, mode: 0o644, uid: 0, gid: 0, size: 0 }, Buffer.alloc(0));
-    }
+  const dir = await mkdtemp(join(tmpdir(), "slipway-layer-"));
+  const file = join(dir, "layer.tar");
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  try {
+    const archive = pack();
+    const hash = createHash("sha256");
+    let size = 0;
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const written = pipeline(archive, hashing, createWriteStream(file));
+    // The entries' own error (naming the file) comes before the pipeline's echo of it.
+    const [entriesDone, fileDone] = await Promise.allSettled([writeEntries(archive, sorted), written]);
+    if (entriesDone.status === "rejected") throw entriesDone.reason;
+    if (fileDone.status === "rejected") throw fileDone.reason;
+    return { diffId: `sha256:${hash.digest("hex")}`, size, open: () => createReadStream(file), dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
   }
-  archive.finalize();
-  await done;
-  const tar = Buffer.concat(chunks);
-  return { tar, diffId: `sha256:${createHash("sha256").update(tar).digest("hex")}` };
+}
+
+async function writeEntries(archive: Pack, sorted: LayerEntry[]): Promise<void> {
+  const common = { mtime: EPOCH, uname: "", gname: "" };
+  try {
+    for (const e of sorted) {
+      if (e.type === "file") {
+        const content = e.content;
+        const header = { ...common, name: e.path, mode: e.mode, uid: e.uid, gid: e.gid, size: Buffer.isBuffer(content) ? content.length : content.size };
+        if (Buffer.isBuffer(content)) archive.entry(header, content);
+        else await pipeline(content.open(), archive.entry(header) as unknown as Writable);
+      } else if (e.type === "symlink") {
+        archive.entry({ ...common, name: e.path, type: "symlink", linkname: e.target, mode: 0o777, uid: e.uid, gid: e.gid });
+      } else if (e.type === "directory") {
+        archive.entry({ ...common, name: `${e.path}/`, type: "directory", mode: e.mode, uid: e.uid, gid: e.gid });
+      } else {
+        const whiteout = posix.join(posix.dirname(e.path), `.wh.${posix.basename(e.path)}`);
+        archive.entry({ ...common, name: whiteout, mode: 0o644, uid: 0, gid: 0, size: 0 }, Buffer.alloc(0));
+      }
+    }
+    archive.finalize();
+  } catch (err) {
+    archive.destroy(err as Error);
+    throw err;
+  }
+}
+
+/** The whole tar in memory: for small layers (tests, the demo's base image). */
+export async function layerBytes(layer: Layer): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of layer.open()) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Past this, gzipLayer gives up: the compressed bytes are held in memory until uploaded. */
+export const MAX_COMPRESSED_IN_MEMORY = 64 * 1024 * 1024;
+
+/**
+ * The layer gzip-compressed as registries store it (level 6, deterministic), with
+ * its digest: streamed from the tar file, so only the compressed bytes are held,
+ * and at most `maxBytes` of them; undefined when it compresses to more.
+ */
+export async function gzipLayer(layer: Layer, maxBytes = MAX_COMPRESSED_IN_MEMORY): Promise<{ digest: string; data: Uint8Array } | undefined> {
+  const hash = createHash("sha256");
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const tooLarge = new Error("compressed layer too large");
+  try {
+    await pipeline(
+      layer.open(),
+      createGzip({ level: 6 }),
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          if (size > maxBytes) return done(tooLarge);
+          hash.update(chunk);
+          chunks.push(chunk);
+          done();
+        },
+      }),
+    );
+  } catch (err) {
+    if (err === tooLarge) return undefined;
+    throw err;
+  }
+  return { digest: `sha256:${hash.digest("hex")}`, data: Buffer.concat(chunks) };
 }

@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
-import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, ImageConfigDocument, LocalImage, RuntimeConfig } from "../engine/types.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
+import type { Layer } from "./layer.ts";
 import { LABEL_PREFIX, LABELS, NEEDS_LABEL, stageRef } from "./names.ts";
 import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import type { StageChange } from "./stage.ts";
@@ -63,6 +64,20 @@ export interface AppliedStage {
   containersRun: number;
 }
 
+/** `~` and `~/...` in a mount's fromPath: the home directory of the user running the build, as werf expands it. */
+export function expandHome(path: string, home = userHome()): string {
+  return path === "~" ? home : path.startsWith("~/") ? join(home, path.slice(2)) : path;
+}
+
+/** The account's home directory (what werf's user.Current() gives), $HOME when there is no account entry. */
+function userHome(): string {
+  try {
+    return userInfo().homedir || homedir();
+  } catch {
+    return homedir();
+  }
+}
+
 async function withBinds<T>(binds: { source: string; target: string }[], fn: (b: { source: string; target: string }[]) => Promise<T>): Promise<T> {
   const temps: string[] = [];
   try {
@@ -73,8 +88,9 @@ async function withBinds<T>(binds: { source: string; target: string }[], fn: (b:
         temps.push(dir);
         real.push({ source: dir, target: b.target });
       } else {
-        await mkdir(b.source, { recursive: true });
-        real.push(b);
+        const source = expandHome(b.source);
+        await mkdir(source, { recursive: true });
+        real.push({ source, target: b.target });
       }
     }
     return await fn(real);
@@ -104,7 +120,7 @@ async function runCommands(
   if (patch) {
     runOn = `${plan.ref}-patch`;
     const doc = { ...parent.config, rootfs: { type: "layers" as const, diff_ids: [...parent.config.rootfs.diff_ids, patch.diffId] } };
-    await engine.loadImage(doc, [patch], [runOn]);
+    await engine.loadImage(doc, [patch], [runOn]).finally(() => patch.dispose());
     temporary.push(runOn);
     diffIds.push(patch.diffId);
   }
@@ -121,8 +137,7 @@ async function runCommands(
 
 function fileReader(engine: Engine, ref: string) {
   return async (path: string) => {
-    const tar = await engine.readPath(ref, path);
-    return tar ? (await extractFile(tar))?.toString("utf8") : undefined;
+    return (await engine.readPath(ref, path, extractFile))?.toString("utf8");
   };
 }
 
@@ -150,7 +165,7 @@ export async function buildStageLocally(
   if (!parent || !parentRef) throw new BuildError(meta.image, plan.name, `parent stage ${parentRef ?? "(none)"} is missing from the engine`);
   const runtime = cleanConfig(parent.config.config);
   const diffIds = [...parent.config.rootfs.diff_ids];
-  const layers: LayerSource[] = [];
+  const layers: Layer[] = [];
   let temporary: string[] = [];
   if (change.kind === "run") {
     const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput);
@@ -167,6 +182,7 @@ export async function buildStageLocally(
   try {
     await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
   } finally {
+    for (const layer of layers) await layer.dispose();
     for (const ref of temporary) await engine.removeImage(ref).catch(() => undefined);
   }
   return { status: change.kind === "run" ? "built" : "appended", containersRun: change.kind === "run" ? 1 : 0 };

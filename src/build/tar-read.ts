@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 
 /** The content of the first regular file in a tar (what the engine's archive API returns for one path). */
-export async function extractFile(tar: Buffer): Promise<Buffer | undefined> {
+export async function extractFile(tar: Buffer | Readable): Promise<Buffer | undefined> {
   const reader = extract();
   let found: Buffer | undefined;
   const done = new Promise<void>((resolve, reject) => {
@@ -17,7 +17,7 @@ export async function extractFile(tar: Buffer): Promise<Buffer | undefined> {
     reader.on("finish", resolve);
     reader.on("error", reject);
   });
-  Readable.from([tar]).pipe(reader);
+  (Buffer.isBuffer(tar) ? Readable.from([tar]) : tar).pipe(reader);
   await done;
   return found;
 }

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { exitCodeFor } from "../errors.ts";
 import { commandModules } from "./commands/index.ts";
+import { errorDocument, isCommanderError } from "./error-document.ts";
 
 /**
  * The CLI is a shell over a library of verbs: each command module parses its
@@ -18,30 +19,25 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return Number(process.exitCode ?? 0);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (typeof code === "string" && code.startsWith("commander.")) {
+    if (isCommanderError(err)) {
       // commander already printed the message (or help/version); help and version are successes.
-      return code === "commander.helpDisplayed" || code === "commander.version" || code === "commander.help" ? 0 : 2;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      if (wantsJson(argv)) process.stdout.write(`${JSON.stringify(errorDocument(err), null, 2)}\n`);
+      return 2;
     }
-    process.stderr.write(`slipway: ${err instanceof Error ? err.message : String(err)}\n`);
-    // With --json, stdout carries one JSON document on failure too.
-    if (argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: errorJson(err) }, null, 2)}\n`);
+    // One line per problem (a config error may carry many), each greppable on its own.
+    const message = err instanceof Error ? err.message : String(err);
+    for (const line of message.split("\n")) process.stderr.write(`slipway: ${line}\n`);
     if (process.env.SLIPWAY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (wantsJson(argv)) process.stdout.write(`${JSON.stringify(errorDocument(err), null, 2)}\n`);
     return exitCodeFor(err);
   }
 }
 
-/** What a failure says to a machine: message, class and, when known, status, code and repository (registry errors). */
-function errorJson(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const e = err as Error & { status?: number; code?: unknown; repository?: string };
-  return {
-    message: e.message,
-    name: e.name,
-    ...(typeof e.status === "number" && { status: e.status }),
-    ...(typeof e.code === "string" && { code: e.code }),
-    ...(typeof e.repository === "string" && { repository: e.repository }),
-  };
+/** `--json` anywhere before `--`: a failed command then prints its error as JSON on stdout too. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
 }
 
 // A reader that stops early (`slipway plan | head`) is not an error.

@@ -8,12 +8,13 @@ import path from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { ImageConfig, ProjectConfig } from "./types.ts";
 import { renderTemplates } from "./template.ts";
-import { parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
-import { fieldPath, validateDoc } from "./validate.ts";
+import { controlCharacterProblems, decodeConfigText, parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
+import { controlCharacterValues, fieldPath, validateDoc } from "./validate.ts";
 import { imageDocSchema, metaDocSchema } from "./schema.ts";
 import { normalizeImageDoc, type DocContext, type ImageRef } from "./normalize.ts";
 import { checkGraph } from "./graph.ts";
 import { refuseUnsupported } from "./refused.ts";
+import { Problems, problemsOf } from "./problems.ts";
 
 export interface LoadConfigOptions {
   dir: string;
@@ -30,13 +31,13 @@ export const CONFIG_FILE_NAMES = ["slipway.yaml", "slipway.yml", "werf.yaml", "w
 export async function loadConfig(opts: LoadConfigOptions): Promise<ProjectConfig> {
   const dir = path.resolve(opts.dir);
   const file = opts.configFile ? path.resolve(opts.configFile) : await findConfigFile(dir);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     throw new ConfigError(file, undefined, undefined, undefined, `cannot read config file: ${(err as Error).message}`);
   }
-  return parseConfig(text, file, dir, opts.env, { werfEnv: opts.werfEnv });
+  return parseConfig(decodeConfigText(bytes, displayName(file, dir)), file, dir, opts.env, { werfEnv: opts.werfEnv });
 }
 
 async function findConfigFile(dir: string): Promise<string> {
@@ -52,15 +53,23 @@ async function findConfigFile(dir: string): Promise<string> {
   throw new ConfigError(dir, undefined, undefined, undefined, `no config file found (looked for ${CONFIG_FILE_NAMES.join(", ")})`);
 }
 
-/** Parse one config text. `file` is where it came from (absolute or relative to `dir`); its templates read `dir` (.Files, .werf/ partials). */
+/**
+ * Parse one config text. `file` is where it came from (absolute or relative to `dir`); its
+ * templates read `dir` (.Files, .werf/ partials). Every problem is found in one pass:
+ * documents are checked independently and the result is one ConfigError carrying them all.
+ */
 export function parseConfig(text: string, file: string, dir: string, env: Record<string, string | undefined>, templates: { werfEnv?: string } = {}): ProjectConfig {
   const absDir = path.resolve(dir);
   const absFile = path.resolve(absDir, file);
   const shown = displayName(absFile, absDir);
+  const raw = controlCharacterProblems(text, shown);
+  if (raw.length > 0) throw ConfigError.all(raw);
   const rendered = renderTemplates(text, shown, env, { dir: absDir, werfEnv: templates.werfEnv });
   try {
     return parseRendered(rendered.text, absFile, absDir, shown);
   } catch (err) {
+    // Each problem back to the line of the file it came from (templates may move lines).
+    if (err instanceof ConfigError && err.problems.length > 1) throw ConfigError.all(err.problems.map((p) => rendered.relocate(p) as ConfigError));
     throw rendered.relocate(err);
   }
 }
@@ -69,35 +78,13 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
 function parseRendered(text: string, absFile: string, absDir: string, shown: string): ProjectConfig {
   const docs = parseYamlDocs(text, shown);
   const isDappfile = /^dappfile\.ya?ml$/i.test(path.basename(absFile));
-  let meta: { project: string; configVersion: number; cleanup?: unknown } | undefined;
-  const images: ImageConfig[] = [];
-  const refs: ImageRef[] = [];
-  for (const [index, doc] of docs.entries()) {
-    const value = doc.value;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new ConfigError(shown, doc.start.line, doc.start.column, undefined, "a config document must be a map");
-    }
-    const written = value as Record<string, unknown>;
-    if ("project" in written) {
-      if (meta || index > 0) {
-        throw new ConfigError(shown, doc.start.line, doc.start.column, "project", "the meta document (project:) must be the first document, and only one");
-      }
-      meta = parseMeta(doc, shown);
-      continue;
-    }
-    if (!("image" in written || "dimg" in written || "artifact" in written)) {
-      throw new ConfigError(shown, doc.start.line, doc.start.column, undefined,
-        "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)");
-    }
-    refuseUnsupported(written, doc, shown);
-    const raw = validateDoc(imageDocSchema, doc, shown);
-    const out = normalizeImageDoc(raw, docContext(doc, shown, written));
-    images.push(...out.images);
-    refs.push(...out.refs);
-  }
+  const problems = new Problems();
+  const { meta, images, refs } = readDocs(docs, shown, problems);
   if (!meta && !isDappfile && /^werf\.ya?ml$/.test(path.basename(absFile))) {
-    throw new ConfigError(shown, 1, 1, "project", "werf.yaml needs a first document with project: NAME and configVersion: 1");
+    problems.add(new ConfigError(shown, 1, 1, "project", "werf.yaml needs a first document with project: NAME and configVersion: 1"));
   }
+  // Documents that failed define no image: what follows would only echo their problems.
+  problems.throwIfAny();
   if (images.length === 0) throw new ConfigError(shown, 1, 1, undefined, "no image or artifact is defined");
   checkGraph(images, refs);
   const config: ProjectConfig = {
@@ -111,7 +98,68 @@ function parseRendered(text: string, absFile: string, absDir: string, shown: str
   return config;
 }
 
-function parseMeta(doc: SourceDoc, shown: string): { project: string; configVersion: number; cleanup?: unknown } {
+type Meta = { project: string; configVersion: number; cleanup?: unknown };
+
+/** Every document on its own: a problem in one never hides those of the others. */
+function readDocs(docs: SourceDoc[], shown: string, problems: Problems): { meta?: Meta; images: ImageConfig[]; refs: ImageRef[] } {
+  let meta: Meta | undefined;
+  const images: ImageConfig[] = [];
+  const refs: ImageRef[] = [];
+  for (const [index, doc] of docs.entries()) {
+    const value = doc.value;
+    const at = (field: string | undefined, detail: string) => new ConfigError(shown, doc.start.line, doc.start.column, field, detail);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      problems.add(at(undefined, "a config document must be a map"));
+      continue;
+    }
+    problems.add(...controlCharacterValues(doc, shown));
+    const written = value as Record<string, unknown>;
+    if ("project" in written) {
+      if (meta || index > 0) problems.add(at("project", "the meta document (project:) must be the first document, and only one"));
+      else meta = problems.collect(() => parseMeta(doc, shown)) ?? { project: "", configVersion: 1 };
+    } else if (!("image" in written || "dimg" in written || "artifact" in written)) {
+      problems.add(at(undefined, "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)"));
+    } else {
+      const out = imageDoc(doc, shown, written, problems);
+      images.push(...(out?.images ?? []));
+      refs.push(...(out?.refs ?? []));
+    }
+  }
+  return { meta, images, refs };
+}
+
+/**
+ * Refusals and schema problems together, then normalisation of a document with
+ * neither. A refused key is set aside for the schema (it is also an unknown key
+ * there: said once, as the refusal). Normalising is skipped after a refusal: a
+ * document without its refused part (a Dockerfile image without `dockerfile:`)
+ * would report what the refusal already explains.
+ */
+function imageDoc(doc: SourceDoc, shown: string, written: Record<string, unknown>, problems: Problems): ReturnType<typeof normalizeImageDoc> | undefined {
+  const refusals = problemsOf(() => refuseUnsupported(written, doc, shown));
+  const rest = refusals.length > 0 ? { ...doc, value: without(written, refusals.map((p) => p.field ?? "")) } : doc;
+  let raw: ReturnType<typeof validateDoc<typeof imageDocSchema>> | undefined;
+  problems.add(...refusals, ...problemsOf(() => (raw = validateDoc(imageDocSchema, rest, shown))));
+  if (!raw) return undefined;
+  const valid = raw;
+  return refusals.length > 0 ? undefined : problems.collect(() => normalizeImageDoc(valid, docContext(doc, shown, written)));
+}
+
+/** A copy of `value` without the refused fields (`ansible`, `git[0].url`: the paths refused.ts reports). */
+function without(value: Record<string, unknown>, fields: string[]): Record<string, unknown> {
+  const copy = structuredClone(value);
+  for (const field of fields) {
+    const path = field.split(/\.|\[(\d+)\]\.?/).filter((s) => s !== undefined && s !== "");
+    let parent: unknown = copy;
+    for (const seg of path.slice(0, -1)) parent = (parent as Record<string, unknown> | undefined)?.[seg];
+    if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[path[path.length - 1]];
+  }
+  return copy;
+}
+
+
+
+function parseMeta(doc: SourceDoc, shown: string): Meta {
   const raw = validateDoc(metaDocSchema, doc, shown);
   if (raw.configVersion != null && raw.configVersion !== 1) {
     const at = doc.locate(["configVersion"]);

@@ -10,6 +10,7 @@ import type { RawGit, RawImageDoc, RawMount } from "./schema.ts";
 import { normalizeDocker, normalizeImageSpec, type Fail } from "./docker.ts";
 import { dependencyConfig, importConfig } from "./links.ts";
 import type { PathSegment } from "./yaml-source.ts";
+import { hostPath } from "./validate.ts";
 
 /** A reference from one image to another, kept with its position for graph checks. */
 export interface ImageRef {
@@ -168,7 +169,7 @@ function mountConfig(m: RawMount, i: number, ctx: DocContext): MountConfig {
   const to = absolute(m.to, ["mount", i, "to"], ctx);
   const location = ctx.loc(["mount", i]);
   if (m.from != null && m.fromPath != null) ctx.fail(["mount", i, "fromPath"], "give from or fromPath, not both");
-  if (m.fromPath != null) return { to, from: "path", fromPath: m.fromPath, location };
+  if (m.fromPath != null) return { to, from: "path", fromPath: hostPath(m.fromPath, (detail) => ctx.fail(["mount", i, "fromPath"], detail)), location };
   if (m.from == null) ctx.fail(["mount", i], "one of from (tmp_dir or build_dir) or fromPath is required");
   return { to, from: m.from, location };
 }

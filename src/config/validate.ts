@@ -1,17 +1,49 @@
 /**
- * Runs a zod schema over one YAML document and turns the first problem (in file order)
- * into a ConfigError with file, line, column and the field path the user wrote.
+ * Runs a zod schema over one YAML document and turns every problem into a ConfigError
+ * with file, line, column and the field path the user wrote (all of them, in file order).
  */
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
-import type { PathSegment, SourceDoc } from "./yaml-source.ts";
+import { codePoint, type PathSegment, type SourceDoc } from "./yaml-source.ts";
 
+/** Validates one document; throws one ConfigError carrying every problem. */
 export function validateDoc<S extends z.ZodType>(schema: S, doc: SourceDoc, file: string): z.output<S> {
   const result = schema.safeParse(doc.value);
   if (result.success) return result.data;
-  const errors = result.error.issues.map((issue) => issueToError(schema, issue, doc, file));
-  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  throw errors[0];
+  throw ConfigError.all(result.error.issues.flatMap((issue) => splitKeys(issue)).map((issue) => issueToError(schema, issue, doc, file)));
+}
+
+/** zod reports all unknown keys of one map as one issue: one problem per key, each at its own place. */
+function splitKeys(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  return issue.code === "unrecognized_keys" && issue.keys.length > 1 ? issue.keys.map((key) => ({ ...issue, keys: [key] })) : [issue];
+}
+
+/**
+ * Strings no command, path or setting can carry: a NUL can't reach a process at all,
+ * and other control characters (written as escapes such as "\x01") are mistakes.
+ * Tab, newline, carriage return and escape (terminal colours) are fine.
+ */
+export function controlCharacterValues(doc: SourceDoc, file: string): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const stack: [unknown, PathSegment[]][] = [[doc.value, []]];
+  const check = (text: string, path: PathSegment[], key: boolean) => {
+    const bad = /[\x00-\x08\x0B\x0C\x0E-\x1A\x1C-\x1F\x7F]/.exec(text);
+    if (!bad) return;
+    const at = doc.locate(path, key);
+    problems.push(new ConfigError(file, at.line, at.column, fieldPath(path) || undefined, `control character ${codePoint(bad[0])} is not allowed${key ? " in a key" : ""}`));
+  };
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === "string") check(value, path, false);
+    else if (Array.isArray(value)) value.forEach((v, i) => stack.push([v, [...path, i]]));
+    else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        check(k, [...path, k], true);
+        stack.push([v, [...path, k]]);
+      }
+    }
+  }
+  return problems;
 }
 
 export function fieldPath(path: readonly PathSegment[]): string {
@@ -129,4 +161,16 @@ export function levenshtein(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length];
+}
+
+/**
+ * A mount's `fromPath` as werf takes it: absolute, or `~` / `~/...` for the home
+ * directory of the user running the build (expanded on the node, at build time).
+ * `~user` and relative paths are refused: werf refuses relative ones too, and
+ * `~user` would silently mean a directory named so.
+ */
+export function hostPath(path: string, fail: (detail: string) => never): string {
+  if (path.startsWith("/") || path === "~" || path.startsWith("~/")) return path;
+  if (path.startsWith("~")) return fail(`"${path}": only ~ and ~/... (the build user's home directory) are expanded, not ~user`);
+  return fail(`must be an absolute path or start with ~/ (the build user's home directory), got "${path}"`);
 }

@@ -22,6 +22,9 @@ export interface SourceDoc {
   locate(path: readonly PathSegment[], key?: boolean): Position;
 }
 
+/** Deeper than this, a config is not a config: refused before anything walks it recursively. */
+export const MAX_NESTING = 100;
+
 export function parseYamlDocs(text: string, file: string): SourceDoc[] {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
@@ -30,16 +33,26 @@ export function parseYamlDocs(text: string, file: string): SourceDoc[] {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
+  // Every syntax error of every document, in one pass.
+  const syntax = all.flatMap((doc) =>
+    doc.errors.map((err) => {
+      const at = pos(err.pos[0]);
+      // The parser recurses per nesting level and reports running out of stack as this code.
+      const detail = err.code === "RESOURCE_EXHAUSTION" ? tooDeep() : `YAML syntax error: ${firstLine(err.message)}`;
+      return new ConfigError(file, at.line, at.column, undefined, detail);
+    }),
+  );
+  if (syntax.length > 0) throw ConfigError.all(syntax);
   const out: SourceDoc[] = [];
   for (const doc of all) {
-    const err = doc.errors[0];
-    if (err) {
-      const at = pos(err.pos[0]);
-      throw new ConfigError(file, at.line, at.column, undefined, `YAML syntax error: ${firstLine(err.message)}`);
-    }
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
-    keepNumberSpelling(doc);
     const contents = doc.contents as Node;
+    const deep = nodeDeeperThan(contents, MAX_NESTING);
+    if (deep) {
+      const at = pos(deep.range?.[0] ?? 0);
+      throw new ConfigError(file, at.line, at.column, undefined, tooDeep());
+    }
+    keepNumberSpelling(doc);
     out.push({
       value: plainValue(doc, file, pos(contents.range?.[0] ?? 0)),
       start: pos(contents.range?.[0] ?? 0),
@@ -47,6 +60,86 @@ export function parseYamlDocs(text: string, file: string): SourceDoc[] {
     });
   }
   return out;
+}
+
+function tooDeep(): string {
+  return `the YAML nests collections more than ${MAX_NESTING} levels deep; a config needs only a few`;
+}
+
+/** The first node below `limit` levels of collections, found without recursion (so any depth is safe). */
+function nodeDeeperThan(root: Node, limit: number): Node | undefined {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth >= limit) return node as Node;
+    for (const item of node.items as unknown[]) {
+      if (isMap(node)) {
+        const pair = item as { key: unknown; value: unknown };
+        stack.push([pair.key, depth + 1], [pair.value, depth + 1]);
+      } else {
+        stack.push([item, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Characters YAML does not allow in a stream (C0 controls but tab, LF and CR; DEL; C1
+ * controls but NEL), located. werf (Go yaml) refuses them too: a NUL or a stray control
+ * byte in a command is a mistake to show, not something to run.
+ */
+export function controlCharacterProblems(text: string, file: string): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const pattern = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\x80-\x84\x86-\x9F]/g;
+  for (const match of text.matchAll(pattern)) {
+    if (problems.length === 20) break; // enough to see the pattern; a binary file would give millions
+    const before = text.slice(0, match.index);
+    const line = before.split("\n").length;
+    const column = match.index - before.lastIndexOf("\n");
+    problems.push(new ConfigError(file, line, column, undefined, `control character ${codePoint(match[0])} is not allowed in a config file`));
+  }
+  return problems;
+}
+
+export function codePoint(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/**
+ * The config file's bytes as text. Invalid UTF-8 is a config error at its line and
+ * column: decoding it leniently would silently replace bytes of a command with U+FFFD.
+ */
+export function decodeConfigText(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const before = new TextDecoder().decode(bytes.subarray(0, offset));
+    const line = before.split("\n").length;
+    const column = [...before.slice(before.lastIndexOf("\n") + 1)].length + 1;
+    const byte = bytes[offset].toString(16).toUpperCase().padStart(2, "0");
+    throw new ConfigError(file, line, column, undefined, `invalid UTF-8 (byte 0x${byte}): a config file must be UTF-8 text`);
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    if (len === 0 || i + len > bytes.length) return i;
+    try {
+      fatal.decode(bytes.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return bytes.length;
 }
 
 function plainValue(doc: Document, file: string, start: Position): unknown {

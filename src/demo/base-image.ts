@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import { buildLayer, type LayerEntry } from "../build/layer.ts";
+import { buildLayer, gzipLayer, type LayerEntry } from "../build/layer.ts";
 import { appendLayer, type ImageManifest } from "../build/remote/manifest.ts";
 import type { ImageConfigDocument } from "../engine/types.ts";
 import { MEDIA_TYPES, type Registry } from "../registry/types.ts";
@@ -39,7 +39,8 @@ export async function publishBaseImage(registry: Registry, repo: string, tag: st
     rootfs: { type: "layers", diff_ids: [layer.diffId] },
   };
   const empty: ImageManifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { mediaType: MEDIA_TYPES.dockerConfig, digest: "", size: 0 }, layers: [] };
-  const draft = appendLayer(empty, layer, config);
+  const draft = appendLayer(empty, (await gzipLayer(layer, Infinity))!, config); // no limit: never undefined
+  await layer.dispose();
   for (const blob of draft.newBlobs) await registry.pushBlob(repo, blob.digest, blob.data);
   return registry.putManifest(repo, tag, new TextEncoder().encode(JSON.stringify(draft.manifest)), draft.manifest.mediaType);
 }

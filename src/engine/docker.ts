@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, type Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { EngineError } from "../errors.ts";
 import { parseImageRef } from "../registry/ref.ts";
@@ -213,31 +214,47 @@ export class DockerEngine implements Engine {
     const archive = pack();
     const layerPaths = config.rootfs.diff_ids.map((diffId) => `${diffId.replace("sha256:", "")}/layer.tar`);
     const manifest = [{ Config: "config.json", RepoTags: tags, Layers: layerPaths }];
-    archive.entry({ name: "manifest.json", mtime: new Date(0) }, JSON.stringify(manifest));
-    archive.entry({ name: "config.json", mtime: new Date(0) }, configJson);
-    // Layers the engine already has are never read by `docker load` (it looks them up by
-    // chain id first), so only new layers travel.
-    for (const layer of newLayers) {
-      archive.entry({ name: `${layer.diffId.replace("sha256:", "")}/layer.tar`, mtime: new Date(0) }, layer.tar);
-    }
-    archive.finalize();
     const docker = await this.#docker();
-    const stream = (await docker.loadImage(archive as unknown as Readable, { quiet: true })) as Readable;
-    await readDockerStream(stream);
+    // The archive is streamed to the engine while it is written: layers never sit whole in memory.
+    const loading = docker.loadImage(archive as unknown as Readable, { quiet: true }) as Promise<Readable>;
+    loading.catch((err: Error) => archive.destroy(err)); // an engine that gave up stops the writer too
+    const writing = (async () => {
+      archive.entry({ name: "manifest.json", mtime: new Date(0) }, JSON.stringify(manifest));
+      archive.entry({ name: "config.json", mtime: new Date(0) }, configJson);
+      // Layers the engine already has are never read by `docker load` (it looks them up by
+      // chain id first), so only new layers travel.
+      for (const layer of newLayers) {
+        const entry = archive.entry({ name: `${layer.diffId.replace("sha256:", "")}/layer.tar`, mtime: new Date(0), size: layer.size });
+        await pipeline(layer.open(), entry as unknown as Writable);
+      }
+      archive.finalize();
+    })().catch((err: Error) => {
+      archive.destroy(err);
+      throw err;
+    });
+    const [written, loaded] = await Promise.allSettled([writing, loading]);
+    if (written.status === "rejected") throw written.reason;
+    if (loaded.status === "rejected") throw loaded.reason;
+    await readDockerStream(loaded.value);
     return `sha256:${createHash("sha256").update(configJson).digest("hex")}`;
   }
 
-  async readPath(image: string, path: string): Promise<Buffer | undefined> {
+  async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {
     const docker = await this.#docker();
     const container = await docker.createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
     try {
-      const archive = (await container.getArchive({ path })) as Readable;
-      const chunks: Buffer[] = [];
-      for await (const chunk of archive) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw new EngineError(`reading ${path} from ${image}: ${(err as Error).message}`, statusOf(err), { cause: err });
+      let archive: Readable;
+      try {
+        archive = (await container.getArchive({ path })) as Readable;
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw new EngineError(`reading ${path} from ${image}: ${(err as Error).message}`, statusOf(err), { cause: err });
+      }
+      try {
+        return await read(archive);
+      } finally {
+        archive.destroy();
+      }
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }

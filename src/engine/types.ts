@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+
 /** The runtime part of an image config (OCI `config` object). Only set keys are present. */
 export interface RuntimeConfig {
   User?: string;
@@ -59,8 +61,10 @@ export interface RunResult {
 /** A new layer to add when loading an image; omitted layers must already exist in the engine. */
 export interface LayerSource {
   diffId: string;
-  /** Uncompressed tar. */
-  tar: Buffer;
+  /** Size of the uncompressed tar. */
+  size: number;
+  /** Streams the uncompressed tar (layers can be larger than memory). */
+  open(): Readable;
 }
 
 /** The container engine port: what the builder needs from Docker, and nothing vendor-typed. */
@@ -81,6 +85,10 @@ export interface Engine {
   runAndCommit(spec: RunSpec): Promise<RunResult>;
   /** Loads an image made of existing layers plus `newLayers`, with exactly `config`; tags it. Returns the image id. */
   loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string>;
-  /** Reads a path from an image's filesystem as a tar stream (no container is started). */
-  readPath(image: string, path: string): Promise<Buffer | undefined>;
+  /**
+   * Reads a path from an image's filesystem as a tar stream (no container is started)
+   * and hands it to `read`; undefined when the path does not exist. The stream is
+   * only valid inside `read`, so nothing has to hold it whole in memory.
+   */
+  readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined>;
 }

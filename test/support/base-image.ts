@@ -35,7 +35,7 @@ export async function pushBaseImage(engine: Engine, ref: string, extra: LayerEnt
     },
     [layer],
     [ref],
-  );
+  ).finally(() => layer.dispose());
   const { digest } = await engine.push(ref);
   if (!digest) throw new Error(`push of ${ref} reported no digest`);
   return digest;

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { buildLayer, type LayerEntry } from "../../src/build/layer.ts";
+import { buildLayer, layerBytes, type LayerEntry } from "../../src/build/layer.ts";
 import { ANNOTATIONS, LABELS, NEEDS_LABEL, stageTag } from "../../src/build/names.ts";
 import { CACHE_VERSION } from "../../src/build/digest.ts";
 import { finalRepository } from "../../src/cleanup/repos.ts";
@@ -28,10 +28,12 @@ const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const fixedLayers = new WeakMap<LayerEntry[], Promise<{ blob: Uint8Array; diffId: string }>>();
 
 async function randomLayer(bytes: number, files?: LayerEntry[]): Promise<{ blob: Uint8Array; diffId: string }> {
-  if (files && !fixedLayers.has(files)) fixedLayers.set(files, buildLayer(files).then((l) => ({ blob: gzipSync(l.tar), diffId: l.diffId })));
+  if (files && !fixedLayers.has(files)) fixedLayers.set(files, buildLayer(files).then(async (l) => ({ blob: gzipSync(await layerBytes(l)), diffId: l.diffId })));
   if (files) return fixedLayers.get(files)!;
   const layer = await buildLayer(files ?? [{ type: "file", path: `/data/${randomBytes(6).toString("hex")}`, mode: 0o644, uid: 0, gid: 0, content: randomBytes(bytes) }]);
-  return { blob: gzipSync(layer.tar), diffId: layer.diffId };
+  const tar = await layerBytes(layer);
+  await layer.dispose();
+  return { blob: gzipSync(tar), diffId: layer.diffId };
 }
 
 export interface StageSpec {

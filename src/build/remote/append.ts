@@ -4,6 +4,7 @@ import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
 import type { Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
+import { gzipLayer, MAX_COMPRESSED_IN_MEMORY } from "../layer.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
@@ -78,6 +79,13 @@ export async function remoteStage(
   const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {});
   // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
   if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, runtime, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
-  const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
-  return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
+  try {
+    const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
+    const gz = await gzipLayer(layer);
+    // Held in memory until uploaded: a layer that compresses to more goes to the engine, which streams it.
+    if (!gz) throw new NeedsEngine(`the layer compresses to more than ${MAX_COMPRESSED_IN_MEMORY / 2 ** 20} MiB`);
+    return { draft: appendLayer(parent.manifest, gz, doc), borrowed: [] };
+  } finally {
+    await layer.dispose();
+  }
 }

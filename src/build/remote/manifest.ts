@@ -1,8 +1,6 @@
-import { gzipSync } from "node:zlib";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { sha256Digest } from "../../registry/index.ts";
 import { MEDIA_TYPES, type Descriptor } from "../../registry/types.ts";
-import type { Layer } from "../layer.ts";
 import { RegistryError } from "../../errors.ts";
 
 /** An image manifest (Docker v2 schema 2 or OCI): the registry as a data structure. */
@@ -55,15 +53,13 @@ export function withConfig(base: ImageManifest, config: ImageConfigDocument): Im
 }
 
 /**
- * A new image: `base` plus one layer (gzip-compressed here, deterministically),
- * with `config` (whose diff_ids must already end with the layer's diff id). Pure.
+ * A new image: `base` plus one gzip-compressed layer (see gzipLayer), with `config`
+ * (whose diff_ids must already end with the layer's diff id). Pure.
  */
-export function appendLayer(base: ImageManifest, layer: Layer, config: ImageConfigDocument): ImageDraft {
-  const gz = gzipSync(layer.tar, { level: 6 });
-  const digest = sha256Digest(gz);
+export function appendLayer(base: ImageManifest, gz: Blob, config: ImageConfigDocument): ImageDraft {
   const mediaType = isOci(base) ? MEDIA_TYPES.ociLayerGzip : MEDIA_TYPES.dockerLayer;
-  const draft = withConfig({ ...base, layers: [...base.layers, { mediaType, digest, size: gz.length }] }, config);
-  return { ...draft, newBlobs: [{ digest, data: gz }, ...draft.newBlobs] };
+  const draft = withConfig({ ...base, layers: [...base.layers, { mediaType, digest: gz.digest, size: gz.data.byteLength }] }, config);
+  return { ...draft, newBlobs: [gz, ...draft.newBlobs] };
 }
 
 const OCI_LAYER: Record<string, string> = {

@@ -1,24 +1,42 @@
+import { BuildError } from "../../errors.ts";
 import type { NamedInput } from "../digest.ts";
-import { readTracked } from "../git.ts";
+import { openTracked } from "../git.ts";
 import { readBlob } from "../git-remote.ts";
-import { buildLayer, type LayerEntry } from "../layer.ts";
+import { buildLayer, type Layer, type LayerEntry } from "../layer.ts";
 import type { GitStageName, PlacedFile } from "../placement.ts";
 import type { Stage, StageContext } from "../stage.ts";
 import type { OwnerResolver } from "./owners.ts";
 
-/** Layer entries for placed files, read from the working tree at `root`. */
+/**
+ * Layer entries for placed files: from the working tree at `root` (streamed from disk
+ * when the layer is written, never through a symlink), or from a remote mapping's clone.
+ * A file that cannot be read is named (its path in the repository).
+ */
 export async function fileEntries(root: string, files: PlacedFile[], owners: OwnerResolver): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [];
   for (const p of files) {
     const { uid, gid } = await owners(p.owner, p.group);
-    const content = p.gitDir !== undefined ? await readBlob(p.gitDir, p.file.blob) : await readTracked(root, p.file);
-    entries.push(
-      p.file.mode === "120000"
-        ? { type: "symlink", path: p.dest, uid, gid, target: content.toString("utf8") }
-        : { type: "file", path: p.dest, mode: p.file.mode === "100755" ? 0o755 : 0o644, uid, gid, content },
-    );
+    const mode = p.file.mode === "100755" ? 0o755 : 0o644;
+    if (p.gitDir !== undefined) {
+      const content = await readBlob(p.gitDir, p.file.blob);
+      entries.push(p.file.mode === "120000" ? { type: "symlink", path: p.dest, uid, gid, target: content.toString("utf8") } : { type: "file", path: p.dest, mode, uid, gid, content });
+      continue;
+    }
+    const content = await openTracked(root, p.file).catch((err: Error) => {
+      throw new Error(`cannot read tracked file ${p.file.path}: ${err.message}`, { cause: err });
+    });
+    entries.push(content.kind === "symlink" ? { type: "symlink", path: p.dest, uid, gid, target: content.target } : { type: "file", path: p.dest, mode, uid, gid, content: content.source });
   }
   return entries;
+}
+
+/** Builds a file layer for `stage` of `image`; a file that could not be read fails the stage, named. */
+export async function fileLayer(image: string, stage: string, entries: () => Promise<LayerEntry[]>): Promise<Layer> {
+  try {
+    return await buildLayer(await entries());
+  } catch (err) {
+    throw err instanceof BuildError ? err : new BuildError(image, stage, (err as Error).message, undefined, { cause: err });
+  }
 }
 
 /**
@@ -37,7 +55,7 @@ export function gitFilesStage(name: GitStageName, ctx: StageContext, files: Plac
     inputs,
     change: () => ({
       kind: "files",
-      layer: async (owners: OwnerResolver) => buildLayer(await fileEntries(ctx.worktree?.root ?? ctx.image.location.file, files, owners)),
+      layer: async (owners: OwnerResolver) => fileLayer(ctx.image.name, name, () => fileEntries(ctx.worktree?.root ?? ctx.image.location.file, files, owners)),
     }),
   };
 }

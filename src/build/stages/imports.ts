@@ -1,11 +1,15 @@
-import { posix } from "node:path";
-import { Readable } from "node:stream";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { extract } from "tar-stream";
 import type { ImportConfig, ImportStageHook } from "../../config/types.ts";
 import { BuildError } from "../../errors.ts";
 import type { NamedInput } from "../digest.ts";
 import { pathMatcher } from "../git.ts";
-import { buildLayer, type LayerEntry } from "../layer.ts";
+import { buildLayer, type FileSource, type LayerEntry } from "../layer.ts";
 import type { Stage, StageContext, StageName } from "../stage.ts";
 import type { OwnerResolver } from "./owners.ts";
 
@@ -16,46 +20,67 @@ const STAGE_OF: Record<ImportStageHook, StageName> = {
   afterSetup: "importsAfterSetup",
 };
 
-/** Reads `imp.add` from the source image and re-roots it at `imp.to`, filtered. */
-async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: string, owners: OwnerResolver): Promise<LayerEntry[]> {
-  const archive = await ctx.engine.readPath(sourceRef, imp.add);
-  if (!archive) throw new BuildError(ctx.image.name, STAGE_OF[imp.stage], `${imp.add} does not exist in ${imp.fromKind} ${imp.from}`);
+/**
+ * Files the engine puts into every container it creates (the init layer and its bind
+ * mounts): reading a path goes through a container, so these are the engine's copies,
+ * never the image's, and they describe the build node. They are never imported.
+ */
+export const ENGINE_FILES = new Set(["/.dockerenv", "/.dockerinit", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab", "/dev/console"]);
+
+/** Reads `imp.add` from the source image and re-roots it at `imp.to`, filtered; file contents are spooled to `spool`. */
+async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: string, owners: OwnerResolver, spool: Spool): Promise<LayerEntry[]> {
+  if (ENGINE_FILES.has(posix.normalize(imp.add))) {
+    throw new BuildError(ctx.image.name, STAGE_OF[imp.stage], `${imp.add} is a file the container engine writes into every container; it cannot be imported`);
+  }
   const included = imp.includePaths.length > 0 ? pathMatcher(imp.includePaths) : () => true;
   const excluded = imp.excludePaths.length > 0 ? pathMatcher(imp.excludePaths) : () => false;
   const forced = imp.owner !== undefined || imp.group !== undefined ? await owners(imp.owner, imp.group) : undefined;
   const entries: LayerEntry[] = [];
-  const contents = new Map<string, Buffer>();
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", () => {
-        // The archive's first component is the basename of `add`.
-        if (header.type === "file") contents.set(header.name, Buffer.concat(chunks));
-        const rel = header.name.replace(/\/+$/, "").split("/").slice(1).join("/");
-        if (rel === "" || (included(rel) && !excluded(rel))) {
-          const path = rel === "" ? imp.to : posix.join(imp.to, rel);
-          const uid = forced?.uid ?? header.uid ?? 0;
-          const gid = forced?.gid ?? header.gid ?? 0;
-          if (header.type === "directory") entries.push({ type: "directory", path, mode: header.mode ?? 0o755, uid, gid });
-          else if (header.type === "symlink") entries.push({ type: "symlink", path, uid, gid, target: header.linkname ?? "" });
-          else if (header.type === "file" || header.type === "link") {
-            // A hard link is stored as a copy of its target: layers built here carry no links.
-            const content = header.type === "link" ? contents.get(header.linkname ?? "") ?? Buffer.alloc(0) : Buffer.concat(chunks);
-            entries.push({ type: "file", path, mode: header.mode ?? 0o644, uid, gid, content });
-          }
-        }
-        next();
-      });
-      stream.resume();
-    });
-    reader.on("finish", resolve);
-    reader.on("error", reject);
-  });
-  Readable.from(archive).pipe(reader);
-  await done;
+  const spooled = new Map<string, FileSource>();
+  const read = async (archive: Readable): Promise<void> => {
+    const extractor = extract();
+    archive.on("error", (err) => extractor.destroy(err));
+    for await (const entry of archive.pipe(extractor)) {
+      const header = entry.header;
+      // The archive's first component is the basename of `add`.
+      const rel = header.name.replace(/\/+$/, "").split("/").slice(1).join("/");
+      const wanted = !ENGINE_FILES.has(posix.join(posix.normalize(imp.add), rel)) && (rel === "" || (included(rel) && !excluded(rel)));
+      // Every file is spooled (a later hard link may name it); only wanted ones enter the layer.
+      if (header.type === "file") spooled.set(header.name, await spool(entry, header.size ?? 0));
+      else entry.resume();
+      if (!wanted) continue;
+      const path = rel === "" ? imp.to : posix.join(imp.to, rel);
+      const uid = forced?.uid ?? header.uid ?? 0;
+      const gid = forced?.gid ?? header.gid ?? 0;
+      if (header.type === "directory") entries.push({ type: "directory", path, mode: header.mode ?? 0o755, uid, gid });
+      else if (header.type === "symlink") entries.push({ type: "symlink", path, uid, gid, target: header.linkname ?? "" });
+      else if (header.type === "file" || header.type === "link") {
+        // A hard link is stored as a copy of its target: layers built here carry no links.
+        const content = spooled.get(header.type === "link" ? header.linkname ?? "" : header.name) ?? Buffer.alloc(0);
+        entries.push({ type: "file", path, mode: header.mode ?? 0o644, uid, gid, content });
+      }
+    }
+  };
+  const found = await ctx.engine.readPath(sourceRef, imp.add, async (archive) => (await read(archive), true));
+  if (!found) throw new BuildError(ctx.image.name, STAGE_OF[imp.stage], `${imp.add} does not exist in ${imp.fromKind} ${imp.from}`);
   return entries;
+}
+
+/** Writes one file's bytes to disk and gives them back as a FileSource: imports never hold a file in memory. */
+type Spool = (content: AsyncIterable<unknown>, size: number) => Promise<FileSource>;
+
+async function withSpool<T>(use: (spool: Spool) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "slipway-import-"));
+  let n = 0;
+  try {
+    return await use(async (content, size) => {
+      const file = join(dir, String(n++));
+      await pipeline(content, createWriteStream(file));
+      return { size, open: () => createReadStream(file) };
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -96,14 +121,15 @@ export function importsStage(name: StageName, ctx: StageContext, imports: Import
     needs: () => [...new Set(imports.filter((imp) => imp.fromKind !== "external").map((imp) => source(imp).digest))],
     change: () => ({
       kind: "files",
-      layer: async (owners) => {
-        const all: LayerEntry[] = [];
-        for (const imp of imports) {
-          await ensurePulled(ctx, imp, source(imp).ref);
-          all.push(...(await importEntries(ctx, imp, source(imp).ref, owners)));
-        }
-        return buildLayer(all);
-      },
+      layer: (owners) =>
+        withSpool(async (spool) => {
+          const all: LayerEntry[] = [];
+          for (const imp of imports) {
+            await ensurePulled(ctx, imp, source(imp).ref);
+            all.push(...(await importEntries(ctx, imp, source(imp).ref, owners, spool)));
+          }
+          return buildLayer(all);
+        }),
     }),
   };
 }

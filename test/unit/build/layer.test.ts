@@ -2,7 +2,7 @@ import { BuildError } from "../../../src/errors.ts";
 import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { describe, expect, test } from "vitest";
-import { buildLayer, type LayerEntry } from "../../../src/build/layer.ts";
+import { buildLayer, gzipLayer, layerBytes, type LayerEntry } from "../../../src/build/layer.ts";
 import { ownerResolver } from "../../../src/build/stages/owners.ts";
 
 async function names(tar: Buffer): Promise<{ name: string; uid?: number; gid?: number; mtime?: Date }[]> {
@@ -26,19 +26,33 @@ describe("deterministic layers", () => {
     const a = await buildLayer([file("/app/b"), file("/app/a"), { type: "symlink", path: "/app/l", uid: 0, gid: 0, target: "a" }]);
     const b = await buildLayer([{ type: "symlink", path: "/app/l", uid: 0, gid: 0, target: "a" }, file("/app/a"), file("/app/b")]);
     expect(a.diffId).toBe(b.diffId);
-    expect(a.tar.equals(b.tar)).toBe(true);
+    expect((await layerBytes(a)).equals(await layerBytes(b))).toBe(true);
     expect((await buildLayer([file("/app/a", "y")])).diffId).not.toBe((await buildLayer([file("/app/a", "x")])).diffId);
   });
 
   test("entries are sorted, have a fixed mtime, and no implicit parent directories", async () => {
-    const entries = await names((await buildLayer([file("/srv/app/z"), file("/srv/app/a")])).tar);
+    const entries = await names(await layerBytes(await buildLayer([file("/srv/app/z"), file("/srv/app/a")])));
     expect(entries.map((e) => e.name)).toEqual(["srv/app/a", "srv/app/z"]);
     for (const e of entries) expect(e.mtime?.getTime()).toBe(0);
   });
 
   test("a whiteout deletes a path from the layers below", async () => {
-    const entries = await names((await buildLayer([{ type: "whiteout", path: "/app/old.txt" }])).tar);
+    const entries = await names(await layerBytes(await buildLayer([{ type: "whiteout", path: "/app/old.txt" }])));
     expect(entries.map((e) => e.name)).toEqual(["app/.wh.old.txt"]);
+  });
+});
+
+describe("compressed layers", () => {
+  test("gzip is deterministic and digested; past the in-memory limit it gives up instead of holding the bytes", async () => {
+    const { randomBytes, createHash } = await import("node:crypto");
+    const { gunzipSync } = await import("node:zlib");
+    const layer = await buildLayer([{ type: "file", path: "/r", mode: 0o644, uid: 0, gid: 0, content: randomBytes(512 * 1024) }]);
+    const gz = (await gzipLayer(layer))!;
+    expect(gz.digest).toBe(`sha256:${createHash("sha256").update(gz.data).digest("hex")}`);
+    expect(gunzipSync(gz.data).equals(await layerBytes(layer))).toBe(true);
+    expect((await gzipLayer(layer))!.digest).toBe(gz.digest);
+    expect(await gzipLayer(layer, 100 * 1024)).toBeUndefined();
+    await layer.dispose();
   });
 });
 

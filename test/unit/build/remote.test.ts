@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { buildLayer } from "../../../src/build/layer.ts";
+import { buildLayer, gzipLayer } from "../../../src/build/layer.ts";
 import { appendLayer, asOciWithAnnotations, encodeJson, parseManifest, withConfig, type ImageManifest } from "../../../src/build/remote/manifest.ts";
 import { RegistryStageStore } from "../../../src/build/remote/store.ts";
 import { dotenvLines, slugTag, tagsFromFlags } from "../../../src/build/remote/tags.ts";
@@ -52,8 +52,8 @@ describe("image mutation", () => {
   test("appending a layer is deterministic and keeps the manifest family", async () => {
     const layer = await buildLayer([{ type: "file", path: "/app/a", mode: 0o644, uid: 0, gid: 0, content: Buffer.from("a") }]);
     const next = { ...config, rootfs: { type: "layers" as const, diff_ids: [...config.rootfs.diff_ids, layer.diffId] } };
-    const one = appendLayer(base, layer, next);
-    const two = appendLayer(base, await buildLayer([{ type: "file", path: "/app/a", mode: 0o644, uid: 0, gid: 0, content: Buffer.from("a") }]), next);
+    const one = appendLayer(base, (await gzipLayer(layer))!, next);
+    const two = appendLayer(base, (await gzipLayer(await buildLayer([{ type: "file", path: "/app/a", mode: 0o644, uid: 0, gid: 0, content: Buffer.from("a") }])))!, next);
     expect(encodeJson(one.manifest)).toEqual(encodeJson(two.manifest));
     expect(one.manifest.layers).toHaveLength(2);
     expect(one.manifest.layers[1].mediaType).toBe(MEDIA_TYPES.dockerLayer);

@@ -8,6 +8,7 @@ import type { ImageConfig } from "../../../src/config/types.ts";
 import { conveyor } from "../../../src/build/conveyor.ts";
 import { stageDigest } from "../../../src/build/digest.ts";
 import type { Worktree } from "../../../src/build/git.ts";
+import { layerBytes } from "../../../src/build/layer.ts";
 import type { PlacedFile } from "../../../src/build/placement.ts";
 import { GIT_FILES_LABEL, decodeGitFiles, encodeGitFiles, patchLayer } from "../../../src/build/stages/git-patch.ts";
 import type { Engine } from "../../../src/engine/types.ts";
@@ -116,14 +117,14 @@ describe("git patches", () => {
   test("without a parent record every file is in the patch", async () => {
     const { root, placed } = await files({ a: ["b1", "A"], b: ["b2", "B"] });
     const layer = await patchLayer(root, placed, {}, owners);
-    expect(await entries(layer!.tar)).toEqual({ "app/a": "A", "app/b": "B" });
+    expect(await entries(await layerBytes(layer!))).toEqual({ "app/a": "A", "app/b": "B" });
   });
 
   test("against the parent's record: changed and new files, whiteouts for removed ones; nothing when equal", async () => {
     const { root, placed } = await files({ a: ["b1", "A"], b: ["b2", "B2"], c: ["b3", "C"] });
     const parentFiles: PlacedFile[] = [placed[0], { ...placed[1], file: { ...placed[1].file, blob: "old" } }, { dest: "/app/gone", file: { path: "gone", mode: "100644", blob: "b4" } }];
     const layer = await patchLayer(root, placed, { [GIT_FILES_LABEL]: encodeGitFiles(parentFiles) }, owners);
-    expect(await entries(layer!.tar)).toEqual({ "app/b": "B2", "app/c": "C", "app/.wh.gone": "" });
+    expect(await entries(await layerBytes(layer!))).toEqual({ "app/b": "B2", "app/c": "C", "app/.wh.gone": "" });
     expect(await patchLayer(root, placed, { [GIT_FILES_LABEL]: encodeGitFiles(placed) }, owners)).toBeUndefined();
   });
 });
