@@ -6,6 +6,7 @@ import { fromStage } from "./stages/from.ts";
 import { gitFilesStage } from "./stages/git-files.ts";
 import { importStageName, importsStage } from "./stages/imports.ts";
 import { userStage } from "./stages/user.ts";
+import { dockerfileStages } from "../dockerfile/stages.ts";
 
 /**
  * The stage conveyor of one image, in order, empty stages dropped:
@@ -21,6 +22,7 @@ export const STAGE_ORDER: readonly StageName[] = [
 
 export function conveyor(ctx: StageContext): Stage[] {
   const { image } = ctx;
+  if (image.dockerfile) return dockerfileStages(ctx, image.dockerfile);
   const git = placeGitFiles(image, ctx.worktree);
   const imports = (hook: "beforeInstall" | "afterInstall" | "beforeSetup" | "afterSetup") =>
     importsStage(importStageName(hook), ctx, image.imports.filter((i) => i.stage === hook));

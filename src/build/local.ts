@@ -103,7 +103,7 @@ export async function buildStageLocally(
   let temporary: string | undefined;
   if (change.kind === "run") {
     const result = await withBinds(change.binds, (binds) =>
-      engine.runAndCommit({ image: parentRef, script: change.script, network: change.network, binds, onOutput }),
+      engine.runAndCommit({ image: parentRef, script: change.script, network: change.network, binds, onOutput, argv: change.argv, env: change.env, imageUser: change.imageUser }),
     );
     if (result.exitCode !== 0 || !result.diffId) {
       throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
@@ -116,7 +116,7 @@ export async function buildStageLocally(
       const tar = await engine.readPath(parentRef, path);
       return tar ? (await extractFile(tar))?.toString("utf8") : undefined;
     };
-    const layer = await change.layer(ownerResolver(read));
+    const layer = await change.layer(ownerResolver(read), runtime);
     diffIds.push(layer.diffId);
     layers.push(layer);
   }

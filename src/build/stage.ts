@@ -15,7 +15,9 @@ export type StageName =
   | "beforeInstall" | "install" | "beforeSetup" | "setup"
   | "importsBeforeInstall" | "importsAfterInstall" | "importsBeforeSetup" | "importsAfterSetup"
   | "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest"
-  | "dockerInstructions";
+  | "dockerInstructions"
+  /** Dockerfile stages are named by instruction: `RUN#2 cat deps.txt ...` (src/dockerfile). */
+  | `${string}#${number}${string}`;
 
 /** What a stage does to its parent image. Executors (local engine, registry) realise it. */
 export type StageChange =
@@ -23,9 +25,14 @@ export type StageChange =
   | { kind: "base"; ref: string; local: boolean }
   /** Run commands in a container made from the parent (the only change that needs one). */
   /** A bind with source "" is a fresh temporary directory (mount from tmp_dir). */
-  | { kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[] }
+  /** `argv` replaces `/bin/sh -c script`; `env` is added to the image's; `imageUser` runs as the image's USER instead of root. */
+  | {
+    kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[];
+    argv?: string[]; env?: string[]; imageUser?: boolean;
+  }
   /** Add a deterministic layer built in Node. */
-  | { kind: "files"; layer: (owners: OwnerResolver) => Promise<Layer> }
+  /** `config` is the parent's runtime config (a Dockerfile COPY to a relative path needs its WORKDIR). */
+  | { kind: "files"; layer: (owners: OwnerResolver, config?: RuntimeConfig) => Promise<Layer> }
   /** Change only the image config. */
   | { kind: "config"; apply: (config: RuntimeConfig) => RuntimeConfig };
 
@@ -57,4 +64,10 @@ export interface Stage {
   change(): StageChange;
   /** Digests of stages of other images this stage is built from (fromImage base, import sources). */
   needs?(): string[];
+  /** Starts a new chain (a Dockerfile FROM): its digest has no parent. */
+  readonly root?: boolean;
+  /** Its layer reads the filesystems of the stages in needs() through the engine (imports, COPY --from). */
+  readonly readsNeeds?: boolean;
+  /** Where the stage is written (`Dockerfile:3`), for reports. */
+  readonly source?: string;
 }

@@ -9,14 +9,25 @@ export interface ProjectFlags {
   config?: string;
   json?: boolean;
   report?: string;
+  /** A project without a config file builds its Dockerfile, with docker build's flags. */
+  file?: string;
+  target?: string;
+  buildArg?: string[];
+  network?: string;
 }
+
+const collectArg = (value: string, previous: string[] = []) => [...previous, value];
 
 export function addProjectFlags(cmd: Command): Command {
   return cmd
     .option("--dir <dir>", "project directory", ".")
     .option("--config <file>", "config file (default: slipway.yaml, werf.yaml or dappfile.yml in --dir)")
     .option("--json", "print the result as one JSON document on stdout")
-    .option("--report <file>", "also write the JSON result to a file");
+    .option("--report <file>", "also write the JSON result to a file")
+    .option("-f, --file <dockerfile>", "Dockerfile to build when the project has no config file (default: Dockerfile in --dir)")
+    .option("--target <stage>", "Dockerfile stage to build (default: the last)")
+    .option("--build-arg <name=value>", "Dockerfile build argument (repeatable; NAME alone takes it from the environment)", collectArg)
+    .option("--network <mode>", "network of Dockerfile RUN commands: none (default) or default");
 }
 
 /** The Docker engine socket from DOCKER_HOST (unix:// only), else the default socket. */

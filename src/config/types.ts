@@ -4,6 +4,8 @@
  * (src/config/load.ts) and passed down.
  */
 
+import type { DockerfileBuild } from "../dockerfile/types.ts";
+
 /** Where a value came from, for error messages and rebuild explanations. */
 export interface SourceLocation {
   file: string;
@@ -109,6 +111,8 @@ export interface ImageConfig {
   /** Commands run with network mode none unless the config asks for the network. */
   network: boolean;
   location: SourceLocation;
+  /** A Dockerfile image: its stages come from the resolved Dockerfile, not from the fields above. */
+  dockerfile?: DockerfileBuild;
 }
 
 export interface ProjectConfig {

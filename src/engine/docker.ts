@@ -171,9 +171,10 @@ export class DockerEngine implements Engine {
     const docker = await this.#docker();
     const container = await docker.createContainer({
       Image: spec.image,
-      Entrypoint: ["/bin/sh", "-c"],
-      Cmd: [spec.script],
-      User: "0:0",
+      Entrypoint: spec.argv ? spec.argv.slice(0, 1) : ["/bin/sh", "-c"],
+      Cmd: spec.argv ? spec.argv.slice(1) : [spec.script],
+      ...(spec.imageUser ? {} : { User: "0:0" }),
+      ...(spec.env ? { Env: spec.env } : {}),
       Tty: false,
       AttachStdout: true,
       AttachStderr: true,

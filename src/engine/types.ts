@@ -40,6 +40,12 @@ export interface RunSpec {
   /** Host path -> container path bind mounts. */
   binds: { source: string; target: string }[];
   onOutput?: (chunk: Buffer) => void;
+  /** Run this argv instead of `/bin/sh -c script` (Dockerfile exec form and SHELL). */
+  argv?: string[];
+  /** Extra environment (`K=V`), over the image's. */
+  env?: string[];
+  /** Run as the image's USER instead of root (Dockerfile RUN after USER). */
+  imageUser?: boolean;
 }
 
 export interface RunResult {

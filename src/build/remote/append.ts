@@ -74,7 +74,7 @@ export async function remoteStage(
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly);
+  const layer = await change.layer(numericOnly, runtime);
   const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
   return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
 }

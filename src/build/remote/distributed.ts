@@ -126,7 +126,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   (opts.progress ?? silentProgress).stageStarted(meta.image, stage.name, stage.digest, report.reason);
   const change = stage.stage.change();
   try {
-    for (const source of stage.stage.kind === "imports" ? stage.stage.needs?.() ?? [] : []) {
+    for (const source of stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : []) {
       report.bytesPulled += await ensureLocal(walk, source, stageRef(plan.config.project, source));
     }
     const { draft, borrowed } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta);

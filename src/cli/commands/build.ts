@@ -36,14 +36,14 @@ export async function stageStore(repo: string, registryFor: (host: string) => im
 
 /** Loads config and wires the builder's dependencies from flags and the environment. */
 export async function builderContext(flags: ProjectFlags, images: string[]) {
-  const { loadConfig } = await import("../../config/load.ts");
+  const { loadProject } = await import("../../dockerfile/entry.ts");
   const { DockerEngine } = await import("../../engine/docker.ts");
   const { baseResolver } = await import("../../build/base.ts");
   const { textProgress } = await import("../progress.ts");
   const { dockerConfigCredentials, dockerConfigPath } = await import("../../registry/index.ts");
   const { homedir } = await import("node:os");
   const { join } = await import("node:path");
-  const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env: process.env });
+  const config = await loadProject(flags, process.env);
   const { registryClients } = await import("../../registry/clients.ts");
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(process.env, homedir()), env: process.env });
   const registryFor = registryClients(credentials);
