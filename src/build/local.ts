@@ -116,7 +116,8 @@ export async function buildStageLocally(
       const tar = await engine.readPath(parentRef, path);
       return tar ? (await extractFile(tar))?.toString("utf8") : undefined;
     };
-    const layer = await change.layer(ownerResolver(read), runtime);
+    const exists = async (path: string) => (await engine.readPath(parentRef, path)) !== undefined;
+    const layer = await change.layer(ownerResolver(read), runtime, exists);
     diffIds.push(layer.diffId);
     layers.push(layer);
   }

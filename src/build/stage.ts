@@ -31,8 +31,12 @@ export type StageChange =
     argv?: string[]; env?: string[]; imageUser?: boolean;
   }
   /** Add a deterministic layer built in Node. */
-  /** `config` is the parent's runtime config (a Dockerfile COPY to a relative path needs its WORKDIR). */
-  | { kind: "files"; layer: (owners: OwnerResolver, config?: RuntimeConfig) => Promise<Layer> }
+  /**
+   * `config` is the parent's runtime config (a Dockerfile COPY to a relative path needs its
+   * WORKDIR); `exists` says whether a path is in the parent's filesystem (in the registry it
+   * throws NeedsEngine: only the engine can look).
+   */
+  | { kind: "files"; layer: (owners: OwnerResolver, config?: RuntimeConfig, exists?: (path: string) => Promise<boolean>) => Promise<Layer> }
   /** Change only the image config. */
   | { kind: "config"; apply: (config: RuntimeConfig) => RuntimeConfig };
 

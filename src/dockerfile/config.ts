@@ -17,9 +17,11 @@ export function envMap(config: RuntimeConfig): Map<string, string> {
   }));
 }
 
+/** As Docker does: a variable already set keeps its place, a new one goes last. */
 function setEnv(config: RuntimeConfig, key: string, value: string): void {
-  const kept = (config.Env ?? []).filter((e) => e.split("=")[0] !== key);
-  config.Env = [...kept, `${key}=${value}`];
+  const env = config.Env ?? [];
+  const at = env.findIndex((e) => e.split("=")[0] === key);
+  config.Env = at < 0 ? [...env, `${key}=${value}`] : env.map((e, i) => (i === at ? `${key}=${value}` : e));
 }
 
 /** Shell form `CMD echo hi` runs through the current SHELL, exec form as written. */

@@ -29,10 +29,27 @@ async function ownerOf(spec: CopySpec, owners: OwnerResolver): Promise<{ uid: nu
   return owners(user || undefined, group || undefined);
 }
 
-export async function contextEntries(ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig): Promise<LayerEntry[]> {
+export type Exists = (path: string) => Promise<boolean>;
+
+/**
+ * With --chown, BuildKit gives the directories a COPY creates (the destination and its
+ * missing parents) that owner; existing ones are left alone, so the parent must be looked at.
+ */
+async function createdDirectories(base: string, owner: { uid: number; gid: number }, exists: Exists | undefined): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = [];
+  for (let dir = base; dir !== "/" && exists && !(await exists(dir)); dir = posix.dirname(dir)) {
+    out.push({ type: "directory", path: dir, mode: 0o755, ...owner });
+  }
+  return out;
+}
+
+export async function contextEntries(
+  ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists,
+): Promise<LayerEntry[]> {
   const base = destination(spec.dest, config);
   const owner = (await ownerOf(spec, owners)) ?? { uid: 0, gid: 0 };
-  const out: LayerEntry[] = [];
+  const intoDir = selected.some((s) => s.destPath !== "");
+  const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir ? base : posix.dirname(base), owner, exists) : [];
   for (const { entry, destPath } of selected) {
     const path = destPath === "" ? base : posix.join(base, destPath);
     const mode = spec.chmod ?? entry.mode;
@@ -79,12 +96,12 @@ export class MissingStagePath extends Error {}
 
 /** Files of `sources` in the image `sourceRef`, placed as COPY places them; owners kept unless --chown. */
 export async function stageEntries(
-  engine: Engine, sourceRef: string, sources: string[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig,
+  engine: Engine, sourceRef: string, sources: string[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists,
 ): Promise<LayerEntry[]> {
   const base = destination(spec.dest, config);
   const destIsDir = spec.dest.endsWith("/") || spec.dest === "." || spec.dest.endsWith("/.");
   const forced = await ownerOf(spec, owners);
-  const out: LayerEntry[] = [];
+  const out: LayerEntry[] = forced ? await createdDirectories(destIsDir || sources.length > 1 ? base : posix.dirname(base), forced, exists) : [];
   for (const source of sources) {
     const path = posix.normalize(posix.join("/", source));
     const archive = await engine.readPath(sourceRef, path);

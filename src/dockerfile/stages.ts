@@ -66,7 +66,7 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
           kind: "dockerfile-copy-from",
           inputs: [instruction, ["fromStage", digest]],
           needs: [digest],
-          change: () => ({ kind: "files", layer: async (owners, config) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config)) }),
+          change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
         };
       }
       const selected = op.selected ?? [];
@@ -74,7 +74,7 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
       return {
         kind: "dockerfile-copy",
         inputs: [instruction, ["context", lines]],
-        change: () => ({ kind: "files", layer: async (owners, config) => buildLayer(await contextEntries(build.context, selected, spec, owners, config)) }),
+        change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists)) }),
       };
     }
     case "config":

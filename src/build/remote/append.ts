@@ -17,6 +17,11 @@ const numericOnly = ownerResolver(async () => {
   throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
 });
 
+/** Whether a path exists in the parent is only known to an engine that has the parent. */
+const needsEngine = async (): Promise<boolean> => {
+  throw new NeedsEngine("a path of the parent image's filesystem must be looked at");
+};
+
 export interface RemoteContext {
   store: RegistryStageStore;
   credentials?: CredentialSource;
@@ -74,7 +79,7 @@ export async function remoteStage(
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly, runtime);
+  const layer = await change.layer(numericOnly, runtime, needsEngine);
   const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
   return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
 }
