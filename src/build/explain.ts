@@ -23,6 +23,10 @@ function describe(stage: PlannedStage, name: string, before: string, after: stri
     const files = changedFiles(before.replace(/ (\S+) (\S+) (\S*)$/gm, " $2"), after.replace(/ (\S+) (\S+) (\S*)$/gm, " $2"));
     return `git files changed: ${files.slice(0, 10).join(", ")}${files.length > 10 ? ", ..." : ""}`;
   }
+  if (name === "context" && !before.startsWith("sha256:") && !after.startsWith("sha256:")) {
+    const files = changedFiles(before, after);
+    return `context files changed: ${files.slice(0, 10).join(", ")}${files.length > 10 ? ", ..." : ""}`;
+  }
   return `${name} changed`;
 }
 
