@@ -9,6 +9,7 @@ import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import type { StageChange } from "./stage.ts";
 import { ownerResolver } from "./stages/owners.ts";
 import { extractFile } from "./tar-read.ts";
+import { SCRATCH, SCRATCH_CONFIG } from "./scratch.ts";
 
 /** A config without slipway's own labels: what the user's image says. */
 export function cleanConfig(config: RuntimeConfig): RuntimeConfig {
@@ -83,6 +84,10 @@ export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
 ): Promise<AppliedStage> {
   const change: StageChange = plan.stage.change();
+  if (change.kind === "base" && change.ref === SCRATCH) {
+    await engine.loadImage(stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], plan, meta), [], [plan.ref]);
+    return { status: "appended", containersRun: 0 };
+  }
   if (change.kind === "base") {
     let base = await engine.inspectImage(change.ref);
     if (!base && !change.local) {

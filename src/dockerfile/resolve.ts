@@ -62,8 +62,9 @@ function dependencies(df: ParsedDockerfile, stage: BuildStage, globals: Map<stri
   const parent = stageByRef(df, fromRef(df, stage, globals), stage.index);
   if (parent) stages.push(parent.index);
   for (const ins of stage.instructions) {
-    const from = ins.keyword === "COPY" ? ins.flags.get("from") : undefined;
-    if (from === undefined || from === null) continue;
+    const raw = ins.keyword === "COPY" ? ins.flags.get("from") : undefined;
+    if (raw === undefined || raw === null) continue;
+    const from = expandOrFail(df.file, ins, () => expandWord(raw, lookupIn(globals), df.escape));
     const source = stageByRef(df, from, stage.index);
     if (source) stages.push(source.index);
     else if (/^\d+$/.test(from) || df.stages.some((s) => s.name === from.toLowerCase())) {

@@ -110,8 +110,10 @@ function copyOp(scope: StageScope, ins: Instruction): Op {
   if (chmodText !== undefined && chmodText !== null) op.chmod = parseInt(chmodText, 8);
   const from = ins.flags.get("from");
   if (from !== undefined) {
-    const index = from === null ? undefined : scope.stageOf(expand(from));
+    // Expanded with the global args, as the stage graph was (see resolve.ts).
+    const index = from === null ? undefined : scope.stageOf(expandOrFail(df.file, ins, () => expandWord(from, lookupIn(scope.globals), df.escape)));
     if (index === undefined) throw dockerfileError(df.file, ins.line, `COPY --from=${from ?? ""}: no such stage or image`);
+    if (sources.some((s) => /[*?[]/.test(s))) throw dockerfileError(df.file, ins.line, "COPY --from with wildcards is not supported");
     op.from = { kind: "stage", index };
   }
   return op;

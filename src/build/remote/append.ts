@@ -6,6 +6,7 @@ import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
+import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "./manifest.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
@@ -51,6 +52,9 @@ async function baseManifest(registry: Registry, repo: string, digest: string): P
 export async function remoteStage(
   ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels,
 ): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[] }> {
+  if (change.kind === "base" && change.ref === SCRATCH) {
+    return { draft: withConfig(SCRATCH_MANIFEST, stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], stage, meta)), borrowed: [] };
+  }
   if (change.kind === "base") {
     if (change.local) {
       // fromImage: the other image's last stage, under this stage's labels.

@@ -2,7 +2,7 @@ import { BuildError } from "../../errors.ts";
 import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { Registry } from "../../registry/types.ts";
 import type { BuildOptions } from "../builder.ts";
-import { silentProgress } from "../builder.ts";
+import { silentProgress, sourceOf } from "../builder.ts";
 import { earlierBuilds, explainMiss } from "../explain.ts";
 import { buildStageLocally, type StageLabels } from "../local.ts";
 import { stageRef } from "../names.ts";
@@ -148,7 +148,7 @@ async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
     const stage = image.stages[i];
     const started = performance.now();
     const before = counters(opts.store.registry);
-    const report: StageReport = { name: stage.name, digest: stage.digest, status: "registry", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason: null };
+    const report: StageReport = { name: stage.name, digest: stage.digest, status: "registry", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason: null, ...sourceOf(stage) };
     reports.push(report);
     if (!walk.inRegistry.has(stage.digest)) {
       if (await hasLocal(walk, stage)) {

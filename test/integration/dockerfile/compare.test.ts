@@ -95,4 +95,21 @@ CMD cat /app/app.txt
     });
     await compare(dir, "multi", ["--build-arg", `BASE=${base}`]);
   });
+
+  test("FROM scratch with files from a stage and from an image (COPY --from=<image>), ENTRYPOINT keeps a CMD set before it", async () => {
+    const dir = await contextDir({
+      "hello.txt": "hello\n",
+      Dockerfile: `ARG BASE
+FROM \${BASE} AS build
+RUN mkdir /out && echo built > /out/built.txt
+FROM scratch
+COPY --from=${base} /bin/busybox /bin/busybox
+COPY --from=build /out /srv
+COPY --chown=1000 hello.txt /srv/hello.txt
+CMD ["cat", "/srv/built.txt"]
+ENTRYPOINT ["/bin/busybox"]
+`,
+    });
+    await compare(dir, "scratch", ["--build-arg", `BASE=${base}`]);
+  });
 });
