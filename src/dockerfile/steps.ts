@@ -46,7 +46,8 @@ export function expandOrFail<T>(file: string, ins: Instruction, fn: () => T): T 
 const CONFIG_KEYWORDS = new Set(["ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "ONBUILD", "SHELL", "MAINTAINER"]);
 
 export function stepLabel(ins: Instruction, number: number): string {
-  const flat = ins.args.replace(/\s+/g, " ").trim();
+  const flags = [...ins.flags].map(([k, v]) => (v === null ? `--${k}` : `--${k}=${v}`));
+  const flat = [...flags, ins.args].join(" ").replace(/\s+/g, " ").trim();
   return `${ins.keyword}#${number}${flat ? ` ${flat.length > 40 ? `${flat.slice(0, 40)}...` : flat}` : ""}`;
 }
 

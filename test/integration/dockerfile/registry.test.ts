@@ -95,6 +95,39 @@ describe("Dockerfile projects through the registry", () => {
     expect(job.images[0].stages.find((s) => s.name.startsWith("RUN#4"))?.reason).toBe("parent stage COPY#3 deps.txt ./ changed");
   });
 
+  test("multi-stage through the registry: COPY --from a stage and FROM scratch; a change to the builder's input reruns only what copies it", async () => {
+    const dir = await contextDir({
+      "deps.txt": "dep 1\n",
+      "src/main.txt": "main 1\n",
+      Dockerfile: `ARG BASE
+FROM \${BASE} AS build
+COPY src/ /src/
+RUN cat /src/main.txt > /out.txt
+FROM scratch
+COPY --from=\${BASE} /bin/busybox /bin/busybox
+COPY --from=build /out.txt /out.txt
+ENTRYPOINT ["/bin/busybox", "cat"]
+CMD ["/out.txt"]
+`,
+    });
+    const repo = `${registry.host}/df-multi`;
+    const first = await ciJob(dir, repo);
+    expect(first.totals.containersRun).toBe(1);
+    await using node = await testEngine();
+    expect(await pullAndRun(node.socketPath, `${repo}:main`)).toBe("main 1\n");
+    const again = await ciJob(dir, repo);
+    expect(again.totals.stagesBuilt).toBe(0);
+    await writeFile(join(dir, "src/main.txt"), "main 2\n");
+    const changed = await ciJob(dir, repo);
+    expect(changed.totals.containersRun).toBe(1);
+    expect(statuses(changed)).toMatchObject({
+      "FROM#1 ${BASE} AS build": "registry", "RUN#3 cat /src/main.txt > /out.txt": "built", "FROM#4 scratch": "registry",
+      "COPY#5 --from=${BASE} /bin/busybox /bin/busybox": "registry", "COPY#6 --from=build /out.txt /out.txt": "appended",
+    });
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}:main`)).toBe("main 2\n");
+  });
+
   test("bad Dockerfiles exit 2 naming file:line; flags for a Dockerfile next to a config file are refused", async () => {
     const env = { DOCKER_HOST: "unix:///nonexistent.sock" };
     const cases: [string, RegExp][] = [

@@ -31,7 +31,7 @@ function refused(text: string): ConfigError {
 describe("FROM and build stages", () => {
   test("global ARGs expand FROM; only the stages the target needs are resolved, dependencies first", () => {
     const r = steps("ARG V=1\nFROM img:${V} AS a\nRUN a\nFROM other AS unused\nRUN u\nFROM img:2\nCOPY --from=a /x /y\n");
-    expect(r.steps.map((s) => s.label)).toEqual(["FROM#1 img:${V} AS a", "RUN#2 a", "FROM#5 img:2", "COPY#6 /x /y"]);
+    expect(r.steps.map((s) => s.label)).toEqual(["FROM#1 img:${V} AS a", "RUN#2 a", "FROM#5 img:2", "COPY#6 --from=a /x /y"]);
     expect(r.baseImages.sort()).toEqual(["img:1", "img:2"]);
     expect(steps("FROM a AS one\nFROM b AS two\n", { target: "one" }).steps.map((s) => s.label)).toEqual(["FROM#1 a AS one"]);
   });
