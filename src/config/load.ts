@@ -14,6 +14,7 @@ import { imageDocSchema, metaDocSchema } from "./schema.ts";
 import { normalizeImageDoc, type DocContext, type ImageRef } from "./normalize.ts";
 import { checkGraph } from "./graph.ts";
 import { refuseUnsupported } from "./refused.ts";
+import { dockerfileImages } from "../dockerfile/werf.ts";
 
 export interface LoadConfigOptions {
   dir: string;
@@ -76,6 +77,10 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
     if (!("image" in written || "dimg" in written || "artifact" in written)) {
       throw new ConfigError(shown, doc.start.line, doc.start.column, undefined,
         "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)");
+    }
+    if ("dockerfile" in written) {
+      images.push(...dockerfileImages(written, doc, shown));
+      continue;
     }
     refuseUnsupported(written, doc, shown);
     const raw = validateDoc(imageDocSchema, doc, shown);

@@ -7,7 +7,6 @@ import type { PathSegment, SourceDoc } from "./yaml-source.ts";
 
 const REFUSED_TOP: Record<string, string> = {
   ansible: "ansible assembly instructions are not supported; use shell:",
-  dockerfile: "Dockerfile images are not supported; only stapel images (from/shell/git/...)",
   fromLatest: "fromLatest is not supported: slipway pins `from` by the base image's registry digest",
   dependencies: "image dependencies (werf 1.2 `dependencies:`) are not supported; use import:",
   secrets: "build secrets (werf `secrets:`) are not supported",

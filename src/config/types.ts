@@ -5,6 +5,7 @@
  */
 
 import type { DockerfileBuild } from "../dockerfile/types.ts";
+import type { DockerfileImageSpec } from "../dockerfile/werf.ts";
 
 /** Where a value came from, for error messages and rebuild explanations. */
 export interface SourceLocation {
@@ -113,6 +114,8 @@ export interface ImageConfig {
   location: SourceLocation;
   /** A Dockerfile image: its stages come from the resolved Dockerfile, not from the fields above. */
   dockerfile?: DockerfileBuild;
+  /** A `dockerfile:` image of a config file, before its Dockerfile is read (src/dockerfile/werf.ts). */
+  dockerfileSpec?: DockerfileImageSpec;
 }
 
 export interface ProjectConfig {

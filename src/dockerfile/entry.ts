@@ -8,6 +8,7 @@ import { CONFIG_FILE_NAMES, loadConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/types.ts";
 import { UsageError } from "../errors.ts";
 import { loadDockerfileProject } from "./project.ts";
+import { resolveDockerfileImages } from "./werf.ts";
 
 export interface ProjectSource {
   dir: string;
@@ -49,7 +50,9 @@ export async function loadProject(src: ProjectSource, env: Record<string, string
     if (hasConfig && dockerfileFlags.length > 0) {
       throw new UsageError(`${dockerfileFlags.join(", ")}: only for a project without a config file (it builds its Dockerfile)`);
     }
-    return loadConfig({ dir, configFile: src.config, env });
+    const config = await loadConfig({ dir, configFile: src.config, env });
+    await resolveDockerfileImages(config);
+    return config;
   }
   return loadDockerfileProject({
     dir, file: src.file, target: src.target, buildArgs: parseBuildArgs(src.buildArg ?? [], env), network: networkFlag(src.network),

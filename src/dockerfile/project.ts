@@ -62,10 +62,11 @@ async function refuseArchives(build: DockerfileBuild, step: Step, context: Build
   }
 }
 
-export async function loadDockerfileProject(opts: DockerfileOptions): Promise<ProjectConfig> {
+/** Reads, resolves and hashes what one Dockerfile build needs. `shownFrom`: errors name files relative to it. */
+export async function loadDockerfileBuild(opts: DockerfileOptions, shownFrom = opts.dir): Promise<DockerfileBuild> {
   const dir = path.resolve(opts.dir);
   const file = opts.file ? path.resolve(opts.file) : path.join(dir, "Dockerfile");
-  const rel = path.relative(dir, file);
+  const rel = path.relative(path.resolve(shownFrom), file);
   const shown = rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
   let text: string;
   try {
@@ -78,17 +79,27 @@ export async function loadDockerfileProject(opts: DockerfileOptions): Promise<Pr
   const context = await readContext(dir);
   const build: DockerfileBuild = { file: shown, escape: parsed.escape, context, ...resolved };
   await selectFiles(build, context);
-  const image: ImageConfig = {
-    name: "",
+  return build;
+}
+
+/** An image whose stages come from a Dockerfile: every stapel field empty. */
+export function dockerfileImageConfig(name: string, network: boolean, location: ImageConfig["location"]): ImageConfig {
+  return {
+    name,
     kind: "image",
     git: [],
     shell: { beforeInstall: [], install: [], beforeSetup: [], setup: [], stageCacheVersions: {} },
     docker: { volume: [], env: {}, label: {}, expose: [] },
     imports: [],
     mounts: [],
-    network: opts.network,
-    location: { file: shown, line: 1 },
-    dockerfile: build,
+    network,
+    location,
   };
-  return { project: path.basename(dir), configVersion: 1, file, dir, images: [image] };
+}
+
+export async function loadDockerfileProject(opts: DockerfileOptions): Promise<ProjectConfig> {
+  const dir = path.resolve(opts.dir);
+  const build = await loadDockerfileBuild(opts);
+  const image: ImageConfig = { ...dockerfileImageConfig("", opts.network, { file: build.file, line: 1 }), dockerfile: build };
+  return { project: path.basename(dir), configVersion: 1, file: path.resolve(dir, build.file), dir, images: [image] };
 }

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DockerEngine } from "../../../src/engine/docker.ts";
@@ -126,6 +126,53 @@ CMD ["/out.txt"]
     });
     await using other = await testEngine();
     expect(await pullAndRun(other.socketPath, `${repo}:main`)).toBe("main 2\n");
+  });
+
+  test("a dockerfile: image in werf.yaml (context, target, args) builds beside a stapel image that imports from it", async () => {
+    const dir = await contextDir({
+      "api/Dockerfile.api": `ARG BASE
+FROM \${BASE} AS build
+ARG GREETING
+RUN echo "$GREETING" > /out.txt
+FROM build AS runtime
+CMD ["cat", "/out.txt"]
+FROM \${BASE} AS unused
+RUN exit 1
+`,
+      "werf.yaml": `project: mixed
+configVersion: 1
+---
+image: api
+dockerfile: Dockerfile.api
+context: api
+target: runtime
+args:
+  BASE: ${base}
+  GREETING: hello from args
+---
+image: web
+from: ${base}
+import:
+- image: api
+  add: /out.txt
+  to: /srv/out.txt
+  after: setup
+docker:
+  CMD: ["cat", "/srv/out.txt"]
+`,
+    });
+    const repo = `${registry.host}/df-werf`;
+    await using node = await testEngine();
+    const dotenv = join(await scratchDir("slipway-dotenv-"), "build.env");
+    const env = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-"), CI_COMMIT_REF_NAME: "main" };
+    const report = await slipwayJson(["bp", repo, "--tag-ci", "--dir", dir, "--dotenv", dotenv], { env });
+    expect(report.images.map((i) => i.name)).toEqual(["api", "web"]);
+    expect(Object.keys(statuses(report, "api"))).toEqual(["FROM#1 ${BASE} AS build", "RUN#3 echo \"$GREETING\" > /out.txt", "FROM#4 build AS runtime", 'CMD#5 ["cat", "/out.txt"]']);
+    expect(report.images[0].stages[1].source).toBe("api/Dockerfile.api:4");
+    expect(await readFile(dotenv, "utf8")).toMatch(/^SLIPWAY_IMAGE_API=.*\/df-werf\/api@sha256:[0-9a-f]{64}$/m);
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}/api:main`)).toBe("hello from args\n");
+    expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("hello from args\n");
   });
 
   test("bad Dockerfiles exit 2 naming file:line; flags for a Dockerfile next to a config file are refused", async () => {

@@ -74,10 +74,12 @@ describe("config errors name file, line, column and field", () => {
     expect(where(`${META}image: a\nfrom: x\nimport:\n- image: a\n  add: /x\n`)).toMatchObject({ line: 7, column: 10, field: "import[0].image" });
   });
 
-  test("ansible, Dockerfile images and remote git are refused by name", () => {
+  test("ansible, unsupported Dockerfile image keys and remote git are refused by name", () => {
     expect(configError(`${META}image: a\nfrom: x\nansible:\n  install: []\n`).message)
       .toBe("werf.yaml:6:1: ansible: ansible assembly instructions are not supported; use shell:");
-    expect(where(`${META}image: a\ndockerfile: Dockerfile\n`)).toMatchObject({ line: 5, field: "dockerfile" });
+    expect(where(`${META}image: a\ndockerfile: Dockerfile\nsecrets: []\n`)).toMatchObject({ line: 6, field: "secrets" });
+    expect(where(`${META}image: a\ndockerfile: Dockerfile\nfrom: x\n`)).toMatchObject({ line: 6, field: "from", detail: expect.stringMatching(/cannot be used with dockerfile/) });
+    expect(where(`${META}image: a\ndockerfile: Dockerfile\nnetwork: host\n`)).toMatchObject({ line: 6, field: "network" });
     expect(where(`${META}image: a\nfrom: x\nfromLatest: true\n`)).toMatchObject({ line: 6, field: "fromLatest" });
     expect(where(`${META}image: a\nfrom: x\ndependencies:\n- image: b\n`)).toMatchObject({ line: 6, field: "dependencies", detail: expect.stringMatching(/use import/) });
     expect(where(`${META}image: a\nfrom: x\ngit:\n- url: https://github.com/x/y\n  to: /y\n`))
