@@ -3,7 +3,7 @@ import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { Registry } from "../../registry/types.ts";
 import type { BuildOptions } from "../builder.ts";
 import { silentProgress, sourceOf } from "../builder.ts";
-import { earlierBuilds, explainMiss } from "../explain.ts";
+import { earlierBuilds, explainMiss, stageKey } from "../explain.ts";
 import { buildStageLocally, type StageLabels } from "../local.ts";
 import { stageRef } from "../names.ts";
 import { planProject, type ImagePlan, type PlannedStage, type ProjectPlan } from "../plan.ts";
@@ -110,7 +110,8 @@ async function nearestBuilds(walk: Walk, image: ImagePlan, stageName: string): P
   if (opts.tags.length > 0) {
     let previous = walk.previous.get(image.image.name);
     if (!previous) walk.previous.set(image.image.name, (previous = previousStages(opts.store, image.image.name, opts.tags[0])));
-    const stage = (await previous).get(stageName);
+    const earlier = await previous;
+    const stage = earlier.get(stageName) ?? [...earlier].find(([name]) => stageKey(name) === stageKey(stageName))?.[1];
     if (stage) return [stage];
   }
   return earlierBuilds(opts.engine, plan.config.project, image.image.name, stageName).catch(() => []);

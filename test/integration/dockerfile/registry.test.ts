@@ -93,6 +93,9 @@ describe("Dockerfile projects through the registry", () => {
     const job = await ciJob(dir, repo);
     expect(statuses(job)).toMatchObject({ "WORKDIR#2 /app": "registry", "COPY#3 deps.txt ./": "appended", "RUN#4 cat deps.txt > /installed.txt": "built" });
     expect(job.images[0].stages.find((s) => s.name.startsWith("RUN#4"))?.reason).toBe("parent stage COPY#3 deps.txt ./ changed");
+    await writeFile(join(dir, "Dockerfile"), DOCKERFILE.replace("cat deps.txt > /installed.txt", "cat deps.txt deps.txt > /installed.txt"));
+    const edited = await ciJob(dir, repo);
+    expect(edited.images[0].stages.find((s) => s.name.startsWith("RUN#4"))?.reason).toBe("instruction changed");
   });
 
   test("multi-stage through the registry: COPY --from a stage and FROM scratch; a change to the builder's input reruns only what copies it", async () => {

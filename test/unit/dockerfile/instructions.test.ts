@@ -160,3 +160,13 @@ describe("config instructions", () => {
     expect(refused('FROM a\nSHELL /bin/bash\n').detail).toMatch(/JSON form/);
   });
 });
+
+describe("stage identity for explanations", () => {
+  test("a Dockerfile stage is the same stage across edits of its words; stapel names are themselves", async () => {
+    const { stageKey } = await import("../../../src/build/explain.ts");
+    expect(stageKey("RUN#4 make all")).toBe("RUN#4");
+    expect(stageKey("RUN#4 make")).toBe(stageKey("RUN#4 make all"));
+    expect(stageKey("RUN#14 x")).not.toBe(stageKey("RUN#1 x"));
+    expect(stageKey("install")).toBe("install");
+  });
+});
