@@ -6,6 +6,7 @@
  * copied as links.
  */
 import { createHash } from "node:crypto";
+import pLimit from "p-limit";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { ignoreRules, parseDockerignore, patternRegex, type IgnoreRules } from "./ignore.ts";
@@ -105,11 +106,14 @@ export function select(ctx: BuildContext, sources: string[], dest: string): { en
   return out;
 }
 
+/** A few files at a time: a `COPY . .` of a large context must not run out of file descriptors. */
+const reads = pLimit(16);
+
 export async function hashSelected(ctx: BuildContext, picked: { entry: ContextEntry; destPath: string }[]): Promise<Selected[]> {
-  return Promise.all(picked.map(async ({ entry, destPath }) => {
+  return Promise.all(picked.map(({ entry, destPath }) => reads(async () => {
     const data = entry.type === "file" ? await readFile(join(ctx.dir, entry.path)) : Buffer.from(entry.target ?? "");
     return { entry, destPath, hash: createHash("sha256").update(data).digest("hex") };
-  }));
+  })));
 }
 
 /** The content of a selected file, read when its layer is built. */
