@@ -126,7 +126,8 @@ export async function buildStageLocally(
     diffIds.push(layer.diffId);
     layers.push(layer);
   }
-  const finalRuntime = change.kind === "config" ? change.apply(runtime) : runtime;
+  const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;
+  const finalRuntime = apply ? apply(runtime) : runtime;
   try {
     await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
   } finally {

@@ -36,7 +36,11 @@ export type StageChange =
    * WORKDIR); `exists` says whether a path is in the parent's filesystem (in the registry it
    * throws NeedsEngine: only the engine can look).
    */
-  | { kind: "files"; layer: (owners: OwnerResolver, config?: RuntimeConfig, exists?: (path: string) => Promise<boolean>) => Promise<Layer> }
+  | {
+    kind: "files"; layer: (owners: OwnerResolver, config?: RuntimeConfig, exists?: (path: string) => Promise<boolean>) => Promise<Layer>;
+    /** The config change that comes with the layer (Dockerfile WORKDIR: the directory and WorkingDir). */
+    apply?: (config: RuntimeConfig) => RuntimeConfig;
+  }
   /** Change only the image config. */
   | { kind: "config"; apply: (config: RuntimeConfig) => RuntimeConfig };
 

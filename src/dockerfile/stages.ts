@@ -6,7 +6,9 @@
  * files it copies, the source stage's digest; the parent digest is added by the planner.
  */
 import { stageDigest, sha256Hex, type NamedInput } from "../build/digest.ts";
-import { buildLayer } from "../build/layer.ts";
+import { posix } from "node:path";
+import { buildLayer, type LayerEntry } from "../build/layer.ts";
+import type { RuntimeConfig } from "../engine/types.ts";
 import { stageRef } from "../build/names.ts";
 import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
 import { BuildError } from "../errors.ts";
@@ -25,6 +27,31 @@ function fromImage(ctx: StageContext, ref: string): { inputs: NamedInput[]; chan
   if (!digest) throw new BuildError(ctx.image.name, "from", `base image ${ref} is not resolved`);
   const repo = ref.includes("@") ? ref.slice(0, ref.indexOf("@")) : ref.replace(/:[^:/]+$/, "");
   return { inputs: [["baseDigest", digest]], change: { kind: "base", ref: `${repo}@${digest}`, local: false } };
+}
+
+/**
+ * WORKDIR as BuildKit does it: the directory and its missing parents are created
+ * (mode 0755, owned by the current USER); existing ones are left alone, which only
+ * an engine holding the parent can tell.
+ */
+function workdir(build: DockerfileBuild, step: Step, op: Extract<Op, { op: "config" }>): Made {
+  const apply = (config: RuntimeConfig) => applyInstruction(config, step.ins, op.args, build.file, build.escape, op.cmdSet);
+  return {
+    kind: "dockerfile-workdir",
+    inputs: [["instruction", `${step.ins.keyword} ${step.ins.args}`], ["buildArgs", hashedArgs(op.args)]],
+    change: () => ({
+      kind: "files",
+      apply,
+      layer: async (owners, config, exists) => {
+        const dir = apply(config ?? {}).WorkingDir ?? "/";
+        const [user, group] = (config?.User ?? "").split(":");
+        const owner = user ? await owners(user, group || undefined) : { uid: 0, gid: 0 };
+        const entries: LayerEntry[] = [];
+        for (let d = dir; d !== "/" && exists && !(await exists(d)); d = posix.dirname(d)) entries.push({ type: "directory", path: d, mode: 0o755, ...owner });
+        return buildLayer(entries);
+      },
+    }),
+  };
 }
 
 interface Made {
@@ -78,6 +105,7 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
       };
     }
     case "config":
+      if (step.ins.keyword === "WORKDIR") return workdir(build, step, op);
       return {
         kind: "dockerfile-config",
         inputs: [["instruction", `${step.ins.keyword} ${step.ins.args}`], ["buildArgs", hashedArgs(op.args)], ["cmdSet", String(op.cmdSet)]],

@@ -84,6 +84,6 @@ export async function remoteStage(
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
   const layer = await change.layer(numericOnly, runtime, needsEngine);
-  const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
+  const doc = stageDocument(parent.config, change.apply ? change.apply(runtime) : runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
   return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
 }

@@ -61,6 +61,8 @@ COPY --chmod=755 bin/ /opt/bin/
 COPY src ./src
 COPY --chown=1000:1000 conf/*.conf /etc/app/
 USER app
+WORKDIR /home/app/data
+WORKDIR /srv/app
 RUN id -un > /tmp/whoami
 LABEL team=core "org.example.name"="demo \${GREETING}"
 EXPOSE 8080 53/udp
