@@ -90,6 +90,12 @@ describe("Dockerfile projects through the registry", () => {
     const repo = `${registry.host}/df-depchange`;
     await ciJob(dir, repo);
     await writeFile(join(dir, "deps.txt"), "dep 2\n");
+    {
+      // `stages pull` warms a node with the parent of the first missing stage, since a RUN follows.
+      await using node = await testEngine();
+      const pull = await slipwayJson(["stages", "pull", repo, "--dir", dir, "--build-arg", `BASE=${base}`], { env: { DOCKER_HOST: `unix://${node.socketPath}` } });
+      expect(statuses(pull)).toMatchObject({ "WORKDIR#2 /app": "pulled", "COPY#3 deps.txt ./": "missing" });
+    }
     const job = await ciJob(dir, repo);
     expect(statuses(job)).toMatchObject({ "WORKDIR#2 /app": "registry", "COPY#3 deps.txt ./": "appended", "RUN#4 cat deps.txt > /installed.txt": "built" });
     expect(job.images[0].stages.find((s) => s.name.startsWith("RUN#4"))?.reason).toBe("parent stage COPY#3 deps.txt ./ changed");
