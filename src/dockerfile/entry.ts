@@ -6,7 +6,7 @@ import { access } from "node:fs/promises";
 import path from "node:path";
 import { CONFIG_FILE_NAMES, loadConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/types.ts";
-import { UsageError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import { loadDockerfileProject } from "./project.ts";
 import { resolveDockerfileImages } from "./werf.ts";
 
@@ -46,8 +46,12 @@ export async function loadProject(src: ProjectSource, env: Record<string, string
   const dockerfileFlags = [src.file && "--file", src.target && "--target", src.buildArg?.length && "--build-arg", src.network && "--network"].filter(Boolean);
   let hasConfig = src.config !== undefined;
   for (const name of CONFIG_FILE_NAMES) hasConfig ||= await exists(path.join(dir, name));
-  if (hasConfig || (!src.file && !(await exists(path.join(dir, "Dockerfile"))))) {
-    if (hasConfig && dockerfileFlags.length > 0) {
+  const hasDockerfile = src.file !== undefined || (await exists(path.join(dir, "Dockerfile")));
+  if (!hasConfig && !hasDockerfile) {
+    throw new ConfigError(dir, undefined, undefined, undefined, `no config file found (looked for ${CONFIG_FILE_NAMES.join(", ")}) and no Dockerfile`);
+  }
+  if (hasConfig) {
+    if (dockerfileFlags.length > 0) {
       throw new UsageError(`${dockerfileFlags.join(", ")}: only for a project without a config file (it builds its Dockerfile)`);
     }
     const config = await loadConfig({ dir, configFile: src.config, env });
