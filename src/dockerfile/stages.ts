@@ -61,6 +61,29 @@ interface Made {
   needs?: string[];
 }
 
+/** COPY/ADD: of context files (their content hashes), or of a source stage's files (its digest). */
+function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Extract<Op, { op: "copy" }>, source: (index: number) => string): Made {
+  const spec = { dest: op.dest, chown: op.chown, chmod: op.chmod };
+  const instruction: NamedInput = ["instruction", JSON.stringify([step.ins.keyword, op.sources, op.dest, op.chown ?? "", op.chmod ?? ""])];
+  if (op.from) {
+    const digest = source(op.from.index);
+    const ref = stageRef(ctx.project, digest);
+    return {
+      kind: "dockerfile-copy-from",
+      inputs: [instruction, ["fromStage", digest]],
+      needs: [digest],
+      change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
+    };
+  }
+  const selected = op.selected ?? [];
+  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}`).join("\n");
+  return {
+    kind: "dockerfile-copy",
+    inputs: [instruction, ["context", lines]],
+    change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists)) }),
+  };
+}
+
 function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<number, string>): Made {
   const op: Op = step.op;
   const source = (index: number) => {
@@ -83,27 +106,8 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
         inputs: [["instruction", JSON.stringify(op.argv)], ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)]],
         change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds: [] }),
       };
-    case "copy": {
-      const spec = { dest: op.dest, chown: op.chown, chmod: op.chmod };
-      const instruction: NamedInput = ["instruction", JSON.stringify([step.ins.keyword, op.sources, op.dest, op.chown ?? "", op.chmod ?? ""])];
-      if (op.from) {
-        const digest = source(op.from.index);
-        const ref = stageRef(ctx.project, digest);
-        return {
-          kind: "dockerfile-copy-from",
-          inputs: [instruction, ["fromStage", digest]],
-          needs: [digest],
-          change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
-        };
-      }
-      const selected = op.selected ?? [];
-      const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}`).join("\n");
-      return {
-        kind: "dockerfile-copy",
-        inputs: [instruction, ["context", lines]],
-        change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists)) }),
-      };
-    }
+    case "copy":
+      return copyStage(ctx, build, step, op, source);
     case "config":
       if (step.ins.keyword === "WORKDIR") return workdir(build, step, op);
       return {
