@@ -23,6 +23,8 @@ export interface SlipwayConfig {
   nodeLifetimeMinutes: number;
   runnerWaitTimeoutSeconds: number;
   maxNodes: number;
+  /** Stopped on-demand nodes kept ready for StartInstances; 0 = no warm pool. */
+  warmPoolSize: number;
   vpcId?: string;
   subnetIds: string[];
   vpcCidr: string;
@@ -58,6 +60,13 @@ function positive(cfg: pulumi.Config, key: string, fallback: number): number {
   const value = raw(cfg, key);
   const n = value === undefined ? fallback : Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`slipway:${key} must be a positive integer, got ${n}`);
+  return n;
+}
+
+function wholeNumber(cfg: pulumi.Config, key: string, fallback: number): number {
+  const value = raw(cfg, key);
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`slipway:${key} must be a whole number (0 or more), got ${n}`);
   return n;
 }
 
@@ -99,6 +108,7 @@ export function loadConfig(): SlipwayConfig {
     nodeLifetimeMinutes: positive(cfg, "nodeLifetimeMinutes", 90),
     runnerWaitTimeoutSeconds: positive(cfg, "runnerWaitTimeoutSeconds", 600),
     maxNodes: positive(cfg, "maxNodes", 10),
+    warmPoolSize: wholeNumber(cfg, "warmPoolSize", 0),
     vpcId,
     subnetIds,
     vpcCidr: cfg.get("vpcCidr") ?? "10.42.0.0/16",

@@ -9,6 +9,7 @@ import { BuildNodes } from "./components/build-nodes.ts";
 import { Functions, SIZING } from "./components/functions.ts";
 import { JobQueue } from "./components/job-queue.ts";
 import { Network } from "./components/network.ts";
+import { NodeEvents } from "./components/node-events.ts";
 import { Registry } from "./components/registry.ts";
 import { Schedules } from "./components/schedules.ts";
 import { Secrets } from "./components/secrets.ts";
@@ -23,7 +24,7 @@ const region = aws.config.region ?? "us-east-1";
 const appTag = APP_TAG;
 const tags = { [APP_TAG.key]: APP_TAG.value, "slipway:stack": pulumi.getStack() };
 
-const registry = new Registry("registry", { repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
+const registry = new Registry("registry", { prefix: names.prefix, region, accountId: config.accountId, repositoryName: config.repositoryName, untaggedExpiryDays: config.untaggedExpiryDays, tags });
 const scope = registry.registryId.apply((id) => scopeOf(region, id, config.accountId));
 const secrets = new Secrets("secrets", { ssmRoot: names.ssmRoot, poolTokenName: names.poolTokenName, mode: config.mode, ...config.secrets, tags });
 const network = new Network("network", { vpcId: config.vpcId, subnetIds: config.subnetIds, cidr: config.vpcCidr, region, prefix: names.prefix, tags });
@@ -38,8 +39,6 @@ const nodes = new BuildNodes("nodes", {
   appTag,
   amiId: config.amiId,
   instanceTypes: config.instanceTypes,
-  spot: config.spot,
-  spotMaxPrice: config.spotMaxPrice,
   hopLimit: config.hopLimit,
   volumeSizeGb: config.volumeSizeGb,
   rootDeviceName: config.rootDeviceName,
@@ -51,6 +50,7 @@ const nodes = new BuildNodes("nodes", {
     SLIPWAY_LIFETIME_SECONDS: config.nodeLifetimeMinutes * 60,
     SLIPWAY_WAIT_TIMEOUT: config.runnerWaitTimeoutSeconds,
   }),
+  warmPool: config.warmPoolSize > 0,
   tags,
 });
 
@@ -59,10 +59,11 @@ const jobs = new JobQueue("jobs", { prefix: names.prefix, scope, consumerTimeout
 const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes.roleArn]).apply(([s, queueArn, launchTemplateArns, nodeRoleArn]) => ({
   appTag,
   queueArn,
-  repositoryArn: `arn:${s.partition}:ecr:${s.region}:${s.account}:repository/${config.repositoryName}`,
+  repositoryName: config.repositoryName,
   launchTemplateArns,
   nodeRoleArn,
   nodeParameterPath: names.nodeParameterPath,
+  warmPool: config.warmPoolSize > 0,
   secretArns: {
     webhookSecret: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.webhookSecret.name}`,
     gitlabToken: `arn:${s.partition}:ssm:${s.region}:${s.account}:parameter${secrets.gitlabToken.name}`,
@@ -72,11 +73,12 @@ const policyInput = pulumi.all([scope, jobs.arn, nodes.launchTemplateArns, nodes
 // Names as src/functions-config/config.ts reads them. The launcher asks for spot itself
 // (InstanceMarketOptions) and falls back to on-demand with the same template.
 const launch = {
-  SLIPWAY_LAUNCH_TEMPLATE: nodes.onDemand.id,
-  ...(nodes.spot ? { SLIPWAY_SPOT_LAUNCH_TEMPLATE: nodes.spot.id } : {}),
+  SLIPWAY_LAUNCH_TEMPLATE: nodes.template.id,
   SLIPWAY_SPOT: String(config.spot),
+  ...(config.spotMaxPrice ? { SLIPWAY_SPOT_MAX_PRICE: config.spotMaxPrice } : {}),
   SLIPWAY_SUBNETS: network.subnetIds.apply((ids) => ids.join(",")),
   SLIPWAY_INSTANCE_TYPES: config.instanceTypes.join(","),
+  SLIPWAY_WARM_POOL_SIZE: String(config.warmPoolSize),
 };
 
 const functions = new Functions("functions", {
@@ -98,6 +100,9 @@ const functions = new Functions("functions", {
     "gitlab-webhook": { SLIPWAY_WEBHOOK_SECRET_PARAMETER: secrets.webhookSecret.name, SLIPWAY_QUEUE_URL: jobs.queue.url },
     launcher: launch,
     reconciler: { ...launch, SLIPWAY_PROJECTS: config.projects.join(",") },
+    // Recovery launches the retry's node: the launcher's settings (reaper: same path).
+    reaper: launch,
+    "node-interruption": launch,
     cleanup: { SLIPWAY_REPO: registry.url, SLIPWAY_PROJECTS: config.projects.join(",") },
   },
   logRetentionDays: config.logRetentionDays,
@@ -114,13 +119,14 @@ new Schedules("schedules", {
   tags,
 });
 
+new NodeEvents("node-events", { prefix: names.prefix, fn: functions.byName["node-interruption"], tags });
+
 export const webhookUrl = functions.webhookUrl;
 // As ECR reports it; under mocks (no provider), the URL its name implies.
 export const registryUrl = pulumi
   .all([registry.url, scope])
   .apply(([url, s]) => url ?? `${s.account}.dkr.ecr.${s.region}.amazonaws.com${s.partition === "aws-cn" ? ".cn" : ""}/${config.repositoryName}`);
-export const launchTemplateId = nodes.onDemand.id;
-export const spotLaunchTemplateId = nodes.spot?.id;
+export const launchTemplateId = nodes.template.id;
 export const queueUrl = jobs.queue.url;
 export const deadLetterQueueUrl = jobs.deadLetter.url;
 export const webhookSecretParameter = secrets.webhookSecret.name;

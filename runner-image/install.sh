@@ -31,6 +31,12 @@ rm -f "${SLIPWAY_TARBALL}"
 # The engine is started by the bootstrap, not at boot, and listens on its unix socket only.
 mkdir -p /etc/docker /var/lib/slipway/builds /var/lib/slipway/cache
 printf '{ "hosts": ["unix:///var/run/docker.sock"], "log-driver": "local" }\n' > /etc/docker/daemon.json
+# The engine's first start (data root layout, storage driver probe, network store) happens
+# here once, so a node's boot starts a warm engine; nothing is pulled (every job's base
+# images come from the registry through slipway, by digest).
+systemctl start docker.service
+docker info >/dev/null
+systemctl stop docker.socket docker.service
 systemctl disable docker.service docker.socket
 
 # Nothing listening: no SSH (the security group admits nothing anyway), no SSM agent (the

@@ -50,9 +50,35 @@ export class EngineError extends SlipwayError {
   }
 }
 
-/** A registry answered with an error. `code` is the OCI error code (MANIFEST_UNKNOWN, ...) when given. */
+/**
+ * A registry answered with an error. `code` is the OCI error code (MANIFEST_UNKNOWN, ...) or
+ * the ECR exception name when given; `repository` the repository the request was for, when known.
+ */
 export class RegistryError extends SlipwayError {
   override readonly name = "RegistryError";
+  readonly repository?: string;
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+    options?: ErrorOptions & { repository?: string },
+  ) {
+    super(message, options);
+    if (options?.repository !== undefined) this.repository = options.repository;
+  }
+}
+
+/** A process slipway started (dockerd, the registry) did not become ready in time. */
+export class TimeoutError extends SlipwayError {
+  override readonly name = "TimeoutError";
+  constructor(readonly what: string, readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+}
+
+/** GitLab answered with an error, or could not be reached (code NETWORK_ERROR, no status). */
+export class GitLabError extends SlipwayError {
+  override readonly name = "GitLabError";
   constructor(
     message: string,
     readonly status?: number,
@@ -61,6 +87,36 @@ export class RegistryError extends SlipwayError {
   ) {
     super(message, options);
   }
+  /** Throttling, server errors and connection failures may pass on another try; any other answer will not. */
+  get retryable(): boolean {
+    return this.status === 429 || (this.status !== undefined && this.status >= 500) || this.code === "NETWORK_ERROR";
+  }
+}
+
+/**
+ * A fleet provider failed. `code` is the provider's own (an AWS error code, CAPACITY, ...);
+ * `retryable` says whether a later try may succeed (no capacity now, throttled) or never will.
+ */
+export class FleetError extends SlipwayError {
+  override readonly name: string = "FleetError";
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Whether a failed operation is worth delivering again: the classes that know say so;
+ * an error nobody classified is retried, since dropping it could lose a job.
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof GitLabError || err instanceof FleetError) return err.retryable;
+  return !(err instanceof UsageError || err instanceof ConfigError);
 }
 
 export function exitCodeFor(err: unknown): number {

@@ -1,18 +1,7 @@
-import { silent, type Log, type ScheduledFunction } from "../runtime/types.ts";
+import type { CleanupEnv, RegistryCleanup } from "../../src/functions-config/ports.ts";
+import { silent, type ScheduledFunction } from "../runtime/types.ts";
 
-/**
- * The registry cleanup this function drives. The cleanup library fills it in; until then
- * the function reports "not configured" instead of pretending to have cleaned anything.
- */
-export interface RegistryCleanup {
-  run(opts: { dryRun: boolean }): Promise<{ deleted: number; kept: number }>;
-}
-
-export interface CleanupEnv {
-  cleanup?: RegistryCleanup;
-  dryRun?: boolean;
-  log?: Log;
-}
+export type { CleanupEnv, RegistryCleanup };
 
 export type CleanupReport =
   | { status: "not-configured"; message: string }

@@ -5,7 +5,7 @@ import type { FunctionsConfig } from "../../src/functions-config/config.ts";
 import { cleanupEnv } from "../../src/functions-config/envs.ts";
 import { createRegistry } from "../../src/registry/index.ts";
 import { createSdkEcrPort } from "../../src/registry/ecr-sdk.ts";
-import { parseEcrHost } from "../../src/registry/ecr.ts";
+import { ecrTargetOf, parseEcrHosts } from "../../src/registry/ecr-hosts.ts";
 import { DEFAULT_RETRY } from "../../src/registry/retry.ts";
 import { jsonLog, lambdaConfigOnce } from "../runtime/aws-env.ts";
 import { scheduledHandler } from "../runtime/aws-lambda.ts";
@@ -17,15 +17,18 @@ import cleanup, { type CleanupEnv } from "./index.ts";
  * in aws-env.ts, so the other functions' bundles do not carry the cleanup library.
  * Kubernetes is not consulted from Lambda; a kubeconfig setting is refused, not ignored.
  */
-export async function lambdaCleanupEnv(cfg: FunctionsConfig, ports: Partial<CleanupPorts> = {}): Promise<CleanupEnv> {
+export async function lambdaCleanupEnv(cfg: FunctionsConfig, ports: Partial<CleanupPorts> = {}, env: Record<string, string | undefined> = process.env): Promise<CleanupEnv> {
   if (!cfg.cleanup.repo) return cleanupEnv(cfg, undefined, jsonLog);
   if (cfg.cleanup.kubeconfig) throw new UsageError("SLIPWAY_CLEANUP_KUBECONFIG: Kubernetes is not consulted from Lambda; run `slipway cleanup repo` where the clusters are reachable");
   const host = cleanupTarget(cfg.cleanup.repo).host;
-  const ecrHost = parseEcrHost(host);
-  let base: Pick<CleanupPorts, "registry" | "deleter">;
+  const ecrHosts = parseEcrHosts(env.SLIPWAY_ECR_HOSTS);
+  const ecrHost = ecrTargetOf(host, ecrHosts);
+  let base: Pick<CleanupPorts, "registry" | "deleter" | "repositories">;
   if (ecrHost) {
     const port = await createSdkEcrPort(ecrHost);
-    base = { registry: createRegistry({ host, ecr: port }), deleter: ecrDeleter(port, DEFAULT_RETRY) };
+    // DescribeRepositories finds every REPO/<image> slipway wrote, named in a config or not.
+    const list = port.describeRepositories?.bind(port);
+    base = { registry: createRegistry({ host, ecr: port, ecrHosts }), deleter: ecrDeleter(port, DEFAULT_RETRY), ...(list && { repositories: list }) };
   } else {
     const registry = createRegistry({ host });
     base = { registry, deleter: ociDeleter(registry) };

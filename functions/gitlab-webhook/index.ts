@@ -1,15 +1,8 @@
-import type { DedupeStore, LaunchQueue } from "../runtime/ports.ts";
-import { silent, type HttpFunction, type Log } from "../runtime/types.ts";
+import type { WebhookEnv } from "../../src/functions-config/ports.ts";
+import { silent, type HttpFunction } from "../runtime/types.ts";
 import { readLimited, tokenMatches } from "./token.ts";
 
-export interface WebhookEnv {
-  webhookSecret: string;
-  queue: LaunchQueue;
-  dedupe: DedupeStore;
-  /** Default 1 MiB: job events are a few KiB. */
-  maxBodyBytes?: number;
-  log?: Log;
-}
+export type { WebhookEnv };
 
 const json = (status: number, body: Record<string, unknown>) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });

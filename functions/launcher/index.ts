@@ -1,9 +1,9 @@
-import { launchForJob, type LaunchDeps, type LaunchRequest } from "../../src/fleet/launcher.ts";
-import { silent, type Log, type QueueFunction } from "../runtime/types.ts";
+import { isRetryable } from "../../src/errors.ts";
+import { launchForJob, type LaunchRequest } from "../../src/fleet/launcher.ts";
+import type { LauncherEnv } from "../../src/functions-config/ports.ts";
+import { silent, type QueueFunction } from "../runtime/types.ts";
 
-export interface LauncherEnv extends LaunchDeps {
-  log?: Log;
-}
+export type { LauncherEnv };
 
 const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v > 0;
 
@@ -20,8 +20,10 @@ function parse(body: string): LaunchRequest | undefined {
 
 /**
  * Queue consumer: one launch per message. A full fleet or a transient failure asks the
- * queue to deliver the message again (the queue's visibility timeout is the backoff);
- * a malformed message is dropped, since no retry could ever make it valid.
+ * queue to deliver the message again (the queue's visibility timeout is the backoff).
+ * A malformed message, or a failure that says no retry can fix it (a 403 from GitLab, a
+ * bad launch template), is dropped with a log line: redelivering it until the dead-letter
+ * queue would only delay the same answer.
  */
 const launcher: QueueFunction<LauncherEnv> = {
   async queue(batch, env) {
@@ -38,8 +40,9 @@ const launcher: QueueFunction<LauncherEnv> = {
         log(`launcher.${outcome.kind}`, { ...req, ...("node" in outcome ? { node: outcome.node.id } : { reason: outcome.reason }) });
         if (outcome.kind === "retry") retry.push(msg.id);
       } catch (err) {
-        log("launcher.failed", { ...req, error: err instanceof Error ? err.message : String(err) });
-        retry.push(msg.id);
+        const retryable = isRetryable(err);
+        log(retryable ? "launcher.failed" : "launcher.dropped", { ...req, error: err instanceof Error ? err.message : String(err), retryable });
+        if (retryable) retry.push(msg.id);
       }
     }
     return { retry };

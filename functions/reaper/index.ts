@@ -1,9 +1,8 @@
-import { reap, type ReapDeps, type ReapReport } from "../../src/fleet/reaper.ts";
-import { silent, type Log, type ScheduledFunction } from "../runtime/types.ts";
+import { reap, type ReapReport } from "../../src/fleet/reaper.ts";
+import type { ReaperEnv } from "../../src/functions-config/ports.ts";
+import { silent, type ScheduledFunction } from "../runtime/types.ts";
 
-export interface ReaperEnv extends ReapDeps {
-  log?: Log;
-}
+export type { ReaperEnv };
 
 /** Scheduled: terminates nodes past their lifetime, done with their job, or never registered. */
 const reaper: ScheduledFunction<ReaperEnv, ReapReport> = {

@@ -1,9 +1,8 @@
-import { reconcile, type ReconcileDeps, type ReconcileReport } from "../../src/fleet/reconciler.ts";
-import { silent, type Log, type ScheduledFunction } from "../runtime/types.ts";
+import { reconcile, type ReconcileReport } from "../../src/fleet/reconciler.ts";
+import type { ReconcilerEnv } from "../../src/functions-config/ports.ts";
+import { silent, type ScheduledFunction } from "../runtime/types.ts";
 
-export interface ReconcilerEnv extends ReconcileDeps {
-  log?: Log;
-}
+export type { ReconcilerEnv };
 
 /** Scheduled: launches for pending jobs whose webhook never arrived. */
 const reconciler: ScheduledFunction<ReconcilerEnv, ReconcileReport> = {

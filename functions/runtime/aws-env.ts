@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { UsageError } from "../../src/errors.ts";
+import { awsErrorCode } from "../../src/util/aws-errors.ts";
 import { withCap } from "../../src/fleet/cap.ts";
 import { createEc2Fleet } from "../../src/fleet/ec2/provider.ts";
 import { parseFunctionsConfig, type FunctionsConfig, type ParseOptions } from "../../src/functions-config/config.ts";
@@ -31,7 +32,7 @@ async function readParameter(client: SSMClient, sdk: typeof import("@aws-sdk/cli
     value = (await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
   } catch (err) {
     // The SDK's error names and messages carry the parameter name, never its value.
-    const code = (err as { name?: string }).name ?? "Error";
+    const code = awsErrorCode(err) || "Error";
     if (code === "ParameterNotFound") throw new UsageError(`${variable}: SSM parameter "${name}" does not exist`);
     throw new UsageError(`${variable}: cannot read SSM parameter "${name}" (${code}: ${(err as Error).message})`);
   }
@@ -66,7 +67,7 @@ export function lambdaConfigOnce(env: Env, opts: ParseOptions = {}, client?: SSM
 export async function lambdaEnvs(cfg: FunctionsConfig): Promise<FunctionEnvs> {
   const fleet = await createEc2Fleet({ ...cfg.ec2 });
   const gitlab = createGitLabClient({ url: cfg.gitlabUrl, token: cfg.gitlabToken });
-  return functionEnvs(cfg, { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens }, jsonLog);
+  return functionEnvs(cfg, { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(fleet.pool && { pool: fleet.pool }) }, jsonLog);
 }
 
 /**

@@ -1,4 +1,9 @@
-import type { HttpFunction, QueueFunction, ScheduledFunction } from "./types.ts";
+import { isEc2InstanceEvent, toNodeEvent } from "./aws-ec2-events.ts";
+import { checkRequestLine } from "./http-guard.ts";
+import type { HttpFunction, NodeEventFunction, QueueFunction, ScheduledFunction } from "./types.ts";
+import { UsageError } from "../../src/errors.ts";
+
+export { isEc2InstanceEvent, toNodeEvent, type Ec2InstanceEvent } from "./aws-ec2-events.ts";
 
 /**
  * AWS Lambda adapter: one translator per event shape, chosen by the type guards below.
@@ -53,14 +58,21 @@ function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
-export function toRequest(e: HttpEventV2): Request {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(e.headers ?? {})) if (v !== undefined) headers.set(k, v);
-  if (e.cookies?.length) headers.set("cookie", e.cookies.join("; "));
-  const url = `https://${e.requestContext.domainName ?? "lambda"}${e.rawPath}${e.rawQueryString ? `?${e.rawQueryString}` : ""}`;
+/** The Web Request for an event, or the 4xx answer when it cannot be one (checked before any other work). */
+export function toRequest(e: HttpEventV2): Request | Response {
   const method = e.requestContext.http.method;
-  const body = e.body === undefined || method === "GET" || method === "HEAD" ? undefined : e.isBase64Encoded ? base64ToBytes(e.body) : e.body;
-  return new Request(url, { method, headers, body });
+  const line = checkRequestLine(method, `${e.rawPath}${e.rawQueryString ? `?${e.rawQueryString}` : ""}`, `https://${e.requestContext.domainName ?? "lambda"}`);
+  if (!line.ok) return line.response;
+  try {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(e.headers ?? {})) if (v !== undefined) headers.set(k, v);
+    if (e.cookies?.length) headers.set("cookie", e.cookies.join("; "));
+    const body = e.body === undefined || method === "GET" || method === "HEAD" ? undefined : e.isBase64Encoded ? base64ToBytes(e.body) : e.body;
+    return new Request(line.url, { method, headers, body });
+  } catch {
+    // A header the Fetch API refuses, or a body that is not base64: the caller's mistake.
+    return new Response(JSON.stringify({ error: "bad request" }), { status: 400, headers: { "content-type": "application/json" } });
+  }
 }
 
 export async function fromResponse(r: Response): Promise<HttpResultV2> {
@@ -77,15 +89,25 @@ export function httpHandler<E>(fn: HttpFunction<E>, makeEnv: () => Promise<E>) {
   const env = once(makeEnv);
   return async (event: unknown): Promise<HttpResultV2> => {
     if (!isHttpEvent(event)) return { statusCode: 400, headers: {}, body: "unsupported event", isBase64Encoded: false };
-    return fromResponse(await fn.fetch(toRequest(event), await env()));
+    const req = toRequest(event);
+    return fromResponse(req instanceof Response ? req : await fn.fetch(req, await env()));
   };
 }
 
 export function scheduledHandler<E, R>(fn: ScheduledFunction<E, R>, makeEnv: () => Promise<E>) {
   const env = once(makeEnv);
   return async (event: unknown): Promise<R> => {
-    if (!isScheduledEvent(event)) throw new Error("not an EventBridge scheduled event");
+    if (!isScheduledEvent(event)) throw new UsageError("not an EventBridge scheduled event");
     return fn.scheduled({ scheduledTime: Date.parse(event.time), cron: event.resources?.[0] }, await env());
+  };
+}
+
+/** EventBridge rule target for EC2 instance events; anything else is refused (a wiring mistake). */
+export function nodeEventHandler<E, R>(fn: NodeEventFunction<E, R>, makeEnv: () => Promise<E>) {
+  const env = once(makeEnv);
+  return async (event: unknown): Promise<R> => {
+    if (!isEc2InstanceEvent(event)) throw new Error("not an EC2 spot interruption or instance state-change event");
+    return fn.nodeEvent(toNodeEvent(event), await env());
   };
 }
 
@@ -96,7 +118,7 @@ export function scheduledHandler<E, R>(fn: ScheduledFunction<E, R>, makeEnv: () 
 export function queueHandler<E>(fn: QueueFunction<E>, makeEnv: () => Promise<E>) {
   const env = once(makeEnv);
   return async (event: unknown): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> => {
-    if (!isSqsEvent(event)) throw new Error("not an SQS event");
+    if (!isSqsEvent(event)) throw new UsageError("not an SQS event");
     const messages = event.Records.map((r) => ({ id: r.messageId, body: r.body }));
     const { retry } = await fn.queue({ messages }, await env());
     return { batchItemFailures: retry.map((itemIdentifier) => ({ itemIdentifier })) };

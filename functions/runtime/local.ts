@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { checkRequestLine, rawMethodNotAllowed } from "./http-guard.ts";
 import type { LaunchQueue } from "./ports.ts";
 import type { QueueMessage, QueueResult } from "./types.ts";
 
@@ -13,23 +15,50 @@ export type Route = (req: Request) => Promise<Response>;
 /** The handler enforces its own (smaller) limit; this one only keeps the server's memory bounded. */
 const MAX_BUFFERED = 8 << 20;
 
-async function toRequest(req: IncomingMessage, base: string): Promise<Request | undefined> {
+/** Thrown when the client's request cannot be read or represented: a 400, not a server fault. */
+class BadRequest extends Error {}
+
+async function toRequest(req: IncomingMessage, url: URL): Promise<Request | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BUFFERED) return undefined;
-    chunks.push(c as Buffer);
+  try {
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BUFFERED) return undefined;
+      chunks.push(c as Buffer);
+    }
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    return new Request(url, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+  } catch (err) {
+    // An aborted upload, or a header the Fetch API refuses.
+    throw new BadRequest("unreadable request", { cause: err });
   }
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(new URL(req.url ?? "/", base), { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
 }
 
 async function reply(res: ServerResponse, r: Response): Promise<void> {
   res.writeHead(r.status, Object.fromEntries(r.headers));
   res.end(Buffer.from(await r.arrayBuffer()));
+}
+
+const text = (status: number, body: string, headers: Record<string, string> = {}) => new Response(body, { status, headers });
+
+/** Request line first (405/400 before anything is read), then the route, then the body. */
+async function answer(req: IncomingMessage, base: string, routes: Record<string, Route>): Promise<Response> {
+  const line = checkRequestLine(req.method ?? "", req.url ?? "", base);
+  if (!line.ok) return line.response;
+  const route = routes[line.url.pathname];
+  if (!route) return text(404, "not found\n", { connection: "close" });
+  let request: Request | undefined;
+  try {
+    request = await toRequest(req, line.url);
+  } catch (err) {
+    if (err instanceof BadRequest) return text(400, "bad request\n", { connection: "close" });
+    throw err;
+  }
+  if (!request) return text(413, "body too large\n", { connection: "close" });
+  return route(request);
 }
 
 export interface LocalServer extends AsyncDisposable {
@@ -40,16 +69,14 @@ export interface LocalServer extends AsyncDisposable {
 export async function serveHttp(routes: Record<string, Route>, opts: { port?: number; host?: string } = {}): Promise<LocalServer> {
   const host = opts.host ?? "127.0.0.1";
   const server = createServer((req, res) => {
-    void (async () => {
-      const request = await toRequest(req, `http://${host}`);
-      if (!request) return reply(res, new Response("body too large\n", { status: 413, headers: { connection: "close" } }));
-      const route = routes[new URL(request.url).pathname];
-      await reply(res, route ? await route(request) : new Response("not found\n", { status: 404 }));
-    })().catch(() => {
+    answer(req, `http://${host}`, routes).then((r) => reply(res, r)).catch(() => {
+      // Only a handler or adapter fault gets here: the request itself was checked above.
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
   });
+  // node:http hands CONNECT over as a raw socket (and drops it when nobody listens).
+  server.on("connect", (_req, socket: Duplex) => socket.end(rawMethodNotAllowed()));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => resolve());

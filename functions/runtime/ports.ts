@@ -1,18 +1,7 @@
 import type { LaunchRequest } from "../../src/fleet/launcher.ts";
+import type { DedupeStore, LaunchQueue } from "../../src/functions-config/ports.ts";
 
-/** Where accepted job events go; the launcher consumes them. */
-export interface LaunchQueue {
-  send(req: LaunchRequest): Promise<void>;
-}
-
-/**
- * Remembers which job ids were already queued. `claim` answers true exactly once per key
- * (until `release`), so duplicate and retried deliveries queue nothing more.
- */
-export interface DedupeStore {
-  claim(key: string): Promise<boolean>;
-  release(key: string): Promise<void>;
-}
+export type { DedupeStore, LaunchQueue };
 
 /** In-memory dedupe with a bounded memory: the oldest keys are forgotten first. */
 export function memoryDedupe(maxKeys = 10_000): DedupeStore {

@@ -34,6 +34,24 @@ export interface QueueFunction<E> {
   queue(batch: { messages: QueueMessage[] }, env: E): Promise<QueueResult>;
 }
 
-/** One line of structured log; adapters decide where it goes. */
-export type Log = (event: string, fields?: Record<string, unknown>) => void;
-export const silent: Log = () => undefined;
+export { silent, type Log } from "../../src/log.ts";
+
+/**
+ * A build node's platform told us it is going or gone: EC2's spot interruption warning
+ * (two minutes ahead) or an instance state change. Adapters translate the platform's
+ * event into this shape, so the handler knows no EventBridge JSON.
+ */
+export interface NodeEvent {
+  kind: "interruption-warning" | "state-change";
+  nodeId: string;
+  /** state-change only: the platform's new state (EC2: pending, running, stopping, stopped, shutting-down, terminated). */
+  state?: string;
+  /** Epoch milliseconds of the event. */
+  time: number;
+}
+
+/** Node event consumers return a JSON-able report, like scheduled functions. */
+export interface NodeEventFunction<E, R = unknown> {
+  nodeEvent(event: NodeEvent, env: E): Promise<R>;
+}
+

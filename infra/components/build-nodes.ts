@@ -16,27 +16,28 @@ export interface BuildNodesArgs {
   appTag: AppTag;
   amiId: string;
   instanceTypes: string[];
-  spot: boolean;
-  spotMaxPrice?: string;
   hopLimit: number;
   volumeSizeGb: number;
   rootDeviceName: string;
   /** The rendered bootstrap (plain text; encoded here). Holds no secret. */
   userData: string;
+  /** Warm pool on: the bootstrap reads the slipway:pool tag from IMDS, and a node may stop itself. */
+  warmPool?: boolean;
   tags: Record<string, string>;
 }
 
 /**
- * Ephemeral build nodes: a closed security group, an instance role scoped to the project
- * repository, its own SSM parameter and its own termination, and the launch templates the
- * launcher must use (on-demand, and spot when enabled).
+ * Ephemeral build nodes: a closed security group, an instance role scoped to the project's
+ * repositories (the stages repository and the image repositories under its prefix), its
+ * own SSM parameter and its own termination, and the launch template the launcher must
+ * use. One template serves both markets: the launcher asks for spot in its RunInstances
+ * request (InstanceMarketOptions) and falls back to on-demand with it.
  */
 export class BuildNodes extends pulumi.ComponentResource {
   readonly securityGroup: aws.ec2.SecurityGroup;
   readonly role: aws.iam.Role;
   readonly instanceProfile: aws.iam.InstanceProfile;
-  readonly onDemand: aws.ec2.LaunchTemplate;
-  readonly spot?: aws.ec2.LaunchTemplate;
+  readonly template: aws.ec2.LaunchTemplate;
   readonly roleArn: pulumi.Output<string>;
   /** ARNs for the ec2:LaunchTemplate condition, built from ids so they never depend on the provider's arn output. */
   readonly launchTemplateArns: pulumi.Output<string[]>;
@@ -66,7 +67,7 @@ export class BuildNodes extends pulumi.ComponentResource {
           JSON.stringify(
             assertLeastPrivilege(
               "build-node",
-              nodePolicy({ scope, repositoryArn: arn(scope, "ecr", `repository/${args.repositoryName}`), nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter }),
+              nodePolicy({ scope, repositoryName: args.repositoryName, nodeParameterPath: args.nodeParameterPath, appTag: args.appTag, poolTokenParameter: args.poolTokenParameter, warmPool: args.warmPool }),
             ),
           ),
         ),
@@ -74,22 +75,18 @@ export class BuildNodes extends pulumi.ComponentResource {
       parent,
     );
     this.instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { name: `${args.prefix}-node`, role: this.role.name, tags: args.tags }, parent);
-    this.onDemand = this.template(`${name}-template`, args, false);
-    if (args.spot) this.spot = this.template(`${name}-spot-template`, args, true);
-    const templates = [this.onDemand, ...(this.spot ? [this.spot] : [])];
-    this.launchTemplateArns = pulumi
-      .all([args.scope, pulumi.all(templates.map((t) => t.id))])
-      .apply(([scope, ids]) => ids.map((id) => arn(scope, "ec2", `launch-template/${id}`)));
-    this.registerOutputs({ launchTemplateId: this.onDemand.id, spotLaunchTemplateId: this.spot?.id, roleArn: this.roleArn });
+    this.template = this.launchTemplate(`${name}-template`, args);
+    this.launchTemplateArns = pulumi.all([args.scope, this.template.id]).apply(([scope, id]) => [arn(scope, "ec2", `launch-template/${id}`)]);
+    this.registerOutputs({ launchTemplateId: this.template.id, roleArn: this.roleArn });
   }
 
-  private template(resourceName: string, args: BuildNodesArgs, spot: boolean): aws.ec2.LaunchTemplate {
+  private launchTemplate(resourceName: string, args: BuildNodesArgs): aws.ec2.LaunchTemplate {
     const tags = { ...args.tags, [args.appTag.key]: args.appTag.value };
     return new aws.ec2.LaunchTemplate(
       resourceName,
       {
-        name: `${args.prefix}-node${spot ? "-spot" : ""}`,
-        description: `slipway build node (${spot ? "spot" : "on-demand"}); one GitLab job, then terminate`,
+        name: `${args.prefix}-node`,
+        description: "slipway build node; one GitLab job, then terminate",
         imageId: args.amiId,
         // The first type; the launcher may override it with the others in order.
         instanceType: args.instanceTypes[0],
@@ -97,10 +94,7 @@ export class BuildNodes extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [this.securityGroup.id],
         // poweroff from the bootstrap (or its hard lifetime) ends the instance, not just stops it.
         instanceInitiatedShutdownBehavior: "terminate",
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: args.hopLimit, instanceMetadataTags: "disabled" },
-        instanceMarketOptions: spot
-          ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate", maxPrice: args.spotMaxPrice } }
-          : undefined,
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: args.hopLimit, instanceMetadataTags: args.warmPool ? "enabled" : "disabled" },
         blockDeviceMappings: [{ deviceName: args.rootDeviceName, ebs: { volumeSize: args.volumeSizeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
         userData: Buffer.from(args.userData, "utf8").toString("base64"),
         tagSpecifications: [

@@ -25,10 +25,12 @@ export const SIZING: Record<FunctionName, { timeoutSeconds: number; memoryMb: nu
   reaper: { timeoutSeconds: 120, memoryMb: 256 },
   reconciler: { timeoutSeconds: 120, memoryMb: 256 },
   cleanup: { timeoutSeconds: 900, memoryMb: 512 },
+  // A spot warning gives two minutes; cancel, retry and one launch take seconds.
+  "node-interruption": { timeoutSeconds: 60, memoryMb: 256 },
 };
 
 /**
- * The five functions, the webhook's public URL and the queue feeding the launcher.
+ * The six functions, the webhook's public URL and the queue feeding the launcher.
  * The URL is unauthenticated at the AWS level on purpose: GitLab cannot sign requests,
  * so the handler checks X-Gitlab-Token itself (constant time) and answers 401 otherwise.
  */
@@ -60,6 +62,7 @@ export class Functions extends pulumi.ComponentResource {
       reaper: make("reaper"),
       reconciler: make("reconciler"),
       cleanup: make("cleanup"),
+      "node-interruption": make("node-interruption"),
     };
     const webhook = this.byName["gitlab-webhook"].fn;
     const url = new aws.lambda.FunctionUrl(`${name}-webhook-url`, { functionName: webhook.name, authorizationType: "NONE", invokeMode: "BUFFERED" }, parent);

@@ -10,6 +10,8 @@ export const RESOURCELESS_ACTIONS = new Set(["ecr:GetAuthorizationToken", "ec2:D
 const REQUIRED_KEYS: Record<string, string[]> = {
   "ec2:RunInstances": ["ec2:LaunchTemplate"],
   "ec2:TerminateInstances": ["aws:ResourceTag/", "ec2:SourceInstanceARN"],
+  "ec2:StopInstances": ["aws:ResourceTag/", "ec2:SourceInstanceARN"],
+  "ec2:StartInstances": ["aws:ResourceTag/"],
   "ec2:CreateTags": ["ec2:CreateAction", "aws:ResourceTag/"],
   "iam:PassRole": ["iam:PassedToService"],
 };

@@ -1,6 +1,11 @@
 import { allow, arn, iamVar, parameterArn, policy, type AppTag, type PolicyDocument, type Scope, type Statement } from "./document.ts";
+import { projectRepositoryArns } from "./registry.ts";
 
-/** Actions a build node needs on the project repository: pull stages, push stages and images. */
+/**
+ * Actions a build node needs on the project's repositories: pull stages, push stages and
+ * images. GetDownloadUrlForLayer on the stages repository is also what lets ECR mount its
+ * layers into an image repository (blob mounting).
+ */
 export const ECR_PUSH_PULL = [
   "ecr:BatchCheckLayerAvailability",
   "ecr:BatchGetImage",
@@ -21,12 +26,15 @@ export const INSTANCE_ARN_TAG = "slipway:instance-arn";
 
 export interface NodePolicyInput {
   scope: Scope;
-  repositoryArn: string;
+  /** The stages repository's name (infra's `repositoryName`); images live under `<name>/`. */
+  repositoryName: string;
   /** SSM path that holds one parameter per node, e.g. /slipway/prod/nodes. */
   nodeParameterPath: string;
   appTag: AppTag;
   /** Pool mode: the fleet's shared runner token, which every node may read (and none delete). */
   poolTokenParameter?: string;
+  /** A warm pool is configured: a node may also stop itself (its first, preparing boot). */
+  warmPool?: boolean;
 }
 
 /** ecr:GetAuthorizationToken has no resource-level permissions: it needs Resource "*". */
@@ -52,21 +60,32 @@ function ownParameter(input: NodePolicyInput): Statement {
  * Self-termination only: the request's source instance must be the target instance
  * (the pattern AWS uses in its own managed policies), and the target must carry our tag.
  */
-function terminateSelf(input: NodePolicyInput): Statement {
+function onlySelf(input: NodePolicyInput, sid: string, action: string): Statement {
   const instances = arn(input.scope, "ec2", "instance/*");
-  return allow("TerminateSelf", ["ec2:TerminateInstances"], [instances], {
+  return allow(sid, [action], [instances], {
     ArnLike: { "ec2:SourceInstanceARN": arn(input.scope, "ec2", `instance/${iamVar("ec2:InstanceID")}`) },
     StringEquals: { [`aws:ResourceTag/${input.appTag.key}`]: input.appTag.value },
   });
 }
 
-/** The build node's instance role: push/pull the project repository, consume its token, end itself. */
+function terminateSelf(input: NodePolicyInput): Statement {
+  return onlySelf(input, "TerminateSelf", "ec2:TerminateInstances");
+}
+
+/**
+ * The build node's instance role: push/pull the stages repository and every image repository
+ * under its prefix, create those on first push (ECR's create-on-push needs ecr:CreateRepository
+ * from the pusher; the creation template sets them up), consume its token, end itself.
+ */
 export function nodePolicy(input: NodePolicyInput): PolicyDocument {
+  const repos = projectRepositoryArns(input.scope, input.repositoryName);
   return policy(
     ecrLogin(),
-    allow("PushPullProjectRepository", ECR_PUSH_PULL, [input.repositoryArn]),
+    allow("PushPullProjectRepositories", ECR_PUSH_PULL, [repos.stages, repos.images]),
+    allow("CreateImageRepositoriesOnPush", ["ecr:CreateRepository"], [repos.images]),
     ownParameter(input),
     ...(input.poolTokenParameter ? [allow("ReadPoolRunnerToken", ["ssm:GetParameter"], [parameterArn(input.scope, input.poolTokenParameter)])] : []),
     terminateSelf(input),
+    ...(input.warmPool ? [onlySelf(input, "StopSelfForWarmPool", "ec2:StopInstances")] : []),
   );
 }

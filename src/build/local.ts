@@ -2,11 +2,12 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
-import type { Engine, ImageConfigDocument, LayerSource, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RuntimeConfig } from "../engine/types.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
-import { LABEL_PREFIX, LABELS, NEEDS_LABEL } from "./names.ts";
+import { LABEL_PREFIX, LABELS, NEEDS_LABEL, stageRef } from "./names.ts";
 import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import type { StageChange } from "./stage.ts";
+import { GIT_FILES_LABEL } from "./stages/git-patch.ts";
 import { ownerResolver } from "./stages/owners.ts";
 import { extractFile } from "./tar-read.ts";
 import { SCRATCH, SCRATCH_CONFIG } from "./scratch.ts";
@@ -25,6 +26,8 @@ export interface StageLabels {
   project: string;
   image: string;
   gitCommit?: string;
+  /** How stages are named where this build keeps them (a registry's `REPO:stage-<digest>`); default: the local stage ref. */
+  stageName?: (digest: string) => string;
 }
 
 export function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig, diffIds: string[], stage: PlannedStage, meta: StageLabels): ImageConfigDocument {
@@ -40,11 +43,17 @@ export function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig,
     [NEEDS_LABEL]: [stage.parent, ...(stage.stage.needs?.() ?? [])].filter(Boolean).join(" "),
     ...(meta.gitCommit ? { [LABELS.gitCommit]: meta.gitCommit } : {}),
   };
+  // werf view: which mapped files the image holds; carried from the parent by stages that
+  // add none (never across `from`: a base's files are not this image's mappings).
+  const gitFiles = stage.stage.gitFiles?.() ?? (stage.name !== "from" ? base.config.Labels?.[GIT_FILES_LABEL] : undefined);
+  if (gitFiles !== undefined) labels[GIT_FILES_LABEL] = gitFiles;
+  const author = stage.stage.author?.() ?? (stage.name !== "from" ? base.author : undefined);
   return {
     architecture: base.architecture,
     os: base.os,
     ...(base.variant ? { variant: base.variant } : {}),
     created: "1970-01-01T00:00:00Z",
+    ...(author !== undefined ? { author } : {}),
     config: { ...runtime, Labels: labels },
     rootfs: { type: "layers", diff_ids: diffIds },
   };
@@ -73,6 +82,49 @@ async function withBinds<T>(binds: { source: string; target: string }[], fn: (b:
   } finally {
     await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
   }
+}
+
+/** The parent's labels as the stage's layer builders read them (werf-view git patches). */
+function labelsOf(image: LocalImage): Record<string, string> {
+  return image.config.config.Labels ?? {};
+}
+
+/**
+ * Runs a stage's commands on the parent, after its git patch (werf view) when it has
+ * one: the patched image is loaded under a temporary tag first. Returns the layers the
+ * stage adds (a run that changes no file adds none) and the images to remove afterwards.
+ */
+async function runCommands(
+  engine: Engine, change: Extract<StageChange, { kind: "run" }>, parentRef: string, parent: LocalImage,
+  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void,
+): Promise<{ diffIds: string[]; temporary: string[] }> {
+  const diffIds: string[] = [];
+  const temporary: string[] = [];
+  let runOn = parentRef;
+  const patch = change.patch ? await change.patch(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent)) : undefined;
+  if (patch) {
+    runOn = `${plan.ref}-patch`;
+    const doc = { ...parent.config, rootfs: { type: "layers" as const, diff_ids: [...parent.config.rootfs.diff_ids, patch.diffId] } };
+    await engine.loadImage(doc, [patch], [runOn]);
+    temporary.push(runOn);
+    diffIds.push(patch.diffId);
+  }
+  const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser }));
+  if (result.committed) temporary.push(result.committed);
+  if (result.exitCode !== 0) {
+    await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
+    throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
+  }
+  if (result.diffId) diffIds.push(result.diffId);
+  return { diffIds, temporary };
+}
+
+function fileReader(engine: Engine, ref: string) {
+  return async (path: string) => {
+    const tar = await engine.readPath(ref, path);
+    return tar ? (await extractFile(tar))?.toString("utf8") : undefined;
+  };
 }
 
 /**
@@ -104,36 +156,27 @@ export async function buildStageLocally(
   const runtime = cleanConfig(parent.config.config);
   const diffIds = [...parent.config.rootfs.diff_ids];
   const layers: LayerSource[] = [];
-  let status: AppliedStage["status"] = "appended";
-  let temporary: string | undefined;
+  let temporary: string[] = [];
   if (change.kind === "run") {
-    const result = await withBinds(change.binds, (binds) =>
-      engine.runAndCommit({ image: parentRef, script: change.script, network: change.network, binds, onOutput, argv: change.argv, env: change.env, imageUser: change.imageUser }),
-    );
-    if (result.exitCode !== 0 || !result.diffId) {
-      throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
-    }
-    diffIds.push(result.diffId);
-    temporary = result.committed;
-    status = "built";
+    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput);
+    diffIds.push(...ran.diffIds);
+    temporary = ran.temporary;
   } else if (change.kind === "files") {
-    const read = async (path: string) => {
-      const tar = await engine.readPath(parentRef, path);
-      return tar ? (await extractFile(tar))?.toString("utf8") : undefined;
-    };
     const exists = async (path: string) => (await engine.readPath(parentRef, path)) !== undefined;
-    const layer = await change.layer(ownerResolver(read), runtime, exists);
-    diffIds.push(layer.diffId);
-    layers.push(layer);
+    const layer = await change.layer(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent), runtime, exists);
+    if (layer) {
+      diffIds.push(layer.diffId);
+      layers.push(layer);
+    }
   }
   const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;
   const finalRuntime = apply ? apply(runtime) : runtime;
   try {
     await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
   } finally {
-    if (temporary) await engine.removeImage(temporary);
+    for (const ref of temporary) await engine.removeImage(ref).catch(() => undefined);
   }
-  return { status, containersRun: status === "built" ? 1 : 0 };
+  return { status: change.kind === "run" ? "built" : "appended", containersRun: change.kind === "run" ? 1 : 0 };
 }
 
 /** Writes the user-facing image: the last stage with slipway's labels removed. Returns its id. */

@@ -45,6 +45,12 @@ export const ANNOTATIONS = {
   project: "io.slipway.project",
   image: "io.slipway.image",
   created: "org.opencontainers.image.created",
+  /**
+   * On stage manifests: when this stage tag was written (the clock, ISO 8601). Cleanup's
+   * grace window keeps recently published stages by it, whether or not an image names
+   * them yet. Never part of the stage digest, which is the tag.
+   */
+  published: "io.slipway.published",
 } as const;
 
 export const NEEDS_LABEL = "slipway.needs";

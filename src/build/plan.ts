@@ -1,9 +1,12 @@
 import type { ImageConfig, ProjectConfig } from "../config/types.ts";
-import { UsageError } from "../errors.ts";
+import { BuildError, UsageError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
 import { conveyor, STAGE_ORDER } from "./conveyor.ts";
 import { stageDigest, type NamedInput } from "./digest.ts";
+import { dirname, join } from "node:path";
 import { readWorktree, type Worktree } from "./git.ts";
+import { fetchRemoteTree, type RemoteTree } from "./git-remote.ts";
+import { remoteKey } from "./placement.ts";
 import { stageRef } from "./names.ts";
 import type { Stage, StageContext, StageName } from "./stage.ts";
 
@@ -40,13 +43,30 @@ export interface PlanOptions {
   engine: Engine;
   resolveBase: BaseResolver;
   buildDir: string;
+  /** Where remote git mappings are cloned (kept between builds); default: beside buildDir. */
+  gitCacheDir?: string;
+}
+
+/** Fetches every remote git mapping of the config once per URL and revision. */
+async function fetchRemotes(config: ProjectConfig, cacheDir: string): Promise<Map<string, RemoteTree>> {
+  const wanted = new Map(config.images.flatMap((i) => i.git.filter((m) => m.url !== undefined).map((m) => [remoteKey(m), m] as const)));
+  const out = new Map<string, RemoteTree>();
+  // One at a time: two mappings of one URL share a clone.
+  for (const [key, mapping] of wanted) out.set(key, await fetchRemoteTree(mapping, cacheDir));
+  return out;
+}
+
+/** Images from outside the config an image needs, each pinned by its registry digest: `from` and external imports. */
+function externalRefs(image: ImageConfig): string[] {
+  return [...(image.from ? [image.from] : []), ...image.imports.filter((i) => i.fromKind === "external").map((i) => i.from)];
 }
 
 function dependenciesOf(image: ImageConfig): string[] {
   const deps = new Set<string>();
   if (image.fromImage !== undefined) deps.add(image.fromImage);
   if (image.fromArtifact !== undefined) deps.add(image.fromArtifact);
-  for (const imp of image.imports) deps.add(imp.from);
+  for (const imp of image.imports) if (imp.fromKind !== "external") deps.add(imp.from);
+  for (const dep of image.dependencies) deps.add(dep.image);
   return [...deps];
 }
 
@@ -57,7 +77,7 @@ export function dependencyOrder(images: ImageConfig[]): ImageConfig[] {
   const out: ImageConfig[] = [];
   const visit = (image: ImageConfig, path: string[]) => {
     if (done.has(image.name)) return;
-    if (path.includes(image.name)) throw new Error(`images depend on each other in a cycle: ${[...path, image.name].join(" -> ")}`);
+    if (path.includes(image.name)) throw new BuildError(image.name, "from", `images depend on each other in a cycle: ${[...path, image.name].join(" -> ")}`);
     for (const dep of dependenciesOf(image)) {
       const target = byName.get(dep);
       if (target) visit(target, [...path, image.name]);
@@ -74,11 +94,12 @@ export function dependencyOrder(images: ImageConfig[]): ImageConfig[] {
  * up front, from config + working tree: no engine work, one manifest HEAD per base.
  */
 export async function planProject(config: ProjectConfig, names: string[], opts: PlanOptions): Promise<ProjectPlan> {
-  const needsGit = config.images.some((i) => i.git.length > 0);
+  const needsGit = config.images.some((i) => i.git.some((m) => m.url === undefined));
   const worktree = needsGit ? await readWorktree(config.dir, config.file) : undefined;
+  const remotes = await fetchRemotes(config, opts.gitCacheDir ?? join(dirname(opts.buildDir), "git"));
   const bases = new Map<string, string>();
   await Promise.all(
-    [...new Set(config.images.flatMap((i) => [...(i.from ? [i.from] : []), ...(i.dockerfile?.baseImages ?? [])]))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
+    [...new Set(config.images.flatMap((i) => [...externalRefs(i), ...(i.dockerfile?.baseImages ?? [])]))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
   );
   const results = new Map<string, ImagePlan>();
   for (const image of dependencyOrder(selectImages(config.images, names))) {
@@ -86,6 +107,7 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
       project: config.project,
       image,
       worktree,
+      remotes,
       engine: opts.engine,
       buildDir: opts.buildDir,
       baseDigest: (ref) => bases.get(ref),

@@ -1,6 +1,7 @@
 import type { ImageConfig } from "../config/types.ts";
 import type { Engine, RuntimeConfig } from "../engine/types.ts";
 import type { Worktree } from "./git.ts";
+import type { RemoteTree } from "./git-remote.ts";
 import type { Layer } from "./layer.ts";
 import type { NamedInput } from "./digest.ts";
 import type { OwnerResolver } from "./stages/owners.ts";
@@ -8,16 +9,29 @@ import type { OwnerResolver } from "./stages/owners.ts";
 /**
  * Stage names are the config's words, plus documented names for file stages:
  * gitInstall / gitBeforeSetup / gitSetup carry the files a user stage depends on,
- * gitLatest the rest; importsBeforeInstall ... importsAfterSetup carry imports.
+ * gitLatest the rest (strict view); in werf's view gitArchive carries every mapped file
+ * and gitLatest the patch to the current files; importsBeforeInstall ... importsAfterSetup
+ * carry imports.
  */
 export type StageName =
   | "from"
   | "beforeInstall" | "install" | "beforeSetup" | "setup"
   | "importsBeforeInstall" | "importsAfterInstall" | "importsBeforeSetup" | "importsAfterSetup"
-  | "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest"
-  | "dockerInstructions"
+  | "gitArchive" | "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest"
+  | "dockerInstructions" | "imageSpec"
   /** Dockerfile stages are named by instruction: `RUN#2 cat deps.txt ...` (src/dockerfile). */
   | `${string}#${number}${string}`;
+
+/**
+ * Builds a layer against the parent stage: `parentLabels` are the parent image's config
+ * labels (werf-view git patches read which files it holds). Undefined: no layer to add.
+ * `config` is the parent's runtime config (a Dockerfile COPY to a relative path needs its
+ * WORKDIR); `exists` says whether a path is in the parent's filesystem (in the registry it
+ * throws NeedsEngine: only the engine can look).
+ */
+export type LayerBuilder = (
+  owners: OwnerResolver, parentLabels: Record<string, string>, config?: RuntimeConfig, exists?: (path: string) => Promise<boolean>,
+) => Promise<Layer | undefined>;
 
 /** What a stage does to its parent image. Executors (local engine, registry) realise it. */
 export type StageChange =
@@ -25,22 +39,16 @@ export type StageChange =
   | { kind: "base"; ref: string; local: boolean }
   /** Run commands in a container made from the parent (the only change that needs one). */
   /** A bind with source "" is a fresh temporary directory (mount from tmp_dir). */
-  /** `argv` replaces `/bin/sh -c script`; `env` is added to the image's; `imageUser` runs as the image's USER instead of root. */
+  /** `patch`: a layer applied before the commands run (werf's git patch of a user stage). */
+  /** `env`: build-time variables (werf dependencies), given how stages are named where they are kept. */
+  /** `argv` replaces `/bin/sh -c script` (Dockerfile exec form, SHELL); `imageUser` runs as the image's USER, not root. */
   | {
-    kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[];
-    argv?: string[]; env?: string[]; imageUser?: boolean;
+    kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[]; patch?: LayerBuilder;
+    env?: (stageName: (digest: string) => string) => string[];
+    argv?: string[]; imageUser?: boolean;
   }
-  /** Add a deterministic layer built in Node. */
-  /**
-   * `config` is the parent's runtime config (a Dockerfile COPY to a relative path needs its
-   * WORKDIR); `exists` says whether a path is in the parent's filesystem (in the registry it
-   * throws NeedsEngine: only the engine can look).
-   */
-  | {
-    kind: "files"; layer: (owners: OwnerResolver, config?: RuntimeConfig, exists?: (path: string) => Promise<boolean>) => Promise<Layer>;
-    /** The config change that comes with the layer (Dockerfile WORKDIR: the directory and WorkingDir). */
-    apply?: (config: RuntimeConfig) => RuntimeConfig;
-  }
+  /** Add a deterministic layer built in Node; `apply`: the config change that comes with it (Dockerfile WORKDIR). */
+  | { kind: "files"; layer: LayerBuilder; apply?: (config: RuntimeConfig) => RuntimeConfig }
   /** Change only the image config. */
   | { kind: "config"; apply: (config: RuntimeConfig) => RuntimeConfig };
 
@@ -49,6 +57,8 @@ export interface StageContext {
   project: string;
   image: ImageConfig;
   worktree?: Worktree;
+  /** Trees of remote git mappings, by remoteKey (URL and revision). */
+  remotes?: ReadonlyMap<string, RemoteTree>;
   engine: Engine;
   /**
    * Digest and local stage ref of another image of the config, by name: its last
@@ -72,6 +82,10 @@ export interface Stage {
   change(): StageChange;
   /** Digests of stages of other images this stage is built from (fromImage base, import sources). */
   needs?(): string[];
+  /** The image config's `author` from this stage on (werf imageSpec.author). */
+  author?(): string | undefined;
+  /** werf view: the mapped git files the stage image holds afterwards (label slipway.git-files). */
+  gitFiles?(): string;
   /** Starts a new chain (a Dockerfile FROM): its digest has no parent. */
   readonly root?: boolean;
   /** Its layer reads the filesystems of the stages in needs() through the engine (imports, COPY --from). */

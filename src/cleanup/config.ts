@@ -13,7 +13,7 @@ export async function policyOfConfig(config: ProjectConfig, env: Record<string, 
   if (config.cleanup === undefined) return policyFromValue(undefined);
   const rel = path.relative(config.dir, config.file);
   const shown = rel.startsWith("..") || path.isAbsolute(rel) ? config.file : rel;
-  const docs = parseYamlDocs(expandTemplates(await readFile(config.file, "utf8"), shown, env), shown);
+  const docs = parseYamlDocs(expandTemplates(await readFile(config.file, "utf8"), shown, env, { dir: config.dir }), shown);
   const meta = docs.find((d) => d.value !== null && typeof d.value === "object" && "project" in (d.value as object));
   return meta ? policyFromMetaDoc(meta, shown) : policyFromValue(config.cleanup, shown);
 }

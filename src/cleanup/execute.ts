@@ -25,6 +25,8 @@ export interface ExecuteOptions {
   concurrency?: number;
   /** Stage tags of the plan's snapshot (skipped when re-checking shared manifests). */
   knownStageTags?: Set<string>;
+  /** Stages kept images need that were missing when planned (see executePlan). */
+  missing?: Set<string>;
 }
 
 export interface ExecuteResult {
@@ -112,15 +114,27 @@ export async function executePlan(decisions: Decision[], entries: TagEntry[], op
 
   // Images that were to go but stayed (failed, or sharing a manifest with a new tag) keep their stages.
   const survivors = new Map(doomedImages.filter((d) => d.action === "keep" && d.stage).map((d) => [d.stage!, `needed by ${d.repository}:${d.tag}, which was not deleted`]));
-  const rescued = await neededByNewImages(opts, known, stageRefs, opts.needs, survivors);
+  const broken = brokenChains(decisions, opts.missing);
+  const rescued = await neededByNewImages(opts, known, stageRefs, opts.needs, new Map([...broken, ...survivors]));
   const doomedStages = decisions.filter((d) => d.kind === "stage" && d.action === "delete");
   for (const d of doomedStages) if (rescued.has(d.stage!)) mark(d, "keep", rescued.get(d.stage!)!);
   const stillDoomedStages = doomedStages.filter((d) => d.action === "delete");
   const saved = opts.deleter.unit === "digest" ? await saveManifests(opts, stillDoomedStages) : new Map<string, ManifestResult>();
   failed += await deleteGroup(opts, "deleting stages", opts.snapshot.repo, stillDoomedStages);
 
-  if (opts.deleter.unit === "digest") await restoreNeeded(opts, known, stageRefs, stillDoomedStages, saved);
+  if (opts.deleter.unit === "digest") await restoreNeeded(opts, known, stageRefs, stillDoomedStages, saved, broken);
   return { failed, warnings: [] };
+}
+
+/**
+ * When a kept image's stages were incomplete at plan time (a build is remaking a deleted
+ * one), the walk stopped at the gap and never saw the stages beyond it: every kept image
+ * is walked again before and after deleting, so what the remade stage needs is kept.
+ */
+function brokenChains(decisions: Decision[], missing: Set<string> | undefined): Map<string, string> {
+  if (!missing?.size) return new Map();
+  const kept = decisions.filter((d) => d.kind === "image" && d.action === "keep" && d.stage);
+  return new Map(kept.map((d) => [d.stage!, `needed by kept image ${d.repository}:${d.tag}, whose stages were incomplete when planned`]));
 }
 
 async function saveManifests(opts: ExecuteOptions, doomed: Decision[]): Promise<Map<string, ManifestResult>> {
@@ -134,7 +148,7 @@ async function saveManifests(opts: ExecuteOptions, doomed: Decision[]): Promise<
 }
 
 /** Puts back deleted stages that an image pushed while we deleted turns out to need. */
-async function restoreNeeded(opts: ExecuteOptions, known: Map<string, TagEntry>, stageRefs: Map<string, string>, deleted: Decision[], saved: Map<string, ManifestResult>): Promise<void> {
+async function restoreNeeded(opts: ExecuteOptions, known: Map<string, TagEntry>, stageRefs: Map<string, string>, deleted: Decision[], saved: Map<string, ManifestResult>, roots: Map<string, string>): Promise<void> {
   const gone = deleted.filter((d) => d.action === "delete");
   if (gone.length === 0) return;
   // Deleted stages are walked through their saved bodies (their config blobs are still there).
@@ -142,7 +156,7 @@ async function restoreNeeded(opts: ExecuteOptions, known: Map<string, TagEntry>,
     const body = saved.get(stage);
     return body ? needsOfManifest(opts.registry, opts.snapshot.repo, body.body) : opts.needs(stage, ref);
   };
-  const needed = await neededByNewImages(opts, known, stageRefs, needs);
+  const needed = await neededByNewImages(opts, known, stageRefs, needs, roots);
   for (const d of gone) {
     const why = needed.get(d.stage!);
     const body = saved.get(d.stage!);

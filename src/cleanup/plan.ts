@@ -1,7 +1,9 @@
 /**
  * The cleanup plan: one decision, with its reason, for every tag of the snapshot.
- * Roots (images kept by the keep list, Kubernetes, the git policy or the grace window)
- * keep every stage they reach through recorded needs; every other tag goes.
+ * Roots (images kept by the keep list, Kubernetes, the git policy or the grace window,
+ * and stages published within the grace window, which a build in flight may not have
+ * named in an image yet) keep every stage they reach through recorded needs; every
+ * other tag goes.
  */
 import type { GitRef } from "../gitrefs/types.ts";
 import type { KubeImageUse } from "../k8s/types.ts";
@@ -9,7 +11,8 @@ import { slugTag } from "../build/remote/tags.ts";
 import { formatDuration } from "./duration.ts";
 import { indexKubeImages, type KubeIndex } from "./kube-match.ts";
 import type { CleanupPolicy } from "./policy.ts";
-import { reach, type NeedsLoader } from "./reach.ts";
+import pLimit from "p-limit";
+import { reach, type NeedsLoader, type PublishedLoader } from "./reach.ts";
 import { commitsOf, imagesKeptForRef, judgeRefs, tagBelongsTo, type RefVerdict } from "./refs.ts";
 import { keyOf } from "./snapshot.ts";
 import type { Decision, TagEntry } from "./types.ts";
@@ -29,6 +32,8 @@ export interface PlanInput {
   /** How the registry deletes: OCI deletes a manifest by digest (with every tag on it). */
   unit: "tag" | "digest";
   needs: NeedsLoader;
+  /** Publish times of stage tags: stages published within the grace window are roots. */
+  published?: PublishedLoader;
 }
 
 export interface Plan {
@@ -118,14 +123,40 @@ export async function makePlan(input: PlanInput): Promise<Plan> {
   return { decisions: [...decisions, ...stageDecisions.decisions], missing: stageDecisions.missing };
 }
 
-/** Stage tags: kept when pinned or reachable from a kept image or a pinned stage. */
+/**
+ * Stages published within the grace window (a build in flight may be about to name them
+ * in an image): stage digest -> why. Costs one manifest GET per stage no kept image
+ * reaches (the walk reads the others anyway); stages that record no publish time count as old.
+ */
+async function freshStages(candidates: TagEntry[], input: PlanInput): Promise<Map<string, string>> {
+  const fresh = new Map<string, string>();
+  const published = input.published;
+  if (!published || input.graceMs <= 0) return fresh;
+  // As many reads in flight as the needs walk (reach) uses.
+  const limit = pLimit(16);
+  await Promise.all(candidates.map((e) => limit(async () => {
+    const when = await published(e.stage!, e.digest);
+    const age = when ? input.now.getTime() - when.getTime() : Infinity;
+    if (age < input.graceMs) fresh.set(e.stage!, `published ${age < 0 ? "with a future date" : `${formatDuration(age)} ago`}, within the grace window (${formatDuration(input.graceMs)})`);
+  })));
+  return fresh;
+}
+
+/** Stage tags: kept when pinned, reachable from a kept image or a pinned stage, or freshly published (and what those need). */
 async function decideStages(input: PlanInput, images: Decision[], kube: KubeIndex): Promise<{ decisions: Decision[]; missing: Set<string> }> {
   const stages = input.entries.filter((e) => e.kind === "stage");
   const roots = new Map<string, string>();
   for (const d of images) if (d.action === "keep" && d.stage && !roots.has(d.stage)) roots.set(d.stage, `needed by kept image ${d.repository}:${d.tag}`);
   const pins = new Map(stages.map((e) => [e, pinned(e, input, kube)]));
   for (const [e, v] of pins) if (v && !roots.has(e.stage!)) roots.set(e.stage!, v.reason);
-  const { needed, missing } = await reach(roots, new Map(stages.map((e) => [e.stage!, e.digest])), input.needs);
+  const refs = new Map(stages.map((e) => [e.stage!, e.digest]));
+  // Publish times are read alongside the walk: both read the same (cached) stage manifests.
+  const [{ needed, missing }, fresh] = await Promise.all([reach(roots, refs, input.needs), freshStages(stages, input)]);
+  for (const d of needed.keys()) fresh.delete(d);
+  const freshRoots = new Map([...fresh].map(([d, why]) => [d, `needed by stage-${d.slice(0, 12)}, ${why}`]));
+  const more = await reach(freshRoots, refs, input.needs);
+  for (const [d, why] of more.needed) if (!needed.has(d)) needed.set(d, fresh.get(d) ?? why);
+  for (const d of more.missing) missing.add(d);
   const decisions = stages.map((e): Decision => {
     const why = pins.get(e)?.reason ?? needed.get(e.stage!);
     return { ...e, ...(why ? { action: "keep", reason: why } : { action: "delete", reason: "no kept image needs this stage" }) };

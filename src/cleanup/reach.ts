@@ -1,29 +1,63 @@
 import pLimit from "p-limit";
-import { NEEDS_LABEL } from "../build/names.ts";
-import type { Registry } from "../registry/types.ts";
+import { ANNOTATIONS, NEEDS_LABEL } from "../build/names.ts";
+import type { ManifestResult, Registry } from "../registry/types.ts";
 
 /** The stage digests a stage is built from (its slipway.needs label), read from the registry. */
 export type NeedsLoader = (stageDigest: string, manifestDigest: string) => Promise<string[]>;
 
-/**
- * Reads `slipway.needs` from each stage's config blob (manifest GET + config GET), once
- * per stage: stages are immutable, so the answer is cached for the whole run.
- */
-export function registryNeeds(registry: Registry, repo: string): NeedsLoader {
-  const cache = new Map<string, Promise<string[]>>();
-  return (stage, manifestDigest) => {
-    let p = cache.get(stage);
+/** When a stage tag was written (its manifest's io.slipway.published); undefined when not recorded. */
+export type PublishedLoader = (stageDigest: string, manifestDigest: string) => Promise<Date | undefined>;
+
+/** Reads run once per key; a failed read is forgotten, so a later retry of the plan reads again. */
+function memo<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (key) => {
+    let p = cache.get(key);
     if (!p) {
-      p = (async () => {
-        const m = await registry.getManifest(repo, manifestDigest);
-        return m ? needsOfManifest(registry, repo, m.body) : [];
-      })();
-      cache.set(stage, p);
-      // A failed read must not stay cached as a failure for a later retry of the plan.
-      p.catch(() => cache.delete(stage));
+      p = read(key);
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
     }
     return p;
   };
+}
+
+/**
+ * What cleanup reads of a stage, from its manifest (one GET, shared) and config blob (one
+ * more GET, for `slipway.needs` only): stages are immutable by digest, so every answer is
+ * cached for the whole run.
+ */
+export function registryStageFacts(registry: Registry, repo: string): { needs: NeedsLoader; published: PublishedLoader } {
+  const manifest = memo((digest): Promise<ManifestResult | undefined> => registry.getManifest(repo, digest));
+  const needs = memo(async (digest) => {
+    const m = await manifest(digest);
+    return m ? needsOfManifest(registry, repo, m.body) : [];
+  });
+  return {
+    needs: (_stage, manifestDigest) => needs(manifestDigest),
+    published: async (_stage, manifestDigest) => {
+      const m = await manifest(manifestDigest);
+      return m ? publishedOf(m.body) : undefined;
+    },
+  };
+}
+
+/** Reads `slipway.needs` from each stage's config blob (manifest GET + config GET), once per stage. */
+export function registryNeeds(registry: Registry, repo: string): NeedsLoader {
+  return registryStageFacts(registry, repo).needs;
+}
+
+/** The publish time a stage manifest records; undefined for stages published before it was recorded. */
+export function publishedOf(body: Uint8Array): Date | undefined {
+  let doc: { annotations?: Record<string, string> };
+  try {
+    doc = JSON.parse(Buffer.from(body).toString("utf8")) as typeof doc;
+  } catch {
+    return undefined;
+  }
+  const value = doc.annotations?.[ANNOTATIONS.published];
+  const when = value ? new Date(value) : undefined;
+  return when && !Number.isNaN(when.getTime()) ? when : undefined;
 }
 
 /** The needs recorded in the config blob of a stage manifest. */

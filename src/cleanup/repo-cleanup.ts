@@ -4,7 +4,7 @@ import type { Registry } from "../registry/types.ts";
 import { executePlan } from "./execute.ts";
 import { makePlan } from "./plan.ts";
 import { DEFAULT_GRACE_MS, type CleanupPolicy } from "./policy.ts";
-import { registryNeeds } from "./reach.ts";
+import { registryStageFacts } from "./reach.ts";
 import { toReport } from "./report.ts";
 import { takeSnapshot } from "./snapshot.ts";
 import type { CleanupReport, Progress, TagDeleter } from "./types.ts";
@@ -39,7 +39,7 @@ export interface CleanupRepoOptions {
 export async function cleanupRepo(opts: CleanupRepoOptions): Promise<CleanupReport> {
   const snapshotOpts = { registry: opts.registry, repo: opts.repo, images: opts.images, concurrency: opts.concurrency };
   const [entries, refs, kube] = await Promise.all([takeSnapshot(snapshotOpts), opts.refs.list(), opts.kube ? opts.kube.list() : Promise.resolve([])]);
-  const needs = registryNeeds(opts.registry, opts.repo);
+  const { needs, published } = registryStageFacts(opts.registry, opts.repo);
   const plan = await makePlan({
     entries,
     refs,
@@ -52,9 +52,10 @@ export async function cleanupRepo(opts: CleanupRepoOptions): Promise<CleanupRepo
     repo: opts.repo,
     unit: opts.deleter.unit,
     needs,
+    published,
   });
   const warnings = [...(opts.warnings ?? []), ...[...plan.missing].map((d) => `stage ${d} is needed by a kept image but missing from ${opts.repo}`)];
   if (opts.dryRun) return toReport(plan.decisions, { dryRun: true, failed: 0, warnings });
-  const result = await executePlan(plan.decisions, entries, { registry: opts.registry, deleter: opts.deleter, snapshot: snapshotOpts, needs, progress: opts.progress });
+  const result = await executePlan(plan.decisions, entries, { registry: opts.registry, deleter: opts.deleter, snapshot: snapshotOpts, needs, progress: opts.progress, missing: plan.missing });
   return toReport(plan.decisions, { dryRun: false, failed: result.failed, warnings: [...warnings, ...result.warnings] });
 }

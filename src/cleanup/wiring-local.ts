@@ -1,6 +1,6 @@
 import { loadConfig } from "../config/load.ts";
 import { DockerEngine } from "../engine/docker.ts";
-import { engineSocket } from "../cli/context.ts";
+import { engineSocket } from "../engine/socket.ts";
 import { missingCommits } from "../gitrefs/commits.ts";
 import { digestOfStageTag } from "../build/names.ts";
 import type { LocalCleanupOptions } from "./local.ts";
@@ -21,7 +21,7 @@ export async function localCleanupOptions(flags: LocalWiringFlags, env: Record<s
   const repo = flags.repo ? parseRepo(flags.repo) : undefined;
   const registry = repo ? (await registryAndDeleter(repo.host, env)).registry : undefined;
   return {
-    engine: new DockerEngine({ socketPath: engineSocket(env as NodeJS.ProcessEnv) }),
+    engine: new DockerEngine({ socketPath: engineSocket(env) }),
     project: config.project,
     improperCacheVersion: flags.cacheVersion,
     ...(flags.gitCommit && { missingCommits: (shas: string[]) => missingCommits(config.dir, shas) }),

@@ -9,7 +9,7 @@ import { UsageError } from "../errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { gitLabRefs, localGitRefs, missingCommits, type GitRefSource } from "../gitrefs/index.ts";
 import { kubeImages, type KubeImageSource } from "../k8s/index.ts";
-import { createRegistry, createSdkEcrPort, dockerConfigCredentials, dockerConfigPath, parseEcrHost } from "../registry/index.ts";
+import { createRegistry, createSdkEcrPort, dockerConfigCredentials, dockerConfigPath, ecrTargetOf, parseEcrHosts } from "../registry/index.ts";
 import { DEFAULT_RETRY } from "../registry/retry.ts";
 import type { Registry } from "../registry/types.ts";
 import { policyOfConfig } from "./config.ts";
@@ -17,7 +17,8 @@ import { ecrDeleter, ociDeleter } from "./delete.ts";
 import { durationOrThrow } from "./duration.ts";
 import { compilePattern } from "./policy.ts";
 import type { CleanupRepoOptions } from "./repo-cleanup.ts";
-import { splitRepo } from "./repos.ts";
+import { parseStagesRepo, type StagesRepo } from "../registry/repo.ts";
+import { imagesToClean, type RepositoryLister } from "./repos.ts";
 import type { TagDeleter } from "./types.ts";
 
 type Env = Record<string, string | undefined>;
@@ -36,17 +37,23 @@ export interface RepoCleanupFlags {
   remote?: string;
 }
 
-export function parseRepo(repo: string): { host: string; repository: string } {
-  const parsed = splitRepo(repo);
-  if (!parsed) throw new UsageError(`REPO must be host[:port]/repository without a tag (got ${JSON.stringify(repo)})`);
-  return parsed;
+/** REPO of `cleanup repo`: the same grammar as bp and stages (src/registry/repo.ts). */
+export function parseRepo(repo: string): StagesRepo {
+  return parseStagesRepo(repo);
 }
 
-export async function registryAndDeleter(host: string, env: Env): Promise<{ registry: Registry; deleter: TagDeleter }> {
-  const ecrHost = parseEcrHost(host);
+/**
+ * The registry client and deleter for `host`; on ECR also the repository lister that finds
+ * image repositories the config no longer names (SLIPWAY_ECR_HOSTS declares ECR hosts under
+ * other names).
+ */
+export async function registryAndDeleter(host: string, env: Env): Promise<{ registry: Registry; deleter: TagDeleter; repositories?: RepositoryLister }> {
+  const ecrHosts = parseEcrHosts(env.SLIPWAY_ECR_HOSTS);
+  const ecrHost = ecrTargetOf(host, ecrHosts);
   if (ecrHost) {
     const port = await createSdkEcrPort(ecrHost);
-    return { registry: createRegistry({ host, ecr: port }), deleter: ecrDeleter(port, DEFAULT_RETRY) };
+    const list = port.describeRepositories?.bind(port);
+    return { registry: createRegistry({ host, ecr: port, ecrHosts }), deleter: ecrDeleter(port, DEFAULT_RETRY), ...(list && { repositories: list }) };
   }
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(env, homedir()), env });
   const registry = createRegistry({ host, credentials });
@@ -91,13 +98,13 @@ export async function repoCleanupOptions(repo: string, flags: RepoCleanupFlags, 
   const { host, repository } = parseRepo(repo);
   const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env });
   const policy = await policyOfConfig(config, env);
-  const { registry, deleter } = await registryAndDeleter(host, env);
+  const { registry, deleter, repositories } = await registryAndDeleter(host, env);
   const kube = kubeSource(flags, env);
   return {
     registry,
     deleter,
     repo: repository,
-    images: config.images.map((i) => i.name),
+    images: await imagesToClean(registry, repository, config.images.map((i) => i.name), repositories),
     refs: gitRefSource(flags, config.dir, env),
     ...(kube.source && { kube: kube.source }),
     ...(kube.warning && { warnings: [kube.warning] }),

@@ -1,7 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../errors.ts";
 
 /** Options every project command shares. */
 export interface ProjectFlags {
@@ -9,6 +8,8 @@ export interface ProjectFlags {
   config?: string;
   json?: boolean;
   report?: string;
+  /** werf's --env: what config templates see as `.Env`. */
+  env?: string;
   /** A project without a config file builds its Dockerfile, with docker build's flags. */
   file?: string;
   target?: string;
@@ -22,6 +23,7 @@ export function addProjectFlags(cmd: Command): Command {
   return cmd
     .option("--dir <dir>", "project directory", ".")
     .option("--config <file>", "config file (default: slipway.yaml, werf.yaml or dappfile.yml in --dir)")
+    .option("--env <env>", "werf's --env: the value config templates see as .Env (default: WERF_ENV)")
     .option("--json", "print the result as one JSON document on stdout")
     .option("--report <file>", "also write the JSON result to a file")
     .option("-f, --file <dockerfile>", "Dockerfile to build when the project has no config file (default: Dockerfile in --dir)")
@@ -30,13 +32,7 @@ export function addProjectFlags(cmd: Command): Command {
     .option("--network <mode>", "network of Dockerfile RUN commands: none (default) or default");
 }
 
-/** The Docker engine socket from DOCKER_HOST (unix:// only), else the default socket. */
-export function engineSocket(env: NodeJS.ProcessEnv): string | undefined {
-  const host = env.DOCKER_HOST;
-  if (!host) return undefined;
-  if (!host.startsWith("unix://")) throw new UsageError(`DOCKER_HOST=${host}: only unix:// sockets are supported`);
-  return host.slice("unix://".length);
-}
+export { engineSocket } from "../engine/socket.ts";
 
 /** Where node-local state lives (build_dir mounts, the local fleet): SLIPWAY_HOME or ~/.slipway. */
 export function slipwayHome(env: NodeJS.ProcessEnv): string {

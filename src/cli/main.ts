@@ -24,9 +24,24 @@ export async function main(argv: string[]): Promise<number> {
       return code === "commander.helpDisplayed" || code === "commander.version" || code === "commander.help" ? 0 : 2;
     }
     process.stderr.write(`slipway: ${err instanceof Error ? err.message : String(err)}\n`);
+    // With --json, stdout carries one JSON document on failure too.
+    if (argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: errorJson(err) }, null, 2)}\n`);
     if (process.env.SLIPWAY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return exitCodeFor(err);
   }
+}
+
+/** What a failure says to a machine: message, class and, when known, status, code and repository (registry errors). */
+function errorJson(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const e = err as Error & { status?: number; code?: unknown; repository?: string };
+  return {
+    message: e.message,
+    name: e.name,
+    ...(typeof e.status === "number" && { status: e.status }),
+    ...(typeof e.code === "string" && { code: e.code }),
+    ...(typeof e.repository === "string" && { repository: e.repository }),
+  };
 }
 
 // A reader that stops early (`slipway plan | head`) is not an error.

@@ -3,8 +3,8 @@
  * ENTRYPOINT/CMD, "port/proto" EXPOSE, Docker's HEALTHCHECK test arrays.
  */
 import { durationNs } from "../util/duration.ts";
-import type { DockerInstructions, HealthcheckConfig } from "./types.ts";
-import type { RawDocker } from "./schema.ts";
+import type { DockerInstructions, HealthcheckConfig, ImageSpec } from "./types.ts";
+import type { RawDocker, RawImageSpec } from "./schema.ts";
 import type { PathSegment } from "./yaml-source.ts";
 
 export type Fail = (path: readonly PathSegment[], detail: string) => never;
@@ -109,4 +109,33 @@ export function parseHealthcheck(text: string, fail: (detail: string) => never):
     return { ...hc, test: ["CMD", ...(args as string[])] };
   }
   return { ...hc, test: ["CMD-SHELL", command] };
+}
+
+/** werf's imageSpec: into ImageSpec; shapes are checked by the schema already. */
+export function normalizeImageSpec(raw: RawImageSpec | null | undefined): ImageSpec | undefined {
+  if (raw == null) return undefined;
+  const c = raw.config ?? {};
+  const spec: ImageSpec = {
+    clearHistory: raw.clearHistory ?? false,
+    clear: { cmd: c.clearCmd ?? false, entrypoint: c.clearEntrypoint ?? false, user: c.clearUser ?? false, workingDir: c.clearWorkingDir ?? false },
+    removeLabels: c.removeLabels ?? [],
+    removeVolumes: c.removeVolumes ?? [],
+    removeEnv: c.removeEnv ?? [],
+    volumes: c.volumes ?? [],
+    labels: { ...(c.labels ?? {}) },
+    env: { ...(c.env ?? {}) },
+  };
+  if (raw.author != null) spec.author = raw.author;
+  if (c.expose != null) spec.expose = c.expose;
+  if (c.user != null) spec.user = c.user;
+  if (c.cmd != null) spec.cmd = c.cmd;
+  if (c.entrypoint != null) spec.entrypoint = c.entrypoint;
+  if (c.workingDir != null) spec.workingDir = c.workingDir;
+  if (c.stopSignal != null) spec.stopSignal = c.stopSignal;
+  if (c.healthcheck != null) {
+    const h = c.healthcheck;
+    spec.healthcheck = { test: h.test };
+    for (const key of ["interval", "timeout", "startPeriod", "retries"] as const) if (h[key] != null) spec.healthcheck[key] = h[key];
+  }
+  return spec;
 }

@@ -47,7 +47,7 @@ function resolveKinds(images: ImageConfig[], byName: Map<string, ImageConfig>): 
       if (byName.get(parent)!.kind === "artifact") img.fromArtifact = parent;
       else img.fromImage = parent;
     }
-    for (const imp of img.imports) imp.fromKind = byName.get(imp.from)!.kind;
+    for (const imp of img.imports) if (imp.fromKind !== "external") imp.fromKind = byName.get(imp.from)!.kind;
   }
 }
 
@@ -78,7 +78,8 @@ function label(name: string): string {
 /** Names of the images an image needs built first (its parent and the sources of its imports), without repeats. */
 export function dependenciesOf(img: ImageConfig): string[] {
   const parent = img.fromImage ?? img.fromArtifact;
-  return [...new Set([...(parent !== undefined ? [parent] : []), ...img.imports.map((i) => i.from)])];
+  const sources = [...img.imports.filter((i) => i.fromKind !== "external").map((i) => i.from), ...img.dependencies.map((d) => d.image)];
+  return [...new Set([...(parent !== undefined ? [parent] : []), ...sources])];
 }
 
 /** Images ordered so each comes after everything it depends on (file order otherwise). The loader has ruled out cycles. */

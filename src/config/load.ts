@@ -1,13 +1,13 @@
 /**
- * The config loader: find slipway.yaml / werf.yaml / dappfile.yml, expand the supported
- * template forms, parse every YAML document, validate, and normalise into ProjectConfig.
+ * The config loader: find slipway.yaml / werf.yaml / dappfile.yml, render its Go
+ * templates, parse every YAML document, validate, and normalise into ProjectConfig.
  * Every problem is a ConfigError with file, line, column and field.
  */
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { ImageConfig, ProjectConfig } from "./types.ts";
-import { expandTemplates } from "./template.ts";
+import { renderTemplates } from "./template.ts";
 import { parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
 import { fieldPath, validateDoc } from "./validate.ts";
 import { imageDocSchema, metaDocSchema } from "./schema.ts";
@@ -21,6 +21,8 @@ export interface LoadConfigOptions {
   /** Explicit config file (`--config`), relative to the current directory or absolute. */
   configFile?: string;
   env: Record<string, string | undefined>;
+  /** werf's `--env` value (`.Env` in templates). */
+  werfEnv?: string;
 }
 
 /** Looked for in this order; the first one found wins. */
@@ -35,7 +37,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<ProjectConfig
   } catch (err) {
     throw new ConfigError(file, undefined, undefined, undefined, `cannot read config file: ${(err as Error).message}`);
   }
-  return parseConfig(text, file, dir, opts.env);
+  return parseConfig(text, file, dir, opts.env, { werfEnv: opts.werfEnv });
 }
 
 async function findConfigFile(dir: string): Promise<string> {
@@ -51,12 +53,22 @@ async function findConfigFile(dir: string): Promise<string> {
   throw new ConfigError(dir, undefined, undefined, undefined, `no config file found (looked for ${CONFIG_FILE_NAMES.join(", ")})`);
 }
 
-/** Pure: parse one config text. `file` is where it came from (absolute or relative to `dir`). */
-export function parseConfig(text: string, file: string, dir: string, env: Record<string, string | undefined>): ProjectConfig {
+/** Parse one config text. `file` is where it came from (absolute or relative to `dir`); its templates read `dir` (.Files, .werf/ partials). */
+export function parseConfig(text: string, file: string, dir: string, env: Record<string, string | undefined>, templates: { werfEnv?: string } = {}): ProjectConfig {
   const absDir = path.resolve(dir);
   const absFile = path.resolve(absDir, file);
   const shown = displayName(absFile, absDir);
-  const docs = parseYamlDocs(expandTemplates(text, shown, env), shown);
+  const rendered = renderTemplates(text, shown, env, { dir: absDir, werfEnv: templates.werfEnv });
+  try {
+    return parseRendered(rendered.text, absFile, absDir, shown);
+  } catch (err) {
+    throw rendered.relocate(err);
+  }
+}
+
+/** The rendered config text read as YAML documents, validated and normalised. */
+function parseRendered(text: string, absFile: string, absDir: string, shown: string): ProjectConfig {
+  const docs = parseYamlDocs(text, shown);
   const isDappfile = /^dappfile\.ya?ml$/i.test(path.basename(absFile));
   let meta: { project: string; configVersion: number; cleanup?: unknown } | undefined;
   const images: ImageConfig[] = [];

@@ -4,10 +4,11 @@
  * the error can point at the field.
  */
 import { ConfigError } from "../errors.ts";
-import type { GitMapping, ImageConfig, ImportConfig, ImportStageHook, MountConfig, ShellConfig, SourceLocation, UserStageName } from "./types.ts";
+import type { GitMapping, ImageConfig, MountConfig, ShellConfig, SourceLocation, UserStageName } from "./types.ts";
 import { USER_STAGES } from "./types.ts";
-import type { RawGit, RawImageDoc, RawImport, RawMount } from "./schema.ts";
-import { normalizeDocker, type Fail } from "./docker.ts";
+import type { RawGit, RawImageDoc, RawMount } from "./schema.ts";
+import { normalizeDocker, normalizeImageSpec, type Fail } from "./docker.ts";
+import { dependencyConfig, importConfig } from "./links.ts";
 import type { PathSegment } from "./yaml-source.ts";
 
 /** A reference from one image to another, kept with its position for graph checks. */
@@ -49,9 +50,12 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
     git: (raw.git ?? []).map((g, i) => gitMapping(g, i, ctx)),
     shell: shellConfig(raw),
     docker: normalizeDocker(raw.docker, ctx.written.docker, ctx.fail),
+    ...(raw.imageSpec != null ? { imageSpec: normalizeImageSpec(raw.imageSpec) } : {}),
     imports: (raw.import ?? []).map((imp, i) => importConfig(imp, i, ctx)),
+    dependencies: (raw.dependencies ?? []).map((d, i) => dependencyConfig(d, i, ctx)),
     mounts: (raw.mount ?? []).map((m, i) => mountConfig(m, i, ctx)),
     network: raw.network ?? false,
+    gitVisibility: raw.gitVisibility ?? defaultVisibility(ctx.file),
     location: ctx.loc([nameKey], true),
   };
   const images = names.map((name) => structuredClone({ name, ...shared }));
@@ -59,12 +63,27 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
   for (const name of names) {
     if (base.ref) refs.push({ ...base.ref, from: name });
     shared.imports.forEach((imp, i) => {
+      if (imp.fromKind === "external") return;
       const key = imp.fromKind;
-      const path = ["import", i, key];
-      refs.push({ from: name, to: imp.from, field: `import[${i}].${key}`, path, location: ctx.loc(path), kind: key });
+      const written = "from" in (ctx.written.import as Record<string, unknown>[])[i] ? "from" : key;
+      const path = ["import", i, written];
+      refs.push({ from: name, to: imp.from, field: `import[${i}].${written}`, path, location: ctx.loc(path), kind: key });
+    });
+    shared.dependencies.forEach((dep, i) => {
+      const written = "from" in (ctx.written.dependencies as Record<string, unknown>[])[i] ? "from" : "image";
+      const path = ["dependencies", i, written];
+      refs.push({ from: name, to: dep.image, field: `dependencies[${i}].${written}`, path, location: ctx.loc(path), kind: "image" });
     });
   }
   return { images, refs };
+}
+
+/**
+ * werf.yaml and dappfile.yml (and any other file name) show user stages what werf shows;
+ * slipway.yaml keeps the strict view, where every layer holds exactly what its digest covers.
+ */
+function defaultVisibility(file: string): ImageConfig["gitVisibility"] {
+  return /(^|[\\/])slipway\.ya?ml$/i.test(file) ? "strict" : "werf";
 }
 
 function baseOf(raw: RawImageDoc, ctx: DocContext, nameKey: string) {
@@ -96,7 +115,7 @@ export function repoPath(p: string): string {
   return s === "" ? "/" : s;
 }
 
-function absolute(p: string | null | undefined, path: PathSegment[], ctx: DocContext): string {
+export function absolute(p: string | null | undefined, path: PathSegment[], ctx: DocContext): string {
   if (p == null || p === "") ctx.fail(path, "required");
   if (!p.startsWith("/")) ctx.fail(path, `must be an absolute path, got "${p}"`);
   return repoPath(p);
@@ -118,6 +137,12 @@ function gitMapping(g: RawGit, i: number, ctx: DocContext): GitMapping {
   };
   if (g.owner != null) m.owner = g.owner;
   if (g.group != null) m.group = g.group;
+  for (const key of ["branch", "tag", "commit"] as const) {
+    if (g[key] == null) continue;
+    if (g.url == null) ctx.fail(["git", i, key], `${key} is only for a remote repository (url:); the local one is used as it is checked out`);
+    m[key] = g[key];
+  }
+  if (g.url != null) m.url = g.url;
   return m;
 }
 
@@ -137,30 +162,6 @@ function shellConfig(raw: RawImageDoc): ShellConfig {
   };
   if (s.cacheVersion != null) shell.cacheVersion = s.cacheVersion;
   return shell;
-}
-
-function importConfig(imp: RawImport, i: number, ctx: DocContext): ImportConfig {
-  const at = (k: string): PathSegment[] => ["import", i, k];
-  if (imp.image != null && imp.artifact != null) ctx.fail(at("artifact"), "give image or artifact, not both");
-  if (imp.image == null && imp.artifact == null) ctx.fail(["import", i], "one of image or artifact is required");
-  if (imp.before != null && imp.after != null) ctx.fail(at("after"), "give before or after, not both");
-  const add = absolute(imp.add, at("add"), ctx);
-  const hook: ImportStageHook = imp.before === "install" ? "beforeInstall" : imp.before === "setup" ? "beforeSetup"
-    : imp.after === "install" ? "afterInstall" : "afterSetup";
-  const out: ImportConfig = {
-    from: (imp.image ?? imp.artifact)!,
-    fromKind: imp.image != null ? "image" : "artifact",
-    add,
-    to: imp.to == null ? add : absolute(imp.to, at("to"), ctx),
-    includePaths: imp.includePaths ?? [],
-    excludePaths: imp.excludePaths ?? [],
-    stage: hook,
-    location: ctx.loc(["import", i]),
-  };
-  if (imp.owner != null) out.owner = imp.owner;
-  if (imp.group != null) out.group = imp.group;
-  if (imp.stage != null) out.sourceStage = imp.stage;
-  return out;
 }
 
 function mountConfig(m: RawMount, i: number, ctx: DocContext): MountConfig {

@@ -7,19 +7,11 @@ import type { PathSegment, SourceDoc } from "./yaml-source.ts";
 
 const REFUSED_TOP: Record<string, string> = {
   ansible: "ansible assembly instructions are not supported; use shell:",
-  fromLatest: "fromLatest is not supported: slipway pins `from` by the base image's registry digest",
-  dependencies: "image dependencies (werf 1.2 `dependencies:`) are not supported; use import:",
   secrets: "build secrets (werf `secrets:`) are not supported",
   platform: "per-image platforms (werf `platform:`) are not supported",
-  imageSpec: "werf `imageSpec:` is not supported; use docker:",
 };
 
-const REFUSED_GIT: Record<string, string> = {
-  url: "remote git repositories (git url:) are not supported; only the local repository",
-  branch: "remote git repositories (branch:) are not supported; only the local repository",
-  commit: "remote git repositories (commit:) are not supported; only the local repository",
-  tag: "remote git repositories (tag:) are not supported; only the local repository",
-};
+const REFUSED_GIT: Record<string, string> = {};
 
 export function refuseUnsupported(written: Record<string, unknown>, doc: SourceDoc, file: string): void {
   for (const [key, detail] of Object.entries(REFUSED_TOP)) {

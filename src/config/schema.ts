@@ -40,6 +40,13 @@ export const gitSchema = z.strictObject({
   stageDependencies: stageDeps.nullish(),
   /** dapp's name for helm values; harmless, ignored. */
   as: str.nullish(),
+  /** A remote repository and its revision (werf). */
+  url: str.nullish(),
+  branch: str.nullish(),
+  tag: str.nullish(),
+  commit: str.nullish(),
+  /** werf 1.1's acknowledgement for a branch revision; accepted, no effect. */
+  herebyIAdmitThatBranchMightBreakReproducibility: z.boolean({ error: "expected true or false" }).nullish(),
 });
 
 export const shellSchema = z.strictObject({
@@ -78,6 +85,8 @@ const hookTarget = z.enum(["install", "setup"], { error: "expected install or se
 
 export const importSchema = z.strictObject({
   image: str.nullish(),
+  /** werf v2's name for `image:`; a reference with a tag or digest is an external image. */
+  from: str.nullish(),
   artifact: str.nullish(),
   add: str.nullish(),
   to: str.nullish(),
@@ -91,10 +100,58 @@ export const importSchema = z.strictObject({
   stage: str.nullish(),
 });
 
+export const dependencySchema = z.strictObject({
+  image: str.nullish(),
+  /** werf v2's name for `image:`. */
+  from: str.nullish(),
+  before: hookTarget.nullish(),
+  after: hookTarget.nullish(),
+  imports: z.array(z.strictObject({
+    type: z.enum(["ImageName", "ImageRepo", "ImageTag", "ImageID", "ImageDigest"], { error: "expected ImageName, ImageRepo, ImageTag, ImageID or ImageDigest" }),
+    targetEnv: str.nullish(),
+    targetBuildArg: str.nullish(),
+  }), { error: "expected a list of imports" }).nullish(),
+});
+
 export const mountSchema = z.strictObject({
   to: str.nullish(),
   from: z.enum(["tmp_dir", "build_dir"], { error: "expected tmp_dir or build_dir" }).nullish(),
   fromPath: str.nullish(),
+});
+
+const flag = z.boolean({ error: "expected true or false" }).nullish();
+
+/** werf v2 `imageSpec:` (pkg/config/raw_image_spec.go): the final image's config. */
+export const imageSpecSchema = z.strictObject({
+  author: str.nullish(),
+  clearHistory: flag,
+  config: z.strictObject({
+    keepEssentialWerfLabels: flag,
+    clearWerfLabels: flag,
+    clearCmd: flag,
+    clearEntrypoint: flag,
+    clearUser: flag,
+    clearWorkingDir: flag,
+    removeLabels: strings.nullish(),
+    removeVolumes: strings.nullish(),
+    removeEnv: strings.nullish(),
+    volumes: strings.nullish(),
+    labels: strMap.nullish(),
+    env: strMap.nullish(),
+    expose: strings.nullish(),
+    user: str.nullish(),
+    cmd: strings.nullish(),
+    entrypoint: strings.nullish(),
+    workingDir: str.nullish(),
+    stopSignal: str.nullish(),
+    healthcheck: z.strictObject({
+      test: strings,
+      interval: z.number().int().nonnegative().nullish(),
+      timeout: z.number().int().nonnegative().nullish(),
+      startPeriod: z.number().int().nonnegative().nullish(),
+      retries: z.number().int().nonnegative().nullish(),
+    }).nullish(),
+  }).nullish(),
 });
 
 const names = z.union([str, z.array(str)], { error: "expected an image name or a list of names" });
@@ -108,12 +165,23 @@ export const imageDocSchema = z.strictObject({
   fromDimg: str.nullish(),
   fromArtifact: str.nullish(),
   fromCacheVersion: str.nullish(),
+  /**
+   * werf: take the base image's current registry digest into the digest. slipway always
+   * does (`from` is pinned by its registry digest), so both values are accepted.
+   */
+  fromLatest: flag,
+  /** werf 1.1's giterminism acknowledgement for fromLatest; nothing to acknowledge here. */
+  herebyIAdmitThatFromLatestMightBreakReproducibility: flag,
   git: z.array(gitSchema, { error: "expected a list of git mappings" }).nullish(),
   shell: shellSchema.nullish(),
   docker: dockerSchema.nullish(),
   import: z.array(importSchema, { error: "expected a list of imports" }).nullish(),
   mount: z.array(mountSchema, { error: "expected a list of mounts" }).nullish(),
+  dependencies: z.array(dependencySchema, { error: "expected a list of dependencies" }).nullish(),
   network: z.boolean({ error: "expected true or false" }).nullish(),
+  /** slipway extension: what user stages see of the git files (default: strict in slipway.yaml, werf elsewhere). */
+  gitVisibility: z.enum(["werf", "strict"], { error: "expected werf or strict" }).nullish(),
+  imageSpec: imageSpecSchema.nullish(),
   /** werf >= 1.2: `final: false` marks an intermediate image (built, imported from, never published). */
   final: z.boolean({ error: "expected true or false" }).nullish(),
 });
@@ -127,6 +195,16 @@ export const metaDocSchema = z.strictObject({
   deploy: z.unknown().optional(),
   /** werf's settings for its own git worktree handling: nothing slipway uses. */
   gitWorktree: z.unknown().optional(),
+  /** werf v2 project build settings. */
+  build: z.strictObject({
+    // slipway builds linux/amd64 images; a config asking for exactly that is fine, anything else is refused.
+    platform: strings.refine((p) => p.length === 1 && p[0] === "linux/amd64", {
+      error: "slipway builds linux/amd64 only; other or several platforms are not supported",
+    }).nullish(),
+    imageSpec: z.unknown().refine((v) => v === null || v === undefined, {
+      error: "a project-wide imageSpec (build.imageSpec) is not supported; give imageSpec: in each image",
+    }).optional(),
+  }).nullish(),
 });
 
 export type RawImageDoc = z.output<typeof imageDocSchema>;
@@ -134,4 +212,6 @@ export type RawMetaDoc = z.output<typeof metaDocSchema>;
 export type RawGit = z.output<typeof gitSchema>;
 export type RawImport = z.output<typeof importSchema>;
 export type RawMount = z.output<typeof mountSchema>;
+export type RawDependency = z.output<typeof dependencySchema>;
 export type RawDocker = z.output<typeof dockerSchema>;
+export type RawImageSpec = z.output<typeof imageSpecSchema>;

@@ -1,111 +1,71 @@
 /**
- * The small part of werf's Go templating that slipway supports: `{{ env "X" }}` and
- * `{{ .Env.X }}` (with `{{-`/`-}}` trim markers). Everything else is refused by name,
- * because silently leaving `{{ range }}` in the YAML would build something else than
- * werf would.
- *
- * Expansion keeps line numbers stable so YAML errors point at the line the user wrote:
- * trim markers only eat spaces and tabs (never newlines), and a value with a newline is
- * refused.
+ * Config files are Go templates, rendered as werf renders them before the YAML is read:
+ * the whole text/template language, Sprig, werf's functions and data, and the
+ * `.werf/**\/*.tmpl` partials of the project directory. The engine lives in
+ * ./template/ (lexer, parser, executor); this is where the config loader calls it.
  */
 import { ConfigError } from "../errors.ts";
+import { headCommit } from "./template/commit.ts";
+import { projectFiles, type ProjectFiles } from "./template/files.ts";
+import { renderConfig } from "./template/index.ts";
 
-type Env = Record<string, string | undefined>;
-
-const ENV_FUNC = /^env\s+"((?:[^"\\]|\\.)*)"$/;
-const ENV_FIELD = /^\.Env\.([A-Za-z_][A-Za-z0-9_]*)$/;
-const COMMENT = /^\/\*[\s\S]*\*\/$/;
-
-export function expandTemplates(text: string, file: string, env: Env): string {
-  let out = "";
-  let pos = 0;
-  for (;;) {
-    const open = text.indexOf("{{", pos);
-    if (open < 0) return out + text.slice(pos);
-    const close = findClose(text, open + 2);
-    if (close < 0) throw templateError(text, open, file, "unclosed `{{` (no matching `}}`)");
-    const raw = text.slice(open + 2, close);
-    const trimLeft = /^-\s/.test(raw);
-    const trimRight = /\s-$/.test(raw);
-    const inner = raw.slice(trimLeft ? 1 : 0, trimRight ? raw.length - 1 : raw.length).trim();
-    let before = text.slice(pos, open);
-    if (trimLeft) before = before.replace(/[ \t]+$/, "");
-    const value = evaluate(inner, text, open, file, env);
-    out += before + value;
-    pos = close + 2;
-    if (trimRight) while (text[pos] === " " || text[pos] === "\t") pos++;
-  }
+export interface TemplateOptions {
+  /** The project directory: `.Files`, `.werf/` partials and `.Commit` come from it. */
+  dir?: string;
+  /** werf's `--env` value, seen as `.Env`; as in werf, WERF_ENV when not given. */
+  werfEnv?: string;
 }
 
-/** The `}}` that closes an action, skipping `}}` inside string literals (`{{ "}}" }}` is how Go templates print braces). */
-function findClose(text: string, from: number): number {
-  for (let i = from; i < text.length - 1; i++) {
-    const c = text[i];
-    if (c === "}" && text[i + 1] === "}") return i;
-    if (c === "`") {
-      const end = text.indexOf("`", i + 1);
-      if (end < 0) return -1;
-      i = end;
-    } else if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
-      if (text[j] !== '"') return -1;
-      i = j;
-    }
-  }
-  return -1;
+export interface RenderedConfig {
+  text: string;
+  /**
+   * An error found in the rendered text (YAML, validation), moved to the file and line
+   * the user wrote when rendering moved that line (a range, an include, a partial).
+   */
+  relocate(err: unknown): unknown;
 }
 
-/** A string literal action (`{{ "{{" }}`, `{{ `x` }}`) prints its text. */
-function literal(inner: string): string | undefined {
-  if (/^"(?:[^"\\]|\\.)*"$/.test(inner)) return goString(inner);
-  const raw = /^`([^`]*)`$/.exec(inner);
-  return raw ? raw[1] : undefined;
+/** Without a project directory there are no files to read; say so when a template asks. */
+const NO_FILES: ProjectFiles = {
+  get: () => { throw new Error(".Files is not available: no project directory"); },
+  glob: () => ({}),
+  exists: () => false,
+  isDir: () => false,
+};
+
+/** Renders `text` (shown in errors as `file`); every template problem is a ConfigError at file:line:column. */
+export function renderTemplates(text: string, file: string, env: Record<string, string | undefined>, opts: TemplateOptions = {}): RenderedConfig {
+  const { dir } = opts;
+  const rendered = renderConfig(text, file, {
+    env,
+    werfEnv: opts.werfEnv ?? env.WERF_ENV ?? "",
+    files: dir ? projectFiles(dir) : NO_FILES,
+    commit: () => {
+      if (!dir) throw new Error(".Commit is not available: no project directory");
+      return headCommit(dir);
+    },
+  });
+  const sourceLines = text.split("\n");
+  const renderedLines = rendered.text.split("\n");
+  const move = (e: ConfigError): ConfigError => {
+    if (e.file !== file || e.line === undefined) return e;
+    const origin = rendered.origin(e.line);
+    if (!origin || (origin.file === file && origin.line === e.line)) return e;
+    // The column still fits when the line came through unchanged.
+    const same = origin.file === file && sourceLines[origin.line - 1] === renderedLines[e.line - 1];
+    return new ConfigError(origin.file, origin.line, same ? e.column : undefined, e.field, e.detail);
+  };
+  return {
+    text: rendered.text,
+    relocate: (err) => {
+      if (err instanceof ConfigError) return move(err);
+      if (err instanceof AggregateError) return new AggregateError(err.errors.map((e) => (e instanceof ConfigError ? move(e) : e)), err.message);
+      return err;
+    },
+  };
 }
 
-/** Go's interpreted string literal, for the escapes it shares with JSON; undefined for the rest. */
-function goString(quoted: string): string | undefined {
-  try {
-    return JSON.parse(quoted) as string;
-  } catch {
-    return undefined;
-  }
-}
-
-function evaluate(inner: string, text: string, at: number, file: string, env: Env): string {
-  if (COMMENT.test(inner)) {
-    // A template comment vanishes, but its newlines stay so later lines keep their numbers.
-    return "\n".repeat(inner.split("\n").length - 1);
-  }
-  const printed = literal(inner);
-  if (printed !== undefined && !printed.includes("\n")) return printed;
-  const fn = ENV_FUNC.exec(inner);
-  const name = fn ? goString(`"${fn[1]}"`) : ENV_FIELD.exec(inner)?.[1];
-  if (name === undefined) {
-    throw templateError(text, at, file,
-      `Go template construct \`${constructName(inner)}\` is not supported; only {{ env "X" }} and {{ .Env.X }}`);
-  }
-  const value = env[name] ?? "";
-  if (value.includes("\n")) {
-    throw templateError(text, at, file, `environment variable ${name} contains a newline; multi-line values are not supported in templates`);
-  }
-  return value;
-}
-
-/** A short, recognisable name for the construct: its keyword, function, or the pipe. */
-export function constructName(inner: string): string {
-  if (/^env\s/.test(inner) && inner.includes("|")) return `| ${inner.split("|")[1].trim().split(/\s+/)[0]}`;
-  if (/^\.Env\.[\w]+\s*\|/.test(inner)) return `| ${inner.split("|")[1].trim().split(/\s+/)[0]}`;
-  const first = inner.split(/\s+/)[0] ?? "";
-  if (first === "") return "{{ }}";
-  if (first.startsWith("$")) return inner.includes(":=") ? "variable assignment" : `variable ${first}`;
-  if (first.startsWith("(")) return "parenthesised expression";
-  return first.replace(/^["'`]|["'`]$/g, "");
-}
-
-function templateError(text: string, at: number, file: string, detail: string): ConfigError {
-  const before = text.slice(0, at);
-  const line = before.split("\n").length;
-  const column = at - before.lastIndexOf("\n");
-  return new ConfigError(file, line, column, undefined, detail);
+/** The rendered text alone (for readers that only need the values, such as the cleanup policy). */
+export function expandTemplates(text: string, file: string, env: Record<string, string | undefined>, opts: TemplateOptions = {}): string {
+  return renderTemplates(text, file, env, opts).text;
 }

@@ -29,7 +29,12 @@ export interface GitMapping {
   group?: string;
   /** Per user stage, globs relative to `add`: a change to matching files rebuilds that stage. */
   stageDependencies: Partial<Record<UserStageName, string[]>>;
-  /** Remote git mappings (`url:`) are refused by the loader; only the local repository is supported. */
+  /** A remote repository (werf `url:`), fetched by the builder; absent = the project's repository. */
+  url?: string;
+  /** The revision of `url`: commit, else tag, else branch, else the remote's HEAD (werf's order). */
+  branch?: string;
+  tag?: string;
+  commit?: string;
   location: SourceLocation;
 }
 
@@ -67,12 +72,40 @@ export interface DockerInstructions {
   healthcheck?: HealthcheckConfig;
 }
 
+/**
+ * werf v2 `imageSpec:`, applied last, with werf's semantics: `remove*` entries are exact
+ * names or `/regex/`; label keys and values may use %project% and %image%; env values
+ * expand $VAR from the image's env; `expose` replaces the exposed ports.
+ */
+export interface ImageSpec {
+  author?: string;
+  clearHistory: boolean;
+  clear: { cmd: boolean; entrypoint: boolean; user: boolean; workingDir: boolean };
+  removeLabels: string[];
+  removeVolumes: string[];
+  removeEnv: string[];
+  volumes: string[];
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  expose?: string[];
+  user?: string;
+  cmd?: string[];
+  entrypoint?: string[];
+  workingDir?: string;
+  stopSignal?: string;
+  /** Durations in seconds, as werf's imageSpec takes them. */
+  healthcheck?: { test: string[]; interval?: number; timeout?: number; startPeriod?: number; retries?: number };
+}
+
 export type ImportStageHook = "beforeInstall" | "afterInstall" | "beforeSetup" | "afterSetup";
 
 export interface ImportConfig {
-  /** Name of the image or artifact to import from (`image:` or `artifact:` key). */
+  /**
+   * Name of the image or artifact to import from (`image:`, `from:` or `artifact:` key), or,
+   * for `external`, an image reference with a tag or digest (werf: `from: alpine:3.18`).
+   */
   from: string;
-  fromKind: "image" | "artifact";
+  fromKind: "image" | "artifact" | "external";
   add: string;
   to: string;
   includePaths: string[];
@@ -83,6 +116,21 @@ export interface ImportConfig {
   stage: ImportStageHook;
   /** werf's import `stage:` (e.g. "install"): import from that stage of the source instead of its last. Absent = the finished image. */
   sourceStage?: string;
+  location: SourceLocation;
+}
+
+/** werf `dependencies:` import types slipway supports (ImageID and ImageDigest are refused). */
+export type DependencyValue = "ImageName" | "ImageRepo" | "ImageTag";
+
+/**
+ * werf `dependencies:` of a stapel image: another image's name, repository or tag, given
+ * to the commands of the user stages after the hook as build-time env (never written
+ * into the image config). The other image's last stage digest enters their digests.
+ */
+export interface DependencyConfig {
+  image: string;
+  stage: ImportStageHook;
+  env: { name: string; type: DependencyValue }[];
   location: SourceLocation;
 }
 
@@ -107,10 +155,18 @@ export interface ImageConfig {
   git: GitMapping[];
   shell: ShellConfig;
   docker: DockerInstructions;
+  imageSpec?: ImageSpec;
   imports: ImportConfig[];
+  dependencies: DependencyConfig[];
   mounts: MountConfig[];
   /** Commands run with network mode none unless the config asks for the network. */
   network: boolean;
+  /**
+   * What a user stage's commands see of the mapped git files. `werf`: every mapped file,
+   * current (werf's gitArchive + patches); `strict`: only the files its stageDependencies
+   * (or an earlier stage's) list. stageDependencies decide rebuilds either way.
+   */
+  gitVisibility: "werf" | "strict";
   location: SourceLocation;
   /** A Dockerfile image: its stages come from the resolved Dockerfile, not from the fields above. */
   dockerfile?: DockerfileBuild;

@@ -1,9 +1,11 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Log } from "../../functions/runtime/types.ts";
+import { reap as reapNodes, type ReapReport } from "../fleet/reaper.ts";
 import type { Fleet } from "../fleet/types.ts";
+import type { Log } from "../log.ts";
 import { parseFunctionsConfig, type FunctionsConfig } from "../functions-config/config.ts";
-import { serveFunctions, type RunningFunctions } from "../functions-config/serve.ts";
+import { functionEnvs } from "../functions-config/envs.ts";
+import type { RunningFunctions, ServeFunctions } from "../functions-config/wiring.ts";
 import { createRegistry } from "../registry/index.ts";
 import { startRegistry, type LocalRegistry } from "../registry/server.ts";
 import { publishBaseImage } from "./base-image.ts";
@@ -26,6 +28,8 @@ export interface DemoEnvironment {
   artifactsDir: string;
   /** Why the launcher did not launch a job (skipped, failed, gave up), by job id: a node will never come. */
   notLaunched: Map<number, string>;
+  /** One run of the reaper function, as its schedule would run it, against the served fleet. */
+  reap(): Promise<ReapReport>;
 }
 
 export interface EnvironmentOptions {
@@ -35,12 +39,14 @@ export interface EnvironmentOptions {
   storageDriver?: "overlay2" | "vfs";
   progress: (line: string) => void;
   nodeLog: (nodeId: string, line: string) => void;
+  /** The local host of the functions (the CLI passes functions/runtime's serveFunctions). */
+  serveFunctions: ServeFunctions;
   /** Teardown steps are pushed here as soon as each part is up, so a failure or Ctrl-C midway still stops it. */
   onTeardown: (step: () => Promise<void>) => void;
 }
 
 /** Function events worth a progress line; the rest of the structured log stays quiet. */
-const SHOWN = new Set(["launcher.launched", "launcher.skipped", "launcher.failed", "launcher.gave-up", "webhook.queued"]);
+const SHOWN = new Set(["launcher.launched", "launcher.skipped", "launcher.failed", "launcher.dropped", "launcher.gave-up", "webhook.queued", "recovery.interrupted", "recovery.retried"]);
 
 /** The environment nodes start from: nothing of the user's Docker, git or slipway settings. */
 async function nodeEnv(root: string, slipwayCommand: string): Promise<Record<string, string>> {
@@ -113,12 +119,15 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<DemoEnvir
   const log: Log = (event, fields = {}) => {
     if (SHOWN.has(event)) o.progress(`${event} ${JSON.stringify(fields)}`);
     if (event === "launcher.skipped" && typeof fields.jobId === "number") notLaunched.set(fields.jobId, `${event}: ${String(fields.reason)}`);
+    if (event === "launcher.dropped" && typeof fields.jobId === "number") notLaunched.set(fields.jobId, `${event}: ${String(fields.error)}`);
     // The local queue gives up after its last retry, like a dead-letter queue.
     const dropped = event === "launcher.gave-up" ? jobIdOf(fields.message) : undefined;
     if (typeof dropped === "number") notLaunched.set(dropped, "launcher.gave-up after its retries (see launcher.failed above)");
   };
-  const functions = await serveFunctions(cfg, { port: 0, host: "127.0.0.1", log, nodeLog: o.nodeLog, baseEnv: env, retryDelayMs: 1000 });
+  const functions = await o.serveFunctions(cfg, { port: 0, host: "127.0.0.1", log, nodeLog: o.nodeLog, baseEnv: env, retryDelayMs: 1000 });
   o.onTeardown(() => functions.close());
   o.progress(`functions: webhook at ${functions.url}/webhook, launcher with the local fleet (a private Docker engine per node)`);
-  return { root: o.root, registry, gitlab, functions, fleet: functions.services.fleet, webhookSecret, baseImage, env, jobsDir, artifactsDir, notLaunched };
+  // One run of the reaper use case, as its schedule would run it (the function adds only its log line).
+  const reap = () => reapNodes(functionEnvs(cfg, functions.services, log).reaper);
+  return { root: o.root, registry, gitlab, functions, fleet: functions.services.fleet, webhookSecret, baseImage, env, jobsDir, artifactsDir, notLaunched, reap };
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { cancelRefusal, retryRefusal } from "./job-rules.ts";
 
 /** A job the demo's pipeline created, as the fake GitLab reports it. */
 export interface FakeJob {
@@ -12,6 +13,8 @@ export interface FakeJob {
   sha: string;
   createdAt: string;
   finishedAt?: string;
+  /** Set once the job was retried: GitLab refuses a second retry of the same job. */
+  retried?: boolean;
 }
 
 export interface FakeGitLab extends AsyncDisposable {
@@ -19,6 +22,11 @@ export interface FakeGitLab extends AsyncDisposable {
   readonly token: string;
   add(job: FakeJob): void;
   setStatus(id: number, status: FakeJob["status"]): void;
+  get(id: number): FakeJob | undefined;
+  /** Every cancel and retry GitLab accepted, in order: "cancel 101", "retry 101 -> 102". */
+  readonly actions: string[];
+  /** Cancels and retries GitLab refused (4xx), e.g. "retry 101: 403". */
+  readonly refused: string[];
   close(): Promise<void>;
 }
 
@@ -38,11 +46,34 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * The few GitLab API v4 routes the functions call, on loopback: there is no GitLab here,
- * yet the launcher must re-read every job before it launches a node. Anything else is 404.
+ * yet the launcher must re-read every job before it launches a node, and recovery must
+ * meet GitLab's rules for cancel and retry. Anything else is 404.
  */
 export async function startFakeGitLab(): Promise<FakeGitLab> {
   const token = `demo-${Math.random().toString(36).slice(2)}`;
   const jobs = new Map<number, FakeJob>();
+  const actions: string[] = [];
+  const refused: string[] = [];
+  /** Cancel and retry under GitLab's state rules (src/demo/job-rules.ts); 201 with the job, like GitLab. */
+  const jobAction = (res: ServerResponse, verb: "cancel" | "retry", projectId: number, id: number) => {
+    const job = jobs.get(id);
+    if (!job || job.projectId !== projectId) return send(res, 404, { message: "404 Job Not Found" });
+    const refusal = verb === "cancel" ? cancelRefusal(job) : retryRefusal(job);
+    if (refusal) {
+      refused.push(`${verb} ${id}: ${refusal.status}`);
+      return send(res, refusal.status, { message: refusal.message });
+    }
+    if (verb === "cancel") {
+      Object.assign(job, { status: "canceled", finishedAt: new Date().toISOString() });
+      actions.push(`cancel ${id}`);
+      return send(res, 201, jobJson(job));
+    }
+    const clone: FakeJob = { ...job, id: Math.max(...jobs.keys()) + 1, status: "pending", createdAt: new Date().toISOString(), finishedAt: undefined, retried: false };
+    job.retried = true;
+    jobs.set(clone.id, clone);
+    actions.push(`retry ${id} -> ${clone.id}`);
+    return send(res, 201, jobJson(clone));
+  };
   const route = (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers["private-token"] !== token) return send(res, 401, { message: "401 Unauthorized" });
     const url = new URL(req.url ?? "/", "http://fake");
@@ -57,6 +88,8 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
       const mine = [...jobs.values()].filter((j) => j.projectId === Number(list[1]) && (scopes.length === 0 || scopes.includes(j.status)));
       return send(res, 200, mine.map(jobJson));
     }
+    const action = /^\/api\/v4\/projects\/(\d+)\/jobs\/(\d+)\/(cancel|retry)$/.exec(url.pathname);
+    if (req.method === "POST" && action) return jobAction(res, action[3] as "cancel" | "retry", Number(action[1]), Number(action[2]));
     if (req.method === "GET" && url.pathname === "/api/v4/runners") return send(res, 200, []);
     send(res, 404, { message: "404 Not found" });
   };
@@ -75,6 +108,9 @@ export async function startFakeGitLab(): Promise<FakeGitLab> {
     url: `http://127.0.0.1:${port}`,
     token,
     add: (job) => void jobs.set(job.id, job),
+    get: (id) => jobs.get(id),
+    actions,
+    refused,
     setStatus(id, status) {
       const job = jobs.get(id);
       if (!job) return;

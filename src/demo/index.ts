@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { slugTag } from "../build/remote/tags.ts";
 import type { CleanupReport } from "../cleanup/types.ts";
 import { SlipwayError } from "../errors.ts";
+import type { ServeFunctions } from "../functions-config/wiring.ts";
 import { run } from "../util/process.ts";
 import { startEnvironment, type DemoEnvironment } from "./environment.ts";
 import type { DemoProject } from "./hook.ts";
@@ -23,11 +24,15 @@ export interface DemoOptions {
   /** Keep the temporary directory (registry data, job scripts, artifacts) for a look afterwards. */
   keep?: boolean;
   storageDriver?: "overlay2" | "vfs";
+  /** Add the step where a node is reclaimed mid-job and the job is retried on a new one. */
+  interrupt?: boolean;
   /** Parent of the temporary directory; default the OS's. */
   tmpBase?: string;
   signal: AbortSignal;
   progress: (line: string) => void;
   nodeLog: (nodeId: string, line: string) => void;
+  /** The local host of the functions, wired by the CLI. */
+  serveFunctions: ServeFunctions;
 }
 
 export interface DemoResult {
@@ -68,14 +73,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const teardown: Array<() => Promise<void>> = [];
   try {
     const env = await startEnvironment({
-      root, slipwayCommand: o.slipwayCommand, storageDriver: o.storageDriver, progress: o.progress, nodeLog: o.nodeLog,
+      root, slipwayCommand: o.slipwayCommand, storageDriver: o.storageDriver, progress: o.progress, nodeLog: o.nodeLog, serveFunctions: o.serveFunctions,
       onTeardown: (step) => teardown.push(step),
     });
     o.signal.throwIfAborted();
     const repo = await createDemoRepo({ examplesDir: o.examplesDir, dir: join(root, "repo"), home: env.env.HOME });
     const project: DemoProject = { id: 7, path: "demo/shop", defaultBranch: "main", pipelineId: 1000 };
     o.progress(`repository ${repo.dir}: examples/app and examples/.gitlab-ci.yml, committed on main`);
-    const jobs = await runStory({ env, repo, project, signal: o.signal, progress: o.progress });
+    const jobs = await runStory({ env, repo, project, signal: o.signal, progress: o.progress, interrupt: o.interrupt === true });
     const stagesRepo = `${env.registry.host}/${project.path}`;
     o.progress(`── Cleanup registry (dry run): slipway cleanup repo ${stagesRepo} --dry-run (refs from the repository)`);
     const cleanup = await cleanupDryRun(env, repo, stagesRepo);

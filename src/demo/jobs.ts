@@ -8,9 +8,10 @@ import type { DemoEnvironment } from "./environment.ts";
 import type { FakeJob } from "./fake-gitlab.ts";
 import { jobHookPayload, type DemoProject } from "./hook.ts";
 import { jobScript } from "./job-script.ts";
-import { expandJobVariables, pipelineJob } from "./pipeline.ts";
+import { expandJobVariables, pipelineJob, type PipelineJob } from "./pipeline.ts";
 import type { DemoRepo } from "./repo.ts";
 import type { JobResult } from "./summary.ts";
+import { readMarks, startupTimes, TIMING_FILE } from "./timing.ts";
 
 export interface JobRequest {
   step: string;
@@ -58,7 +59,7 @@ async function readDotenv(path: string): Promise<Record<string, string> | undefi
 }
 
 /** Polls the fleet until the job's node has come and gone. */
-async function nodeOf(env: DemoEnvironment, jobId: number, signal: AbortSignal, timeoutMs: number): Promise<NodeRecord> {
+export async function nodeOf(env: DemoEnvironment, jobId: number, signal: AbortSignal, timeoutMs: number): Promise<NodeRecord> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal.throwIfAborted();
@@ -71,6 +72,58 @@ async function nodeOf(env: DemoEnvironment, jobId: number, signal: AbortSignal, 
   }
 }
 
+/** A job written out for a node: its script in jobsDir/<id>/job.sh, its record for the fake GitLab. */
+export interface PreparedJob {
+  fake: FakeJob;
+  job: PipelineJob;
+  artifactsDir: string;
+}
+
+/**
+ * Writes job `jobId`'s script for the commit `ref` points to; `before` lines run ahead of
+ * the job's own script (the interruption step makes its first node wait to be reclaimed).
+ */
+export async function prepareJob(env: DemoEnvironment, repo: DemoRepo, project: DemoProject, req: JobRequest, before: string[] = []): Promise<PreparedJob> {
+  const sha = await repo.git("rev-parse", req.ref);
+  const job = pipelineJob(await repo.git("show", `${sha}:.gitlab-ci.yml`), req.jobName);
+  const fake: FakeJob = { id: req.jobId, projectId: project.id, name: job.name, stage: job.stage, status: "pending", tags: job.tags, ref: req.ref, sha, createdAt: new Date().toISOString() };
+  const variables = expandJobVariables(job, predefinedVariables(fake, project, env.registry.host, env.gitlab.url));
+  const artifactsDir = join(env.artifactsDir, String(req.jobId));
+  await mkdir(join(env.jobsDir, String(req.jobId)), { recursive: true });
+  const script = jobScript({ job: { ...job, script: [...before, ...job.script] }, variables, repoUrl: `file://${repo.dir}`, ref: req.ref, sha, artifactsDir });
+  await writeFile(join(env.jobsDir, String(req.jobId), "job.sh"), script);
+  return { fake, job, artifactsDir };
+}
+
+/** POSTs the job's Job Hook to the webhook, as GitLab does when the job becomes pending. Returns when it was sent. */
+export async function postHook(env: DemoEnvironment, project: DemoProject, fake: FakeJob, signal: AbortSignal): Promise<number> {
+  const hookAt = Date.now();
+  const res = await fetch(`${env.functions.url}/webhook`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-gitlab-token": env.webhookSecret, "x-gitlab-event": "Job Hook" },
+    body: JSON.stringify(jobHookPayload(fake, project, new Date())),
+    signal,
+  });
+  if (res.status !== 202) throw new SlipwayError(`job ${fake.id}: the webhook answered ${res.status} ${await res.text()}`);
+  return hookAt;
+}
+
+/** Waits for the job's node to come and go, records the job's end in the fake GitLab, reads the artifacts. */
+export async function collectJob(env: DemoEnvironment, p: PreparedJob, o: { step: string; ref: string; hookAt: number; started: number; signal: AbortSignal }): Promise<JobResult> {
+  const node = await nodeOf(env, p.fake.id, o.signal, 15 * 60_000);
+  const ok = node.reason === "job-finished (exit 0)";
+  const startup = startupTimes(o.hookAt, node, await readMarks(join(p.artifactsDir, TIMING_FILE)));
+  env.gitlab.setStatus(p.fake.id, ok ? "success" : "failed");
+  return {
+    step: o.step, jobId: p.fake.id, nodeId: node.id, ref: o.ref, outcome: node.reason ?? "unknown", ok,
+    wallSeconds: (Date.now() - o.started) / 1000,
+    ...(startup && { startup }),
+    pull: await readJson(join(p.artifactsDir, "slipway-pull.json")),
+    bp: await readJson(join(p.artifactsDir, "slipway-bp.json")),
+    dotenv: p.job.dotenv ? await readDotenv(join(p.artifactsDir, p.job.dotenv)) : undefined,
+  };
+}
+
 /**
  * Runs one job of the pipeline the way GitLab would start it: the job becomes pending in
  * the (fake) GitLab, its Job Hook is POSTed to the webhook, the launcher starts a fresh
@@ -78,30 +131,8 @@ async function nodeOf(env: DemoEnvironment, jobId: number, signal: AbortSignal, 
  */
 export async function runJob(env: DemoEnvironment, repo: DemoRepo, project: DemoProject, req: JobRequest, signal: AbortSignal): Promise<JobResult> {
   const started = Date.now();
-  const sha = await repo.git("rev-parse", req.ref);
-  const job = pipelineJob(await repo.git("show", `${sha}:.gitlab-ci.yml`), req.jobName);
-  const fake: FakeJob = { id: req.jobId, projectId: project.id, name: job.name, stage: job.stage, status: "pending", tags: job.tags, ref: req.ref, sha, createdAt: new Date().toISOString() };
-  const variables = expandJobVariables(job, predefinedVariables(fake, project, env.registry.host, env.gitlab.url));
-  const artifactsDir = join(env.artifactsDir, String(req.jobId));
-  await mkdir(join(env.jobsDir, String(req.jobId)), { recursive: true });
-  await writeFile(join(env.jobsDir, String(req.jobId), "job.sh"), jobScript({ job, variables, repoUrl: `file://${repo.dir}`, ref: req.ref, sha, artifactsDir }));
-  env.gitlab.add(fake);
-
-  const res = await fetch(`${env.functions.url}/webhook`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-gitlab-token": env.webhookSecret, "x-gitlab-event": "Job Hook" },
-    body: JSON.stringify(jobHookPayload(fake, project, new Date())),
-    signal,
-  });
-  if (res.status !== 202) throw new SlipwayError(`job ${req.jobId}: the webhook answered ${res.status} ${await res.text()}`);
-  const node = await nodeOf(env, req.jobId, signal, 15 * 60_000);
-  const ok = node.reason === "job-finished (exit 0)";
-  env.gitlab.setStatus(req.jobId, ok ? "success" : "failed");
-  return {
-    step: req.step, jobId: req.jobId, nodeId: node.id, ref: req.ref, outcome: node.reason ?? "unknown", ok,
-    wallSeconds: (Date.now() - started) / 1000,
-    pull: await readJson(join(artifactsDir, "slipway-pull.json")),
-    bp: await readJson(join(artifactsDir, "slipway-bp.json")),
-    dotenv: job.dotenv ? await readDotenv(join(artifactsDir, job.dotenv)) : undefined,
-  };
+  const prepared = await prepareJob(env, repo, project, req);
+  env.gitlab.add(prepared.fake);
+  const hookAt = await postHook(env, project, prepared.fake, signal);
+  return collectJob(env, prepared, { step: req.step, ref: req.ref, hookAt, started, signal });
 }

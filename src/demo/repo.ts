@@ -1,6 +1,7 @@
 import { appendFile, cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { run } from "../util/process.ts";
+import { SlipwayError } from "../errors.ts";
 
 /** The demo's git repository: the example app and its .gitlab-ci.yml, committed. */
 export interface DemoRepo {
@@ -29,7 +30,7 @@ export async function createDemoRepo(o: { examplesDir: string; dir: string; home
   const env = gitEnv(o.home);
   const git = async (...args: string[]) => {
     const r = await run("git", args, { cwd: o.dir, env });
-    if (r.code !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new SlipwayError(`demo repository: git ${args.join(" ")}: ${r.stderr.trim()}`);
     return r.stdout.trim();
   };
   await cp(join(o.examplesDir, "app"), o.dir, { recursive: true });

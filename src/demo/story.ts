@@ -1,5 +1,6 @@
 import { SlipwayError } from "../errors.ts";
 import type { DemoEnvironment } from "./environment.ts";
+import { runInterruption } from "./interrupt.ts";
 import type { DemoProject } from "./hook.ts";
 import { runJob } from "./jobs.ts";
 import { addDependency, changeAppCode, type DemoRepo } from "./repo.ts";
@@ -13,6 +14,8 @@ interface StoryContext {
   project: DemoProject;
   signal: AbortSignal;
   progress: (line: string) => void;
+  /** Add the reclaimed-node step (`--interrupt`). */
+  interrupt?: boolean;
 }
 
 /** Stages pulled into the node's engine, by `stages pull` or `bp`. */
@@ -28,6 +31,7 @@ export function storyProblems(step: number, j: JobResult): string[] {
   if (step === 2 && (row.built + row.appended !== 0 || pulled(j) !== 0)) problems.push(`no change should build nothing and pull no stage (built ${row.built + row.appended}, pulled ${pulled(j)})`);
   if (step === 3 && (row.containersRun !== 0 || stage("gitLatest") !== "appended")) problems.push(`an app change should run no container and append gitLatest (containers ${row.containersRun}, gitLatest ${stage("gitLatest")})`);
   if (step === 4 && stage("install") !== "built") problems.push(`a dependency change should rebuild install (install ${stage("install")})`);
+  if (!j.startup) problems.push("no time-to-start marks (node runningAt, the job script's registered/started)");
   return problems;
 }
 
@@ -61,5 +65,11 @@ export async function runStory(ctx: StoryContext): Promise<JobResult[]> {
   await repo.git("checkout", "-q", "main");
   await repo.git("branch", "-q", "-D", FEATURE_BRANCH);
   ctx.progress(`── branch ${FEATURE_BRANCH} deleted from the repository`);
+  if (ctx.interrupt) {
+    const retried = await runInterruption(ctx, 106);
+    const problems = storyProblems(6, retried);
+    if (problems.length) throw new SlipwayError(`${retried.step}: ${problems.join("; ")}`);
+    jobs.push(retried);
+  }
   return jobs;
 }

@@ -13,6 +13,8 @@ import { resolveDockerfileImages } from "./werf.ts";
 export interface ProjectSource {
   dir: string;
   config?: string;
+  /** werf's --env: what config templates see as `.Env`. */
+  werfEnv?: string;
   /** docker build's `--file`, `--target`, `--build-arg K=V` (or `K`, from the environment), `--network`. */
   file?: string;
   target?: string;
@@ -54,7 +56,7 @@ export async function loadProject(src: ProjectSource, env: Record<string, string
     if (dockerfileFlags.length > 0) {
       throw new UsageError(`${dockerfileFlags.join(", ")}: only for a project without a config file (it builds its Dockerfile)`);
     }
-    const config = await loadConfig({ dir, configFile: src.config, env });
+    const config = await loadConfig({ dir, configFile: src.config, env, werfEnv: src.werfEnv });
     await resolveDockerfileImages(config);
     return config;
   }

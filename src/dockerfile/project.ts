@@ -92,6 +92,8 @@ export function dockerfileImageConfig(name: string, network: boolean, location: 
     docker: { volume: [], env: {}, label: {}, expose: [] },
     imports: [],
     mounts: [],
+    dependencies: [],
+    gitVisibility: "strict",
     network,
     location,
   };

@@ -42,7 +42,7 @@ function workdir(build: DockerfileBuild, step: Step, op: Extract<Op, { op: "conf
     change: () => ({
       kind: "files",
       apply,
-      layer: async (owners, config, exists) => {
+      layer: async (owners, _parentLabels, config, exists) => {
         const dir = apply(config ?? {}).WorkingDir ?? "/";
         const [user, group] = (config?.User ?? "").split(":");
         const owner = user ? await owners(user, group || undefined) : { uid: 0, gid: 0 };
@@ -72,7 +72,7 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
       kind: "dockerfile-copy-from",
       inputs: [instruction, ["fromStage", digest]],
       needs: [digest],
-      change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
+      change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
     };
   }
   const selected = op.selected ?? [];
@@ -80,7 +80,7 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
   return {
     kind: "dockerfile-copy",
     inputs: [instruction, ["context", lines]],
-    change: () => ({ kind: "files", layer: async (owners, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists)) }),
+    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists)) }),
   };
 }
 
@@ -104,7 +104,7 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
       return {
         kind: "dockerfile-run",
         inputs: [["instruction", JSON.stringify(op.argv)], ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)]],
-        change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds: [] }),
+        change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds: [] }),
       };
     case "copy":
       return copyStage(ctx, build, step, op, source);

@@ -28,6 +28,7 @@ const REFUSED: Record<string, string> = {
   addHost: "addHost is not supported: RUN commands have no network unless `network: default`, and no host entries",
   secrets: "build secrets are not supported for Dockerfile images yet",
   ssh: "ssh agent forwarding is not supported for Dockerfile images yet",
+  dependencies: "dependencies of a Dockerfile image (build args from other images) are not supported yet",
   artifact: "a Dockerfile image is an image:, not an artifact:",
 };
 

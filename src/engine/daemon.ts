@@ -3,6 +3,7 @@ import { mkdir, rm, open } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
 import { stopProcess, waitFor } from "../util/process.ts";
+import { EngineError } from "../errors.ts";
 
 /** A private Docker engine: its own data root, exec root and socket. Removed entirely on dispose. */
 export interface PrivateEngine extends AsyncDisposable {
@@ -70,7 +71,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<PrivateEngi
   };
   try {
     await waitFor(`dockerd at ${socketPath}`, async () => {
-      if (exited) throw new Error(`dockerd exited early; see ${join(root, "dockerd.log")}`);
+      if (exited) throw new EngineError(`dockerd exited early; see ${join(root, "dockerd.log")}`);
       return ping(socketPath);
     }, opts.timeoutMs ?? 60_000);
   } catch (err) {

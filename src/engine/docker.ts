@@ -5,6 +5,7 @@ import { pack } from "tar-stream";
 import { EngineError } from "../errors.ts";
 import { parseImageRef } from "../registry/ref.ts";
 import type { CredentialSource } from "../registry/types.ts";
+import { DEFAULT_RETRY, retry, type RetryPolicy } from "../util/retry.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
 import { normaliseRuntimeConfig } from "./config.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
@@ -32,45 +33,47 @@ export function pulledBytes(lines: DockerStreamLine[]): number {
 }
 
 /**
- * Pulls and pushes are idempotent, and the engine gives up on the first dropped
- * connection or 5xx from a registry: try again twice, with a pause. Errors the
- * engine answers with a 4xx (unknown image, denied) are final.
+ * The engine's classifier for pulls and pushes: they are idempotent, and the engine gives
+ * up on the first dropped connection or 5xx from a registry, so those are tried again.
+ * Errors the engine answers with a 4xx (unknown image, denied) are final.
  */
-async function withTransferRetry<T>(what: string, fn: () => Promise<T>, delays = [500, 2000]): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const status = statusOf(err);
-      const final = status !== undefined && status >= 400 && status < 500;
-      if (final || attempt >= delays.length) {
-        throw err instanceof EngineError ? err : new EngineError(`${what}: ${(err as Error).message}`, status, { cause: err });
-      }
-      await new Promise((r) => setTimeout(r, delays[attempt]));
-    }
+export function isTransferRetryable(err: unknown): boolean {
+  const status = statusOf(err);
+  return !(status !== undefined && status >= 400 && status < 500);
+}
+
+/** Transfers under the shared retry policy, as many tries as slipway's own registry client. */
+async function withTransferRetry<T>(policy: RetryPolicy, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await retry(policy, isTransferRetryable, fn);
+  } catch (err) {
+    throw err instanceof EngineError ? err : new EngineError(`${what}: ${(err as Error).message}`, statusOf(err), { cause: err });
   }
 }
 
 function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
+  if (err instanceof EngineError) return err.statusCode;
+  const status = (err as { statusCode?: unknown }).statusCode;
+  return typeof status === "number" ? status : undefined;
 }
 
 /** The Engine port on a Docker engine through dockerode. */
 export class DockerEngine implements Engine {
   #client?: Promise<Docker>;
   #socketPath?: string;
-  #containersRun = 0;
 
   #credentials?: CredentialSource;
   #buildNetwork: string;
+  #retry: RetryPolicy;
 
   /**
    * `buildNetwork` is the network of command containers that ask for one: the engine's
    * "bridge" by default, never the host's, so a build cannot reach the node's
    * instance metadata (IMDSv2 hop limit 1 stops containers behind a bridge).
    */
-  constructor(opts: { socketPath?: string; credentials?: CredentialSource; buildNetwork?: string } = {}) {
+  constructor(opts: { socketPath?: string; credentials?: CredentialSource; buildNetwork?: string; retry?: RetryPolicy } = {}) {
     this.#socketPath = opts.socketPath;
+    this.#retry = opts.retry ?? DEFAULT_RETRY;
     this.#credentials = opts.credentials;
     this.#buildNetwork = opts.buildNetwork ?? "bridge";
   }
@@ -91,10 +94,6 @@ export class DockerEngine implements Engine {
       : { username: credential.username, password: credential.password, serveraddress: host };
   }
 
-  get containersRun(): number {
-    return this.#containersRun;
-  }
-
   async inspectImage(ref: string): Promise<LocalImage | undefined> {
     try {
       const docker = await this.#docker();
@@ -107,6 +106,7 @@ export class DockerEngine implements Engine {
           architecture: info.Architecture,
           os: info.Os,
           ...((info as { Variant?: string }).Variant ? { variant: (info as { Variant?: string }).Variant } : {}),
+          ...(info.Author ? { author: info.Author } : {}),
           config: normaliseRuntimeConfig(info.Config as unknown as Record<string, unknown>),
           rootfs: { type: "layers", diff_ids: info.RootFS.Layers ?? [] },
         },
@@ -130,7 +130,7 @@ export class DockerEngine implements Engine {
   }
 
   async pull(ref: string): Promise<{ bytes: number }> {
-    return withTransferRetry(`pulling ${ref}`, async () => {
+    return withTransferRetry(this.#retry, `pulling ${ref}`, async () => {
       const docker = await this.#docker();
       const stream = (await docker.pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
       const lines = await readDockerStream(stream);
@@ -139,7 +139,7 @@ export class DockerEngine implements Engine {
   }
 
   async push(ref: string): Promise<{ digest?: string; uploaded: string[] }> {
-    return withTransferRetry(`pushing ${ref}`, async () => {
+    return withTransferRetry(this.#retry, `pushing ${ref}`, async () => {
       const docker = await this.#docker();
       const stream = (await docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
       const lines = await readDockerStream(stream);
@@ -169,12 +169,13 @@ export class DockerEngine implements Engine {
 
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
     const docker = await this.#docker();
+    const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
     const container = await docker.createContainer({
       Image: spec.image,
       Entrypoint: spec.argv ? spec.argv.slice(0, 1) : ["/bin/sh", "-c"],
       Cmd: spec.argv ? spec.argv.slice(1) : [spec.script],
       ...(spec.imageUser ? {} : { User: "0:0" }),
-      ...(spec.env ? { Env: spec.env } : {}),
+      ...(spec.env && spec.env.length > 0 ? { Env: spec.env } : {}),
       Tty: false,
       AttachStdout: true,
       AttachStderr: true,
@@ -189,7 +190,6 @@ export class DockerEngine implements Engine {
       out.on("data", (chunk: Buffer) => spec.onOutput?.(chunk));
       container.modem.demuxStream(stream, out, out);
       await container.start();
-      this.#containersRun++;
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
@@ -197,8 +197,10 @@ export class DockerEngine implements Engine {
       // (see loadImage), so nothing of this run's container config leaks into the image.
       const committed = await container.commit({ pause: false });
       const id = (committed as { Id: string }).Id;
-      const image = await this.inspectImage(id);
-      const diffId = image?.config.rootfs.diff_ids.at(-1);
+      const layers = (await this.inspectImage(id))?.config.rootfs.diff_ids ?? [];
+      // A run that changed no file commits no layer (Docker drops empty layers, as werf
+      // and `docker build` do): the committed image's top layer is then the parent's.
+      const diffId = layers.length > parentLayers ? layers.at(-1) : undefined;
       // The committed image holds the new layer until the caller has loaded the stage image.
       return { exitCode: 0, diffId, committed: id };
     } finally {

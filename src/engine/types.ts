@@ -20,6 +20,7 @@ export interface ImageConfigDocument {
   os: string;
   variant?: string;
   created?: string;
+  author?: string;
   config: RuntimeConfig;
   rootfs: { type: "layers"; diff_ids: string[] };
   history?: unknown[];
@@ -39,18 +40,21 @@ export interface RunSpec {
   network: boolean;
   /** Host path -> container path bind mounts. */
   binds: { source: string; target: string }[];
+  /** Build-time variables for the commands (`NAME=value`); never part of any image config. */
+  env?: string[];
   onOutput?: (chunk: Buffer) => void;
   /** Run this argv instead of `/bin/sh -c script` (Dockerfile exec form and SHELL). */
   argv?: string[];
-  /** Extra environment (`K=V`), over the image's. */
-  env?: string[];
   /** Run as the image's USER instead of root (Dockerfile RUN after USER). */
   imageUser?: boolean;
 }
 
 export interface RunResult {
   exitCode: number;
-  /** diff id (sha256:...) of the layer the run produced; present when exitCode is 0. */
+  /**
+   * diff id (sha256:...) of the layer the run produced; absent when the run failed or
+   * changed no file (then the stage is its parent's layers with a new config).
+   */
   diffId?: string;
   /** Temporary image holding the new layer; remove it once an image that uses the layer exists. */
   committed?: string;
@@ -83,6 +87,4 @@ export interface Engine {
   loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string>;
   /** Reads a path from an image's filesystem as a tar stream (no container is started). */
   readPath(image: string, path: string): Promise<Buffer | undefined>;
-  /** Count of containers started since creation (for reporting). */
-  readonly containersRun: number;
 }

@@ -10,6 +10,7 @@ export function withCap(fleet: Fleet, maxNodes: number): Fleet {
     list: () => fleet.list(),
     terminate: (id, reason) => fleet.terminate(id, reason),
     mark: (id) => fleet.mark(id),
+    noteInterruption: (id, note) => fleet.noteInterruption(id, note),
     async launch(spec) {
       const live = (await fleet.list()).filter(isLive);
       const own = live.find((n) => n.jobId === spec.jobId);

@@ -1,5 +1,5 @@
 import type { GitLabApi, GitLabJob } from "../gitlab/types.ts";
-import { CapacityError, isLive, type Fleet, type NodeRecord } from "./types.ts";
+import { CapacityError, isLive, type Capacity, type Fleet, type NodeRecord } from "./types.ts";
 
 /** Web-standard use cases shared by the launcher and reconciler functions (no Node APIs). */
 
@@ -10,6 +10,11 @@ export interface FleetSettings {
   tags: string[];
   mode: FleetMode;
   nodeTtlMs: number;
+  /**
+   * Market the node of a retried (interrupted) job tries first (SLIPWAY_RETRY_CAPACITY,
+   * default on-demand: the spot pool that just reclaimed a node may do it again).
+   */
+  retryCapacity?: Capacity;
 }
 
 export interface LaunchDeps {
@@ -22,6 +27,8 @@ export interface LaunchDeps {
 export interface LaunchRequest {
   jobId: number;
   projectId: number;
+  /** The interrupted job this one retries, when the caller knows (recovery does). */
+  retryOf?: number;
 }
 
 export type LaunchOutcome =
@@ -55,8 +62,12 @@ export async function launchForJob(deps: LaunchDeps, req: LaunchRequest): Promis
   if (!job) return { kind: "skipped", reason: "job not found" };
   if (job.status !== "pending") return { kind: "skipped", reason: `job is ${job.status}` };
   if (!servedBy(deps.settings, job)) return { kind: "skipped", reason: `tags [${job.tags.join(",")}] not served` };
-  const existing = (await deps.fleet.list()).find((n) => n.jobId === job.id && isLive(n));
+  const nodes = await deps.fleet.list();
+  const existing = nodes.find((n) => n.jobId === job.id && isLive(n));
   if (existing) return { kind: "exists", node: existing };
+  // A Job Hook for a retry may arrive before recovery launches for it: the note on the
+  // interrupted node says which job it was.
+  const retryOf = req.retryOf ?? nodes.find((n) => n.interruption?.retriedJobId === job.id)?.jobId;
   const now = deps.now();
   const runner =
     deps.settings.mode === "per-job"
@@ -69,6 +80,7 @@ export async function launchForJob(deps: LaunchDeps, req: LaunchRequest): Promis
       expiresAt: new Date(now.getTime() + deps.settings.nodeTtlMs),
       ...(runner ? { runner } : {}),
       variables: { CI_JOB_NAME: job.name },
+      ...(retryOf !== undefined && { retryOf, capacity: deps.settings.retryCapacity ?? "on-demand" }),
     });
     return { kind: "launched", node };
   } catch (err) {

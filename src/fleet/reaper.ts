@@ -1,6 +1,7 @@
 import type { GitLabApi, GitLabJob } from "../gitlab/types.ts";
 import { FINISHED_JOB_STATUSES } from "../gitlab/types.ts";
-import { parseRunnerDescription } from "./launcher.ts";
+import { parseRunnerDescription, type FleetSettings } from "./launcher.ts";
+import { mayBeInterrupted, recoverNode, type RecoveryLog, type RecoveryOutcome } from "./recovery.ts";
 import { isLive, type Fleet, type NodeRecord } from "./types.ts";
 
 /** Per-instance secrets the fleet leaves behind (SSM parameters on ec2). */
@@ -22,6 +23,14 @@ export interface ReapDeps {
   runnerGraceMs: number;
   /** Look for leftover per-job runners (default true); pool fleets have none to find. */
   sweepRunners?: boolean;
+  /**
+   * With the fleet's settings, the reaper also recovers jobs still running on nodes that
+   * are gone (cancel, retry once, launch the retry); without them it leaves those alone.
+   */
+  settings?: FleetSettings;
+  log?: RecoveryLog;
+  /** The ec2 warm pool (SLIPWAY_WARM_POOL_SIZE), kept at its size on every run. */
+  pool?: { maintain(): Promise<{ size: number; launched: string[]; terminated: string[] }> };
 }
 
 export interface ReapReport {
@@ -29,6 +38,10 @@ export interface ReapReport {
   marked: string[];
   runnersDeleted: number[];
   secretsDeleted: string[];
+  /** Interrupted jobs this run canceled and retried (or found retried elsewhere). */
+  recovered: RecoveryOutcome[];
+  /** Warm pool only: instances launched to refill it and retired from it this run. */
+  pool?: { size: number; launched: string[]; terminated: string[] };
   errors: string[];
 }
 
@@ -90,14 +103,27 @@ async function sweepLeftovers(d: ReapDeps, live: NodeRecord[], r: ReapReport): P
   }
 }
 
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Nodes that ended before their lifetime, while GitLab may still think their job runs. */
+async function recoverDead(d: ReapDeps & { settings: FleetSettings }, all: NodeRecord[], r: ReapReport): Promise<void> {
+  for (const n of all.filter((x) => mayBeInterrupted(x, all, d.now()))) {
+    const outcome = await recoverNode(d, n, "node-gone").catch((err: unknown) => void r.errors.push(`recover ${n.id} (job ${n.jobId}): ${message(err)}`));
+    if (outcome) r.recovered.push(outcome);
+  }
+}
+
 /** One reaper pass. A failure on one node is reported and does not stop the others. */
 export async function reap(d: ReapDeps): Promise<ReapReport> {
-  const r: ReapReport = { terminated: [], marked: [], runnersDeleted: [], secretsDeleted: [], errors: [] };
-  const live = (await d.fleet.list()).filter(isLive);
+  const r: ReapReport = { terminated: [], marked: [], runnersDeleted: [], secretsDeleted: [], recovered: [], errors: [] };
+  const all = await d.fleet.list();
+  const live = all.filter(isLive);
   const extra = surplus(live);
   for (const n of live) {
     await reapNode(d, n, extra, r).catch((err: unknown) => r.errors.push(`${n.id}: ${err instanceof Error ? err.message : String(err)}`));
   }
+  if (d.settings) await recoverDead({ ...d, settings: d.settings }, all, r);
+  if (d.pool) r.pool = await d.pool.maintain().catch((err: unknown) => void r.errors.push(`warm pool: ${message(err)}`));
   const gone = new Set(r.terminated.map((t) => t.id));
   await sweepLeftovers(d, live.filter((n) => !gone.has(n.id)), r).catch((err: unknown) =>
     r.errors.push(`leftovers: ${err instanceof Error ? err.message : String(err)}`),

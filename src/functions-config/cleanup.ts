@@ -1,20 +1,23 @@
-import type { RegistryCleanup } from "../../functions/cleanup/index.ts";
-import type { Log } from "../../functions/runtime/types.ts";
 import { policyFromValue } from "../cleanup/policy.ts";
 import { cleanupRepo } from "../cleanup/repo-cleanup.ts";
-import { splitRepo } from "../cleanup/repos.ts";
+import { imagesToClean, type RepositoryLister } from "../cleanup/repos.ts";
 import type { TagDeleter } from "../cleanup/types.ts";
-import { UsageError } from "../errors.ts";
+import { RegistryError, UsageError } from "../errors.ts";
 import { gitLabRefs } from "../gitrefs/gitlab.ts";
 import type { GitRefSource } from "../gitrefs/types.ts";
 import type { KubeImageSource } from "../k8s/types.ts";
+import { parseStagesRepo, type StagesRepo } from "../registry/repo.ts";
 import type { Registry } from "../registry/types.ts";
+import type { Log } from "../log.ts";
 import type { FunctionsConfig } from "./config.ts";
+import type { RegistryCleanup } from "./ports.ts";
 
 /** What the platform wiring (Lambda or local) supplies; the rest comes from the config. */
 export interface CleanupPorts {
   registry: Registry;
   deleter: TagDeleter;
+  /** Lists the registry's repositories (ECR), so every `REPO/<image>` slipway wrote is cleaned. */
+  repositories?: RepositoryLister;
   /** undefined = Kubernetes not consulted. */
   kube?: KubeImageSource;
   /** Overrides the GitLab API as the source of living refs (tests). */
@@ -24,10 +27,8 @@ export interface CleanupPorts {
 }
 
 /** SLIPWAY_REPO split into the registry host and the repository path. */
-export function cleanupTarget(repo: string): { host: string; repository: string } {
-  const parsed = splitRepo(repo);
-  if (!parsed) throw new UsageError(`SLIPWAY_REPO must be host[:port]/repository (got ${JSON.stringify(repo)})`);
-  return parsed;
+export function cleanupTarget(repo: string): StagesRepo {
+  return parseStagesRepo(repo, "SLIPWAY_REPO");
 }
 
 /**
@@ -58,7 +59,7 @@ export function registryCleanup(cfg: FunctionsConfig, ports: CleanupPorts, log: 
         registry: ports.registry,
         deleter: ports.deleter,
         repo: repository,
-        images: cfg.cleanup.images,
+        images: await imagesToClean(ports.registry, repository, cfg.cleanup.images, ports.repositories),
         refs,
         ...(ports.kube && { kube: ports.kube }),
         policy: policyFromValue(undefined),
@@ -68,7 +69,7 @@ export function registryCleanup(cfg: FunctionsConfig, ports: CleanupPorts, log: 
       for (const w of report.warnings) log("cleanup.warning", { warning: w });
       for (const t of report.tags) if (t.action === "delete") log(dryRun ? "cleanup.would-delete" : "cleanup.deleted", { repository: t.repository, tag: t.tag, reason: t.reason });
       // A failed delete shows as kept in the report; fail the run so the schedule's errors show it.
-      if (report.totals.failed > 0) throw new Error(`registry cleanup: ${report.totals.failed} delete(s) failed, ${report.totals.deleted} done (see the cleanup.* log lines)`);
+      if (report.totals.failed > 0) throw new RegistryError(`registry cleanup: ${report.totals.failed} delete(s) failed, ${report.totals.deleted} done (see the cleanup.* log lines)`, undefined, "DELETE_FAILED");
       return { deleted: report.totals.deleted, kept: report.totals.kept };
     },
   };

@@ -1,4 +1,6 @@
 import { UsageError } from "../errors.ts";
+import { stagesRepoProblem } from "../registry/repo.ts";
+import { parseDuration as parseDurationWith } from "../util/duration.ts";
 
 /** Everything the functions and the fleet read from the environment, parsed once at the edge. */
 export interface FunctionsConfig {
@@ -14,9 +16,11 @@ export interface FunctionsConfig {
   projects: number[];
   reconcileAfterMs: number;
   reaper: { finishedGraceMs: number; registerGraceMs: number; runnerGraceMs: number };
+  /** Interrupted jobs: retried once through GitLab (SLIPWAY_RETRY_INTERRUPTED), their node's market (SLIPWAY_RETRY_CAPACITY). */
+  recovery: { enabled: boolean; capacity: "spot" | "on-demand" };
   schedules: { reaperMs: number; reconcilerMs: number; cleanupMs: number };
   local: { jobCommand?: string; runnerToken?: string; storageDriver: "overlay2" | "vfs" };
-  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean };
+  ec2: { launchTemplate: string; subnets: string[]; instanceTypes: string[]; ssmPath: string; region: string; spot: boolean; spotMaxPrice?: string; warmPoolSize: number };
   queueUrl?: string;
   /** Registry cleanup (the scheduled cleanup function); off while `repo` is unset. */
   cleanup: CleanupSettings;
@@ -37,13 +41,9 @@ export interface ParseOptions {
   launches?: boolean;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "90m", "2h", "30s", "1500ms" or bare seconds. */
+/** The SLIPWAY_* durations: slipway's one grammar ("90m", "1h30m", "7d"), and bare seconds as documented. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? "s"]);
+  return parseDurationWith(text, { bareSeconds: true });
 }
 
 const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
@@ -76,19 +76,35 @@ class EnvReader {
     this.problems.push(`${name}: "${v}" is not a positive integer`);
     return fallback;
   }
+  count(name: string, fallback: number): number {
+    const v = this.str(name, String(fallback));
+    const n = Number(v);
+    if (Number.isSafeInteger(n) && n >= 0) return n;
+    this.problems.push(`${name}: "${v}" is not a whole number (0 or more)`);
+    return fallback;
+  }
   duration(name: string, fallback: string): number {
     const v = this.str(name, fallback);
     const ms = parseDuration(v);
     if (ms !== undefined && ms > 0) return ms;
-    this.problems.push(`${name}: "${v}" is not a duration (e.g. 90m, 2h, 30s)`);
+    this.problems.push(`${name}: "${v}" is not a duration (e.g. 90m, 1h30m, 2h, 30s, 7d)`);
     return parseDuration(fallback) as number;
   }
+}
+
+/** SLIPWAY_SPOT_MAX_PRICE: USD per hour, as EC2 takes it; unset = the on-demand price. */
+function spotMaxPrice(r: EnvReader): { spotMaxPrice?: string } {
+  const v = r.opt("SLIPWAY_SPOT_MAX_PRICE");
+  if (v === undefined) return {};
+  if (!/^\d+(\.\d+)?$/.test(v)) r.problems.push(`SLIPWAY_SPOT_MAX_PRICE: "${v}" is not a price in USD per hour (e.g. 0.05)`);
+  return { spotMaxPrice: v };
 }
 
 /** The nameless image is written "." in SLIPWAY_CLEANUP_IMAGES (an empty list item would vanish). */
 function cleanupSettings(r: EnvReader, projects: number[]): CleanupSettings {
   const repo = r.opt("SLIPWAY_REPO");
-  if (repo !== undefined && !/^[^/\s]+\/[^\s:@]+$/.test(repo)) r.problems.push(`SLIPWAY_REPO: "${repo}" is not host/repository`);
+  const repoProblem = repo === undefined ? undefined : stagesRepoProblem(repo);
+  if (repoProblem) r.problems.push(`SLIPWAY_REPO ${repoProblem} (got ${JSON.stringify(repo)})`);
   if (repo !== undefined && projects.length === 0) r.problems.push("SLIPWAY_PROJECTS: registry cleanup (SLIPWAY_REPO) needs the GitLab project ids whose branches and tags count");
   const images = list(r.str("SLIPWAY_CLEANUP_IMAGES", ".")).map((i) => (i === "." ? "" : i));
   const kubeconfig = r.opt("SLIPWAY_CLEANUP_KUBECONFIG");
@@ -128,6 +144,10 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>, op
       registerGraceMs: r.duration("SLIPWAY_REGISTER_GRACE", "10m"),
       runnerGraceMs: r.duration("SLIPWAY_RUNNER_GRACE", "15m"),
     },
+    recovery: {
+      enabled: r.oneOf("SLIPWAY_RETRY_INTERRUPTED", ["true", "false"], "true") === "true",
+      capacity: r.oneOf("SLIPWAY_RETRY_CAPACITY", ["on-demand", "spot"], "on-demand"),
+    },
     schedules: {
       reaperMs: r.duration("SLIPWAY_REAPER_EVERY", "1m"),
       reconcilerMs: r.duration("SLIPWAY_RECONCILER_EVERY", "2m"),
@@ -145,6 +165,8 @@ export function parseFunctionsConfig(env: Record<string, string | undefined>, op
       ssmPath,
       region: r.str("AWS_REGION", "us-east-1"),
       spot: r.oneOf("SLIPWAY_SPOT", ["true", "false"], "true") === "true",
+      ...spotMaxPrice(r),
+      warmPoolSize: r.count("SLIPWAY_WARM_POOL_SIZE", 0),
     },
     ...(queueUrl ? { queueUrl } : {}),
     cleanup: cleanupSettings(r, projects),

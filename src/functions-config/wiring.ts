@@ -1,13 +1,13 @@
 import { join } from "node:path";
-import type { RegistryCleanup } from "../../functions/cleanup/index.ts";
-import { silent, type Log } from "../../functions/runtime/types.ts";
 import type { NodeSecrets } from "../fleet/reaper.ts";
 import { withCap } from "../fleet/cap.ts";
 import type { Fleet } from "../fleet/types.ts";
 import { createGitLabClient } from "../gitlab/http.ts";
 import type { GitLabApi } from "../gitlab/types.ts";
 import { cleanupTarget, registryCleanup } from "./cleanup.ts";
+import { silent, type Log } from "../log.ts";
 import type { FunctionsConfig } from "./config.ts";
+import type { RegistryCleanup } from "./ports.ts";
 
 export { functionEnvs, type FunctionEnvs } from "./envs.ts";
 
@@ -21,6 +21,8 @@ export interface Services {
   dispose(): Promise<void>;
   /** Resolves when the nodes this process runs have ended (local fleet; at once for ec2). */
   idle(): Promise<void>;
+  /** The ec2 warm pool, when SLIPWAY_WARM_POOL_SIZE is set. */
+  pool?: { maintain(): Promise<{ size: number; launched: string[]; terminated: string[] }> };
 }
 
 export interface ServiceOptions {
@@ -30,6 +32,25 @@ export interface ServiceOptions {
   fetch?: typeof fetch;
   log?: Log;
 }
+
+export interface ServeOptions extends ServiceOptions {
+  port?: number;
+  host?: string;
+  log: Log;
+  /** Delay before the local queue redelivers a message the launcher asked to retry. */
+  retryDelayMs?: number;
+}
+
+export interface RunningFunctions extends AsyncDisposable {
+  url: string;
+  services: Services;
+  /** Waits until every queued launch has been handled once. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the local host offers (functions/runtime/serve.ts): the functions served on this machine. */
+export type ServeFunctions = (cfg: FunctionsConfig, o: ServeOptions) => Promise<RunningFunctions>;
 
 /**
  * Local registry cleanup: the registry client and deleter `slipway cleanup repo` uses
@@ -50,8 +71,11 @@ export async function createServices(cfg: FunctionsConfig, o: ServiceOptions = {
   const cleanup = await localCleanup(cfg, o);
   if (cfg.fleet === "ec2") {
     const { createEc2Fleet } = await import("../fleet/ec2/provider.ts");
-    const fleet = await createEc2Fleet({ region: cfg.ec2.region, launchTemplate: cfg.ec2.launchTemplate, subnets: cfg.ec2.subnets, instanceTypes: cfg.ec2.instanceTypes, ssmPath: cfg.ec2.ssmPath, spot: cfg.ec2.spot });
-    return { fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(cleanup && { cleanup }), dispose: async () => undefined, idle: async () => undefined };
+    const fleet = await createEc2Fleet({ ...cfg.ec2 });
+    return {
+      fleet: withCap(fleet, cfg.maxNodes), gitlab, secrets: fleet.tokens, ...(fleet.pool && { pool: fleet.pool }), ...(cleanup && { cleanup }),
+      dispose: async () => undefined, idle: async () => undefined,
+    };
   }
   const { createLocalFleet } = await import("../fleet/local/provider.ts");
   const fleet = createLocalFleet({

@@ -42,18 +42,19 @@ export interface GitLabApi {
   listRunners(): Promise<RunnerSummary[]>;
   /** Succeeds when the runner is already gone. */
   deleteRunner(id: number): Promise<void>;
+  /** Jobs of a project in one of `scopes` (GitLab's words: pending, running, ...). */
+  listJobs(projectId: number, scopes: string[]): Promise<GitLabJob[]>;
+  /**
+   * POST /projects/:id/jobs/:job_id/cancel. GitLab cancels only pending or running jobs
+   * (created, waiting_for_resource and the like too); anything else is a 4xx GitLabError.
+   */
+  cancelJob(projectId: number, jobId: number): Promise<GitLabJob>;
+  /**
+   * POST /projects/:id/jobs/:job_id/retry: a new job (a clone with a new id) for a
+   * finished, failed or canceled job that was not retried before; otherwise a 4xx.
+   */
+  retryJob(projectId: number, jobId: number): Promise<GitLabJob>;
 }
 
 /** Job statuses after which no runner will ever pick the job up. */
 export const FINISHED_JOB_STATUSES: ReadonlySet<string> = new Set(["success", "failed", "canceled", "skipped", "manual"]);
-
-/** An HTTP failure from GitLab; `retryable` for throttling and server errors. */
-export class GitLabApiError extends Error {
-  override readonly name = "GitLabApiError";
-  constructor(message: string, readonly status: number) {
-    super(message);
-  }
-  get retryable(): boolean {
-    return this.status === 429 || this.status >= 500;
-  }
-}

@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { RegistryError } from "../errors.ts";
 import { manifestReferences } from "./manifest.ts";
 import type { ManifestResult, Registry } from "./types.ts";
@@ -38,12 +39,11 @@ async function copyContent(reg: Registry, from: string, to: string, manifest: Ma
     await copyContent(reg, from, to, m);
     await reg.putManifest(to, child, m.body, m.mediaType);
   }
-  const queue = [...new Set(refs.blobs)];
-  const worker = async () => {
-    for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
-      const digest = d;
-      await reg.pushBlob(to, digest, () => reg.getBlob(from, digest), from);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(BLOB_CONCURRENCY, queue.length) }, worker));
+  const limit = pLimit(BLOB_CONCURRENCY);
+  try {
+    await Promise.all([...new Set(refs.blobs)].map((digest) => limit(() => reg.pushBlob(to, digest, () => reg.getBlob(from, digest), from))));
+  } finally {
+    // After a failure, start no more uploads; the copy as a whole is retried or reported.
+    limit.clearQueue();
+  }
 }

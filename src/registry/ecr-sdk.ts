@@ -1,5 +1,6 @@
 import type { ECRClient } from "@aws-sdk/client-ecr";
 import { RegistryError } from "../errors.ts";
+import { awsErrorCode, awsHttpStatus } from "../util/aws-errors.ts";
 import { NETWORK_ERROR } from "./retry.ts";
 import { MEDIA_TYPES, type EcrPort } from "./types.ts";
 
@@ -20,10 +21,11 @@ const ACCEPTED = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.doc
  */
 export function toRegistryError(err: unknown, what: string): RegistryError {
   if (err instanceof RegistryError) return err;
-  const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  const code = status === undefined && !e.name?.endsWith("Exception") ? NETWORK_ERROR : e.name;
-  return new RegistryError(`ECR ${what}: ${e.name ?? "Error"}: ${e.message ?? String(err)}`, status, code, { cause: err });
+  const name = awsErrorCode(err);
+  const status = awsHttpStatus(err);
+  const code = status === undefined && !name.endsWith("Exception") ? NETWORK_ERROR : name || undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  return new RegistryError(`ECR ${what}: ${name || "Error"}: ${message}`, status, code, { cause: err });
 }
 
 /** The ECR port on @aws-sdk/client-ecr, loaded lazily so CLI start-up does not pay for the SDK. */
@@ -57,7 +59,7 @@ export async function createSdkEcrPort(opts: SdkEcrPortOptions): Promise<EcrPort
         return "created";
       } catch (err) {
         // The tag already points at this very manifest: the write we wanted is in place.
-        if ((err as { name?: string }).name === "ImageAlreadyExistsException") return "exists";
+        if (awsErrorCode(err) === "ImageAlreadyExistsException") return "exists";
         throw toRegistryError(err, `PutImage ${input.repository}:${input.tag}`);
       }
     },
@@ -72,6 +74,16 @@ export async function createSdkEcrPort(opts: SdkEcrPortOptions): Promise<EcrPort
         const size = img.imageManifest ? Buffer.byteLength(img.imageManifest, "utf8") : 0;
         return [{ tag, digest, mediaType: img.imageManifestMediaType ?? MEDIA_TYPES.dockerManifest, size }];
       });
+    },
+    async describeRepositories() {
+      const names: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const out = await call("DescribeRepositories", () => client.send(new sdk.DescribeRepositoriesCommand({ registryId, maxResults: 1000, nextToken })));
+        for (const r of out.repositories ?? []) if (r.repositoryName) names.push(r.repositoryName);
+        nextToken = out.nextToken;
+      } while (nextToken);
+      return names;
     },
     async batchDeleteImage(input) {
       const out = await call(`BatchDeleteImage ${input.repository}`, () => client.send(new sdk.BatchDeleteImageCommand({

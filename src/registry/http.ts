@@ -35,14 +35,23 @@ export class RegistryHttp {
 
   private readonly timeoutMs: number;
 
-  constructor(host: string, opts: { insecure?: boolean; credentials?: CredentialSource; timeoutMs?: number }, private readonly stats: TransferStats) {
+  private readonly authorization?: () => Promise<string>;
+
+  /**
+   * `authorization`, when given, supplies the Authorization header of every request (ECR's
+   * token: known before the first request, renewed by its source), instead of answering
+   * challenges.
+   */
+  constructor(host: string, opts: { insecure?: boolean; credentials?: CredentialSource; timeoutMs?: number; authorization?: () => Promise<string> }, private readonly stats: TransferStats) {
     this.baseUrl = registryBaseUrl(host, opts.insecure);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.auth = new Authenticator(host, opts.credentials, (url, init) => this.fetch(url, init));
+    this.authorization = opts.authorization;
   }
 
   async send(req: HttpRequest): Promise<Response> {
     const url = new URL(req.url, this.baseUrl).toString();
+    if (this.authorization) return this.attempt(req, url, await this.authorization());
     const sent = await this.auth.header(req.scope);
     let res = await this.attempt(req, url, sent);
     if (res.status === 401 && (await this.auth.answer(res.headers.get("www-authenticate"), req.scope, sent))) {
@@ -68,7 +77,7 @@ export class RegistryHttp {
   async fetch(url: string, init: RequestInit): Promise<Response> {
     this.stats.requests++;
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const timer = setTimeout(() => abort.abort(new RegistryError(`no answer within ${this.timeoutMs} ms`, undefined, NETWORK_ERROR)), this.timeoutMs);
     try {
       return await fetch(url, { ...init, signal: abort.signal });
     } catch (err) {
@@ -101,7 +110,8 @@ export async function errorFrom(res: Response, what: string): Promise<RegistryEr
   } catch {
     // not JSON: keep the raw text
   }
-  code ??= res.status === 401 ? "UNAUTHORIZED" : res.status === 404 ? "NOT_FOUND" : undefined;
+  // A HEAD has no body: the status is all there is (403 is the spec's DENIED).
+  code ??= res.status === 401 ? "UNAUTHORIZED" : res.status === 403 ? "DENIED" : res.status === 404 ? "NOT_FOUND" : undefined;
   const err = new RegistryError(`${what}: ${res.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`, res.status, code);
   return withRetryAfter(err, res.headers.get("retry-after"));
 }

@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { RegistryError } from "../errors.ts";
 import { BlobClient } from "./blobs.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
@@ -12,6 +13,8 @@ export interface OciOptions {
   concurrency: number;
   tagsPageSize: number;
   timeoutMs?: number;
+  /** The Authorization header of every request, from a token source (ECR); replaces challenge answering. */
+  authorization?: () => Promise<string>;
 }
 
 const isDigest = (reference: string) => reference.includes(":");
@@ -90,14 +93,15 @@ export class OciRegistry implements Registry {
   /** Parallel HEADs, at most `concurrency` in flight. */
   async findTags(repo: string, tags: string[]): Promise<Map<string, Descriptor>> {
     const found = new Map<string, Descriptor>();
-    const queue = [...new Set(tags)];
-    const worker = async () => {
-      for (let tag = queue.shift(); tag !== undefined; tag = queue.shift()) {
+    const limit = pLimit(this.opts.concurrency);
+    try {
+      await Promise.all([...new Set(tags)].map((tag) => limit(async () => {
         const d = await this.headManifest(repo, tag);
         if (d) found.set(tag, d);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queue.length) }, worker));
+      })));
+    } finally {
+      limit.clearQueue();
+    }
     return found;
   }
 

@@ -3,6 +3,7 @@ import { mkdir, open, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { stopProcess, waitFor } from "../util/process.ts";
+import { RegistryError } from "../errors.ts";
 
 /** A CNCF distribution registry on a loopback port, with deletes enabled and an access log. */
 export interface LocalRegistry extends AsyncDisposable {
@@ -83,7 +84,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<LocalRe
   };
   try {
     await waitFor(`registry at ${host}`, async () => {
-      if (exited) throw new Error(`registry exited early; see ${logPath}`);
+      if (exited) throw new RegistryError(`registry exited early; see ${logPath}`);
       const res = await fetch(`http://${host}/v2/`);
       return res.status === 200 || res.status === 401;
     }, 30_000);

@@ -1,3 +1,5 @@
+import type { RetryPolicy } from "../util/retry.ts";
+
 /**
  * The registry port: a small OCI distribution client shape that the stage cache,
  * push commands and cleanup code against. Two implementations sit behind it
@@ -105,15 +107,7 @@ export interface CredentialSource {
   get(host: string): Promise<Credential | undefined>;
 }
 
-export interface RetryPolicy {
-  /** Total attempts including the first (1 = no retry). */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Injected for tests; defaults to setTimeout / Math.random. */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
+export type { RetryPolicy };
 
 /** The few ECR API calls slipway needs, free of SDK types. Implemented on @aws-sdk/client-ecr in ./ecr-sdk.ts. */
 export interface EcrPort {
@@ -125,6 +119,8 @@ export interface EcrPort {
   batchGetImage(input: { repository: string; tags: string[] }): Promise<Array<{ tag: string; digest: string; mediaType: string; size: number }>>;
   /** At most 100 ids per call (the caller chunks). Returns the ids that failed with their reason code. */
   batchDeleteImage(input: { repository: string; ids: Array<{ tag?: string; digest?: string }> }): Promise<Array<{ tag?: string; digest?: string; code: string }>>;
+  /** Names of every repository in the registry (DescribeRepositories, all pages). */
+  describeRepositories?(): Promise<string[]>;
 }
 
 export interface CreateRegistryOptions {
@@ -134,6 +130,8 @@ export interface CreateRegistryOptions {
   insecure?: boolean;
   /** For ECR hosts (`<acct>.dkr.ecr.<region>.amazonaws.com`); defaults to the @aws-sdk/client-ecr port, imported lazily. */
   ecr?: EcrPort;
+  /** Hosts to treat as ECR registries although their name is not ECR's (SLIPWAY_ECR_HOSTS, parsed at the edge). */
+  ecrHosts?: ReadonlyMap<string, { registryId: string; region: string }>;
   retry?: RetryPolicy;
   /** Parallel HEADs in findTags on OCI registries. Default 8. */
   concurrency?: number;

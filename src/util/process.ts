@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
+import { TimeoutError } from "../errors.ts";
 
 /** Polls `probe` until it resolves true, or throws after `timeoutMs` with `what` in the message. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -10,7 +11,7 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
     await sleep(delay);
     delay = Math.min(delay * 2, 250);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  throw new TimeoutError(what, timeoutMs);
 }
 
 /** Sends SIGTERM, then SIGKILL after `graceMs`, and resolves once the process has exited. */

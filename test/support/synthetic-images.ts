@@ -48,6 +48,8 @@ export interface StageSpec {
   layerBytes?: number;
   /** The stage's layer content instead of one random file (e.g. a busybox root, to run the image). */
   files?: LayerEntry[];
+  /** Recorded as the manifest's io.slipway.published, as the builder does; default: not recorded. */
+  published?: Date;
 }
 
 export async function publishStage(registry: Registry, repo: string, spec: StageSpec): Promise<SyntheticStage> {
@@ -72,6 +74,7 @@ export async function publishStage(registry: Registry, repo: string, spec: Stage
     schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest,
     config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.byteLength },
     layers: layers.map((l) => ({ mediaType: MEDIA_TYPES.ociLayerGzip, digest: l.digest, size: l.size })),
+    ...(spec.published && { annotations: { [ANNOTATIONS.published]: spec.published.toISOString() } }),
   });
   const manifestDigest = await registry.putManifest(repo, stageTag(digest), manifest, MEDIA_TYPES.ociManifest);
   return { digest, manifestDigest, layers };

@@ -1,7 +1,8 @@
+import { RegistryError } from "../../errors.ts";
 import { normaliseRuntimeConfig } from "../../engine/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
-import type { CredentialSource, Registry } from "../../registry/types.ts";
+import type { Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
@@ -14,9 +15,10 @@ import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 export class NeedsEngine extends Error {}
 
 /** Numeric owners resolve as on the engine; a name needs the parent's /etc/passwd, so the engine. */
-const numericOnly = ownerResolver(async () => {
-  throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
-});
+const numericOnly = (image: string, stage: string) =>
+  ownerResolver(async () => {
+    throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
+  }, { image, stage });
 
 /** Whether a path exists in the parent is only known to an engine that has the parent. */
 const needsEngine = async (): Promise<boolean> => {
@@ -25,7 +27,6 @@ const needsEngine = async (): Promise<boolean> => {
 
 export interface RemoteContext {
   store: RegistryStageStore;
-  credentials?: CredentialSource;
   /** Registry clients for other hosts (base images elsewhere). */
   registryFor(host: string): Registry;
 }
@@ -37,7 +38,7 @@ async function readJson<T>(registry: Registry, repo: string, digest: string): Pr
 /** The base image's single-platform manifest: an index is narrowed to linux/amd64 (or its first entry). */
 async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
   const result = await registry.getManifest(repo, digest);
-  if (!result) throw new Error(`base image ${registry.host}/${repo}@${digest} is gone from its registry`);
+  if (!result) throw new RegistryError(`base image ${registry.host}/${repo}@${digest} is gone from its registry`, 404, "MANIFEST_UNKNOWN");
   const doc = JSON.parse(new TextDecoder().decode(result.body)) as { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[] };
   if (!doc.manifests) return parseManifest(result.body);
   const pick = doc.manifests.find((m) => m.platform?.os === "linux" && m.platform?.architecture === "amd64") ?? doc.manifests[0];
@@ -83,7 +84,10 @@ export async function remoteStage(
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly, runtime, needsEngine);
-  const doc = stageDocument(parent.config, change.apply ? change.apply(runtime) : runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
+  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {}, runtime, needsEngine);
+  const applied = change.apply ? change.apply(runtime) : runtime;
+  // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
+  if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, applied, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
+  const doc = stageDocument(parent.config, applied, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
   return { draft: appendLayer(parent.manifest, layer, doc), borrowed: [] };
 }

@@ -1,17 +1,18 @@
 import { BuildError } from "../../errors.ts";
-import type { Engine, LocalImage } from "../../engine/types.ts";
-import type { Registry } from "../../registry/types.ts";
+import type { LocalImage } from "../../engine/types.ts";
 import type { BuildOptions } from "../builder.ts";
 import { silentProgress, sourceOf } from "../builder.ts";
 import { earlierBuilds, explainMiss, stageKey } from "../explain.ts";
 import { buildStageLocally, type StageLabels } from "../local.ts";
 import { stageRef } from "../names.ts";
-import { planProject, type ImagePlan, type PlannedStage, type ProjectPlan } from "../plan.ts";
+import { planProject, type ImagePlan, type PlannedStage } from "../plan.ts";
 import { totals, type BuildReport, type ImageReport, type StageReport } from "../report.ts";
 import { NeedsEngine, remoteStage, type RemoteContext } from "./append.ts";
 import { publishFinalImage } from "./final.ts";
 import { previousStages } from "./previous.ts";
+import { remakeMissing, repairing } from "./repair.ts";
 import type { RegistryStageStore } from "./store.ts";
+import { counters, ensureLocal, hasLocal, publishLocal, type Walk } from "./walk.ts";
 
 export interface DistributedOptions extends BuildOptions {
   store: RegistryStageStore;
@@ -20,66 +21,6 @@ export interface DistributedOptions extends BuildOptions {
   build: boolean;
   /** Final image tags to write; empty for `stages push`. */
   tags: string[];
-}
-
-interface Walk {
-  opts: DistributedOptions;
-  plan: ProjectPlan;
-  inRegistry: Set<string>;
-  /** Local stage refs known to be in the engine (checked lazily: a no-change build never asks). */
-  local: Map<string, boolean>;
-  containers: number;
-  /** Per image, the stages the first tag named before this build, for explanations. */
-  previous: Map<string, Promise<Map<string, LocalImage>>>;
-  /** Bytes moved to write final images (configs), counted in the totals. */
-  finalBytes: { pulled: number; pushed: number };
-}
-
-function counters(registry: Registry) {
-  return { pulled: registry.stats.bytesPulled, pushed: registry.stats.bytesPushed };
-}
-
-async function hasLocal(walk: Walk, stage: PlannedStage): Promise<boolean> {
-  let known = walk.local.get(stage.digest);
-  if (known === undefined) walk.local.set(stage.digest, (known = (await walk.opts.engine.inspectImage(stage.ref)) !== undefined));
-  return known;
-}
-
-/** Makes a stage available in the engine, pulling it from the registry when needed. Returns bytes pulled. */
-async function ensureLocal(walk: Walk, digest: string, localRef: string): Promise<number> {
-  const engine: Engine = walk.opts.engine;
-  if (walk.local.get(digest) || (await engine.inspectImage(localRef))) {
-    walk.local.set(digest, true);
-    return 0;
-  }
-  const remote = walk.opts.store.ref(digest);
-  const { bytes } = await engine.pull(remote);
-  await engine.tag(remote, localRef);
-  walk.local.set(digest, true);
-  return bytes;
-}
-
-/** Pushes a stage the engine built, unless another node published the digest first (then theirs is adopted). */
-async function publishLocal(walk: Walk, stage: PlannedStage): Promise<{ bytes: number; adopted: boolean }> {
-  const { store, engine } = walk.opts;
-  if (await store.has(stage.digest)) {
-    // Another node won: continue from theirs so every later stage builds on the published one.
-    // (Should our copy stay, a later push carries its layers: every image stays complete.)
-    await engine.removeImage(stage.ref).catch(() => undefined);
-    walk.local.set(stage.digest, false);
-    return { bytes: 0, adopted: true };
-  }
-  const remote = store.ref(stage.digest);
-  await engine.tag(stage.ref, remote);
-  const { uploaded } = await engine.push(remote);
-  await engine.removeImage(remote).catch(() => undefined);
-  walk.inRegistry.add(stage.digest);
-  // What crossed the wire: the compressed sizes of the layers the engine uploaded. The engine
-  // names layers by diff id; the manifest lists the same layers, in the same order, by blob.
-  const [manifest, local] = await Promise.all([store.manifest(stage.digest), engine.inspectImage(stage.ref)]);
-  const diffIds = local?.config.rootfs.diff_ids ?? [];
-  const bytes = manifest.layers.filter((_, i) => uploaded.includes((diffIds[i] ?? "").slice(7, 19))).reduce((n, l) => n + l.size, 0);
-  return { bytes, adopted: false };
 }
 
 async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[]) {
@@ -120,7 +61,7 @@ async function nearestBuilds(walk: Walk, image: ImagePlan, stageName: string): P
 async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
   const { opts, plan } = walk;
   const stage = image.stages[i];
-  const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit };
+  const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit, stageName: (d) => opts.store.ref(d) };
   const report = reports[i];
   if (!opts.build) throw new BuildError(meta.image, stage.name, `stage ${stage.digest} is neither in the engine nor in the registry: build it first`);
   report.reason = explainMiss(stage, await nearestBuilds(walk, image, stage.name), image.stages[i - 1]?.name);
@@ -131,7 +72,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
       report.bytesPulled += await ensureLocal(walk, source, stageRef(plan.config.project, source));
     }
     const { draft, borrowed } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta);
-    const outcome = await opts.store.publish(stage.digest, draft, borrowed);
+    const outcome = await opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) });
     report.status = outcome === "adopted" ? "registry" : "appended";
     walk.inRegistry.add(stage.digest);
     walk.local.set(stage.digest, false);
@@ -141,35 +82,80 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   }
 }
 
+/** One stage: nothing to do when the registry has it; else publish the engine's copy, or build it. */
+async function processStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
+  const stage = image.stages[i];
+  if (walk.inRegistry.has(stage.digest)) return;
+  if (await hasLocal(walk, stage)) {
+    reports[i].status = "local";
+    reports[i].bytesPushed += (await publishLocal(walk, stage)).bytes;
+  } else {
+    await buildStage(walk, image, i, reports);
+  }
+}
+
+function newReport(stage: PlannedStage): StageReport {
+  return { name: stage.name, digest: stage.digest, status: "registry", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason: null, ...sourceOf(stage) };
+}
+
+/** Makes a planned stage again after a cleanup deleted it under this build (see ./repair.ts). */
+async function remake(walk: Walk, digest: string): Promise<boolean> {
+  // A stage that vanishes again while it is being remade is not chased in circles.
+  if (walk.remaking.has(digest)) return false;
+  for (const image of walk.plan.images) {
+    const i = image.stages.findIndex((s) => s.digest === digest);
+    if (i < 0) continue;
+    const forget = async () => {
+      walk.inRegistry.delete(digest);
+      walk.local.delete(digest);
+      walk.opts.store.forget(digest);
+      return true;
+    };
+    await forget();
+    let reports = walk.reports.get(image.image.name);
+    if (!reports || reports.length <= i) reports = image.stages.map(newReport);
+    walk.remaking.add(digest);
+    try {
+      // Gone again while being remade (a cleanup deleted the identical manifest we pushed): once more.
+      await repairing((d) => (d === digest ? forget() : remake(walk, d)), () => processStage(walk, image, i, reports));
+    } finally {
+      walk.remaking.delete(digest);
+    }
+    return true;
+  }
+  return false;
+}
+
+async function publishFinal(walk: Walk, image: ImagePlan): Promise<{ ref: string; manifestDigest: string } | undefined> {
+  const { opts } = walk;
+  if (opts.tags.length === 0) return undefined;
+  const before = counters(opts.store.registry);
+  const created = walk.plan.worktree?.commitTime ?? "1970-01-01T00:00:00.000Z";
+  const final = await repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created));
+  const after = counters(opts.store.registry);
+  walk.finalBytes.pulled += after.pulled - before.pulled;
+  walk.finalBytes.pushed += after.pushed - before.pushed;
+  return final;
+}
+
 async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
   const { opts } = walk;
   const progress = opts.progress ?? silentProgress;
   const reports: StageReport[] = [];
+  walk.reports.set(image.image.name, reports);
   for (let i = 0; i < image.stages.length; i++) {
-    const stage = image.stages[i];
     const started = performance.now();
     const before = counters(opts.store.registry);
-    const report: StageReport = { name: stage.name, digest: stage.digest, status: "registry", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason: null, ...sourceOf(stage) };
+    const report = newReport(image.stages[i]);
     reports.push(report);
-    if (!walk.inRegistry.has(stage.digest)) {
-      if (await hasLocal(walk, stage)) {
-        report.status = "local";
-        report.bytesPushed += (await publishLocal(walk, stage)).bytes;
-      } else {
-        await buildStage(walk, image, i, reports);
-      }
-    }
+    await repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports));
     const after = counters(opts.store.registry);
     report.bytesPulled += after.pulled - before.pulled;
     report.bytesPushed += after.pushed - before.pushed;
     report.seconds = Math.round((performance.now() - started) / 10) / 100;
     progress.stageFinished(image.image.name, report);
   }
-  const before = counters(opts.store.registry);
-  const final = opts.tags.length > 0 ? await publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, walk.plan.worktree?.commitTime ?? "1970-01-01T00:00:00.000Z") : undefined;
-  const after = counters(opts.store.registry);
-  walk.finalBytes.pulled += after.pulled - before.pulled;
-  walk.finalBytes.pushed += after.pushed - before.pushed;
+  const final = await publishFinal(walk, image);
   return {
     name: image.image.name,
     digest: image.digest,
@@ -177,6 +163,23 @@ async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
     manifestDigest: final?.manifestDigest ?? null,
     stages: reports,
   };
+}
+
+/**
+ * After the last tag: every stage still there? A cleanup may have deleted an old stage this
+ * build reused without reading; it is made again and the images over it tagged again.
+ */
+async function completeImages(walk: Walk, images: ImageReport[]): Promise<void> {
+  const all = walk.plan.images.flatMap((i) => i.stages.map((s) => s.digest));
+  for (let round = 0; round < 3; round++) {
+    const remade = await remakeMissing(all, (d) => walk.opts.store.findMany(d), (d) => remake(walk, d));
+    if (remade.size === 0) return;
+    for (const [n, image] of walk.plan.images.entries()) {
+      if (!image.stages.some((s) => remade.has(s.digest))) continue;
+      const final = await publishFinal(walk, image);
+      if (final) Object.assign(images[n], final);
+    }
+  }
 }
 
 /**
@@ -189,10 +192,11 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   const started = performance.now();
   const plan = await planProject(opts.config, opts.images, opts);
   const all = plan.images.flatMap((i) => i.stages.map((s) => s.digest));
-  const walk: Walk = { opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0, finalBytes: { pulled: 0, pushed: 0 } };
+  const walk: Walk = { opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0, finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set() };
   const images: ImageReport[] = [];
   // Images one after another, so each stage's byte counts are its own.
   for (const image of plan.images) images.push(await walkImage(walk, image));
+  await completeImages(walk, images);
   const report = { images, totals: totals(images, walk.containers, (performance.now() - started) / 1000) };
   report.totals.bytesPulled += walk.finalBytes.pulled;
   report.totals.bytesPushed += walk.finalBytes.pushed;

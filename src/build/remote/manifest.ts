@@ -3,6 +3,7 @@ import type { ImageConfigDocument } from "../../engine/types.ts";
 import { sha256Digest } from "../../registry/index.ts";
 import { MEDIA_TYPES, type Descriptor } from "../../registry/types.ts";
 import type { Layer } from "../layer.ts";
+import { RegistryError } from "../../errors.ts";
 
 /** An image manifest (Docker v2 schema 2 or OCI): the registry as a data structure. */
 export interface ImageManifest {
@@ -28,7 +29,7 @@ export interface ImageDraft {
 
 export function parseManifest(body: Uint8Array): ImageManifest {
   const doc = JSON.parse(new TextDecoder().decode(body)) as ImageManifest & { manifests?: unknown };
-  if (doc.manifests || !doc.config || !Array.isArray(doc.layers)) throw new Error("not an image manifest");
+  if (doc.manifests || !doc.config || !Array.isArray(doc.layers)) throw new RegistryError("not an image manifest", undefined, "MANIFEST_INVALID");
   doc.mediaType ??= MEDIA_TYPES.ociManifest;
   return doc;
 }
@@ -69,6 +70,20 @@ const OCI_LAYER: Record<string, string> = {
   [MEDIA_TYPES.dockerLayer]: MEDIA_TYPES.ociLayerGzip,
   "application/vnd.docker.image.rootfs.diff.tar": MEDIA_TYPES.ociLayer,
 };
+
+/**
+ * The same manifest (same config and layer blobs) in OCI form with `annotations` added:
+ * Docker's schema 2 has no annotations, so a Docker manifest becomes its OCI twin. Pure.
+ */
+export function withAnnotations(m: ImageManifest, annotations: Record<string, string>): ImageManifest {
+  return {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: isOci(m) ? m.config : { ...m.config, mediaType: MEDIA_TYPES.ociConfig },
+    layers: m.layers.map((l) => ({ ...l, mediaType: OCI_LAYER[l.mediaType] ?? l.mediaType })),
+    annotations: { ...m.annotations, ...annotations },
+  };
+}
 
 /** The same image as an OCI manifest with annotations (for final images). Pure. */
 export function asOciWithAnnotations(draft: ImageDraft, annotations: Record<string, string>): ImageDraft {

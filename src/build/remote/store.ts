@@ -1,7 +1,18 @@
 import type { ImageConfigDocument } from "../../engine/types.ts";
+import { RegistryError } from "../../errors.ts";
 import type { ManifestResult, Registry } from "../../registry/types.ts";
-import { stageTag } from "../names.ts";
-import { encodeJson, parseManifest, type ImageDraft, type ImageManifest } from "./manifest.ts";
+import { ANNOTATIONS, stageTag } from "../names.ts";
+import { encodeJson, parseManifest, withAnnotations, type ImageDraft, type ImageManifest } from "./manifest.ts";
+
+/**
+ * A stage the build counted on is not in the registry (any more): a cleanup deleted it
+ * while the build ran. The build makes or republishes it (see ./repair.ts).
+ */
+export class StageGoneError extends RegistryError {
+  constructor(readonly digest: string, where: string) {
+    super(`stage ${digest} is not in ${where}`, 404, "MANIFEST_UNKNOWN");
+  }
+}
 
 /** A blob the draft references that lives in another repository. */
 export interface BorrowedBlob {
@@ -24,7 +35,7 @@ export interface StoredStage {
 export class RegistryStageStore {
   readonly #stages = new Map<string, StoredStage>();
 
-  constructor(readonly registry: Registry, readonly repository: string) {}
+  constructor(readonly registry: Registry, readonly repository: string, readonly now: () => Date = () => new Date()) {}
 
   /** `host/repository:stage-<digest>`, a reference the Docker engine can pull. */
   ref(digest: string): string {
@@ -45,34 +56,64 @@ export class RegistryStageStore {
   async manifest(digest: string): Promise<ImageManifest> {
     const cached = this.#stages.get(digest);
     if (cached) return cached.manifest;
+    return parseManifest((await this.#get(digest)).body);
+  }
+
+  async #get(digest: string): Promise<ManifestResult> {
     const result = await this.registry.getManifest(this.repository, stageTag(digest));
-    if (!result) throw new Error(`stage ${digest} is not in ${this.registry.host}/${this.repository}`);
-    return parseManifest(result.body);
+    if (!result) throw new StageGoneError(digest, `${this.registry.host}/${this.repository}`);
+    return result;
+  }
+
+  /** Forgets what was read of a stage: it turned out to be gone, and will be made again. */
+  forget(digest: string): void {
+    this.#stages.delete(digest);
   }
 
   /** Manifest and config of a stored stage (two small requests, cached): never a layer. */
   async read(digest: string): Promise<StoredStage> {
     const cached = this.#stages.get(digest);
     if (cached) return cached;
-    const result = await this.registry.getManifest(this.repository, stageTag(digest));
-    if (!result) throw new Error(`stage ${digest} is not in ${this.registry.host}/${this.repository}`);
+    const result = await this.#get(digest);
     const manifest = parseManifest(result.body);
-    const config = JSON.parse(new TextDecoder().decode(await this.registry.getBlob(this.repository, manifest.config.digest))) as ImageConfigDocument;
+    const blob = await this.registry.getBlob(this.repository, manifest.config.digest).catch((err: unknown) => {
+      // A tag whose config blob is gone (garbage-collected under it) is no stage either.
+      throw err instanceof RegistryError && err.status === 404 ? new StageGoneError(digest, `${this.registry.host}/${this.repository}`) : err;
+    });
+    const config = JSON.parse(new TextDecoder().decode(blob)) as ImageConfigDocument;
     const stage = { manifest, result, config };
     this.#stages.set(digest, stage);
     return stage;
   }
 
   /**
-   * Uploads the draft's new blobs, then writes the stage tag unless another node
-   * published this digest meanwhile; then theirs is adopted and ours is dropped.
+   * Uploads the draft's new blobs, then writes the stage tag (with its publish time)
+   * unless another node published this digest meanwhile; then theirs is adopted and
+   * ours is dropped.
    */
-  async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = []): Promise<"published" | "adopted"> {
+  async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean } = {}): Promise<"published" | "adopted"> {
     for (const blob of draft.newBlobs) await this.registry.pushBlob(this.repository, blob.digest, blob.data);
     // Blobs of another repository (a base image): mounted when the registry can, copied otherwise.
     for (const b of borrowed) await this.registry.pushBlob(this.repository, b.digest, b.fetch, b.mountFrom);
-    if (await this.has(digest)) return "adopted";
-    await this.registry.putManifest(this.repository, stageTag(digest), encodeJson(draft.manifest), draft.manifest.mediaType);
+    // `overwrite`: the tag found is known to be broken (a stage being remade); ours replaces it.
+    if (!opts.overwrite && (await this.has(digest))) return "adopted";
+    const manifest = this.#stamped(draft.manifest);
+    await this.registry.putManifest(this.repository, stageTag(digest), encodeJson(manifest), manifest.mediaType);
     return "published";
+  }
+
+  /**
+   * After the engine pushed a stage (its manifest carries no publish time), writes the
+   * same manifest again with one. Returns the manifest as pushed.
+   */
+  async stamp(digest: string): Promise<ImageManifest> {
+    const pushed = parseManifest((await this.#get(digest)).body);
+    const manifest = this.#stamped(pushed);
+    await this.registry.putManifest(this.repository, stageTag(digest), encodeJson(manifest), manifest.mediaType);
+    return pushed;
+  }
+
+  #stamped(m: ImageManifest): ImageManifest {
+    return withAnnotations(m, { [ANNOTATIONS.published]: this.now().toISOString() });
   }
 }

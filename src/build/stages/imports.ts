@@ -58,9 +58,26 @@ async function importEntries(ctx: StageContext, imp: ImportConfig, sourceRef: st
   return entries;
 }
 
-/** importsBeforeInstall ... importsAfterSetup: files from other images of the config, as one layer. */
+/**
+ * An external import's source pinned by its registry digest (resolved with the `from`
+ * bases): the digest enters the stage digest, the pinned reference is what is read.
+ */
+function externalSource(ctx: StageContext, name: StageName, imp: ImportConfig): { digest: string; ref: string } {
+  const digest = ctx.baseDigest(imp.from);
+  if (!digest) throw new BuildError(ctx.image.name, name, `external image ${imp.from} is not resolved`);
+  const repo = imp.from.includes("@") ? imp.from.slice(0, imp.from.indexOf("@")) : imp.from.replace(/:[^:/]+$/, "");
+  return { digest, ref: `${repo}@${digest}` };
+}
+
+/** The engine reads files from an image it has: an external source is pulled first. */
+async function ensurePulled(ctx: StageContext, imp: ImportConfig, ref: string): Promise<void> {
+  if (imp.fromKind === "external" && !(await ctx.engine.inspectImage(ref))) await ctx.engine.pull(ref);
+}
+
+/** importsBeforeInstall ... importsAfterSetup: files from other images of the config or external images, as one layer. */
 export function importsStage(name: StageName, ctx: StageContext, imports: ImportConfig[]): Stage {
   const source = (imp: ImportConfig) => {
+    if (imp.fromKind === "external") return externalSource(ctx, name, imp);
     const result = ctx.imageResult(imp.from, imp.sourceStage);
     if (!result) throw new BuildError(ctx.image.name, name, `${imp.fromKind} ${imp.from} has not been planned`);
     return result;
@@ -75,12 +92,16 @@ export function importsStage(name: StageName, ctx: StageContext, imports: Import
     kind: "imports",
     isEmpty: () => imports.length === 0,
     inputs,
-    needs: () => [...new Set(imports.map((imp) => source(imp).digest))],
+    // Stages of this config only: an external image is not a stage (cleanup follows `needs`).
+    needs: () => [...new Set(imports.filter((imp) => imp.fromKind !== "external").map((imp) => source(imp).digest))],
     change: () => ({
       kind: "files",
       layer: async (owners) => {
         const all: LayerEntry[] = [];
-        for (const imp of imports) all.push(...(await importEntries(ctx, imp, source(imp).ref, owners)));
+        for (const imp of imports) {
+          await ensurePulled(ctx, imp, source(imp).ref);
+          all.push(...(await importEntries(ctx, imp, source(imp).ref, owners)));
+        }
         return buildLayer(all);
       },
     }),

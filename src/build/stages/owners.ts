@@ -1,3 +1,5 @@
+import { BuildError } from "../../errors.ts";
+
 /** Maps an owner/group from the config (name or number) to numeric ids for a tar entry. */
 export type OwnerResolver = (owner?: string, group?: string) => Promise<{ uid: number; gid: number }>;
 
@@ -14,7 +16,7 @@ function parseIds(text: string | undefined): Map<string, { id: number; gid: numb
  * Resolves names through the parent image's /etc/passwd and /etc/group (read lazily,
  * only when a name is used). An owner without a group takes the owner's primary group.
  */
-export function ownerResolver(readFile: (path: string) => Promise<string | undefined>): OwnerResolver {
+export function ownerResolver(readFile: (path: string) => Promise<string | undefined>, where: { image: string; stage: string }): OwnerResolver {
   let passwd: Promise<Map<string, { id: number; gid: number }>> | undefined;
   let groups: Promise<Map<string, { id: number; gid: number }>> | undefined;
   return async (owner, group) => {
@@ -25,7 +27,7 @@ export function ownerResolver(readFile: (path: string) => Promise<string | undef
       else {
         passwd ??= readFile("/etc/passwd").then(parseIds);
         const entry = (await passwd).get(owner);
-        if (!entry) throw new Error(`owner ${owner} is not in the image's /etc/passwd`);
+        if (!entry) throw new BuildError(where.image, where.stage, `owner ${owner} is not in the parent image's /etc/passwd`);
         uid = entry.id;
         gid = entry.gid;
       }
@@ -35,7 +37,7 @@ export function ownerResolver(readFile: (path: string) => Promise<string | undef
       else {
         groups ??= readFile("/etc/group").then(parseIds);
         const entry = (await groups).get(group);
-        if (!entry) throw new Error(`group ${group} is not in the image's /etc/group`);
+        if (!entry) throw new BuildError(where.image, where.stage, `group ${group} is not in the parent image's /etc/group`);
         gid = entry.id;
       }
     }

@@ -1,36 +1,73 @@
-import type { UserStageName } from "../../config/types.ts";
+import type { DependencyConfig, ImportStageHook, UserStageName } from "../../config/types.ts";
+import { BuildError } from "../../errors.ts";
 import type { NamedInput } from "../digest.ts";
 import { repoComponent } from "../names.ts";
-import type { Stage, StageContext } from "../stage.ts";
+import type { PlacedFile } from "../placement.ts";
+import type { LayerBuilder, Stage, StageContext } from "../stage.ts";
+import { encodeGitFiles } from "./git-patch.ts";
 
 /** Joins a stage's commands into one script for `/bin/sh -c`; `set -e` stops at the first failure. */
 export function commandScript(commands: string[]): string {
   return ["set -e", ...commands].join("\n");
 }
 
+/** The dependency hooks whose values the commands of a user stage see (werf's dependencies stages before it). */
+const VISIBLE_HOOKS: Record<UserStageName, ImportStageHook[]> = {
+  beforeInstall: [],
+  install: ["beforeInstall"],
+  beforeSetup: ["beforeInstall", "afterInstall"],
+  setup: ["beforeInstall", "afterInstall", "beforeSetup"],
+};
+
+/** werf's dependency values: the image name (repository:tag where its last stage is kept), repository or tag. */
+function dependencyEnv(entries: { name: string; type: string; digest: string }[], stageName: (digest: string) => string): string[] {
+  return entries.map(({ name, type, digest }) => {
+    const ref = stageName(digest);
+    const colon = ref.lastIndexOf(":");
+    const value = type === "ImageRepo" ? ref.slice(0, colon) : type === "ImageTag" ? ref.slice(colon + 1) : ref;
+    return `${name}=${value}`;
+  });
+}
+
 /**
  * beforeInstall / install / beforeSetup / setup: shell commands run in a container
  * made from the parent stage. `dependencyFiles` lists the files its stageDependencies
  * match (path and content hash), so a change to them is named when explaining a rebuild.
+ * `git` (werf view): the commands run on the current mapped files, patched in first.
  */
-export function userStage(name: UserStageName, ctx: StageContext, dependencyFiles: string[]): Stage {
+export function userStage(
+  name: UserStageName, ctx: StageContext, dependencyFiles: string[], git?: { patch: LayerBuilder; files: PlacedFile[] },
+): Stage {
   const { shell, mounts, network } = ctx.image;
   const commands = shell[name];
+  const visible: DependencyConfig[] = ctx.image.dependencies.filter((d) => VISIBLE_HOOKS[name].includes(d.stage));
+  const dependencies = () => visible.flatMap((d) => {
+    const result = ctx.imageResult(d.image);
+    if (!result) throw new BuildError(ctx.image.name, name, `dependency ${d.image} has not been planned`);
+    return d.env.map((e) => ({ name: e.name, type: e.type, digest: result.digest }));
+  });
   const inputs = (): NamedInput[] => [
     ["commands", JSON.stringify(commands)],
     ["cacheVersion", shell.cacheVersion ?? ""],
     [`${name}CacheVersion`, shell.stageCacheVersions[name] ?? ""],
     ["dependencies", dependencyFiles.join("\n")],
+    // Only with werf dependencies, so the digests of every other stage stay what they were.
+    ...(visible.length > 0 ? [["dependencyImages", JSON.stringify(dependencies().map((e) => [e.name, e.type, e.digest]))] as const] : []),
   ];
   return {
     name,
     kind: "user",
     isEmpty: () => commands.length === 0,
     inputs,
+    ...(git ? { gitFiles: () => encodeGitFiles(git.files) } : {}),
+    // The values name the dependencies' last stages: cleanup keeps them while this stage is kept.
+    ...(visible.length > 0 ? { needs: () => [...new Set(dependencies().map((e) => e.digest))] } : {}),
     change: () => ({
       kind: "run",
       script: commandScript(commands),
       network,
+      ...(git ? { patch: git.patch } : {}),
+      ...(visible.length > 0 ? { env: (stageName: (digest: string) => string) => dependencyEnv(dependencies(), stageName) } : {}),
       binds: mounts.map((m) => ({
         source: m.fromPath ?? (m.from === "build_dir" ? `${ctx.buildDir}/${repoComponent(ctx.project)}/${m.to.replace(/\//g, "_")}` : ""),
         target: m.to,

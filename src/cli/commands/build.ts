@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { writeFile, rename } from "node:fs/promises";
 import type { BuildReport } from "../../build/report.ts";
-import { addProjectFlags, engineSocket, slipwayHome, useColor, type ProjectFlags } from "../context.ts";
+import { addProjectFlags, slipwayHome, useColor, type ProjectFlags } from "../context.ts";
 
 /** Prints the result: JSON with --json, else a table (both on stdout); --report writes it atomically. */
 export async function emitReport(report: BuildReport, flags: ProjectFlags): Promise<void> {
@@ -22,42 +22,27 @@ export async function emitReport(report: BuildReport, flags: ProjectFlags): Prom
   }
 }
 
-/** REPO as `host[:port]/path`: the stages repository; images go to REPO and REPO/<image>. */
+/** REPO as `host[:port]/path`; the parser and the store live in the library (src/build/wiring.ts). */
 export async function stageStore(repo: string, registryFor: (host: string) => import("../../registry/types.ts").Registry) {
-  const { parseImageRef } = await import("../../registry/index.ts");
-  const { RegistryStageStore } = await import("../../build/remote/store.ts");
-  const { UsageError } = await import("../../errors.ts");
-  if (!repo.includes("/") || /[:@][^/]*$/.test(repo.slice(repo.indexOf("/")))) {
-    throw new UsageError(`REPO must be host/repository without a tag (got ${JSON.stringify(repo)})`);
-  }
-  const ref = parseImageRef(repo);
-  return new RegistryStageStore(registryFor(ref.registry), ref.repository);
+  return (await import("../../build/wiring.ts")).stageStore(repo, registryFor);
 }
 
-/** Loads config and wires the builder's dependencies from flags and the environment. */
+/** The builder's context from flags and this process's environment; the wiring is the library's. */
 export async function builderContext(flags: ProjectFlags, images: string[]) {
-  const { loadProject } = await import("../../dockerfile/entry.ts");
-  const { DockerEngine } = await import("../../engine/docker.ts");
-  const { baseResolver } = await import("../../build/base.ts");
+  const { builderContext: wire } = await import("../../build/wiring.ts");
   const { textProgress } = await import("../progress.ts");
-  const { dockerConfigCredentials, dockerConfigPath } = await import("../../registry/index.ts");
   const { homedir } = await import("node:os");
-  const { join } = await import("node:path");
-  const config = await loadProject(flags, process.env);
-  const { registryClients } = await import("../../registry/clients.ts");
-  const credentials = dockerConfigCredentials({ path: dockerConfigPath(process.env, homedir()), env: process.env });
-  const registryFor = registryClients(credentials);
-  const engine = new DockerEngine({ socketPath: engineSocket(process.env), credentials, buildNetwork: process.env.SLIPWAY_BUILD_NETWORK });
-  return {
-    config,
+  return wire({
+    dir: flags.dir,
+    configFile: flags.config,
+    werfEnv: flags.env,
+    dockerfile: { file: flags.file, target: flags.target, buildArg: flags.buildArg, network: flags.network },
     images,
-    engine,
-    credentials,
-    registryFor,
-    resolveBase: baseResolver({ engine, credentials, registryFor }),
-    buildDir: join(slipwayHome(process.env), "build_dir"),
+    env: process.env,
+    home: homedir(),
+    slipwayHome: slipwayHome(process.env),
     progress: textProgress({ stream: process.stderr, gitlab: process.env.GITLAB_CI !== undefined, color: useColor(process.env, process.stderr) }),
-  };
+  });
 }
 
 export function register(program: Command): void {

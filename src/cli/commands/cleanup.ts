@@ -45,7 +45,7 @@ export function registerCleanup(program: Command): void {
     .option("--config <file>", "config file (default: slipway.yaml, werf.yaml or dappfile.yml in --dir)")
     .option("--dry-run", "print every tag with keep/delete and the reason; change nothing")
     .option("--json", "print the result as one JSON document on stdout")
-    .option("--grace <duration>", "keep images pushed within this window (default: cleanup.grace or 2h; 0s disables)")
+    .option("--grace <duration>", "keep images and stages pushed within this window (default: cleanup.grace or 2h; 0s disables it: unsafe while builds run)")
     .option("--kubeconfig <file>", "kubeconfig to read clusters from (default: KUBECONFIG, ~/.kube/config)")
     .option("--kube-context <name>", "only this context (repeatable; default: every context)", collect)
     .option("--no-kube", "do not consult Kubernetes")

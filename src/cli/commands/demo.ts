@@ -23,12 +23,14 @@ const plain = (line: string) => line.replace(/\x1b\[[0-9;]*K?m?/g, "").replace(/
 const LEGEND = [
   "built: commands ran in a container · appended: layer or config made in the registry, no container · reused: found in the registry",
   "pulled / pushed: blob bytes moved by the job (`bp`, and `stages pull` if the job runs it) · bp s: bp's own time · job s: Job Hook to node gone",
+  "time to start, s: hook→launch: Job Hook to the launch request · →node: to the node's engine up · →runner: to its runner up · →job: to the job begun",
 ].join("\n");
 
 interface DemoFlags {
   json?: boolean;
   reportHtml?: string;
   keep?: boolean;
+  interrupt?: boolean;
 }
 
 export function register(program: Command): void {
@@ -38,8 +40,10 @@ export function register(program: Command): void {
     .option("--report-html <file>", "also write an HTML page with the stage timeline of each job")
     .option("--json", "print every job's reports and the cleanup dry run as one JSON document on stdout (instead of the table)")
     .option("--keep", "keep the temporary directory (job scripts, artifacts) after the demo")
+    .option("--interrupt", "add a step where a node is reclaimed mid-job: the reaper cancels the job and retries it once on a new node (about 20 s more)")
     .action(async (flags: DemoFlags) => {
       const { runDemo } = await import("../../demo/index.ts");
+      const { serveFunctions } = await import("../../../functions/runtime/serve.ts");
       const root = checkoutRoot();
       // SLIPWAY_DEMO_CLI lets a test run the nodes' slipway from sources instead of dist/.
       const slipwayCommand = process.env.SLIPWAY_DEMO_CLI ?? `${quote(process.execPath)} ${quote(join(root, "bin", "slipway.js"))}`;
@@ -62,10 +66,12 @@ export function register(program: Command): void {
           slipwayCommand,
           reportHtml: flags.reportHtml ? resolve(flags.reportHtml) : undefined,
           keep: flags.keep === true,
+          interrupt: flags.interrupt === true,
           storageDriver: driver,
           signal: ctl.signal,
           progress: (line) => process.stderr.write(`demo: ${line}\n`),
           nodeLog: (nodeId, line) => process.stderr.write(`  [${nodeId}] ${plain(line)}\n`),
+          serveFunctions,
         });
         if (flags.json) process.stdout.write(`${JSON.stringify({ jobs: result.jobs, cleanup: result.cleanup }, null, 2)}\n`);
         else process.stdout.write(`\n${result.summary}\n${LEGEND}\n`);

@@ -4,13 +4,17 @@ export function register(program: Command): void {
   const fleet = program.command("fleet").description("the build nodes of the configured fleet (SLIPWAY_FLEET)");
   fleet
     .command("ls")
-    .description("list build nodes: id, job id, state (launching | running | terminated), launch time")
+    .description("list build nodes: id, job id, state (launching | running | terminated), launch time (JSON also: retryOf, capacity, interruption when set)")
     .option("--json", "print a JSON array")
     .action(async (opts: { json?: boolean }) => {
       const { parseFunctionsConfig, createServices } = await import("../../functions-config/index.ts");
       const services = await createServices(parseFunctionsConfig(process.env));
       try {
-        const nodes = (await services.fleet.list()).map((n) => ({ id: n.id, jobId: n.jobId, state: n.state, launchedAt: n.launchedAt }));
+        // The four columns always; what recovery recorded only where it applies (undefined keys drop out of the JSON).
+        const nodes = (await services.fleet.list()).map((n) => ({
+          id: n.id, jobId: n.jobId, state: n.state, launchedAt: n.launchedAt,
+          retryOf: n.retryOf, capacity: n.retryOf !== undefined ? n.capacity : undefined, interruption: n.interruption,
+        }));
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`);
           return;

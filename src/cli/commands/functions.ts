@@ -25,7 +25,8 @@ export function register(program: Command): void {
     .option("--port <n>", "port to listen on", parsePort, 8080)
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .action(async (opts: { port: number; host: string }) => {
-      const { parseFunctionsConfig, serveFunctions } = await import("../../functions-config/index.ts");
+      const { parseFunctionsConfig } = await import("../../functions-config/index.ts");
+      const { serveFunctions } = await import("../../../functions/runtime/serve.ts");
       const cfg = parseFunctionsConfig(process.env);
       const running = await serveFunctions(cfg, { port: opts.port, host: opts.host, log: stderrLog, nodeLog, baseEnv: process.env });
       stderrLog("functions.serving", { url: `${running.url}/webhook`, fleet: cfg.fleet, mode: cfg.mode });
@@ -43,7 +44,8 @@ export function register(program: Command): void {
     .description("run one scheduled function once (reaper, reconciler, cleanup) and print its report as JSON")
     .argument("<name>", "reaper | reconciler | cleanup")
     .action(async (name: string) => {
-      const { parseFunctionsConfig, runScheduled } = await import("../../functions-config/index.ts");
+      const { parseFunctionsConfig } = await import("../../functions-config/index.ts");
+      const { runScheduled } = await import("../../../functions/runtime/serve.ts");
       const cfg = parseFunctionsConfig(process.env);
       const report = await runScheduled(name, cfg, { log: stderrLog, nodeLog, baseEnv: process.env });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,6 +1,10 @@
-/** AWS SDK v3 errors carry the service's error code as `name`; classify by that, never by text. */
-export function awsErrorCode(err: unknown): string {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : "";
+import { FleetError } from "../../errors.ts";
+import { awsErrorCode, awsHttpStatus, isAwsServerFault, isAwsThrottle } from "../../util/aws-errors.ts";
+import { retry, type RetryPolicy } from "../../util/retry.ts";
+
+/** The AWS error code, whether the SDK error is raw or already wrapped in a FleetError. */
+export function errorCode(err: unknown): string {
+  return err instanceof FleetError ? err.code : awsErrorCode(err);
 }
 
 /** Codes meaning "no capacity for this market/type/zone now": try the next option. */
@@ -17,25 +21,32 @@ const CAPACITY_CODES = new Set([
 ]);
 
 export function isCapacityError(err: unknown): boolean {
-  return CAPACITY_CODES.has(awsErrorCode(err));
-}
-
-export function isThrottle(err: unknown): boolean {
-  const code = awsErrorCode(err);
-  return code === "RequestLimitExceeded" || code === "Throttling" || code === "ThrottlingException";
+  return CAPACITY_CODES.has(errorCode(err));
 }
 
 /**
- * Retries `fn` on throttling with exponential backoff and full jitter; other errors pass through.
- * `sleep` is injected so tests do not wait.
+ * EC2 and SSM's classifier: throttling and server errors are transient. Every call we
+ * make is safe to repeat (RunInstances carries a ClientToken; the rest are reads, tags,
+ * terminations and parameter writes that treat "already" as done).
  */
-export async function withBackoff<T>(fn: () => Promise<T>, sleep: (ms: number) => Promise<void>, attempts = 6, baseMs = 200): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isThrottle(err) || i >= attempts) throw err;
-      await sleep(Math.random() * baseMs * 2 ** i);
-    }
+export function isTransient(err: unknown): boolean {
+  return isAwsThrottle(err) || isAwsServerFault(err);
+}
+
+/** Six attempts, 200 ms doubling; EC2's API throttles by token bucket, refilled each second. */
+export const EC2_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 };
+
+/**
+ * One EC2 or SSM call: retried on transient errors under the shared policy (`sleep` is
+ * injected so tests do not wait); what still fails leaves as a FleetError carrying the AWS
+ * code and status, so no SDK error crosses the fleet port.
+ */
+export async function awsCall<T>(what: string, fn: () => Promise<T>, sleep: (ms: number) => Promise<void>, policy: RetryPolicy = EC2_RETRY): Promise<T> {
+  try {
+    return await retry({ ...policy, sleep }, isTransient, fn);
+  } catch (err) {
+    const code = awsErrorCode(err) || "NETWORK_ERROR";
+    const message = err instanceof Error ? err.message : String(err);
+    throw new FleetError(`EC2 fleet ${what}: ${code}: ${message}`, code, isTransient(err) || code === "NETWORK_ERROR", awsHttpStatus(err), { cause: err });
   }
 }

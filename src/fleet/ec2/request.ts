@@ -4,6 +4,15 @@ import { APP, TAG, clientToken } from "./tags.ts";
 
 /** Pure builders of RunInstances requests, kept apart so their shape is easy to read and test. */
 
+/**
+ * Markets in the order to try. A launch that asks for a market (the retry of an
+ * interrupted job prefers on-demand) tries it first; with spot off, on-demand only.
+ */
+export function marketOrder(spotAllowed: boolean, preferred?: "spot" | "on-demand"): Array<"spot" | "on-demand"> {
+  if (!spotAllowed) return ["on-demand"];
+  return preferred === "on-demand" ? ["on-demand", "spot"] : ["spot", "on-demand"];
+}
+
 export type Placement = { InstanceType?: _InstanceType; SubnetId?: string };
 
 /** Every instance type × subnet in order of preference; empty lists mean "the launch template's". */
@@ -25,12 +34,14 @@ export function runInstancesInput(
   market: "spot" | "on-demand",
   attempt: number,
   generation = "0",
+  spotMaxPrice?: string,
 ): RunInstancesCommandInput {
   const tags: Array<{ Key: string; Value: string }> = [
     { Key: TAG.app, Value: APP },
     { Key: TAG.jobId, Value: String(spec.jobId) },
     { Key: TAG.project, Value: String(spec.projectId) },
     { Key: TAG.expiresAt, Value: spec.expiresAt.toISOString() },
+    ...(spec.retryOf !== undefined ? [{ Key: TAG.retryOf, Value: String(spec.retryOf) }] : []),
   ];
   return {
     MinCount: 1,
@@ -39,8 +50,28 @@ export function runInstancesInput(
     LaunchTemplate: launchTemplateRef(launchTemplate),
     ...placement,
     ...(market === "spot"
-      ? { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } } }
+      ? { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate", ...(spotMaxPrice && { MaxPrice: spotMaxPrice }) } } }
       : {}),
+    TagSpecifications: [
+      { ResourceType: "instance", Tags: tags },
+      { ResourceType: "volume", Tags: tags },
+    ],
+  };
+}
+
+/**
+ * A warm-pool instance: on-demand (spot instances cannot be stopped), tagged as the pool's
+ * and no job's, so the fleet's list, the cap and the reaper's job checks never see it.
+ * The token names the maintain run and the slot.
+ */
+export function poolInstancesInput(launchTemplate: string, placement: Placement | undefined, slot: string): RunInstancesCommandInput {
+  const tags = [{ Key: TAG.app, Value: APP }, { Key: TAG.pool, Value: "warm" }];
+  return {
+    MinCount: 1,
+    MaxCount: 1,
+    ClientToken: `slipway-pool-${slot}`,
+    LaunchTemplate: launchTemplateRef(launchTemplate),
+    ...placement,
     TagSpecifications: [
       { ResourceType: "instance", Tags: tags },
       { ResourceType: "volume", Tags: tags },

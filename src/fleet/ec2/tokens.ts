@@ -1,5 +1,5 @@
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { awsErrorCode, withBackoff } from "./errors.ts";
+import { awsCall, errorCode } from "./errors.ts";
 
 /**
  * Per-job runner tokens in SSM Parameter Store, one SecureString per instance at
@@ -20,7 +20,7 @@ export function parameterName(path: string, instanceId: string): string {
 
 export async function createSsmTokenStore(opts: { client: SSMClient; path: string; sleep: (ms: number) => Promise<void> }): Promise<RunnerTokenStore> {
   const ssm = await import("@aws-sdk/client-ssm");
-  const send = <T>(cmd: object) => withBackoff(() => opts.client.send(cmd as never) as Promise<T>, opts.sleep);
+  const send = <T>(what: string, cmd: object) => awsCall(what, () => opts.client.send(cmd as never) as Promise<T>, opts.sleep);
   const root = opts.path.replace(/\/+$/, "");
   return {
     async put(node, token) {
@@ -31,11 +31,11 @@ export async function createSsmTokenStore(opts: { client: SSMClient; path: strin
         { Key: "slipway:job-id", Value: String(node.jobId) },
       ];
       try {
-        await send(new ssm.PutParameterCommand({ Name, Value: token, Type: "SecureString", Tags: tags }));
+        await send("PutParameter", new ssm.PutParameterCommand({ Name, Value: token, Type: "SecureString", Tags: tags }));
       } catch (err) {
         // A retried launch finds the parameter of its first attempt; tags cannot be given with Overwrite.
-        if (awsErrorCode(err) !== "ParameterAlreadyExists") throw err;
-        await send(new ssm.PutParameterCommand({ Name, Value: token, Type: "SecureString", Overwrite: true }));
+        if (errorCode(err) !== "ParameterAlreadyExists") throw err;
+        await send("PutParameter", new ssm.PutParameterCommand({ Name, Value: token, Type: "SecureString", Overwrite: true }));
       }
     },
     async list() {
@@ -43,7 +43,7 @@ export async function createSsmTokenStore(opts: { client: SSMClient; path: strin
       let NextToken: string | undefined;
       do {
         const out = await send<{ Parameters?: Array<{ Name?: string }>; NextToken?: string }>(
-          new ssm.GetParametersByPathCommand({ Path: root, Recursive: true, NextToken }),
+          "GetParametersByPath", new ssm.GetParametersByPathCommand({ Path: root, Recursive: true, NextToken }),
         );
         for (const p of out.Parameters ?? []) {
           // Only per-instance parameters: a pool token infra keeps under the same path is not ours to reap.
@@ -56,9 +56,9 @@ export async function createSsmTokenStore(opts: { client: SSMClient; path: strin
     },
     async remove(instanceId) {
       try {
-        await send(new ssm.DeleteParameterCommand({ Name: parameterName(root, instanceId) }));
+        await send("DeleteParameter", new ssm.DeleteParameterCommand({ Name: parameterName(root, instanceId) }));
       } catch (err) {
-        if (awsErrorCode(err) !== "ParameterNotFound") throw err;
+        if (errorCode(err) !== "ParameterNotFound") throw err;
       }
     },
   };

@@ -1,10 +1,11 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startEngine, type PrivateEngine } from "../../engine/daemon.ts";
 import { stopProcess } from "../../util/process.ts";
 import type { LaunchSpec } from "../types.ts";
 import { startBootstrap, type BootstrapOptions } from "./bootstrap.ts";
+import { removeNodeRoot } from "./mounts.ts";
 
 export interface NodeRunOptions {
   id: string;
@@ -72,7 +73,7 @@ async function teardown(child: ChildProcess | undefined, engine: PrivateEngine |
     clearTimeout(timer);
   }
   await engine?.stop().catch(() => undefined);
-  await rm(root, { recursive: true, force: true, maxRetries: 3 });
+  await removeNodeRoot(root);
 }
 
 /**
@@ -102,6 +103,7 @@ export async function runNode(o: NodeRunOptions): Promise<string> {
   } catch (err) {
     return `runner-failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
-    await teardown(child, engine, o.root);
+    // A teardown that cannot finish must not take the fleet's process down with it.
+    await teardown(child, engine, o.root).catch((err: unknown) => o.log?.(o.id, `teardown: ${err instanceof Error ? err.message : String(err)}`));
   }
 }

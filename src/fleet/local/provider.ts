@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import type { Fleet, LaunchSpec, NodeRecord } from "../types.ts";
+import type { Fleet, InterruptionNote, LaunchSpec, NodeRecord } from "../types.ts";
 import type { BootstrapOptions } from "./bootstrap.ts";
 import { runNode } from "./node.ts";
 import { markTerminated, ownerGone, reapOrphan, requestStop } from "./remote.ts";
@@ -72,7 +72,7 @@ export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
     const onRunning = (pid: number | undefined) =>
       table.update((nodes) => {
         const n = nodes.find((x) => x.id === rec.id);
-        if (n && n.state === "launching") Object.assign(n, { state: "running", bootstrapPid: pid });
+        if (n && n.state === "launching") Object.assign(n, { state: "running", bootstrapPid: pid, runningAt: now().toISOString() });
       });
     const run = runNode({ id: rec.id, root: rec.root, spec, bootstrap: o.bootstrap, storageDriver: o.storageDriver, signal: ctl.signal, log: o.log, onRunning });
     const done = run.then(async (reason) => {
@@ -89,6 +89,8 @@ export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
       id, jobId: spec.jobId, projectId: spec.projectId, state: "launching",
       launchedAt: now().toISOString(), expiresAt: spec.expiresAt.toISOString(),
       ownerPid: process.pid, root: join(home, "nodes", id),
+      ...(spec.retryOf !== undefined && { retryOf: spec.retryOf }),
+      ...(spec.capacity && { capacity: spec.capacity }),
     };
     // Check and insert under one lock: two launches for a job yield one node.
     const existing = await table.update((nodes) => {
@@ -122,8 +124,15 @@ export function createLocalFleet(o: LocalFleetOptions): LocalFleet {
     });
   }
 
+  async function noteInterruption(id: string, note: InterruptionNote): Promise<void> {
+    await table.update((nodes) => {
+      const n = nodes.find((x) => x.id === id);
+      if (n) n.interruption = { ...n.interruption, ...note };
+    });
+  }
+
   return {
-    launch, list, terminate, mark,
+    launch, list, terminate, mark, noteInterruption,
     idle: () => runs.idle(),
     async [Symbol.asyncDispose]() {
       runs.abortAll("fleet-stopped");

@@ -1,6 +1,7 @@
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { removeNodeRoot } from "./mounts.ts";
 import { processAlive, type LocalNodeRecord, type NodeTable } from "./state.ts";
 
 /** Operations on nodes another process runs (or ran), through the node table only. */
@@ -28,7 +29,7 @@ export async function reapOrphan(table: NodeTable, n: LocalNodeRecord, at: Date)
   kill(n.bootstrapPid, true);
   const pid = Number(await readFile(join(n.root, "engine", "dockerd.pid"), "utf8").catch(() => ""));
   if (pid > 0) kill(pid, false);
-  await rm(n.root, { recursive: true, force: true, maxRetries: 3 });
+  await removeNodeRoot(n.root).catch(() => undefined);
   await markTerminated(table, n.id, "owner-gone", at);
 }
 

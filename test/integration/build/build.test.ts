@@ -195,4 +195,23 @@ docker:
     const files = await docker("run", "--rm", "--network", "none", "--entrypoint", "sh", web.ref, "-c", "cat /base.txt /web.txt /opt/tool/stamp; ls /opt/tool");
     expect(files).toBe("base\nweb\nbuilt\nstamp\ntool.sh\n");
   });
+
+  test("an owner the parent image does not know fails the build naming image, stage and owner (exit 1)", async () => {
+    const app = await gitProject({
+      "slipway.yaml": `project: owners${++projects}
+configVersion: 1
+---
+image: web
+from: ${base}
+git:
+- add: /src
+  to: /app
+  owner: nobody-here
+`,
+      "src/main.txt": "main\n",
+    });
+    const res = await slipway(["build", "--dir", app.dir], { env });
+    expect(res.code).toBe(1);
+    expect(res.stdout + res.stderr).toMatch(/image web, stage gitLatest: owner nobody-here is not in the parent image's \/etc\/passwd/);
+  });
 });

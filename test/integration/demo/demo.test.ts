@@ -13,7 +13,7 @@ const TSX = join(ROOT, "node_modules/.bin/tsx");
 interface Stage { name: string; status: string }
 interface Report { images: Array<{ stages: Stage[] }>; totals: { stagesBuilt: number; containersRun: number; bytesPulled: number } }
 interface DemoJson {
-  jobs: Array<{ step: string; nodeId: string; ok: boolean; pull?: Report; bp?: Report; dotenv?: Record<string, string> }>;
+  jobs: Array<{ step: string; nodeId: string; ok: boolean; pull?: Report; bp?: Report; dotenv?: Record<string, string>; startup?: Record<string, number> }>;
   cleanup: { dryRun: boolean; tags: Array<{ tag: string; kind: string; action: string }> };
 }
 
@@ -64,6 +64,12 @@ describe("slipway demo", () => {
     const out = JSON.parse(r.stdout) as DemoJson;
     expect(out.jobs.map((j) => j.ok)).toEqual([true, true, true, true, true]);
     expect(new Set(out.jobs.map((j) => j.nodeId)).size).toBe(5);
+    for (const j of out.jobs) {
+      expect(Object.keys(j.startup ?? {}).sort(), j.step).toEqual(["launchToRunning", "registeredToStarted", "runningToRegistered", "total", "webhookToLaunch"]);
+      const { total, ...legs } = j.startup as Record<string, number>;
+      for (const v of Object.values(legs)) expect(v).toBeGreaterThanOrEqual(0);
+      expect(total).toBeCloseTo(Object.values(legs).reduce((a, b) => a + b, 0), 1);
+    }
     const [cold, same, app, deps] = out.jobs;
     expect(cold.bp?.totals.containersRun).toBeGreaterThan(0);
     expect(cold.dotenv?.SLIPWAY_IMAGE_APP).toMatch(/\/demo\/shop\/app@sha256:[0-9a-f]{64}$/);
@@ -84,6 +90,20 @@ describe("slipway demo", () => {
     expect(page).not.toMatch(/<script|<link|src=/);
     expect(await processesUnder(r.tmp)).toEqual([]);
     expect((await readdir(r.tmp)).filter((f) => f.startsWith("slipway-demo-"))).toEqual([]);
+  }, 300_000);
+
+  it("with --interrupt, a node reclaimed mid-job: its job is canceled, retried once and built on a new node", async () => {
+    const r = await demo(["--interrupt", "--json"]);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const out = JSON.parse(r.stdout) as DemoJson & { jobs: Array<{ jobId: number }> };
+    expect(out.jobs.map((j) => j.ok)).toEqual([true, true, true, true, true, true]);
+    const retried = out.jobs[5];
+    expect(retried.jobId).toBe(107);
+    expect(retried.step).toMatch(/reclaimed node → retried/);
+    expect(retried.bp?.totals.stagesBuilt).toBe(0);
+    expect(r.stderr).toMatch(/recovery\.interrupted .*"jobId":106/);
+    expect(r.stderr).toMatch(/GitLab saw: cancel 106, retry 106 -> 107; a second reaper run changed nothing/);
+    expect(await processesUnder(r.tmp)).toEqual([]);
   }, 300_000);
 
   it("stops everything and exits 130 on Ctrl-C while a node runs", async () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -50,7 +51,35 @@ afterAll(async () => {
   await gitlab?.close();
 }, 60_000);
 
+/** One raw HTTP/1.1 exchange; the status of the answer (undefined if the server just closed). */
+function rawStatus(request: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const { port } = new URL(url);
+    let got = "";
+    const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(request));
+    socket.on("data", (c) => {
+      got += c.toString("latin1");
+      if (got.includes("\r\n")) socket.destroy();
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(got);
+      resolve(m ? Number(m[1]) : undefined);
+    });
+  });
+}
+
 describe("slipway functions serve with the local fleet", () => {
+  it("answers odd requests with 405 and 400 before looking at the token, and calls nobody", async () => {
+    const calls = gitlab.requests.length;
+    const token = "x-gitlab-token: hook-secret\r\n";
+    for (const path of ["/webhook", "/anything"]) expect(await rawStatus(`TRACE ${path} HTTP/1.1\r\nhost: x\r\n${token}\r\n`)).toBe(405);
+    expect(await rawStatus(`CONNECT 127.0.0.1:80 HTTP/1.1\r\nhost: x\r\n\r\n`)).toBe(405);
+    const body = event(2999);
+    expect(await rawStatus(`POST http://[::1/webhook HTTP/1.1\r\nhost: x\r\n${token}content-length: ${body.length}\r\n\r\n${body}`)).toBe(400);
+    expect(gitlab.requests.length).toBe(calls);
+  });
+
   it("answers 401 without the secret and launches nothing", async () => {
     gitlab.setJob(380, apiJob({ id: 2000 }));
     expect((await post(event(2000))).status).toBe(401);

@@ -27,6 +27,8 @@ export interface ProxyOptions {
    * docker-registry 2.8 ignores `n` and always answers every tag in one page.
    */
   paginateTags?: boolean;
+  /** Milliseconds every request waits before it is handled: a slow (remote) registry. */
+  latencyMs?: number;
 }
 
 export interface FaultProxy extends AsyncDisposable {
@@ -52,6 +54,11 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
   let n = 0;
   let host = "";
   const server = createServer((req, res) => {
+    if (opts.latencyMs) setTimeout(() => handle(req, res), opts.latencyMs);
+    else handle(req, res);
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse) {
     const url = req.url ?? "/";
     if (opts.bearer && url.startsWith("/token")) return token(req, res);
     if (opts.bearer && !issued.has((req.headers.authorization ?? "").replace(/^Bearer /, ""))) {
@@ -85,7 +92,7 @@ export async function startProxy(opts: ProxyOptions): Promise<FaultProxy> {
     if (fault === "no-digest-header") return forward(req, res, undefined, false, true);
     if (fault === "refuse-mount" && req.method === "POST") req.url = url.replace(/\?mount=.*$/, "");
     forward(req, res, fault === "tamper" ? tamper : undefined);
-  });
+  }
 
   function tamper(body: Buffer): Buffer {
     if (body.length) body[0] ^= 0xff;

@@ -4,6 +4,7 @@
  * in power-off, and the runner token never appears in the node's output.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,12 +47,15 @@ describe("bootstrap on a stand-in node", () => {
     const r = await boot();
     expectPoweredOffWithoutLeak(r);
     expect(r.code).toBe(0);
-    expect(r.calls).toEqual([
+    // The engine starts alongside the IMDS and SSM calls, so its place among them varies.
+    expect(r.calls).toContain("systemctl start docker");
+    expect(r.calls.indexOf("systemctl start docker")).toBeLessThan(r.calls.indexOf("gitlab-runner run-single"));
+    expect(r.calls.filter((c) => c !== "systemctl start docker")).toEqual([
       "curl PUT http://169.254.169.254/latest/api/token",
       "curl GET http://169.254.169.254/latest/meta-data/instance-id",
+      "curl GET http://169.254.169.254/latest/meta-data/tags/instance/slipway:pool",
       "aws ssm get-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0/runner-token --with-decryption --query Parameter.Value --output text",
       "aws ssm delete-parameter --region eu-west-1 --name /slipway/test/nodes/i-0123456789abcdef0/runner-token",
-      "systemctl start docker",
       "gitlab-runner run-single",
       "aws ec2 terminate-instances --region eu-west-1 --instance-ids i-0123456789abcdef0 --cli-connect-timeout 5 --cli-read-timeout 10",
       "poweroff",
@@ -101,6 +105,52 @@ describe("bootstrap on a stand-in node", () => {
     expect(missing.stderr).toContain("no runner token at /slipway/test/nodes/i-0123456789abcdef0/runner-token");
     expect(noImds.calls.some((c) => c.startsWith("aws ssm"))).toBe(false);
     expect(noEngine.stderr).toContain("the Docker engine did not start");
+  }, 60_000);
+
+  it("times every step, installs nothing at boot, and overlaps the engine start with IMDS and SSM", async () => {
+    // Stand-ins answer IMDS and SSM after 0.3 s each and the engine after 1 s, like slow network calls.
+    const r = await boot({ sim: { SIM_LATENCY: "0.3", SIM_ENGINE_SECONDS: "1" } });
+    expect(r.code, r.stderr).toBe(0);
+    const steps = [...r.stderr.matchAll(/step ([\w-]+) at ([\d.]+)s/g)].map((m) => [m[1], Number(m[2])] as const);
+    expect(steps.map(([name]) => name)).toEqual(["bootstrap-started", "lifetime-armed", "imds", "runner-token", "engine-ready", "runner-started", "runner-exited"]);
+    const at = Object.fromEntries(steps);
+    for (let i = 1; i < steps.length; i++) expect(steps[i][1]).toBeGreaterThanOrEqual(steps[i - 1][1]);
+    // Three calls of 0.3 s (token, instance id, parameter) plus the delete take ~1.2 s; the engine's 1 s runs meanwhile.
+    const engineWait = at["engine-ready"] - at["runner-token"];
+    expect(engineWait).toBeLessThan(0.5);
+    const legs = steps.slice(1).map(([name, t], i) => `${name} +${(t - steps[i][1]).toFixed(2)}s`);
+    console.log(`bootstrap steps (stand-ins: 0.3 s per network call, 1 s engine): ${legs.join(", ")}; total ${(at["runner-started"] - at["bootstrap-started"]).toFixed(2)} s to the runner`);
+    // Nothing is installed or downloaded at boot: every package and binary is in the image.
+    expect(r.calls.filter((c) => /^(dnf|yum|apt|apk|npm|pip)\b/.test(c) || (c.startsWith("curl") && !c.includes("169.254.169.254")))).toEqual([]);
+  }, 60_000);
+
+  it("warm pool, first boot: warms the engine, installs itself for the next boot, and stops without powering off", async () => {
+    const r = await boot({ sim: { SIM_POOL_TAG: "warm" } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.poweroffs).toBe(0);
+    expect(r.calls).toContain("systemctl start docker");
+    expect(r.calls).toContain("aws ec2 stop-instances --region eu-west-1 --instance-ids i-0123456789abcdef0 --cli-connect-timeout 5 --cli-read-timeout 10");
+    expect(r.calls.some((c) => c.startsWith("aws ssm") || c.startsWith("gitlab-runner") || c.includes("terminate-instances"))).toBe(false);
+    expect(existsSync(join(r.dir, "warm", "warm-ready"))).toBe(true);
+    expect(readFileSync(join(r.dir, "per-boot", "slipway-bootstrap.sh"), "utf8")).toContain("SLIPWAY_PARAMETER_PATH='/slipway/test/nodes'");
+    expect(r.stdout + r.stderr).not.toContain(TOKEN);
+  }, 60_000);
+
+  it("warm pool, started for a job: the marker is spent and the node takes its job like any other", async () => {
+    const r = await boot({ sim: { SIM_POOL_TAG: "warm" }, files: { "warm/warm-ready": "" } });
+    expectPoweredOffWithoutLeak(r);
+    expect(r.code).toBe(0);
+    expect(r.calls).toContain("gitlab-runner run-single");
+    expect(r.calls.some((c) => c.includes("stop-instances") || c.includes("tags/instance"))).toBe(false);
+    expect(existsSync(join(r.dir, "warm", "warm-ready"))).toBe(false);
+    expect(r.stderr).toContain("warm-pool node started for a job");
+  }, 60_000);
+
+  it("warm pool: a node that cannot stop itself powers off (and so terminates) instead", async () => {
+    const r = await boot({ sim: { SIM_POOL_TAG: "warm", SIM_STOP: "fail" } });
+    expectPoweredOffWithoutLeak(r);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("could not stop for the warm pool");
   }, 60_000);
 
   it("hang: the hard lifetime powers the node off while the runner is stuck", async () => {

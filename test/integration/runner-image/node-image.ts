@@ -63,6 +63,8 @@ export interface NodeRun extends RunResult {
   poweroffs: number;
   runnerArgs: string[];
   seconds: number;
+  /** The node's /state directory on the host. */
+  dir: string;
 }
 
 export interface NodeCase {
@@ -73,6 +75,8 @@ export interface NodeCase {
   settings?: NodeSettings;
   sim?: Record<string, string>;
   timeoutSeconds?: number;
+  /** Files under /state before boot (what an earlier boot left), by path relative to it. */
+  files?: Record<string, string>;
 }
 
 export const BASE_SETTINGS: NodeSettings = {
@@ -84,12 +88,18 @@ export const BASE_SETTINGS: NodeSettings = {
   SLIPWAY_PARAMETER_ATTEMPTS: 2,
   SLIPWAY_RETRY_SECONDS: 0,
   SLIPWAY_ENGINE_WAIT_SECONDS: 3,
+  SLIPWAY_WARM_DIR: "/state/warm",
+  SLIPWAY_PER_BOOT_DIR: "/state/per-boot",
 };
 
 /** Boots one stand-in node with the rendered bootstrap as its only program (PID 1), network none. */
 export async function runNode(c: NodeCase): Promise<NodeRun> {
   mkdirSync(c.dir, { recursive: true });
   writeFileSync(join(c.dir, "token"), c.token);
+  for (const [path, content] of Object.entries(c.files ?? {})) {
+    mkdirSync(join(c.dir, path, ".."), { recursive: true });
+    writeFileSync(join(c.dir, path), content);
+  }
   writeFileSync(join(c.dir, "bootstrap.sh"), renderBootstrap(readBootstrap(), { ...BASE_SETTINGS, ...c.settings }));
   const name = `slipway-node-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
   const env = Object.entries(c.sim ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
@@ -106,5 +116,6 @@ export async function runNode(c: NodeCase): Promise<NodeRun> {
     poweroffs: read("poweroff").split("\n").filter(Boolean).length,
     runnerArgs: read("runner-args").split("\n").filter(Boolean),
     seconds: (Date.now() - started) / 1000,
+    dir: c.dir,
   };
 }

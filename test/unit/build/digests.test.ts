@@ -17,8 +17,10 @@ function image(over: Partial<ImageConfig> = {}): ImageConfig {
     shell: { beforeInstall: ["echo bi"], install: ["echo i"], beforeSetup: ["echo bs"], setup: ["echo s"], stageCacheVersions: {} },
     docker: { volume: [], env: { A: "1" }, label: {}, expose: [], cmd: ["run"] },
     imports: [],
+    dependencies: [],
     mounts: [],
     network: false,
+    gitVisibility: "strict",
     location: loc,
     ...over,
   };

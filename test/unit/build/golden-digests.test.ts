@@ -31,8 +31,10 @@ function image(over: Partial<ImageConfig> = {}): ImageConfig {
     shell: { beforeInstall: ["echo bi"], install: ["echo i"], beforeSetup: ["echo bs"], setup: ["echo s"], cacheVersion: "cv", stageCacheVersions: { install: "2" } },
     docker: { volume: ["/data"], env: { A: "1" }, label: { l: "v" }, expose: ["80/tcp"], workdir: "/app", user: "app", entrypoint: ["/bin/sh"], cmd: ["run"] },
     imports: [imp("beforeInstall", "/bi"), imp("afterInstall", "/ai"), imp("beforeSetup", "/bs"), imp("afterSetup", "/as")],
+    dependencies: [],
     mounts: [],
     network: false,
+    gitVisibility: "strict",
     location: loc,
     ...over,
   };
@@ -90,6 +92,21 @@ describe("golden stage digests", () => {
         "importsBeforeSetup": "1d63f6d066ed714f0279275d93abc8cdff421b76e9ff80dc49cd5714fd744201",
         "install": "8df48056caf61571d30be403ea6e6a66fe4382d36e66943b41139769f33c7929",
         "setup": "2f1cd825f633fa6e3c3665ebb715bf27b90fbfaf78a2bd12731c12b14d69b9fe",
+      }
+    `);
+  });
+
+  test("werf's file visibility (gitArchive, git patches, gitLatest)", () => {
+    expect(digests(image({ gitVisibility: "werf", imports: [] }))).toMatchInlineSnapshot(`
+      {
+        "beforeInstall": "68fcb08ba2d063a8cb09460c79a7f80e7a94b3f93673ee4c37fe8616b8a55e1f",
+        "beforeSetup": "656d8019b1239b203179bee3c82ef5695afe1760f522489df9cc8879675149c6",
+        "dockerInstructions": "f5d368d593fed668051eccfb6d5d577c6bb92f01fb0ca1cf8636ee387ee3bd1e",
+        "from": "12c16cb7d143aeb77b62d06fbce842fe66389355731929a761c44bf3566b34b7",
+        "gitArchive": "cbdebc38417bbfa32dbc15c75bdace2cda20b2b74544f155dc5f681856ef9e8f",
+        "gitLatest": "34684afe99fa5517b7e2540d6a46b6c7caa6f418f1486bbd54018206f01ac9fa",
+        "install": "13fac573591363611fde8b1e7696224e366a56eb1798f63c4c07cc59cd16382e",
+        "setup": "6aa426c0f2a3c8bc53319c91f6eb83f5e97ebc2d753f5b442900f4eaa6570dcd",
       }
     `);
   });

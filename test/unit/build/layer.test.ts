@@ -1,3 +1,4 @@
+import { BuildError } from "../../../src/errors.ts";
 import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { describe, expect, test } from "vitest";
@@ -44,12 +45,15 @@ describe("deterministic layers", () => {
 describe("owners", () => {
   test("a numeric owner takes the same numeric group, a named one its primary group", async () => {
     const files: Record<string, string> = { "/etc/passwd": "app:x:1000:2000::/home/app:/bin/sh\n", "/etc/group": "web:x:3000:\n" };
-    const resolve = ownerResolver(async (p) => files[p]);
+    const resolve = ownerResolver(async (p) => files[p], { image: "web", stage: "gitArchive" });
     expect(await resolve("1000")).toEqual({ uid: 1000, gid: 1000 });
     expect(await resolve("1000", "5")).toEqual({ uid: 1000, gid: 5 });
     expect(await resolve("app")).toEqual({ uid: 1000, gid: 2000 });
     expect(await resolve("app", "web")).toEqual({ uid: 1000, gid: 3000 });
     expect(await resolve()).toEqual({ uid: 0, gid: 0 });
-    await expect(resolve("nobody")).rejects.toThrow(/nobody/);
+    const unknown = await resolve("nobody").catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(BuildError);
+    expect(unknown).toMatchObject({ image: "web", stage: "gitArchive", message: expect.stringMatching(/image web, stage gitArchive: owner nobody is not in/) });
+    await expect(resolve("app", "nogroup")).rejects.toMatchObject({ name: "BuildError", image: "web", stage: "gitArchive", message: expect.stringMatching(/group nogroup/) });
   });
 });

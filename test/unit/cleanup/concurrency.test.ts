@@ -3,7 +3,8 @@ import { stageTag } from "../../../src/build/names.ts";
 import { ociDeleter } from "../../../src/cleanup/delete.ts";
 import type { MemoryRegistry } from "../../../src/registry/memory.ts";
 import { assertComplete, publishChain, publishImage } from "../../support/synthetic-images.ts";
-import { run, threeBranches } from "./helpers.ts";
+import { assertImageWhole } from "../../integration/cleanup/scenario.ts";
+import { refs, run, threeBranches } from "./helpers.ts";
 
 /** Runs `hook` once, just before the n-th manifest DELETE reaches the registry. */
 function beforeDelete(registry: MemoryRegistry, n: number, hook: () => Promise<void>) {
@@ -18,6 +19,23 @@ function beforeDelete(registry: MemoryRegistry, n: number, hook: () => Promise<v
 }
 
 describe("cleanup racing a build", () => {
+  for (const when of [1, 2]) {
+    it(`keeps what a kept image needs beyond a stage missing at plan time, once a build remakes it (${when === 1 ? "before" : "during"} stage deletion)`, async () => {
+      const { registry, stages } = await threeBranches();
+      const [mid, last] = await publishChain(registry, "demo", [{ name: "setup", key: "gap" }, { name: "dockerInstructions", key: "gap" }], stages.oldInstall);
+      await publishImage(registry, "demo", { image: "api", tag: "gap", last });
+      // An earlier cleanup deleted the middle stage; the plan's walk stops at the gap.
+      await registry.deleteManifest("demo", mid.manifestDigest);
+      // Deletes: 1 = image "old", then stages. The build of "gap" puts the stage back meanwhile.
+      const deleter = beforeDelete(registry, when, async () => void (await publishChain(registry, "demo", [{ name: "setup", key: "gap" }], stages.oldInstall)));
+      const report = await run(registry, { deleter, refs: refs([{ name: "main" }, { name: "feature-x" }, { name: "gap" }]) });
+      expect(report.warnings.join("\n")).toContain(mid.digest);
+      expect(await registry.headManifest("demo", stageTag(stages.oldInstall.digest))).toBeDefined();
+      await assertImageWhole(registry, "demo", "demo/api", "gap");
+      expect(await registry.headManifest("demo", stageTag(stages.oldSetup.digest))).toBeUndefined();
+    });
+  }
+
   it("keeps the stages of an image published after the plan, before stage deletion", async () => {
     const { registry, stages } = await threeBranches();
     // The racing build of branch "new" found old's install stage and built on it.

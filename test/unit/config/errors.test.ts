@@ -57,7 +57,7 @@ describe("config errors name file, line, column and field", () => {
   test("missing required fields inside lists", () => {
     expect(where(`${META}image: a\nfrom: x\ngit:\n- add: /src\n`)).toMatchObject({ line: 7, column: 3, field: "git[0].to", detail: "required" });
     expect(where(`${META}image: a\nfrom: x\ngit:\n- to: app\n`)).toMatchObject({ line: 7, column: 7, field: "git[0].to", detail: 'must be an absolute path, got "app"' });
-    expect(where(`${META}image: a\nfrom: x\nimport:\n- add: /x\n`)).toMatchObject({ line: 7, field: "import[0]", detail: "one of image or artifact is required" });
+    expect(where(`${META}image: a\nfrom: x\nimport:\n- add: /x\n`)).toMatchObject({ line: 7, field: "import[0]", detail: "one of image, from or artifact is required" });
     expect(where(`${META}image: a\nfrom: x\nmount:\n- to: /x\n`)).toMatchObject({ line: 7, field: "mount[0]" });
   });
 
@@ -74,16 +74,16 @@ describe("config errors name file, line, column and field", () => {
     expect(where(`${META}image: a\nfrom: x\nimport:\n- image: a\n  add: /x\n`)).toMatchObject({ line: 7, column: 10, field: "import[0].image" });
   });
 
-  test("ansible, unsupported Dockerfile image keys and remote git are refused by name", () => {
+  test("ansible and unsupported Dockerfile image keys are refused by name; git branch needs url", () => {
     expect(configError(`${META}image: a\nfrom: x\nansible:\n  install: []\n`).message)
       .toBe("werf.yaml:6:1: ansible: ansible assembly instructions are not supported; use shell:");
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nsecrets: []\n`)).toMatchObject({ line: 6, field: "secrets" });
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nfrom: x\n`)).toMatchObject({ line: 6, field: "from", detail: expect.stringMatching(/cannot be used with dockerfile/) });
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nnetwork: host\n`)).toMatchObject({ line: 6, field: "network" });
-    expect(where(`${META}image: a\nfrom: x\nfromLatest: true\n`)).toMatchObject({ line: 6, field: "fromLatest" });
-    expect(where(`${META}image: a\nfrom: x\ndependencies:\n- image: b\n`)).toMatchObject({ line: 6, field: "dependencies", detail: expect.stringMatching(/use import/) });
-    expect(where(`${META}image: a\nfrom: x\ngit:\n- url: https://github.com/x/y\n  to: /y\n`))
-      .toMatchObject({ line: 7, column: 3, field: "git[0].url", detail: expect.stringMatching(/remote git/) });
+    expect(where(`${META}image: a\nfrom: x\nsecrets:\n- env: TOKEN\n`)).toMatchObject({ line: 6, field: "secrets" });
+    expect(where(`${META}image: a\nfrom: x\nplatform: [linux/arm64]\n`)).toMatchObject({ line: 6, field: "platform" });
+    expect(where(`${META}image: a\nfrom: x\ngit:\n- branch: main\n  to: /y\n`))
+      .toMatchObject({ line: 7, column: 11, field: "git[0].branch", detail: expect.stringMatching(/only for a remote repository/) });
   });
 
   test("artifacts may not have docker instructions; artifacts need a name", () => {

@@ -81,11 +81,24 @@ describe("fixtures from real projects", () => {
     });
   });
 
-  test("refused real shapes: ansible (iondv) and include/define templates (dotplant2)", async () => {
+  test("refused real shapes: ansible (iondv)", async () => {
     const ansible = (await load("iondv-ansible-refused").catch((e: unknown) => e)) as ConfigError;
     expect(ansible).toBeInstanceOf(ConfigError);
     expect([ansible.file, ansible.line, ansible.field]).toEqual(["dappfile.yml", 14, "ansible"]);
-    const templates = (await load("dotplant-templates-refused").catch((e: unknown) => e)) as ConfigError;
-    expect(templates.message).toBe('werf.yaml:18:1: Go template construct `include` is not supported; only {{ env "X" }} and {{ .Env.X }}');
+  });
+
+  test("dotplant-templates: include of a template defined further down the file", async () => {
+    const c = await load("dotplant-templates");
+    const app = named(c, "app");
+    expect(app.git).toMatchObject([{ add: "/application", to: "/app", stageDependencies: { setup: ["**/*"] } }]);
+    expect(app.shell.install).toEqual(["docker-php-ext-install -j$(nproc) pdo_mysql mysqli gd zip intl"]);
+  });
+
+  test("go-artifact-werf: variables, if/else on env, pipes to printf and default", async () => {
+    const darwin = named(await load("go-artifact-werf", { OS: "Darwin", GOPATH: "/home/me/go", HOME: "/home/me" }), "app");
+    expect(darwin.mounts.map((m) => [m.from, m.fromPath, m.to])).toEqual([
+      ["path", "/home/me/go/pkg", "/go/pkg"], ["path", "/var/run", "/tmp/docker"], ["path", "/home/me/.ssh", "/root/.ssh"],
+    ]);
+    expect(darwin.shell.setup[1]).toContain("main.ServiceVersion=dirty");
   });
 });

@@ -82,7 +82,7 @@ describe("the node's job script", () => {
     const { r, root } = await runScript(["slipway bp $SLIPWAY_REPO"], 0);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("$ slipway bp $SLIPWAY_REPO");
-    expect(await readdir(join(root, "artifacts"))).toEqual(["build.env"]);
+    expect(await readdir(join(root, "artifacts"))).toEqual(["build.env", "slipway-timing.env"]);
     expect(await readFile(join(root, "artifacts", "build.env"), "utf8")).toBe("slipway bp reg/demo/shop\n");
   });
 
@@ -91,7 +91,7 @@ describe("the node's job script", () => {
     expect(r.code).toBe(3);
     expect(r.stdout).not.toContain("\nnever");
     expect(r.stdout).toContain("ERROR: Job failed: exit code 3");
-    expect(await readdir(join(root, "artifacts"))).toEqual(["build.env"]);
+    expect(await readdir(join(root, "artifacts"))).toEqual(["build.env", "slipway-timing.env"]);
   });
 });
 
@@ -129,7 +129,9 @@ describe("summary, HTML and the story's checks", () => {
     expect(storyProblems(3, result({ bp: report([stage("gitLatest", "registry")]) }))[0]).toMatch(/append gitLatest/);
     expect(storyProblems(4, result({ bp: report([stage("install", "registry")]) }))[0]).toMatch(/rebuild install/);
     expect(storyProblems(1, result({ ok: false, outcome: "job-finished (exit 1)" }))).toContain("the job failed (job-finished (exit 1))");
-    expect(storyProblems(3, result({ bp: report([stage("gitLatest", "appended")]) }))).toEqual([]);
+    const startup = { webhookToLaunch: 0.1, launchToRunning: 1.2, runningToRegistered: 0.01, registeredToStarted: 0.01, total: 1.32 };
+    expect(storyProblems(3, result({ bp: report([stage("gitLatest", "appended")]), startup }))).toEqual([]);
+    expect(storyProblems(3, result({ bp: report([stage("gitLatest", "appended")]) }))[0]).toMatch(/time-to-start/);
   });
 });
 

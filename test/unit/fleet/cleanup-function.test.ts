@@ -95,7 +95,7 @@ describe("cleanup configuration", () => {
 
   it("names the variables that make registry cleanup impossible", () => {
     expect(() => config({ SLIPWAY_PROJECTS: "" })).toThrow(/SLIPWAY_PROJECTS: registry cleanup/);
-    expect(() => config({ SLIPWAY_REPO: "no-slash" })).toThrow(/SLIPWAY_REPO: "no-slash" is not host\/repository/);
+    expect(() => config({ SLIPWAY_REPO: "no-slash" })).toThrow(/SLIPWAY_REPO must start with a registry host .*"no-slash"/);
     expect(() => config({ SLIPWAY_CLEANUP_DRY_RUN: "yes" })).toThrow(/SLIPWAY_CLEANUP_DRY_RUN/);
   });
 

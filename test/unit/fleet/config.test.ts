@@ -16,12 +16,12 @@ describe("functions configuration from the environment", () => {
       SLIPWAY_WEBHOOK_SECRET: "s", SLIPWAY_FLEET: "ec2", SLIPWAY_HOME: "/var/slipway", GITLAB_URL: "https://gl.example", GITLAB_TOKEN: "t",
       SLIPWAY_RUNNER_TAGS: "slipway, docker ,", SLIPWAY_MAX_NODES: "3", SLIPWAY_NODE_TTL: "2h", SLIPWAY_MODE: "per-job", SLIPWAY_PROJECTS: "380,12",
       SLIPWAY_LAUNCH_TEMPLATE: "lt-1", SLIPWAY_SUBNETS: "subnet-a,subnet-b", SLIPWAY_INSTANCE_TYPES: "m7i.large,m6i.large", SLIPWAY_SSM_PATH: "/x/y",
-      AWS_REGION: "eu-west-1", SLIPWAY_SPOT: "false", SLIPWAY_QUEUE_URL: "https://sqs/q.fifo", SLIPWAY_JOB_COMMAND: "make", SLIPWAY_STORAGE_DRIVER: "vfs",
+      AWS_REGION: "eu-west-1", SLIPWAY_SPOT: "false", SLIPWAY_SPOT_MAX_PRICE: "0.05", SLIPWAY_QUEUE_URL: "https://sqs/q.fifo", SLIPWAY_JOB_COMMAND: "make", SLIPWAY_STORAGE_DRIVER: "vfs",
     });
     expect(c).toMatchObject({
       webhookSecret: "s", fleet: "ec2", home: "/var/slipway", gitlabUrl: "https://gl.example", gitlabToken: "t", runnerTags: ["slipway", "docker"],
       maxNodes: 3, nodeTtlMs: 7_200_000, mode: "per-job", projects: [380, 12], queueUrl: "https://sqs/q.fifo",
-      ec2: { launchTemplate: "lt-1", subnets: ["subnet-a", "subnet-b"], instanceTypes: ["m7i.large", "m6i.large"], ssmPath: "/x/y", region: "eu-west-1", spot: false },
+      ec2: { launchTemplate: "lt-1", subnets: ["subnet-a", "subnet-b"], instanceTypes: ["m7i.large", "m6i.large"], ssmPath: "/x/y", region: "eu-west-1", spot: false, spotMaxPrice: "0.05" },
       local: { jobCommand: "make", storageDriver: "vfs" },
     });
   });
@@ -29,13 +29,13 @@ describe("functions configuration from the environment", () => {
   it("names every bad variable in one UsageError", () => {
     const err = (() => {
       try {
-        parseFunctionsConfig({ SLIPWAY_FLEET: "k8s", SLIPWAY_MAX_NODES: "0", SLIPWAY_NODE_TTL: "soon", SLIPWAY_PROJECTS: "a,1", SLIPWAY_RUNNER_TAGS: " , " });
+        parseFunctionsConfig({ SLIPWAY_FLEET: "k8s", SLIPWAY_MAX_NODES: "0", SLIPWAY_NODE_TTL: "soon", SLIPWAY_SPOT_MAX_PRICE: "cheap", SLIPWAY_PROJECTS: "a,1", SLIPWAY_RUNNER_TAGS: " , " });
       } catch (e) {
         return e;
       }
     })();
     expect(err).toBeInstanceOf(UsageError);
-    for (const name of ["SLIPWAY_FLEET", "SLIPWAY_MAX_NODES", "SLIPWAY_NODE_TTL", "SLIPWAY_PROJECTS", "SLIPWAY_RUNNER_TAGS"]) expect((err as Error).message).toContain(name);
+    for (const name of ["SLIPWAY_FLEET", "SLIPWAY_MAX_NODES", "SLIPWAY_NODE_TTL", "SLIPWAY_SPOT_MAX_PRICE", "SLIPWAY_PROJECTS", "SLIPWAY_RUNNER_TAGS"]) expect((err as Error).message).toContain(name);
   });
 
   it("requires a launch template for the ec2 fleet", () => {

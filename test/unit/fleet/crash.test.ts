@@ -29,7 +29,7 @@ async function setup() {
 
 it("a launcher that fails after RunInstances and is retried (even with a stale DescribeInstances) makes no second node", async () => {
   const { gl, launchEnv, message } = await setup();
-  aws.failPut.push("InternalServerError");
+  aws.failPut.push(...Array(6).fill("InternalServerError")); // past every retry of the call
   expect((await launcher.queue(message, launchEnv)).retry).toEqual(["m1"]);
   expect(aws.instances).toHaveLength(1);
   aws.state.describeLag = true; // the retry cannot see the first instance yet

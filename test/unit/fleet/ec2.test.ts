@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { withCap } from "../../../src/fleet/cap.ts";
 import { createEc2Fleet, type Ec2FleetOptions } from "../../../src/fleet/ec2/provider.ts";
+import { FleetError } from "../../../src/errors.ts";
 import { CapacityError } from "../../../src/fleet/types.ts";
 import { fakeAws } from "./support/fake-ec2.ts";
 
@@ -36,6 +37,13 @@ describe("ec2 fleet", () => {
     expect(input.TagSpecifications?.map((t) => t.ResourceType)).toEqual(["instance", "volume"]);
   });
 
+  it("caps the spot price when asked, never the on-demand request", async () => {
+    aws.failRun.push("InsufficientInstanceCapacity", "InsufficientInstanceCapacity");
+    const f = await fleet({ spotMaxPrice: "0.05" });
+    await f.launch({ jobId: 8, projectId: 1, expiresAt: EXPIRES });
+    expect(aws.runInputs.map((i) => i.InstanceMarketOptions?.SpotOptions?.MaxPrice ?? "none")).toEqual(["0.05", "0.05", "none"]);
+  });
+
   it("moves to the next subnet, then to on-demand, on capacity errors", async () => {
     aws.failRun.push("InsufficientInstanceCapacity", "SpotMaxPriceTooLow");
     const f = await fleet();
@@ -55,10 +63,12 @@ describe("ec2 fleet", () => {
     expect(aws.instances).toHaveLength(0);
   });
 
-  it("does not swallow other errors (e.g. a bad launch template)", async () => {
+  it("does not swallow other errors (e.g. a bad launch template), and lets no SDK error out of the port", async () => {
     aws.failRun.push("InvalidLaunchTemplateId.NotFound");
     const f = await fleet();
-    await expect(f.launch({ jobId: 7, projectId: 1, expiresAt: EXPIRES })).rejects.toMatchObject({ name: "InvalidLaunchTemplateId.NotFound" });
+    const err = await f.launch({ jobId: 7, projectId: 1, expiresAt: EXPIRES }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FleetError);
+    expect(err).toMatchObject({ code: "InvalidLaunchTemplateId.NotFound", retryable: false });
     expect(aws.runInputs).toHaveLength(1);
   });
 
@@ -68,6 +78,13 @@ describe("ec2 fleet", () => {
     await f.launch({ jobId: 8, projectId: 1, expiresAt: EXPIRES });
     expect(sleeps).toHaveLength(2);
     expect(new Set(aws.runInputs.map((i) => i.ClientToken))).toEqual(new Set(["slipway-8-g0-spot-0"]));
+  });
+
+  it("still throttled after six tries: a retryable FleetError", async () => {
+    aws.failRun.push(...Array(6).fill("RequestLimitExceeded"));
+    const f = await fleet();
+    await expect(f.launch({ jobId: 9, projectId: 1, expiresAt: EXPIRES })).rejects.toMatchObject({ name: "FleetError", code: "RequestLimitExceeded", retryable: true });
+    expect(sleeps).toHaveLength(5);
   });
 
   it("refuses a launch over the cap without calling RunInstances, but answers a relaunch of a live job", async () => {

@@ -72,3 +72,18 @@ test("lambda: the env is built once per container", async () => {
   await handler(event);
   assert.equal(built, 1);
 });
+
+test("lambda: TRACE and unparsable paths are 405 and 400 before the env is built or the token read", async () => {
+  const base = await fixture<{ rawPath: string; requestContext: { http: { method: string } } }>("lambda-function-url.json");
+  let built = 0;
+  const handler = httpHandler(webhook, async () => (built++, (await webhookEnv().make())));
+  const trace = structuredClone(base);
+  trace.requestContext.http.method = "TRACE";
+  assert.equal((await handler(trace)).statusCode, 405);
+  const bad = structuredClone(base);
+  bad.rawPath = "webhook";
+  assert.equal((await handler(bad)).statusCode, 400);
+  const badBody = { ...structuredClone(base), isBase64Encoded: true, body: "%%%not base64" };
+  assert.equal((await handler(badBody)).statusCode, 400);
+  assert.equal(built, 0);
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import launcher, { type LauncherEnv } from "../../../functions/launcher/index.ts";
+import { FleetError, GitLabError } from "../../../src/errors.ts";
 import { withCap } from "../../../src/fleet/cap.ts";
 import type { FleetSettings } from "../../../src/fleet/launcher.ts";
 import { fakeGitLab, job, memoryFleet } from "./support/fakes.ts";
@@ -54,7 +55,7 @@ test("launcher: a full fleet asks for a retry and launches nothing", async () =>
 test("launcher: malformed messages are dropped, GitLab failures retried", async () => {
   const { env } = setup();
   env.gitlab.getJob = async () => {
-    throw new Error("503");
+    throw new GitLabError("GitLab GET job: HTTP 503", 503);
   };
   const r = await launcher.queue({ messages: [msg("bad", "not json"), msg("bad2", { jobId: "x" }), msg("ok", { jobId: 1977, projectId: 380 })] }, env);
   assert.deepEqual(r.retry, ["ok"]);
@@ -75,4 +76,26 @@ test("launcher: per-job mode deletes the runner when the launch fails", async ()
   const r = await launcher.queue({ messages: [msg("m1", { jobId: 1977, projectId: 380 })] }, env);
   assert.deepEqual(r.retry, ["m1"]);
   assert.equal(gl.runners.size, 0);
+});
+
+test("launcher: a permanent failure (GitLab 403, a bad launch template) is dropped with a log line, not retried", async () => {
+  const { env } = setup({ jobs: [job({ id: 1 }), job({ id: 2 })] });
+  const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+  env.log = (event, fields) => void lines.push([event, fields]);
+  const getJob = env.gitlab.getJob;
+  env.gitlab.getJob = async (p, id) => {
+    if (id === 1) throw new GitLabError("GitLab GET job 1: HTTP 403", 403);
+    return getJob(p, id);
+  };
+  env.fleet = { ...env.fleet, launch: async () => { throw new FleetError("RunInstances: InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.NotFound", false, 400); } };
+  const r = await launcher.queue({ messages: [msg("m1", { jobId: 1, projectId: 380 }), msg("m2", { jobId: 2, projectId: 380 })] }, env);
+  assert.deepEqual(r.retry, []);
+  assert.deepEqual(lines.filter(([e]) => e === "launcher.dropped").map(([, f]) => f?.jobId), [1, 2]);
+});
+
+test("launcher: a throttled fleet asks for a retry", async () => {
+  const { env } = setup();
+  env.fleet = { ...env.fleet, launch: async () => { throw new FleetError("RunInstances: RequestLimitExceeded", "RequestLimitExceeded", true, 503); } };
+  const r = await launcher.queue({ messages: [msg("m1", { jobId: 1977, projectId: 380 })] }, env);
+  assert.deepEqual(r.retry, ["m1"]);
 });

@@ -59,10 +59,10 @@ const policies = () => ofType("aws:iam/rolePolicy:RolePolicy").map((r) => ({ nam
 
 describe("the program with the example config", () => {
   it("declares one component per noun", () => {
-    for (const t of ["Registry", "Secrets", "Network", "BuildNodes", "JobQueue", "Functions", "Schedules"]) {
+    for (const t of ["Registry", "Secrets", "Network", "BuildNodes", "JobQueue", "Functions", "Schedules", "NodeEvents"]) {
       expect(ofType(`slipway:infra:${t}`), t).toHaveLength(1);
     }
-    expect(ofType("slipway:infra:Function")).toHaveLength(5);
+    expect(ofType("slipway:infra:Function")).toHaveLength(6);
   });
 
   it("creates a scanned, encrypted repository that expires untagged images only", () => {
@@ -72,6 +72,20 @@ describe("the program with the example config", () => {
     const lifecycle = JSON.parse(ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy")[0].inputs.policy);
     expect(lifecycle.rules.map((r: any) => r.selection.tagStatus)).toEqual(["untagged"]);
     expect(outputs.registryUrl).toBeDefined();
+  });
+
+  it("image repositories slipway/<image> are created on first push with the stages repository's settings; blob mounting on", () => {
+    const repo = ofType("aws:ecr/repository:Repository")[0];
+    const [template] = ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
+    expect(template.inputs.prefix).toBe("slipway");
+    expect(template.inputs.appliedFors).toEqual(["CREATE_ON_PUSH"]);
+    // ECR mounts blobs only between repositories with identical encryption.
+    expect(template.inputs.encryptionConfigurations).toEqual(repo.inputs.encryptionConfigurations);
+    expect(template.inputs.imageTagMutability).toBe(repo.inputs.imageTagMutability);
+    expect(JSON.parse(template.inputs.lifecyclePolicy)).toEqual(JSON.parse(ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy")[0].inputs.policy));
+    expect(template.inputs.customRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/slipway-dev-ecr-create`);
+    const [setting] = ofType("aws:ecr/accountSetting:AccountSetting");
+    expect(setting.inputs).toMatchObject({ name: "BLOB_MOUNTING", value: "ENABLED" });
   });
 
   it("closes the network: a new VPC, a node security group without inbound rules", () => {
@@ -84,7 +98,7 @@ describe("the program with the example config", () => {
 
   it("launch templates: IMDSv2 required, hop limit 1, terminate on shutdown, AMI from config, bootstrap without secrets", () => {
     const templates = ofType("aws:ec2/launchTemplate:LaunchTemplate");
-    expect(templates.map((t) => t.name).sort()).toEqual(["nodes-spot-template", "nodes-template"]);
+    expect(templates.map((t) => t.name)).toEqual(["nodes-template"]);
     for (const t of templates) {
       expect(t.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" });
       expect(t.inputs.instanceInitiatedShutdownBehavior).toBe("terminate");
@@ -96,14 +110,14 @@ describe("the program with the example config", () => {
       expect(script).toContain("SLIPWAY_RUNNER_MODE='per-job'");
       expect(script).not.toMatch(/@@SLIPWAY_SETTINGS@@|TOKEN=|SECRET=|glrt-|glpat-/);
     }
-    expect(one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-spot-template").inputs.instanceMarketOptions).toMatchObject({ marketType: "spot" });
+    // The launcher asks for spot in its request; the template is market-neutral.
     expect(one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-template").inputs.instanceMarketOptions).toBeUndefined();
     expect(ofType("aws:iam/instanceProfile:InstanceProfile")).toHaveLength(1);
   });
 
   it("every role policy passes the least-privilege audit", () => {
     const all = policies();
-    expect(all).toHaveLength(6);
+    expect(all).toHaveLength(8);
     for (const p of all) expect(auditPolicy(p.doc), p.name).toEqual([]);
   });
 
@@ -111,18 +125,18 @@ describe("the program with the example config", () => {
     const launcher = policies().find((p) => p.name === "functions-launcher-policy")!.doc;
     const run = launcher.Statement.find((s) => s.Action.includes("ec2:RunInstances"))!;
     expect(run.Condition).toEqual({
-      ArnLike: { "ec2:LaunchTemplate": [`arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-template-id`, `arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-spot-template-id`] },
+      ArnLike: { "ec2:LaunchTemplate": [`arn:aws:ec2:us-east-1:${ACCOUNT}:launch-template/nodes-template-id`] },
     });
     const reaper = policies().find((p) => p.name === "functions-reaper-policy")!.doc;
     expect(reaper.Statement.find((s) => s.Action.includes("ec2:TerminateInstances"))!.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "slipway" } });
     const node = policies().find((p) => p.name === "nodes-policy")!.doc;
-    expect(node.Statement.find((s) => s.Action.includes("ecr:PutImage"))!.Resource).toEqual([`arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway`]);
+    expect(node.Statement.find((s) => s.Action.includes("ecr:PutImage"))!.Resource).toEqual([`arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway`, `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/slipway/*`]);
   });
 
-  it("five functions, each with its own role, bundled code and no secret in its environment", () => {
+  it("six functions, each with its own role, bundled code and no secret in its environment", () => {
     const fns = ofType("aws:lambda/function:Function");
-    expect(fns.map((f) => f.inputs.name).sort()).toEqual(["cleanup", "gitlab-webhook", "launcher", "reaper", "reconciler"].map((n) => `slipway-dev-${n}`));
-    expect(new Set(fns.map((f) => f.inputs.role)).size).toBe(5);
+    expect(fns.map((f) => f.inputs.name).sort()).toEqual(["cleanup", "gitlab-webhook", "launcher", "node-interruption", "reaper", "reconciler"].map((n) => `slipway-dev-${n}`));
+    expect(new Set(fns.map((f) => f.inputs.role)).size).toBe(6);
     for (const f of fns) {
       expect(f.inputs.code).toBeDefined();
       for (const [key, val] of Object.entries(f.inputs.environment.variables as Record<string, string>)) {
@@ -155,12 +169,30 @@ describe("the program with the example config", () => {
   });
 
   it("schedules reaper, reconciler and cleanup", () => {
-    const rules = ofType("aws:cloudwatch/eventRule:EventRule");
+    const rules = ofType("aws:cloudwatch/eventRule:EventRule").filter((r) => r.inputs.scheduleExpression);
     expect(rules.map((r) => r.inputs.name).sort()).toEqual(["slipway-dev-cleanup", "slipway-dev-reaper", "slipway-dev-reconciler"]);
     for (const r of rules) expect(r.inputs.scheduleExpression).toMatch(/^(rate|cron)\(/);
-    expect(ofType("aws:cloudwatch/eventTarget:EventTarget")).toHaveLength(3);
+  });
+
+  it("routes EC2 spot warnings and going states to node-interruption, which alone they may invoke", () => {
+    const rules = ofType("aws:cloudwatch/eventRule:EventRule").filter((r) => r.inputs.eventPattern);
+    expect(rules.map((r) => r.inputs.name).sort()).toEqual(["slipway-dev-node-state-change", "slipway-dev-spot-interruption"]);
+    const patterns = rules.map((r) => JSON.parse(r.inputs.eventPattern));
+    expect(patterns.flatMap((p) => p["detail-type"]).sort()).toEqual(["EC2 Instance State-change Notification", "EC2 Spot Instance Interruption Warning"]);
+    expect(patterns.find((p) => p.detail)?.detail.state).toEqual(["stopping", "stopped", "shutting-down", "terminated"]);
+    const targets = ofType("aws:cloudwatch/eventTarget:EventTarget");
+    expect(targets).toHaveLength(5);
     const invokes = ofType("aws:lambda/permission:Permission").filter((p) => p.inputs.principal === "events.amazonaws.com");
-    expect(invokes).toHaveLength(3);
+    expect(invokes).toHaveLength(5);
+    const fromNodeEvents = invokes.filter((p) => /node-events/.test(p.name));
+    expect(fromNodeEvents.map((p) => p.inputs.function)).toEqual(["slipway-dev-node-interruption", "slipway-dev-node-interruption"]);
+    const policy = policies().find((p) => p.name === "functions-node-interruption-policy")!.doc;
+    const note = policy.Statement.find((st) => st.Sid === "NoteInterruptionsOnOurNodes")!;
+    expect(note.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/app": "slipway" },
+      "ForAllValues:StringEquals": { "aws:TagKeys": ["slipway:interrupted-at", "slipway:interrupt-cause", "slipway:interrupt-outcome", "slipway:retried-job-id"] },
+    });
+    expect(policy.Statement.flatMap((st) => st.Action)).not.toContain("ec2:TerminateInstances");
   });
 
   it("outputs what to paste into GitLab", () => {

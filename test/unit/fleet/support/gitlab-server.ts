@@ -25,6 +25,8 @@ export async function startGitLabFake(token = "glpat-test") {
   const jobs = new Map<string, JobJson>(); // key: `${projectId}/${jobId}`
   const runners = new Map<number, Record<string, string>>();
   const requests: string[] = [];
+  /** Statuses the next requests get instead of an answer, in order (429/5xx as GitLab sends them under load). */
+  const faults: number[] = [];
   let nextRunner = 12345;
   const server = createServer((req, res) => {
     void (async () => {
@@ -34,6 +36,8 @@ export async function startGitLabFake(token = "glpat-test") {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(value === undefined ? "" : JSON.stringify(value));
       };
+      const fault = faults.shift();
+      if (fault !== undefined) return send(fault, { message: `${fault}` });
       if (req.headers["private-token"] !== token) return send(401, { message: "401 Unauthorized" });
       const p = url.pathname;
       let m: RegExpMatchArray | null;
@@ -66,7 +70,7 @@ export async function startGitLabFake(token = "glpat-test") {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return {
-    url, token, jobs, runners, requests, close, [Symbol.asyncDispose]: close,
+    url, token, jobs, runners, requests, faults, close, [Symbol.asyncDispose]: close,
     setJob: (projectId: number, j: JobJson) => jobs.set(`${projectId}/${j.id}`, j),
   };
 }

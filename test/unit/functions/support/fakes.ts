@@ -1,9 +1,17 @@
 import type { Fleet, LaunchSpec, NodeRecord } from "../../../../src/fleet/types.ts";
-import type { CreateRunnerRequest, GitLabApi, GitLabJob } from "../../../../src/gitlab/types.ts";
+import { cancelRefusal, retryRefusal } from "../../../../src/demo/job-rules.ts";
+import { GitLabError } from "../../../../src/errors.ts";
+import { type CreateRunnerRequest, type GitLabApi, type GitLabJob } from "../../../../src/gitlab/types.ts";
 
 /** An in-memory GitLab: jobs by id, runners created and deleted; every call is recorded. */
 export function fakeGitLab(jobs: GitLabJob[] = []) {
   const byId = new Map(jobs.map((j) => [j.id, j]));
+  const retried = new Set<number>();
+  const found = (p: number, id: number) => {
+    const j = byId.get(id);
+    if (!j || j.projectId !== p) throw new GitLabError(`GitLab job ${id}: HTTP 404`, 404);
+    return j;
+  };
   const runners = new Map<number, CreateRunnerRequest>();
   const calls: string[] = [];
   let nextRunner = 100;
@@ -29,6 +37,28 @@ export function fakeGitLab(jobs: GitLabJob[] = []) {
       calls.push(`deleteRunner ${id}`);
       runners.delete(id);
     },
+    async listJobs(p, scopes) {
+      calls.push(`listJobs ${p} ${scopes.join(",")}`);
+      return [...byId.values()].filter((j) => j.projectId === p && scopes.includes(j.status));
+    },
+    async cancelJob(p, id) {
+      const j = found(p, id);
+      const refusal = cancelRefusal(j);
+      calls.push(`cancelJob ${id}${refusal ? ` ${refusal.status}` : ""}`);
+      if (refusal) throw new GitLabError(refusal.message, refusal.status);
+      j.status = "canceled";
+      return { ...j };
+    },
+    async retryJob(p, id) {
+      const j = found(p, id);
+      const refusal = retryRefusal({ status: j.status, retried: retried.has(id) });
+      calls.push(`retryJob ${id}${refusal ? ` ${refusal.status}` : ""}`);
+      if (refusal) throw new GitLabError(refusal.message, refusal.status);
+      retried.add(id);
+      const clone: GitLabJob = { ...j, id: Math.max(...byId.keys()) + 1, status: "pending" };
+      byId.set(clone.id, clone);
+      return { ...clone };
+    },
   };
   return { api, jobs: byId, runners, calls };
 }
@@ -50,6 +80,8 @@ export function memoryFleet(now: () => Date = () => new Date()) {
       const n: NodeRecord = {
         id: `n-${++seq}`, jobId: spec.jobId, projectId: spec.projectId, state: "launching",
         launchedAt: now().toISOString(), expiresAt: spec.expiresAt.toISOString(),
+        ...(spec.retryOf !== undefined && { retryOf: spec.retryOf }),
+        ...(spec.capacity && { capacity: spec.capacity }),
       };
       nodes.push(n);
       return n;
@@ -64,6 +96,10 @@ export function memoryFleet(now: () => Date = () => new Date()) {
     async mark(id) {
       const n = nodes.find((x) => x.id === id);
       if (n) n.markedAt = now().toISOString();
+    },
+    async noteInterruption(id, note) {
+      const n = nodes.find((x) => x.id === id);
+      if (n) n.interruption = { ...n.interruption, ...note };
     },
   };
   return { fleet, nodes, specs };

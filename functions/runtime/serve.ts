@@ -1,34 +1,22 @@
-import cleanup from "../../functions/cleanup/index.ts";
-import webhook from "../../functions/gitlab-webhook/index.ts";
-import launcher from "../../functions/launcher/index.ts";
-import reaper from "../../functions/reaper/index.ts";
-import reconciler from "../../functions/reconciler/index.ts";
-import { fileDedupe } from "../../functions/runtime/file-dedupe.ts";
-import { every, localQueue, serveHttp } from "../../functions/runtime/local.ts";
-import type { Log } from "../../functions/runtime/types.ts";
-import { UsageError } from "../errors.ts";
-import type { FunctionsConfig } from "./config.ts";
-import { functionEnvs } from "./envs.ts";
-import { createServices, dedupeFile, type ServiceOptions, type Services } from "./wiring.ts";
+import { UsageError } from "../../src/errors.ts";
+import type { FunctionsConfig } from "../../src/functions-config/config.ts";
+import { functionEnvs } from "../../src/functions-config/envs.ts";
+import { createServices, dedupeFile, type RunningFunctions, type ServeOptions, type ServiceOptions, type Services } from "../../src/functions-config/wiring.ts";
+import cleanup from "../cleanup/index.ts";
+import webhook from "../gitlab-webhook/index.ts";
+import launcher from "../launcher/index.ts";
+import reaper from "../reaper/index.ts";
+import reconciler from "../reconciler/index.ts";
+import { fileDedupe } from "./file-dedupe.ts";
+import { every, localQueue, serveHttp } from "./local.ts";
+import type { Log } from "./types.ts";
+
+/** The local host of the functions: the handlers on one machine, wired by the library (src/functions-config). */
 
 export const SCHEDULED = ["reaper", "reconciler", "cleanup"] as const;
 export type ScheduledName = (typeof SCHEDULED)[number];
 
-export interface ServeOptions extends ServiceOptions {
-  port?: number;
-  host?: string;
-  log: Log;
-  /** Delay before the local queue redelivers a message the launcher asked to retry. */
-  retryDelayMs?: number;
-}
-
-export interface RunningFunctions extends AsyncDisposable {
-  url: string;
-  services: Services;
-  /** Waits until every queued launch has been handled once. */
-  drain(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { RunningFunctions, ServeOptions };
 
 async function runOne(name: ScheduledName, cfg: FunctionsConfig, s: Services, log: Log): Promise<unknown> {
   const envs = functionEnvs(cfg, s, log);

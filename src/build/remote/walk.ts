@@ -1,0 +1,81 @@
+import type { Engine, LocalImage } from "../../engine/types.ts";
+import type { Registry } from "../../registry/types.ts";
+import type { PlannedStage, ProjectPlan } from "../plan.ts";
+import type { StageReport } from "../report.ts";
+import type { DistributedOptions } from "./distributed.ts";
+import { StageGoneError } from "./store.ts";
+
+/** The state of one distributed build: what is where, and what has been counted. */
+export interface Walk {
+  opts: DistributedOptions;
+  plan: ProjectPlan;
+  inRegistry: Set<string>;
+  /** Local stage refs known to be in the engine (checked lazily: a no-change build never asks). */
+  local: Map<string, boolean>;
+  containers: number;
+  /** Per image, the stages the first tag named before this build, for explanations. */
+  previous: Map<string, Promise<Map<string, LocalImage>>>;
+  /** Bytes moved to write final images (configs), counted in the totals. */
+  finalBytes: { pulled: number; pushed: number };
+  /** Per image name, the stage reports made so far (a repaired stage updates its own). */
+  reports: Map<string, StageReport[]>;
+  /** Stages being made again right now (see ./repair.ts). */
+  remaking: Set<string>;
+}
+
+export function counters(registry: Registry) {
+  return { pulled: registry.stats.bytesPulled, pushed: registry.stats.bytesPushed };
+}
+
+export async function hasLocal(walk: Walk, stage: PlannedStage): Promise<boolean> {
+  let known = walk.local.get(stage.digest);
+  if (known === undefined) walk.local.set(stage.digest, (known = (await walk.opts.engine.inspectImage(stage.ref)) !== undefined));
+  return known;
+}
+
+/** Makes a stage available in the engine, pulling it from the registry when needed. Returns bytes pulled. */
+export async function ensureLocal(walk: Walk, digest: string, localRef: string): Promise<number> {
+  const { engine, store } = walk.opts;
+  if (walk.local.get(digest) || (await engine.inspectImage(localRef))) {
+    walk.local.set(digest, true);
+    return 0;
+  }
+  const remote = store.ref(digest);
+  let bytes: number;
+  try {
+    ({ bytes } = await engine.pull(remote));
+  } catch (err) {
+    // Told apart by asking the registry, not by reading the engine's message.
+    if (!(await store.has(digest))) throw new StageGoneError(digest, remote);
+    throw err;
+  }
+  await engine.tag(remote, localRef);
+  walk.local.set(digest, true);
+  return bytes;
+}
+
+/** Pushes a stage the engine built, unless another node published the digest first (then theirs is adopted). */
+export async function publishLocal(walk: Walk, stage: PlannedStage): Promise<{ bytes: number; adopted: boolean }> {
+  const { store, engine } = walk.opts;
+  // A stage being remade was found broken or gone: never adopt what its tag names now.
+  if (!walk.remaking.has(stage.digest) && (await store.has(stage.digest))) {
+    // Another node won: continue from theirs so every later stage builds on the published one.
+    // (Should our copy stay, a later push carries its layers: every image stays complete.)
+    await engine.removeImage(stage.ref).catch(() => undefined);
+    walk.local.set(stage.digest, false);
+    return { bytes: 0, adopted: true };
+  }
+  const remote = store.ref(stage.digest);
+  await engine.tag(stage.ref, remote);
+  const { uploaded } = await engine.push(remote);
+  await engine.removeImage(remote).catch(() => undefined);
+  // The engine's manifest carries no publish time: written again with one, for cleanup's grace window.
+  const manifest = await store.stamp(stage.digest);
+  walk.inRegistry.add(stage.digest);
+  // What crossed the wire: the compressed sizes of the layers the engine uploaded. The engine
+  // names layers by diff id; the manifest lists the same layers, in the same order, by blob.
+  const local = await engine.inspectImage(stage.ref);
+  const diffIds = local?.config.rootfs.diff_ids ?? [];
+  const bytes = manifest.layers.filter((_, i) => uploaded.includes((diffIds[i] ?? "").slice(7, 19))).reduce((n, l) => n + l.size, 0);
+  return { bytes, adopted: false };
+}

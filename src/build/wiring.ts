@@ -1,0 +1,59 @@
+import { join } from "node:path";
+import { loadProject, type ProjectSource } from "../dockerfile/entry.ts";
+import { DockerEngine } from "../engine/docker.ts";
+import { engineSocket } from "../engine/socket.ts";
+import { registryClients } from "../registry/clients.ts";
+import { dockerConfigCredentials, dockerConfigPath, parseEcrHosts } from "../registry/index.ts";
+import { parseStagesRepo } from "../registry/repo.ts";
+import type { Registry } from "../registry/types.ts";
+import { baseResolver } from "./base.ts";
+import type { ProgressSink } from "./builder.ts";
+import { RegistryStageStore } from "./remote/store.ts";
+
+/**
+ * The builder's dependencies, wired once from settings the host (the CLI) has read:
+ * the config, the Docker engine (DOCKER_HOST, SLIPWAY_BUILD_NETWORK), registry clients
+ * with docker config credentials (ECR hosts from SLIPWAY_ECR_HOSTS), and base-image resolution. Every building command
+ * (plan, build, bp, push, stages) takes this one context.
+ */
+export interface BuilderWiring {
+  dir: string;
+  configFile?: string;
+  /** werf's --env: what config templates see as .Env. */
+  werfEnv?: string;
+  images: string[];
+  /** docker build's flags, for a project without a config file (src/dockerfile/entry.ts). */
+  dockerfile?: Pick<ProjectSource, "file" | "target" | "buildArg" | "network">;
+  env: Record<string, string | undefined>;
+  /** The user's home, where ~/.docker/config.json lives. */
+  home: string;
+  /** SLIPWAY_HOME or ~/.slipway: node-local state (build_dir mounts). */
+  slipwayHome: string;
+  progress: ProgressSink;
+}
+
+export async function builderContext(o: BuilderWiring) {
+  const config = await loadProject({ dir: o.dir, config: o.configFile, werfEnv: o.werfEnv, ...o.dockerfile }, o.env);
+  const credentials = dockerConfigCredentials({ path: dockerConfigPath(o.env, o.home), env: o.env });
+  const registryFor = registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS));
+  // The engine pushes and pulls stages itself: on ECR it needs the token slipway's client holds.
+  const engine = new DockerEngine({ socketPath: engineSocket(o.env), credentials: registryFor.credentials, buildNetwork: o.env.SLIPWAY_BUILD_NETWORK });
+  return {
+    config,
+    images: o.images,
+    engine,
+    credentials,
+    registryFor,
+    resolveBase: baseResolver({ engine, credentials, registryFor }),
+    buildDir: join(o.slipwayHome, "build_dir"),
+    progress: o.progress,
+  };
+}
+
+export type BuilderContext = Awaited<ReturnType<typeof builderContext>>;
+
+/** REPO as `host[:port]/path` (docs/grammars.md): the stages repository; images go to REPO and REPO/<image>. */
+export function stageStore(repo: string, registryFor: (host: string) => Registry): RegistryStageStore {
+  const { host, repository } = parseStagesRepo(repo);
+  return new RegistryStageStore(registryFor(host), repository);
+}
