@@ -3,7 +3,7 @@ import type { Engine } from "../engine/types.ts";
 import { earlierBuilds, explainMiss } from "./explain.ts";
 import { imageRepo } from "./names.ts";
 import { buildStageLocally, writeFinalImage } from "./local.ts";
-import { planProject, type BaseResolver, type ImagePlan, type ProjectPlan } from "./plan.ts";
+import { planProject, type BaseResolver, type ImagePlan, type PlannedStage, type ProjectPlan } from "./plan.ts";
 import { totals, type BuildReport, type ImageReport, type StageReport } from "./report.ts";
 
 /** Where progress goes: human output on stderr, in whatever form the edge chose. */
@@ -25,6 +25,11 @@ export interface BuildOptions {
   progress?: ProgressSink;
   /** A registry stage cache to consult too (`plan --repo`). */
   remote?: { findMany(digests: string[]): Promise<Set<string>> };
+}
+
+/** A Dockerfile stage's report says where its instruction is written. */
+export function sourceOf(stage: PlannedStage): { source?: string } {
+  return stage.stage.source ? { source: stage.stage.source } : {};
 }
 
 function seconds(since: number): number {
@@ -50,7 +55,7 @@ export async function planImages(opts: BuildOptions): Promise<BuildReport> {
       const local = await opts.engine.inspectImage(stage.ref);
       const status = local ? "local" : inRegistry.has(stage.digest) ? "registry" : "missing";
       const reason = status === "missing" ? await reasonFor(opts.engine, plan, image, i) : null;
-      stages.push({ name: stage.name, digest: stage.digest, status, seconds: 0, bytesPulled: 0, bytesPushed: 0, reason });
+      stages.push({ name: stage.name, digest: stage.digest, status, seconds: 0, bytesPulled: 0, bytesPushed: 0, reason, ...sourceOf(stage) });
     }
     images.push({ name: image.image.name, digest: image.digest, ref: finalRef(plan, image), manifestDigest: null, stages });
   }
@@ -82,7 +87,7 @@ async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePla
       status = applied.status;
       containers += applied.containersRun;
     }
-    const report: StageReport = { name: stage.name, digest: stage.digest, status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason };
+    const report: StageReport = { name: stage.name, digest: stage.digest, status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason, ...sourceOf(stage) };
     progress.stageFinished(name, report);
     stages.push(report);
   }

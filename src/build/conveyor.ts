@@ -8,6 +8,7 @@ import { gitFilesStage } from "./stages/git-files.ts";
 import { gitArchiveStage, gitLatestPatchStage, userStagePatch } from "./stages/git-patch.ts";
 import { importStageName, importsStage } from "./stages/imports.ts";
 import { userStage } from "./stages/user.ts";
+import { dockerfileStages } from "../dockerfile/stages.ts";
 
 /**
  * The stage conveyor of one image, in order, empty stages dropped:
@@ -23,6 +24,7 @@ export const STAGE_ORDER: readonly StageName[] = [
 
 export function conveyor(ctx: StageContext): Stage[] {
   const { image } = ctx;
+  if (image.dockerfile) return dockerfileStages(ctx, image.dockerfile);
   const git = placeGitFiles(image, ctx.worktree, ctx.remotes);
   const imports = (hook: "beforeInstall" | "afterInstall" | "beforeSetup" | "afterSetup") =>
     importsStage(importStageName(hook), ctx, image.imports.filter((i) => i.stage === hook));

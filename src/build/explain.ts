@@ -23,6 +23,10 @@ function describe(stage: PlannedStage, name: string, before: string, after: stri
     const files = changedFiles(before.replace(/ (\S+) (\S+) (\S*)$/gm, " $2"), after.replace(/ (\S+) (\S+) (\S*)$/gm, " $2"));
     return `git files changed: ${files.slice(0, 10).join(", ")}${files.length > 10 ? ", ..." : ""}`;
   }
+  if (name === "context" && !before.startsWith("sha256:") && !after.startsWith("sha256:")) {
+    const files = changedFiles(before, after);
+    return `context files changed: ${files.slice(0, 10).join(", ")}${files.length > 10 ? ", ..." : ""}`;
+  }
   return `${name} changed`;
 }
 
@@ -52,7 +56,19 @@ export function explainMiss(stage: PlannedStage, candidates: LocalImage[], paren
   return "stage image missing";
 }
 
+/**
+ * What identifies "the same stage" across builds: its name, or for a Dockerfile stage
+ * (`RUN#4 make ...`) the instruction and its number, so an edited command is
+ * explained as `instruction changed` rather than as a stage never built.
+ */
+export function stageKey(name: string): string {
+  return /^[A-Z]+#\d+/.exec(name)?.[0] ?? name;
+}
+
 /** Earlier builds of one stage of one image, for explanations. */
 export async function earlierBuilds(engine: Engine, project: string, image: string, stage: string): Promise<LocalImage[]> {
-  return engine.listImages({ [LABELS.project]: project, [LABELS.image]: image || "_", [LABELS.stage]: stage });
+  const labels = { [LABELS.project]: project, [LABELS.image]: image || "_" };
+  if (stageKey(stage) === stage) return engine.listImages({ ...labels, [LABELS.stage]: stage });
+  const all = await engine.listImages(labels);
+  return all.filter((i) => stageKey(i.config.config.Labels?.[LABELS.stage] ?? "") === stageKey(stage));
 }

@@ -11,6 +11,7 @@ import type { StageChange } from "./stage.ts";
 import { GIT_FILES_LABEL } from "./stages/git-patch.ts";
 import { ownerResolver } from "./stages/owners.ts";
 import { extractFile } from "./tar-read.ts";
+import { SCRATCH, SCRATCH_CONFIG } from "./scratch.ts";
 
 /** A config without slipway's own labels: what the user's image says. */
 export function cleanConfig(config: RuntimeConfig): RuntimeConfig {
@@ -125,7 +126,7 @@ async function runCommands(
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput }));
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
@@ -150,6 +151,10 @@ export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
 ): Promise<AppliedStage> {
   const change: StageChange = plan.stage.change();
+  if (change.kind === "base" && change.ref === SCRATCH) {
+    await engine.loadImage(stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], plan, meta), [], [plan.ref]);
+    return { status: "appended", containersRun: 0 };
+  }
   if (change.kind === "base") {
     let base = await engine.inspectImage(change.ref);
     if (!base && !change.local) {
@@ -172,13 +177,15 @@ export async function buildStageLocally(
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
   } else if (change.kind === "files") {
-    const layer = await change.layer(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent));
+    const exists = async (path: string) => (await engine.readPath(parentRef, path, async () => true)) === true;
+    const layer = await change.layer(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent), runtime, exists);
     if (layer) {
       diffIds.push(layer.diffId);
       layers.push(layer);
     }
   }
-  const finalRuntime = change.kind === "config" ? change.apply(runtime) : runtime;
+  const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;
+  const finalRuntime = apply ? apply(runtime) : runtime;
   try {
     await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
   } finally {

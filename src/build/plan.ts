@@ -99,7 +99,7 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
   const remotes = await fetchRemotes(config, opts.gitCacheDir ?? join(dirname(opts.buildDir), "git"));
   const bases = new Map<string, string>();
   await Promise.all(
-    [...new Set(config.images.flatMap(externalRefs))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
+    [...new Set(config.images.flatMap((i) => [...externalRefs(i), ...(i.dockerfile?.baseImages ?? [])]))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
   );
   const results = new Map<string, ImagePlan>();
   for (const image of dependencyOrder(selectImages(config.images, names))) {
@@ -122,8 +122,9 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
     let parent: string | undefined;
     for (const stage of conveyor(ctx)) {
       const inputs = stage.inputs();
-      const digest = stageDigest(stage.kind, parent, inputs);
-      stages.push({ name: stage.name, digest, parent, inputs, stage, ref: stageRef(config.project, digest) });
+      const own = stage.root ? undefined : parent;
+      const digest = stageDigest(stage.kind, own, inputs);
+      stages.push({ name: stage.name, digest, parent: own, inputs, stage, ref: stageRef(config.project, digest) });
       parent = digest;
     }
     results.set(image.name, { image, stages, digest: parent as string, dependsOn: dependenciesOf(image) });

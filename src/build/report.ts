@@ -9,6 +9,8 @@ export interface StageReport {
   bytesPulled: number;
   bytesPushed: number;
   reason: string | null;
+  /** Dockerfile stages only: where the instruction is written (`Dockerfile:3`). */
+  source?: string;
 }
 
 export interface ImageReport {

@@ -18,13 +18,20 @@ export type StageName =
   | "beforeInstall" | "install" | "beforeSetup" | "setup"
   | "importsBeforeInstall" | "importsAfterInstall" | "importsBeforeSetup" | "importsAfterSetup"
   | "gitArchive" | "gitInstall" | "gitBeforeSetup" | "gitSetup" | "gitLatest"
-  | "dockerInstructions" | "imageSpec";
+  | "dockerInstructions" | "imageSpec"
+  /** Dockerfile stages are named by instruction: `RUN#2 cat deps.txt ...` (src/dockerfile). */
+  | `${string}#${number}${string}`;
 
 /**
  * Builds a layer against the parent stage: `parentLabels` are the parent image's config
  * labels (werf-view git patches read which files it holds). Undefined: no layer to add.
+ * `config` is the parent's runtime config (a Dockerfile COPY to a relative path needs its
+ * WORKDIR); `exists` says whether a path is in the parent's filesystem (in the registry it
+ * throws NeedsEngine: only the engine can look).
  */
-export type LayerBuilder = (owners: OwnerResolver, parentLabels: Record<string, string>) => Promise<Layer | undefined>;
+export type LayerBuilder = (
+  owners: OwnerResolver, parentLabels: Record<string, string>, config?: RuntimeConfig, exists?: (path: string) => Promise<boolean>,
+) => Promise<Layer | undefined>;
 
 /** What a stage does to its parent image. Executors (local engine, registry) realise it. */
 export type StageChange =
@@ -34,12 +41,14 @@ export type StageChange =
   /** A bind with source "" is a fresh temporary directory (mount from tmp_dir). */
   /** `patch`: a layer applied before the commands run (werf's git patch of a user stage). */
   /** `env`: build-time variables (werf dependencies), given how stages are named where they are kept. */
+  /** `argv` replaces `/bin/sh -c script` (Dockerfile exec form, SHELL); `imageUser` runs as the image's USER, not root. */
   | {
     kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[]; patch?: LayerBuilder;
     env?: (stageName: (digest: string) => string) => string[];
+    argv?: string[]; imageUser?: boolean;
   }
-  /** Add a deterministic layer built in Node. */
-  | { kind: "files"; layer: LayerBuilder }
+  /** Add a deterministic layer built in Node; `apply`: the config change that comes with it (Dockerfile WORKDIR). */
+  | { kind: "files"; layer: LayerBuilder; apply?: (config: RuntimeConfig) => RuntimeConfig }
   /** Change only the image config. */
   | { kind: "config"; apply: (config: RuntimeConfig) => RuntimeConfig };
 
@@ -77,4 +86,10 @@ export interface Stage {
   author?(): string | undefined;
   /** werf view: the mapped git files the stage image holds afterwards (label slipway.git-files). */
   gitFiles?(): string;
+  /** Starts a new chain (a Dockerfile FROM): its digest has no parent. */
+  readonly root?: boolean;
+  /** Its layer reads the filesystems of the stages in needs() through the engine (imports, COPY --from). */
+  readonly readsNeeds?: boolean;
+  /** Where the stage is written (`Dockerfile:3`), for reports. */
+  readonly source?: string;
 }

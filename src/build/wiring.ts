@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { loadConfig } from "../config/load.ts";
+import { loadProject, type ProjectSource } from "../dockerfile/entry.ts";
 import { DockerEngine } from "../engine/docker.ts";
 import { engineSocket } from "../engine/socket.ts";
 import { registryClients } from "../registry/clients.ts";
@@ -22,6 +22,8 @@ export interface BuilderWiring {
   /** werf's --env: what config templates see as .Env. */
   werfEnv?: string;
   images: string[];
+  /** docker build's flags, for a project without a config file (src/dockerfile/entry.ts). */
+  dockerfile?: Pick<ProjectSource, "file" | "target" | "buildArg" | "network">;
   env: Record<string, string | undefined>;
   /** The user's home, where ~/.docker/config.json lives. */
   home: string;
@@ -31,7 +33,7 @@ export interface BuilderWiring {
 }
 
 export async function builderContext(o: BuilderWiring) {
-  const config = await loadConfig({ dir: o.dir, configFile: o.configFile, env: o.env, werfEnv: o.werfEnv });
+  const config = await loadProject({ dir: o.dir, config: o.configFile, werfEnv: o.werfEnv, ...o.dockerfile }, o.env);
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(o.env, o.home), env: o.env });
   const registryFor = registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS));
   // The engine pushes and pulls stages itself: on ECR it needs the token slipway's client holds.

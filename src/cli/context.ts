@@ -10,7 +10,14 @@ export interface ProjectFlags {
   report?: string;
   /** werf's --env: what config templates see as `.Env`. */
   env?: string;
+  /** A project without a config file builds its Dockerfile, with docker build's flags. */
+  file?: string;
+  target?: string;
+  buildArg?: string[];
+  network?: string;
 }
+
+const collectArg = (value: string, previous: string[] = []) => [...previous, value];
 
 export function addProjectFlags(cmd: Command): Command {
   return cmd
@@ -18,7 +25,11 @@ export function addProjectFlags(cmd: Command): Command {
     .option("--config <file>", "config file (default: slipway.yaml, werf.yaml or dappfile.yml in --dir)")
     .option("--env <env>", "werf's --env: the value config templates see as .Env (default: WERF_ENV)")
     .option("--json", "print the result as one JSON document on stdout")
-    .option("--report <file>", "also write the JSON result to a file");
+    .option("--report <file>", "also write the JSON result to a file")
+    .option("-f, --file <dockerfile>", "Dockerfile to build when the project has no config file (default: Dockerfile in --dir)")
+    .option("--target <stage>", "Dockerfile stage to build (default: the last)")
+    .option("--build-arg <name=value>", "Dockerfile build argument (repeatable; NAME alone takes it from the environment)", collectArg)
+    .option("--network <mode>", "network of Dockerfile RUN commands: none (default) or default");
 }
 
 export { engineSocket } from "../engine/socket.ts";

@@ -15,6 +15,7 @@ import { normalizeImageDoc, type DocContext, type ImageRef } from "./normalize.t
 import { checkGraph } from "./graph.ts";
 import { refuseUnsupported } from "./refused.ts";
 import { Problems, problemsOf } from "./problems.ts";
+import { dockerfileImages } from "../dockerfile/werf.ts";
 
 export interface LoadConfigOptions {
   dir: string;
@@ -119,6 +120,8 @@ function readDocs(docs: SourceDoc[], shown: string, problems: Problems): { meta?
       else meta = problems.collect(() => parseMeta(doc, shown)) ?? { project: "", configVersion: 1 };
     } else if (!("image" in written || "dimg" in written || "artifact" in written)) {
       problems.add(at(undefined, "a document must start an image (image:), an artifact (artifact:) or be the meta document (project:)"));
+    } else if ("dockerfile" in written) {
+      images.push(...(problems.collect(() => dockerfileImages(written, doc, shown)) ?? []));
     } else {
       const out = imageDoc(doc, shown, written, problems);
       images.push(...(out?.images ?? []));

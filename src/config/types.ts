@@ -4,6 +4,9 @@
  * (src/config/load.ts) and passed down.
  */
 
+import type { DockerfileBuild } from "../dockerfile/types.ts";
+import type { DockerfileImageSpec } from "../dockerfile/werf.ts";
+
 /** Where a value came from, for error messages and rebuild explanations. */
 export interface SourceLocation {
   file: string;
@@ -165,6 +168,10 @@ export interface ImageConfig {
    */
   gitVisibility: "werf" | "strict";
   location: SourceLocation;
+  /** A Dockerfile image: its stages come from the resolved Dockerfile, not from the fields above. */
+  dockerfile?: DockerfileBuild;
+  /** A `dockerfile:` image of a config file, before its Dockerfile is read (src/dockerfile/werf.ts). */
+  dockerfileSpec?: DockerfileImageSpec;
 }
 
 export interface ProjectConfig {

@@ -173,9 +173,9 @@ export class DockerEngine implements Engine {
     const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
     const container = await docker.createContainer({
       Image: spec.image,
-      Entrypoint: ["/bin/sh", "-c"],
-      Cmd: [spec.script],
-      User: "0:0",
+      Entrypoint: spec.argv ? spec.argv.slice(0, 1) : ["/bin/sh", "-c"],
+      Cmd: spec.argv ? spec.argv.slice(1) : [spec.script],
+      ...(spec.imageUser ? {} : { User: "0:0" }),
       ...(spec.env && spec.env.length > 0 ? { Env: spec.env } : {}),
       Tty: false,
       AttachStdout: true,

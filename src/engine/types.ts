@@ -45,6 +45,10 @@ export interface RunSpec {
   /** Build-time variables for the commands (`NAME=value`); never part of any image config. */
   env?: string[];
   onOutput?: (chunk: Buffer) => void;
+  /** Run this argv instead of `/bin/sh -c script` (Dockerfile exec form and SHELL). */
+  argv?: string[];
+  /** Run as the image's USER instead of root (Dockerfile RUN after USER). */
+  imageUser?: boolean;
 }
 
 export interface RunResult {

@@ -8,6 +8,7 @@ import { gzipLayer, MAX_COMPRESSED_IN_MEMORY } from "../layer.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
+import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "./manifest.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
@@ -19,6 +20,11 @@ const numericOnly = (image: string, stage: string) =>
   ownerResolver(async () => {
     throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
   }, { image, stage });
+
+/** Whether a path exists in the parent is only known to an engine that has the parent. */
+const needsEngine = async (): Promise<boolean> => {
+  throw new NeedsEngine("a path of the parent image's filesystem must be looked at");
+};
 
 export interface RemoteContext {
   store: RegistryStageStore;
@@ -48,6 +54,9 @@ async function baseManifest(registry: Registry, repo: string, digest: string): P
 export async function remoteStage(
   ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels,
 ): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[] }> {
+  if (change.kind === "base" && change.ref === SCRATCH) {
+    return { draft: withConfig(SCRATCH_MANIFEST, stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], stage, meta)), borrowed: [] };
+  }
   if (change.kind === "base") {
     if (change.local) {
       // fromImage: the other image's last stage, under this stage's labels.
@@ -76,11 +85,12 @@ export async function remoteStage(
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {});
+  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {}, runtime, needsEngine);
+  const applied = change.apply ? change.apply(runtime) : runtime;
   // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
-  if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, runtime, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
+  if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, applied, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
   try {
-    const doc = stageDocument(parent.config, runtime, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
+    const doc = stageDocument(parent.config, applied, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
     const gz = await gzipLayer(layer);
     // Held in memory until uploaded: a layer that compresses to more goes to the engine, which streams it.
     if (!gz) throw new NeedsEngine(`the layer compresses to more than ${MAX_COMPRESSED_IN_MEMORY / 2 ** 20} MiB`);

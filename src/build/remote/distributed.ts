@@ -1,8 +1,8 @@
 import { BuildError } from "../../errors.ts";
 import type { LocalImage } from "../../engine/types.ts";
 import type { BuildOptions } from "../builder.ts";
-import { silentProgress } from "../builder.ts";
-import { earlierBuilds, explainMiss } from "../explain.ts";
+import { silentProgress, sourceOf } from "../builder.ts";
+import { earlierBuilds, explainMiss, stageKey } from "../explain.ts";
 import { buildStageLocally, type StageLabels } from "../local.ts";
 import { stageRef } from "../names.ts";
 import { planProject, type ImagePlan, type PlannedStage } from "../plan.ts";
@@ -51,7 +51,8 @@ async function nearestBuilds(walk: Walk, image: ImagePlan, stageName: string): P
   if (opts.tags.length > 0) {
     let previous = walk.previous.get(image.image.name);
     if (!previous) walk.previous.set(image.image.name, (previous = previousStages(opts.store, image.image.name, opts.tags[0])));
-    const stage = (await previous).get(stageName);
+    const earlier = await previous;
+    const stage = earlier.get(stageName) ?? [...earlier].find(([name]) => stageKey(name) === stageKey(stageName))?.[1];
     if (stage) return [stage];
   }
   return earlierBuilds(opts.engine, plan.config.project, image.image.name, stageName).catch(() => []);
@@ -67,7 +68,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   (opts.progress ?? silentProgress).stageStarted(meta.image, stage.name, stage.digest, report.reason);
   const change = stage.stage.change();
   try {
-    for (const source of stage.stage.kind === "imports" ? stage.stage.needs?.() ?? [] : []) {
+    for (const source of stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : []) {
       report.bytesPulled += await ensureLocal(walk, source, stageRef(plan.config.project, source));
     }
     const { draft, borrowed } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta);
@@ -94,7 +95,7 @@ async function processStage(walk: Walk, image: ImagePlan, i: number, reports: St
 }
 
 function newReport(stage: PlannedStage): StageReport {
-  return { name: stage.name, digest: stage.digest, status: "registry", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason: null };
+  return { name: stage.name, digest: stage.digest, status: "registry", seconds: 0, bytesPulled: 0, bytesPushed: 0, reason: null, ...sourceOf(stage) };
 }
 
 /** Makes a planned stage again after a cleanup deleted it under this build (see ./repair.ts). */

@@ -21,9 +21,9 @@ function neededLocally(image: ImagePlan, inRegistry: Set<string>): Set<string> {
   const first = image.stages.findIndex((s) => !inRegistry.has(s.digest));
   if (first < 0) return needed;
   const missing = image.stages.slice(first).filter((s) => !inRegistry.has(s.digest));
-  if (first > 0 && missing.some((s) => s.stage.kind === "user")) needed.add(image.stages[first - 1].digest);
+  if (first > 0 && missing.some((s) => s.stage.kind === "user" || s.stage.kind === "dockerfile-run")) needed.add(image.stages[first - 1].digest);
   // A changed import source is not in the registry yet: bp builds it, nothing to pull.
-  for (const s of missing) if (s.stage.kind === "imports") for (const d of s.stage.needs?.() ?? []) if (inRegistry.has(d)) needed.add(d);
+  for (const s of missing) if (s.stage.kind === "imports" || s.stage.readsNeeds) for (const d of s.stage.needs?.() ?? []) if (inRegistry.has(d)) needed.add(d);
   return needed;
 }
 

@@ -36,6 +36,7 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
     dir: flags.dir,
     configFile: flags.config,
     werfEnv: flags.env,
+    dockerfile: { file: flags.file, target: flags.target, buildArg: flags.buildArg, network: flags.network },
     images,
     env: process.env,
     home: homedir(),

@@ -58,9 +58,9 @@ describe("werf's public fixtures", () => {
     expect(stages("basic-test")).toEqual(["from", "imageSpec"]);
   });
 
-  test("the full complex fixture is refused at its Dockerfile image, by name", async () => {
+  test("the full complex fixture is refused at its Dockerfile image's dependencies, by name", async () => {
     const err = await loadConfig({ dir: join(FIXTURES, "werf-e2e-complex-refused"), env: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).message).toMatch(/werf\.yaml:\d+:\d+: .*Dockerfile images are not supported/);
+    expect((err as ConfigError).message).toMatch(/werf\.yaml:19:\d+: dependencies: dependencies of a Dockerfile image .* are not supported/);
   });
 });

@@ -1,0 +1,127 @@
+/**
+ * COPY/ADD layers, built in Node: context files (no container, so appended in the
+ * registry when owners are numeric) and files of an earlier stage (read through the
+ * engine, which has that stage).
+ */
+import { posix } from "node:path";
+import { Readable } from "node:stream";
+import { extract } from "tar-stream";
+import type { LayerEntry } from "../build/layer.ts";
+import type { OwnerResolver } from "../build/stages/owners.ts";
+import type { Engine, RuntimeConfig } from "../engine/types.ts";
+import { readEntry, type BuildContext, type Selected } from "./context.ts";
+
+export interface CopySpec {
+  dest: string;
+  chown?: string;
+  chmod?: number;
+}
+
+/** The destination as an absolute path: a relative one is under the parent's WORKDIR. */
+export function destination(dest: string, config: RuntimeConfig | undefined): string {
+  const dir = config?.WorkingDir || "/";
+  return posix.normalize(posix.isAbsolute(dest) ? dest : posix.join(dir, dest));
+}
+
+async function ownerOf(spec: CopySpec, owners: OwnerResolver): Promise<{ uid: number; gid: number } | undefined> {
+  if (spec.chown === undefined) return undefined;
+  const [user, group] = spec.chown.split(":");
+  return owners(user || undefined, group || undefined);
+}
+
+export type Exists = (path: string) => Promise<boolean>;
+
+/**
+ * With --chown, BuildKit gives the directories a COPY creates (the destination and its
+ * missing parents) that owner; existing ones are left alone, so the parent must be looked at.
+ */
+async function createdDirectories(base: string, owner: { uid: number; gid: number }, exists: Exists | undefined): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = [];
+  for (let dir = base; dir !== "/" && exists && !(await exists(dir)); dir = posix.dirname(dir)) {
+    out.push({ type: "directory", path: dir, mode: 0o755, ...owner });
+  }
+  return out;
+}
+
+export async function contextEntries(
+  ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists,
+): Promise<LayerEntry[]> {
+  const base = destination(spec.dest, config);
+  const owner = (await ownerOf(spec, owners)) ?? { uid: 0, gid: 0 };
+  const intoDir = selected.some((s) => s.destPath !== "");
+  const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir ? base : posix.dirname(base), owner, exists) : [];
+  for (const { entry, destPath } of selected) {
+    const path = destPath === "" ? base : posix.join(base, destPath);
+    const mode = spec.chmod ?? entry.mode;
+    if (entry.type === "directory") out.push({ type: "directory", path, mode, ...owner });
+    else if (entry.type === "symlink") out.push({ type: "symlink", path, target: entry.target ?? "", ...owner });
+    else out.push({ type: "file", path, mode, ...owner, content: await readEntry(ctx, entry) });
+  }
+  return out;
+}
+
+interface TarItem {
+  name: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  linkname?: string;
+  content: Buffer;
+}
+
+async function readTar(archive: Readable): Promise<TarItem[]> {
+  const items: TarItem[] = [];
+  const reader = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    reader.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+      stream.on("end", () => {
+        items.push({ name: header.name.replace(/\/+$/, ""), type: header.type ?? "file", mode: header.mode ?? 0o644, uid: header.uid ?? 0, gid: header.gid ?? 0, linkname: header.linkname ?? undefined, content: Buffer.concat(chunks) });
+        next();
+      });
+      stream.resume();
+    });
+    reader.on("finish", resolve);
+    reader.on("error", reject);
+  });
+  archive.pipe(reader);
+  await done;
+  return items;
+}
+
+/** Thrown when a COPY --from source path does not exist in the source stage. */
+export class MissingStagePath extends Error {}
+
+/** Files of `sources` in the image `sourceRef`, placed as COPY places them; owners kept unless --chown. */
+export async function stageEntries(
+  engine: Engine, sourceRef: string, sources: string[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists,
+): Promise<LayerEntry[]> {
+  const base = destination(spec.dest, config);
+  const destIsDir = spec.dest.endsWith("/") || spec.dest === "." || spec.dest.endsWith("/.");
+  const forced = await ownerOf(spec, owners);
+  const out: LayerEntry[] = forced ? await createdDirectories(destIsDir || sources.length > 1 ? base : posix.dirname(base), forced, exists) : [];
+  for (const source of sources) {
+    const path = posix.normalize(posix.join("/", source));
+    const items = await engine.readPath(sourceRef, path, readTar);
+    if (!items) throw new MissingStagePath(`${source} does not exist in the source stage`);
+    const contents = new Map(items.map((i) => [i.name, i.content]));
+    const top = items[0];
+    for (const item of items) {
+      const rel = item.name.split("/").slice(1).join("/");
+      if (top.type === "directory" && rel === "") continue; // a directory source copies its contents
+      const to = top.type === "directory" ? posix.join(base, rel) : destIsDir || sources.length > 1 ? posix.join(base, posix.basename(item.name)) : base;
+      const owner = forced ?? { uid: item.uid, gid: item.gid };
+      const mode = spec.chmod ?? item.mode;
+      if (item.type === "directory") out.push({ type: "directory", path: to, mode, ...owner });
+      else if (item.type === "symlink") out.push({ type: "symlink", path: to, target: item.linkname ?? "", ...owner });
+      else if (item.type === "file" || item.type === "link") {
+        // A hard link becomes a copy of its target: layers built here carry no links.
+        const content = item.type === "link" ? contents.get(item.linkname ?? "") ?? Buffer.alloc(0) : item.content;
+        out.push({ type: "file", path: to, mode, ...owner, content });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * Reads a Dockerfile with dockerfile-ast (the parser editors use) into build stages
+ * of instructions, each with its line. Syntax slipway cannot honour is refused here,
+ * by name and file:line, before anything is planned.
+ */
+import { DockerfileParser } from "dockerfile-ast";
+import { ConfigError } from "../errors.ts";
+
+export interface Instruction {
+  keyword: string;
+  /** 1-based line of the instruction's first line. */
+  line: number;
+  /** Arguments with line continuations removed and flags taken out. */
+  args: string;
+  flags: Map<string, string | null>;
+  /** Exec form (`["a", "b"]`) when the arguments are a JSON array of strings. */
+  json?: string[];
+}
+
+export interface BuildStage {
+  index: number;
+  /** `AS name`, lowercased as Docker compares stage names. */
+  name?: string;
+  from: Instruction;
+  instructions: Instruction[];
+}
+
+export interface ParsedDockerfile {
+  /** As shown in errors (relative to the context when inside it). */
+  file: string;
+  escape: string;
+  /** ARG instructions before the first FROM. */
+  globalArgs: Instruction[];
+  stages: BuildStage[];
+}
+
+const KNOWN = new Set([
+  "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+  "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+]);
+
+/** Flags each instruction accepts; anything else is refused by name. */
+const FLAGS: Record<string, string[]> = {
+  FROM: ["platform"],
+  RUN: ["network"],
+  COPY: ["from", "chown", "chmod", "link"],
+  ADD: ["chown", "chmod", "link"],
+  HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
+};
+
+function execForm(args: string): string[] | undefined {
+  if (!args.trimStart().startsWith("[")) return undefined;
+  try {
+    const value: unknown = JSON.parse(args);
+    return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : undefined;
+  } catch {
+    return undefined; // Docker falls back to shell form
+  }
+}
+
+export function dockerfileError(file: string, line: number, detail: string): ConfigError {
+  return new ConfigError(file, line, undefined, undefined, detail);
+}
+
+function toInstruction(file: string, node: ReturnType<ReturnType<typeof DockerfileParser.parse>["getInstructions"]>[number]): Instruction {
+  const keyword = node.getKeyword().toUpperCase();
+  const line = node.getRange().start.line + 1;
+  if (!KNOWN.has(keyword)) throw dockerfileError(file, line, `unknown instruction: ${node.getKeyword()}`);
+  const withHeredocs = node as unknown as { getHeredocs?: () => unknown[] };
+  if ((withHeredocs.getHeredocs?.() ?? []).length > 0) throw dockerfileError(file, line, `${keyword}: heredocs (<<EOF) are not supported`);
+  const flags = new Map<string, string | null>();
+  const withFlags = node as unknown as { getFlags?: () => { getName(): string; getValue(): string | null }[] };
+  for (const flag of withFlags.getFlags?.() ?? []) {
+    const name = flag.getName();
+    if (!(FLAGS[keyword] ?? []).includes(name)) {
+      const why = keyword === "RUN" && name === "mount" ? "RUN --mount is not supported" : `${keyword} --${name} is not supported`;
+      throw dockerfileError(file, line, why);
+    }
+    flags.set(name, flag.getValue());
+  }
+  const args = node.getArgumentsContent() ?? "";
+  return { keyword, line, args, flags, json: execForm(args) };
+}
+
+export function parseDockerfile(text: string, file: string): ParsedDockerfile {
+  const doc = DockerfileParser.parse(text);
+  const globalArgs: Instruction[] = [];
+  const stages: BuildStage[] = [];
+  for (const node of doc.getInstructions()) {
+    const ins = toInstruction(file, node);
+    if (ins.keyword === "FROM") {
+      const words = ins.args.trim().split(/\s+/);
+      if (words[0] === "") throw dockerfileError(file, ins.line, "FROM requires an image");
+      let name: string | undefined;
+      if (words.length === 3 && words[1].toUpperCase() === "AS") name = words[2].toLowerCase();
+      else if (words.length !== 1) throw dockerfileError(file, ins.line, "FROM takes an image and optionally AS name");
+      if (name !== undefined && !/^[a-z][a-z0-9._-]*$/.test(name)) throw dockerfileError(file, ins.line, `invalid stage name ${JSON.stringify(name)}`);
+      if (name !== undefined && stages.some((s) => s.name === name)) throw dockerfileError(file, ins.line, `duplicate stage name ${JSON.stringify(name)}`);
+      stages.push({ index: stages.length, name, from: ins, instructions: [] });
+    } else if (stages.length === 0) {
+      if (ins.keyword !== "ARG") throw dockerfileError(file, ins.line, `${ins.keyword} before the first FROM (only ARG may come before it)`);
+      globalArgs.push(ins);
+    } else {
+      stages.at(-1)?.instructions.push(ins);
+    }
+  }
+  if (stages.length === 0) throw dockerfileError(file, 1, "the Dockerfile has no FROM instruction");
+  return { file, escape: doc.getEscapeCharacter(), globalArgs, stages };
+}

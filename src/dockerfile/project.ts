@@ -1,0 +1,107 @@
+/**
+ * A project that has only a Dockerfile: one nameless image whose stages come from
+ * the Dockerfile, built with the context directory as `docker build` would.
+ * Everything the digests need (expanded instructions, hashes of the files each
+ * COPY/ADD selects) is read here, once, at the edge.
+ */
+import { open, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { ImageConfig, ProjectConfig } from "../config/types.ts";
+import { ConfigError } from "../errors.ts";
+import { hashSelected, MissingSource, readContext, select, type BuildContext } from "./context.ts";
+import { dockerfileError, parseDockerfile } from "./parse.ts";
+import { resolveDockerfile } from "./resolve.ts";
+import type { DockerfileBuild, Step } from "./types.ts";
+
+export interface DockerfileOptions {
+  /** The context directory (`--dir`). */
+  dir: string;
+  /** `--file`, relative to the current directory; default `Dockerfile` in the context. */
+  file?: string;
+  target?: string;
+  buildArgs: Record<string, string>;
+  /** `--network`: whether RUN gets a network by default. */
+  network: boolean;
+}
+
+/** gzip, bzip2, xz and ustar magic: ADD would extract such a file, which slipway does not do. */
+async function isArchive(file: string): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(head, 0, 512, 0);
+    const b = head.subarray(0, bytesRead);
+    return (b[0] === 0x1f && b[1] === 0x8b) || b.subarray(0, 3).toString() === "BZh" ||
+      b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) || (bytesRead >= 262 && b.subarray(257, 262).toString() === "ustar");
+  } finally {
+    await handle.close();
+  }
+}
+
+async function selectFiles(build: DockerfileBuild, context: BuildContext): Promise<void> {
+  for (const step of build.steps) {
+    const op = step.op;
+    if (op.op !== "copy" || op.from) continue;
+    let picked;
+    try {
+      picked = select(context, op.sources, op.dest);
+    } catch (err) {
+      if (err instanceof MissingSource) throw dockerfileError(build.file, step.ins.line, `${step.ins.keyword}: ${err.message}`);
+      throw err;
+    }
+    if (step.ins.keyword === "ADD") await refuseArchives(build, step, context, picked.map((p) => p.entry));
+    op.selected = await hashSelected(context, picked);
+  }
+}
+
+async function refuseArchives(build: DockerfileBuild, step: Step, context: BuildContext, entries: { path: string; type: string }[]): Promise<void> {
+  for (const e of entries) {
+    if (e.type === "file" && (await isArchive(path.join(context.dir, e.path)))) {
+      throw dockerfileError(build.file, step.ins.line, `ADD of a local archive (${e.path}, which Docker extracts) is not supported; use COPY and RUN tar`);
+    }
+  }
+}
+
+/** Reads, resolves and hashes what one Dockerfile build needs. `shownFrom`: errors name files relative to it. */
+export async function loadDockerfileBuild(opts: DockerfileOptions, shownFrom = opts.dir): Promise<DockerfileBuild> {
+  const dir = path.resolve(opts.dir);
+  const file = opts.file ? path.resolve(opts.file) : path.join(dir, "Dockerfile");
+  const rel = path.relative(path.resolve(shownFrom), file);
+  const shown = rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(shown, undefined, undefined, undefined, `cannot read Dockerfile: ${(err as Error).message}`);
+  }
+  const parsed = parseDockerfile(text, shown);
+  const resolved = resolveDockerfile(parsed, { target: opts.target, buildArgs: opts.buildArgs, network: opts.network });
+  const context = await readContext(dir);
+  const build: DockerfileBuild = { file: shown, escape: parsed.escape, context, ...resolved };
+  await selectFiles(build, context);
+  return build;
+}
+
+/** An image whose stages come from a Dockerfile: every stapel field empty. */
+export function dockerfileImageConfig(name: string, network: boolean, location: ImageConfig["location"]): ImageConfig {
+  return {
+    name,
+    kind: "image",
+    git: [],
+    shell: { beforeInstall: [], install: [], beforeSetup: [], setup: [], stageCacheVersions: {} },
+    docker: { volume: [], env: {}, label: {}, expose: [] },
+    imports: [],
+    mounts: [],
+    dependencies: [],
+    gitVisibility: "strict",
+    network,
+    location,
+  };
+}
+
+export async function loadDockerfileProject(opts: DockerfileOptions): Promise<ProjectConfig> {
+  const dir = path.resolve(opts.dir);
+  const build = await loadDockerfileBuild(opts);
+  const image: ImageConfig = { ...dockerfileImageConfig("", opts.network, { file: build.file, line: 1 }), dockerfile: build };
+  return { project: path.basename(dir), configVersion: 1, file: path.resolve(dir, build.file), dir, images: [image] };
+}

@@ -1,0 +1,148 @@
+/**
+ * The stages of a Dockerfile image, one per instruction: FROM starts a chain (no
+ * parent in its digest), RUN runs on the engine, COPY/ADD is a file layer built in
+ * Node, everything else changes only the config. Digests come from named inputs:
+ * the expanded instruction, the build args it can see (hashed), the content of the
+ * files it copies, the source stage's digest; the parent digest is added by the planner.
+ */
+import { stageDigest, sha256Hex, type NamedInput } from "../build/digest.ts";
+import { posix } from "node:path";
+import { buildLayer, type LayerEntry } from "../build/layer.ts";
+import type { RuntimeConfig } from "../engine/types.ts";
+import { stageRef } from "../build/names.ts";
+import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
+import { BuildError } from "../errors.ts";
+import { applyInstruction } from "./config.ts";
+import { contextEntries, stageEntries } from "./copy.ts";
+import type { DockerfileBuild, Op, Step } from "./types.ts";
+
+/** Build args as `NAME=sha256:...` lines: which one changed is explainable, no value is stored. */
+function hashedArgs(args: [string, string][]): string {
+  return args.map(([k, v]) => `${k}=sha256:${sha256Hex(v)}`).sort().join("\n");
+}
+
+function fromImage(ctx: StageContext, ref: string): { inputs: NamedInput[]; change: StageChange } {
+  if (ref === "scratch") return { inputs: [["base", "scratch"]], change: { kind: "base", ref: "scratch", local: false } };
+  const digest = ctx.baseDigest(ref);
+  if (!digest) throw new BuildError(ctx.image.name, "from", `base image ${ref} is not resolved`);
+  const repo = ref.includes("@") ? ref.slice(0, ref.indexOf("@")) : ref.replace(/:[^:/]+$/, "");
+  return { inputs: [["baseDigest", digest]], change: { kind: "base", ref: `${repo}@${digest}`, local: false } };
+}
+
+/**
+ * WORKDIR as BuildKit does it: the directory and its missing parents are created
+ * (mode 0755, owned by the current USER); existing ones are left alone, which only
+ * an engine holding the parent can tell.
+ */
+function workdir(build: DockerfileBuild, step: Step, op: Extract<Op, { op: "config" }>): Made {
+  const apply = (config: RuntimeConfig) => applyInstruction(config, step.ins, op.args, build.file, build.escape, op.cmdSet);
+  return {
+    kind: "dockerfile-workdir",
+    inputs: [["instruction", `${step.ins.keyword} ${step.ins.args}`], ["buildArgs", hashedArgs(op.args)]],
+    change: () => ({
+      kind: "files",
+      apply,
+      layer: async (owners, _parentLabels, config, exists) => {
+        const dir = apply(config ?? {}).WorkingDir ?? "/";
+        const [user, group] = (config?.User ?? "").split(":");
+        const owner = user ? await owners(user, group || undefined) : { uid: 0, gid: 0 };
+        const entries: LayerEntry[] = [];
+        for (let d = dir; d !== "/" && exists && !(await exists(d)); d = posix.dirname(d)) entries.push({ type: "directory", path: d, mode: 0o755, ...owner });
+        return buildLayer(entries);
+      },
+    }),
+  };
+}
+
+interface Made {
+  kind: string;
+  inputs: NamedInput[];
+  change: () => StageChange;
+  needs?: string[];
+}
+
+/** COPY/ADD: of context files (their content hashes), or of a source stage's files (its digest). */
+function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Extract<Op, { op: "copy" }>, source: (index: number) => string): Made {
+  const spec = { dest: op.dest, chown: op.chown, chmod: op.chmod };
+  const instruction: NamedInput = ["instruction", JSON.stringify([step.ins.keyword, op.sources, op.dest, op.chown ?? "", op.chmod ?? ""])];
+  if (op.from) {
+    const digest = source(op.from.index);
+    const ref = stageRef(ctx.project, digest);
+    return {
+      kind: "dockerfile-copy-from",
+      inputs: [instruction, ["fromStage", digest]],
+      needs: [digest],
+      change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
+    };
+  }
+  const selected = op.selected ?? [];
+  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}`).join("\n");
+  return {
+    kind: "dockerfile-copy",
+    inputs: [instruction, ["context", lines]],
+    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists)) }),
+  };
+}
+
+function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<number, string>): Made {
+  const op: Op = step.op;
+  const source = (index: number) => {
+    const digest = last.get(index);
+    if (!digest) throw new BuildError(ctx.image.name, step.label, `stage ${index} has not been planned`);
+    return digest;
+  };
+  switch (op.op) {
+    case "from-image": {
+      const { inputs, change } = fromImage(ctx, op.ref);
+      return { kind: "dockerfile-from", inputs, change: () => change };
+    }
+    case "from-stage": {
+      const digest = source(op.index);
+      return { kind: "dockerfile-from", inputs: [["fromStage", digest]], needs: [digest], change: () => ({ kind: "base", ref: stageRef(ctx.project, digest), local: true }) };
+    }
+    case "run":
+      return {
+        kind: "dockerfile-run",
+        inputs: [["instruction", JSON.stringify(op.argv)], ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)]],
+        change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds: [] }),
+      };
+    case "copy":
+      return copyStage(ctx, build, step, op, source);
+    case "config":
+      if (step.ins.keyword === "WORKDIR") return workdir(build, step, op);
+      return {
+        kind: "dockerfile-config",
+        inputs: [["instruction", `${step.ins.keyword} ${step.ins.args}`], ["buildArgs", hashedArgs(op.args)], ["cmdSet", String(op.cmdSet)]],
+        change: () => ({ kind: "config", apply: (config) => applyInstruction(config, step.ins, op.args, build.file, build.escape, op.cmdSet) }),
+      };
+  }
+}
+
+/**
+ * Every step as a stage. Digests are computed here too (with the planner's rule: a
+ * FROM has no parent) so a FROM <stage> or COPY --from names the source's digest.
+ */
+export function dockerfileStages(ctx: StageContext, build: DockerfileBuild): Stage[] {
+  const last = new Map<number, string>();
+  const stages: Stage[] = [];
+  let parent: string | undefined;
+  for (const step of build.steps) {
+    const made = make(ctx, build, step, last);
+    const root = step.op.op === "from-image" || step.op.op === "from-stage";
+    const digest = stageDigest(made.kind, root ? undefined : parent, made.inputs);
+    last.set(step.stage, digest);
+    parent = digest;
+    stages.push({
+      name: step.label as StageName,
+      kind: made.kind,
+      root,
+      readsNeeds: made.kind === "dockerfile-copy-from",
+      source: step.ins.line > 0 ? `${build.file}:${step.ins.line}` : undefined,
+      isEmpty: () => false,
+      inputs: () => made.inputs,
+      change: made.change,
+      ...(made.needs ? { needs: () => made.needs as string[] } : {}),
+    });
+  }
+  return stages;
+}

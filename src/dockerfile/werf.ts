@@ -1,0 +1,96 @@
+/**
+ * `dockerfile:` images in werf.yaml / slipway.yaml, with werf's keys: dockerfile
+ * (relative to context), context (relative to the project directory), target, args,
+ * network, contextAddFiles, staged. What slipway cannot honour is refused by name.
+ * Reading the Dockerfile is async and happens after the config is loaded
+ * (resolveDockerfileImages), so the loader stays a pure function of the text.
+ */
+import path from "node:path";
+import { access } from "node:fs/promises";
+import type { ImageConfig, ProjectConfig, SourceLocation } from "../config/types.ts";
+import type { PathSegment, SourceDoc } from "../config/yaml-source.ts";
+import { ConfigError } from "../errors.ts";
+import { dockerfileImageConfig, loadDockerfileBuild } from "./project.ts";
+
+export interface DockerfileImageSpec {
+  dockerfile: string;
+  context: string;
+  target?: string;
+  args: Record<string, string>;
+  network: boolean;
+  contextAddFiles: string[];
+  location: SourceLocation;
+}
+
+const ACCEPTED = new Set(["image", "dockerfile", "context", "target", "args", "network", "contextAddFiles", "staged", "final"]);
+
+const REFUSED: Record<string, string> = {
+  addHost: "addHost is not supported: RUN commands have no network unless `network: default`, and no host entries",
+  secrets: "build secrets are not supported for Dockerfile images yet",
+  ssh: "ssh agent forwarding is not supported for Dockerfile images yet",
+  dependencies: "dependencies of a Dockerfile image (build args from other images) are not supported yet",
+  artifact: "a Dockerfile image is an image:, not an artifact:",
+};
+
+export function dockerfileImages(written: Record<string, unknown>, doc: SourceDoc, file: string): ImageConfig[] {
+  const fail = (p: PathSegment[], detail: string): never => {
+    const at = doc.locate(p, true);
+    throw new ConfigError(file, at.line, at.column, p.join("."), detail);
+  };
+  for (const key of Object.keys(written)) {
+    if (REFUSED[key]) fail([key], REFUSED[key]);
+    if (!ACCEPTED.has(key)) fail([key], `${key} cannot be used with dockerfile: (a Dockerfile image takes dockerfile, context, target, args, network, contextAddFiles)`);
+  }
+  const str = (key: string): string | undefined => {
+    const v = written[key];
+    if (v == null) return undefined;
+    if (typeof v !== "string" || v === "") fail([key], "expected a non-empty string");
+    return v as string;
+  };
+  const args: Record<string, string> = {};
+  if (written.args != null) {
+    if (typeof written.args !== "object" || Array.isArray(written.args)) fail(["args"], "expected a map of build args");
+    for (const [k, v] of Object.entries(written.args as Record<string, unknown>)) {
+      if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") fail(["args", k], "expected a string");
+      args[k] = String(v);
+    }
+  }
+  const network = str("network");
+  if (network !== undefined && !["default", "none"].includes(network)) fail(["network"], `network: ${network} is not supported (default or none)`);
+  const addFiles = written.contextAddFiles ?? [];
+  if (!Array.isArray(addFiles) || addFiles.some((f) => typeof f !== "string")) fail(["contextAddFiles"], "expected a list of paths");
+  const names = written.image == null ? [""] : Array.isArray(written.image) ? (written.image as string[]) : [String(written.image)];
+  const at = doc.locate(["dockerfile"], true);
+  const spec: DockerfileImageSpec = {
+    dockerfile: str("dockerfile") ?? "Dockerfile",
+    context: str("context") ?? ".",
+    target: str("target"),
+    args,
+    network: network === "default",
+    contextAddFiles: addFiles as string[],
+    location: { file, line: at.line, column: at.column },
+  };
+  return names.map((name) => ({ ...dockerfileImageConfig(name, spec.network, spec.location), dockerfileSpec: spec }));
+}
+
+/** Reads the Dockerfile and context of every `dockerfile:` image of a loaded config. */
+export async function resolveDockerfileImages(config: ProjectConfig): Promise<void> {
+  for (const image of config.images) {
+    const spec = image.dockerfileSpec;
+    if (!spec || image.dockerfile) continue;
+    const context = path.resolve(config.dir, spec.context);
+    if (path.relative(config.dir, context).startsWith("..")) {
+      throw new ConfigError(spec.location.file, spec.location.line, spec.location.column, "context", "the context must be inside the project directory");
+    }
+    for (const added of spec.contextAddFiles) {
+      // The context is the directory as it is, untracked files included: contextAddFiles only has to exist.
+      if (!(await access(path.join(context, added)).then(() => true, () => false))) {
+        throw new ConfigError(spec.location.file, spec.location.line, spec.location.column, "contextAddFiles", `${added} does not exist in the context`);
+      }
+    }
+    image.dockerfile = await loadDockerfileBuild(
+      { dir: context, file: path.join(context, spec.dockerfile), target: spec.target, buildArgs: spec.args, network: spec.network },
+      config.dir,
+    );
+  }
+}

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DockerEngine } from "../../../src/engine/docker.ts";
+import type { PrivateEngine } from "../../../src/engine/daemon.ts";
+import type { LocalRegistry } from "../../../src/registry/server.ts";
+import { pushBaseImage } from "../../support/base-image.ts";
+import { slipwayJson } from "../../support/cli.ts";
+import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { buildkit, contextDir, fileTree, imageConfig } from "./support.ts";
+
+let engine: PrivateEngine;
+let registry: LocalRegistry;
+let env: Record<string, string>;
+let base: string;
+
+beforeAll(async () => {
+  [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
+  base = `${registry.host}/base/busybox:1`;
+  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
+  env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+});
+
+afterAll(async () => {
+  await Promise.all([engine?.stop(), registry?.stop()]);
+});
+
+const APP_FILES = {
+  "deps.txt": "dep 1\n",
+  "bin/tool": ["#!/bin/sh\necho tool\n", 0o755] as [string, number],
+  "src/a.txt": "a\n",
+  "src/sub/b.txt": "bb\n",
+  "src/sub/drop.tmp": "tmp\n",
+  "src/keep.tmp": "kept\n",
+  "conf/a.conf": "a=1\n",
+  "conf/b.conf": "b=2\n",
+  "secret.env": "TOKEN=x\n",
+  ".dockerignore": "secret.env\nsrc/**/*.tmp\n!src/keep.tmp\n",
+};
+
+/** Builds `dir` with slipway and with BuildKit; both images' files and config must be equal. */
+async function compare(dir: string, name: string, extra: string[] = []): Promise<void> {
+  const report = await slipwayJson(["build", "--dir", dir, ...extra], { env });
+  const ours = report.images[0].ref;
+  const theirs = `buildkit/${name}:latest`;
+  await buildkit(engine.socketPath, dir, theirs, extra);
+  expect(await fileTree(engine.socketPath, ours)).toEqual(await fileTree(engine.socketPath, theirs));
+  expect(await imageConfig(engine.socketPath, ours)).toEqual(await imageConfig(engine.socketPath, theirs));
+}
+
+describe("Dockerfile builds equal BuildKit's", () => {
+  test("one stage: ARG/ENV expansion, WORKDIR, COPY rules and .dockerignore, USER, every config instruction", async () => {
+    const dir = await contextDir({
+      ...APP_FILES,
+      Dockerfile: `ARG BASE
+FROM \${BASE} AS base
+ARG GREETING=hello
+ENV APP_HOME=/srv/app PATH=/opt/bin:$PATH
+WORKDIR $APP_HOME
+COPY deps.txt ./
+RUN cat deps.txt > /installed.txt && echo "$GREETING" > greeting.txt
+COPY --chmod=755 bin/ /opt/bin/
+COPY src ./src
+COPY --chown=1000:1000 conf/*.conf /etc/app/
+USER app
+WORKDIR /home/app/data
+WORKDIR /srv/app
+RUN id -un > /tmp/whoami
+LABEL team=core "org.example.name"="demo \${GREETING}"
+EXPOSE 8080 53/udp
+VOLUME ["/data"]
+HEALTHCHECK --interval=30s --timeout=3s CMD cat /srv/app/greeting.txt
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["sh", "-c"]
+CMD ["cat greeting.txt"]
+`,
+    });
+    await compare(dir, "one", ["--build-arg", `BASE=${base}`, "--build-arg", "GREETING=hi there"]);
+  });
+
+  test("multi-stage: COPY --from a stage, an unused stage is never built, SHELL, shell-form CMD", async () => {
+    const dir = await contextDir({
+      ...APP_FILES,
+      Dockerfile: `ARG BASE
+FROM \${BASE} AS build
+WORKDIR /work
+COPY . .
+RUN mkdir -p out/sub && cat src/a.txt src/sub/b.txt > out/app.txt && chmod 640 out/app.txt && echo x > out/sub/x
+FROM \${BASE} AS unused
+RUN exit 1
+FROM \${BASE}
+COPY --from=build /work/out/ /app/
+COPY --from=build /work/src/a.txt /app/a-copy.txt
+SHELL ["/bin/sh", "-ec"]
+RUN ls /app > /app/list.txt
+ENV MODE=prod
+CMD cat /app/app.txt
+`,
+    });
+    await compare(dir, "multi", ["--build-arg", `BASE=${base}`]);
+  });
+
+  test("FROM scratch with files from a stage and from an image (COPY --from=<image>), ENTRYPOINT keeps a CMD set before it", async () => {
+    const dir = await contextDir({
+      "hello.txt": "hello\n",
+      Dockerfile: `ARG BASE
+FROM \${BASE} AS build
+RUN mkdir /out && echo built > /out/built.txt
+FROM scratch
+COPY --from=${base} /bin/busybox /bin/busybox
+COPY --from=build /out /srv
+COPY --chown=1000 hello.txt /srv/hello.txt
+CMD ["cat", "/srv/built.txt"]
+ENTRYPOINT ["/bin/busybox"]
+`,
+    });
+    await compare(dir, "scratch", ["--build-arg", `BASE=${base}`]);
+  });
+});
