@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
-import type { Engine, ImageConfigDocument, LocalImage, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, ImageConfigDocument, LocalImage, RunBind, RuntimeConfig } from "../engine/types.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
 import type { Layer } from "./layer.ts";
 import { LABEL_PREFIX, LABELS, NEEDS_LABEL, stageRef } from "./names.ts";
@@ -79,19 +79,25 @@ function userHome(): string {
   }
 }
 
-async function withBinds<T>(binds: { source: string; target: string }[], fn: (b: { source: string; target: string }[]) => Promise<T>): Promise<T> {
+async function withBinds<T>(binds: RunBind[], fn: (b: RunBind[]) => Promise<T>): Promise<T> {
   const temps: string[] = [];
   try {
-    const real = [];
+    const real: RunBind[] = [];
     for (const b of binds) {
       if (b.source === "") {
         const dir = await mkdtemp(join(tmpdir(), "slipway-mount-"));
         temps.push(dir);
-        real.push({ source: dir, target: b.target });
+        // Readable by a RUN as a non-root USER (mkdtemp makes it 0700).
+        if (b.files) await chmod(dir, 0o755);
+        for (const f of b.files ?? []) {
+          await writeFile(join(dir, f.name), f.content);
+          await chmod(join(dir, f.name), f.mode); // not masked by the umask
+        }
+        real.push({ source: dir, target: b.target, readOnly: b.readOnly });
       } else {
         const source = expandHome(b.source);
         await mkdir(source, { recursive: true });
-        real.push({ source, target: b.target });
+        real.push({ source, target: b.target, readOnly: b.readOnly });
       }
     }
     return await fn(real);

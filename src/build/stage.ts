@@ -1,5 +1,5 @@
 import type { ImageConfig } from "../config/types.ts";
-import type { Engine, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, RunBind, RuntimeConfig } from "../engine/types.ts";
 import type { Worktree } from "./git.ts";
 import type { RemoteTree } from "./git-remote.ts";
 import type { Layer } from "./layer.ts";
@@ -43,7 +43,7 @@ export type StageChange =
   /** `env`: build-time variables (werf dependencies), given how stages are named where they are kept. */
   /** `argv` replaces `/bin/sh -c script` (Dockerfile exec form, SHELL); `imageUser` runs as the image's USER, not root. */
   | {
-    kind: "run"; script: string; network: boolean; binds: { source: string; target: string }[]; patch?: LayerBuilder;
+    kind: "run"; script: string; network: boolean; binds: RunBind[]; patch?: LayerBuilder;
     env?: (stageName: (digest: string) => string) => string[];
     argv?: string[]; imageUser?: boolean;
   }

@@ -10,6 +10,7 @@ import type { LayerEntry } from "../build/layer.ts";
 import type { OwnerResolver } from "../build/stages/owners.ts";
 import type { Engine, RuntimeConfig } from "../engine/types.ts";
 import { readEntry, type BuildContext, type Selected } from "./context.ts";
+import type { InlineFile } from "./types.ts";
 
 export interface CopySpec {
   dest: string;
@@ -44,11 +45,12 @@ async function createdDirectories(base: string, owner: { uid: number; gid: numbe
 }
 
 export async function contextEntries(
-  ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists,
+  ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists, inline: InlineFile[] = [],
 ): Promise<LayerEntry[]> {
   const base = destination(spec.dest, config);
   const owner = (await ownerOf(spec, owners)) ?? { uid: 0, gid: 0 };
-  const intoDir = selected.some((s) => s.destPath !== "");
+  const destIsDir = spec.dest.endsWith("/") || spec.dest === "." || spec.dest.endsWith("/.");
+  const intoDir = selected.some((s) => s.destPath !== "") || (inline.length > 0 && destIsDir);
   const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir ? base : posix.dirname(base), owner, exists) : [];
   for (const { entry, destPath } of selected) {
     const path = destPath === "" ? base : posix.join(base, destPath);
@@ -56,6 +58,10 @@ export async function contextEntries(
     if (entry.type === "directory") out.push({ type: "directory", path, mode, ...owner });
     else if (entry.type === "symlink") out.push({ type: "symlink", path, target: entry.target ?? "", ...owner });
     else out.push({ type: "file", path, mode, ...owner, content: await readEntry(ctx, entry) });
+  }
+  // Heredoc sources (`COPY <<EOF /path`) are files named by the heredoc, 0644 as BuildKit makes them.
+  for (const file of inline) {
+    out.push({ type: "file", path: destIsDir ? posix.join(base, file.name) : base, mode: spec.chmod ?? 0o644, ...owner, content: Buffer.from(file.content) });
   }
   return out;
 }

@@ -13,7 +13,7 @@ export class ExpandError extends Error {}
 
 class Lexer {
   pos = 0;
-  constructor(readonly text: string, readonly lookup: Lookup, readonly escape: string) {}
+  constructor(readonly text: string, readonly lookup: Lookup, readonly escape: string, readonly rawQuotes = false) {}
 
   peek(): string {
     return this.text[this.pos] ?? "";
@@ -34,8 +34,8 @@ class Lexer {
         continue;
       }
       inWord = true;
-      if (ch === "'") word += this.single();
-      else if (ch === '"') word += this.double();
+      if (ch === "'" && !this.rawQuotes) word += this.single();
+      else if (ch === '"' && !this.rawQuotes) word += this.double();
       else if (ch === "$") word += this.variable();
       else if (ch === this.escape) {
         this.pos++;
@@ -135,6 +135,14 @@ class Lexer {
 /** One word: quotes removed, variables expanded, whitespace kept. */
 export function expandWord(text: string, lookup: Lookup, escape = "\\"): string {
   return new Lexer(text, lookup, escape).words(false).join("");
+}
+
+/**
+ * The content of an unquoted heredoc of COPY/ADD, as BuildKit expands it (its lexer
+ * with SkipProcessQuotes): variables expand, quotes stay as written, `\\` escapes.
+ */
+export function expandHeredoc(text: string, lookup: Lookup): string {
+  return new Lexer(text, lookup, "\\", true).words(false).join("");
 }
 
 /** Whitespace-separated words, each with quotes removed and variables expanded. */

@@ -15,6 +15,28 @@ export interface Instruction {
   flags: Map<string, string | null>;
   /** Exec form (`["a", "b"]`) when the arguments are a JSON array of strings. */
   json?: string[];
+  /** Here-documents (`<<EOF`) of RUN, COPY, ADD, in order; `args` is then the first line only. */
+  heredocs?: Heredoc[];
+}
+
+export interface Heredoc {
+  name: string;
+  /** The lines between the operator's line and the delimiter, each ending in a newline, as written. */
+  content: string;
+  /** `<<-`: leading tabs are stripped from every line. */
+  chomp: boolean;
+  /** The name is unquoted: COPY/ADD expand variables in the content. */
+  expand: boolean;
+}
+
+/** The content as BuildKit uses it: with `<<-`, leading tabs of every line removed. */
+export function heredocData(doc: Heredoc): string {
+  return doc.chomp ? doc.content.replace(/^\t+/gm, "") : doc.content;
+}
+
+/** The heredoc operators of a command line (`<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`), in order. */
+export function heredocWords(line: string): { word: string; name: string; chomp: boolean; expand: boolean }[] {
+  return [...line.matchAll(/<<(-?)(["']?)([^\s"'<>|&;]+)\2/g)].map((m) => ({ word: m[0], name: m[3], chomp: m[1] === "-", expand: m[2] === "" }));
 }
 
 export interface BuildStage {
@@ -62,12 +84,31 @@ export function dockerfileError(file: string, line: number, detail: string): Con
   return new ConfigError(file, line, undefined, undefined, detail);
 }
 
-function toInstruction(file: string, node: ReturnType<ReturnType<typeof DockerfileParser.parse>["getInstructions"]>[number]): Instruction {
+type Node = ReturnType<ReturnType<typeof DockerfileParser.parse>["getInstructions"]>[number];
+interface Range { start: { line: number }; end: { line: number } }
+interface AstHeredoc { getName(): string; getContentRange(): Range | null; getDelimiterRange(): Range | null }
+
+/** The instruction's here-documents, their content taken from the file's lines (dockerfile-ast gives ranges). */
+function heredocsOf(file: string, keyword: string, line: number, node: Node, lines: string[], args: string): Heredoc[] | undefined {
+  const found = (node as unknown as { getHeredocs?: () => AstHeredoc[] }).getHeredocs?.() ?? [];
+  if (found.length === 0) return undefined;
+  if (!["RUN", "COPY", "ADD"].includes(keyword)) throw dockerfileError(file, line, `${keyword}: heredocs (<<EOF) are not supported`);
+  const words = heredocWords(args.split("\n")[0]);
+  return found.map((h, i) => {
+    const end = h.getDelimiterRange();
+    if (!end) throw dockerfileError(file, line, `${keyword}: heredoc ${h.getName()} has no closing delimiter`);
+    const word = words[i];
+    if (!word || word.name !== h.getName()) throw dockerfileError(file, line, `${keyword}: heredoc ${h.getName()} could not be read`);
+    const range = h.getContentRange();
+    const content = range ? lines.slice(range.start.line, end.start.line).map((l) => `${l}\n`).join("") : "";
+    return { name: word.name, content, chomp: word.chomp, expand: word.expand };
+  });
+}
+
+function toInstruction(file: string, node: Node, lines: string[]): Instruction {
   const keyword = node.getKeyword().toUpperCase();
   const line = node.getRange().start.line + 1;
   if (!KNOWN.has(keyword)) throw dockerfileError(file, line, `unknown instruction: ${node.getKeyword()}`);
-  const withHeredocs = node as unknown as { getHeredocs?: () => unknown[] };
-  if ((withHeredocs.getHeredocs?.() ?? []).length > 0) throw dockerfileError(file, line, `${keyword}: heredocs (<<EOF) are not supported`);
   const flags = new Map<string, string | null>();
   const withFlags = node as unknown as { getFlags?: () => { getName(): string; getValue(): string | null }[] };
   for (const flag of withFlags.getFlags?.() ?? []) {
@@ -78,16 +119,19 @@ function toInstruction(file: string, node: ReturnType<ReturnType<typeof Dockerfi
     }
     flags.set(name, flag.getValue());
   }
-  const args = node.getArgumentsContent() ?? "";
-  return { keyword, line, args, flags, json: execForm(args) };
+  const content = node.getArgumentsContent() ?? "";
+  const heredocs = heredocsOf(file, keyword, line, node, lines, content);
+  if (heredocs) return { keyword, line, args: content.split("\n")[0], flags, heredocs };
+  return { keyword, line, args: content, flags, json: execForm(content) };
 }
 
 export function parseDockerfile(text: string, file: string): ParsedDockerfile {
   const doc = DockerfileParser.parse(text);
   const globalArgs: Instruction[] = [];
   const stages: BuildStage[] = [];
+  const lines = text.replace(/\r\n/g, "\n").split("\n");
   for (const node of doc.getInstructions()) {
-    const ins = toInstruction(file, node);
+    const ins = toInstruction(file, node, lines);
     if (ins.keyword === "FROM") {
       const words = ins.args.trim().split(/\s+/);
       if (words[0] === "") throw dockerfileError(file, ins.line, "FROM requires an image");

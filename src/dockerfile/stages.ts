@@ -14,6 +14,7 @@ import type { Stage, StageChange, StageContext, StageName } from "../build/stage
 import { BuildError } from "../errors.ts";
 import { applyInstruction } from "./config.ts";
 import { contextEntries, stageEntries } from "./copy.ts";
+import { HEREDOC_PIPES } from "./steps.ts";
 import type { DockerfileBuild, Op, Step } from "./types.ts";
 
 /** Build args as `NAME=sha256:...` lines: which one changed is explainable, no value is stored. */
@@ -77,10 +78,12 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
   }
   const selected = op.selected ?? [];
   const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}`).join("\n");
+  const inline = op.inline ?? [];
+  const heredocs: NamedInput[] = inline.length > 0 ? [["heredocs", inline.map((f) => `${f.name} sha256:${sha256Hex(f.content)}`).join("\n")]] : [];
   return {
     kind: "dockerfile-copy",
-    inputs: [instruction, ["context", lines]],
-    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists)) }),
+    inputs: [instruction, ["context", lines], ...heredocs],
+    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists, inline)) }),
   };
 }
 
@@ -100,12 +103,16 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
       const digest = source(op.index);
       return { kind: "dockerfile-from", inputs: [["fromStage", digest]], needs: [digest], change: () => ({ kind: "base", ref: stageRef(ctx.project, digest), local: true }) };
     }
-    case "run":
+    case "run": {
+      const script = op.script;
+      // A `#!` heredoc is a file mounted read-only for the run, as BuildKit does: its content is an input.
+      const binds = script ? [{ source: "", target: HEREDOC_PIPES, readOnly: true, files: [{ name: script.name, content: script.content, mode: 0o755 }] }] : [];
       return {
         kind: "dockerfile-run",
-        inputs: [["instruction", JSON.stringify(op.argv)], ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)]],
-        change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds: [] }),
+        inputs: [["instruction", JSON.stringify(op.argv)], ...(script ? [["heredoc", script.content] as NamedInput] : []), ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)]],
+        change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds }),
       };
+    }
     case "copy":
       return copyStage(ctx, build, step, op, source);
     case "config":

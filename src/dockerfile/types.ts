@@ -16,11 +16,17 @@ export type Op =
   /** FROM an earlier build stage. */
   | { op: "from-stage"; index: number }
   /** Shell form is already wrapped in the current SHELL. `env` are the build args RUN sees. */
-  | { op: "run"; argv: string[]; env: [string, string][]; network: boolean }
-  /** COPY / ADD; `sources` and `dest` are expanded. */
-  | { op: "copy"; sources: string[]; dest: string; chown?: string; chmod?: number; from?: Source; selected?: Selected[] }
+  | { op: "run"; argv: string[]; env: [string, string][]; network: boolean; script?: InlineFile }
+  /** COPY / ADD; `sources` and `dest` are expanded; `inline` are its heredoc sources (`COPY <<EOF /path`). */
+  | { op: "copy"; sources: string[]; dest: string; chown?: string; chmod?: number; from?: Source; selected?: Selected[]; inline?: InlineFile[] }
   /** A config-only instruction, expanded when applied (the parent's Env is known then). */
   | { op: "config"; args: [string, string][]; cmdSet: boolean };
+
+/** A here-document as a file: its name and its content (chomped and expanded as BuildKit does). */
+export interface InlineFile {
+  name: string;
+  content: string;
+}
 
 export interface Step {
   /** Build stage the step belongs to. */

@@ -182,7 +182,7 @@ export class DockerEngine implements Engine {
       AttachStderr: true,
       HostConfig: {
         NetworkMode: spec.network ? this.#buildNetwork : "none",
-        Binds: spec.binds.map((b) => `${b.source}:${b.target}`),
+        Binds: spec.binds.map((b) => `${b.source}:${b.target}${b.readOnly ? ":ro" : ""}`),
       },
     });
     try {

@@ -41,7 +41,7 @@ export interface RunSpec {
   script: string;
   network: boolean;
   /** Host path -> container path bind mounts. */
-  binds: { source: string; target: string }[];
+  binds: RunBind[];
   /** Build-time variables for the commands (`NAME=value`); never part of any image config. */
   env?: string[];
   onOutput?: (chunk: Buffer) => void;
@@ -95,4 +95,15 @@ export interface Engine {
    * only valid inside `read`, so nothing has to hold it whole in memory.
    */
   readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined>;
+}
+
+/**
+ * A directory mounted into a RUN container. An empty source is a fresh temporary
+ * directory (removed afterwards) holding `files`; `readOnly` mounts it read-only.
+ */
+export interface RunBind {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+  files?: { name: string; content: string; mode: number }[];
 }

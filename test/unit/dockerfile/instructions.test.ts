@@ -90,11 +90,6 @@ describe("RUN", () => {
     expect(refused("FROM a\nRUN --mount=type=secret,id=x true\n").detail).toMatch(/RUN --mount is not supported/);
     expect(refused("FROM a\nRUN --security=insecure true\n").detail).toMatch(/RUN --security is not supported/);
   });
-
-  test("heredocs are refused with the line", () => {
-    const err = refused("FROM a\n\nRUN <<EOF\necho hi\nEOF\n");
-    expect([err.line, err.detail]).toEqual([3, "RUN: heredocs (<<EOF) are not supported"]);
-  });
 });
 
 describe("COPY and ADD", () => {
