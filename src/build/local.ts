@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
@@ -87,13 +87,8 @@ async function withBinds<T>(binds: RunBind[], fn: (b: RunBind[]) => Promise<T>):
       if (b.source === "") {
         const dir = await mkdtemp(join(tmpdir(), "slipway-mount-"));
         temps.push(dir);
-        // Readable by a RUN as a non-root USER (mkdtemp makes it 0700).
-        if (b.files) await chmod(dir, 0o755);
-        for (const f of b.files ?? []) {
-          await writeFile(join(dir, f.name), f.content);
-          await chmod(join(dir, f.name), f.mode); // not masked by the umask
-        }
-        real.push({ source: dir, target: b.target, readOnly: b.readOnly });
+        const filled = await b.fill?.(dir);
+        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly });
       } else {
         const source = expandHome(b.source);
         await mkdir(source, { recursive: true });

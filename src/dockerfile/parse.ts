@@ -15,6 +15,8 @@ export interface Instruction {
   flags: Map<string, string | null>;
   /** Exec form (`["a", "b"]`) when the arguments are a JSON array of strings. */
   json?: string[];
+  /** RUN --mount values, in order (the flag may repeat). */
+  mounts?: string[];
   /** Here-documents (`<<EOF`) of RUN, COPY, ADD, in order; `args` is then the first line only. */
   heredocs?: Heredoc[];
 }
@@ -64,7 +66,7 @@ const KNOWN = new Set([
 /** Flags each instruction accepts; anything else is refused by name. */
 const FLAGS: Record<string, string[]> = {
   FROM: ["platform"],
-  RUN: ["network"],
+  RUN: ["network", "mount"],
   COPY: ["from", "chown", "chmod", "link"],
   ADD: ["chown", "chmod", "link"],
   HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
@@ -110,19 +112,19 @@ function toInstruction(file: string, node: Node, lines: string[]): Instruction {
   const line = node.getRange().start.line + 1;
   if (!KNOWN.has(keyword)) throw dockerfileError(file, line, `unknown instruction: ${node.getKeyword()}`);
   const flags = new Map<string, string | null>();
+  const mounts: string[] = [];
   const withFlags = node as unknown as { getFlags?: () => { getName(): string; getValue(): string | null }[] };
   for (const flag of withFlags.getFlags?.() ?? []) {
     const name = flag.getName();
-    if (!(FLAGS[keyword] ?? []).includes(name)) {
-      const why = keyword === "RUN" && name === "mount" ? "RUN --mount is not supported" : `${keyword} --${name} is not supported`;
-      throw dockerfileError(file, line, why);
-    }
-    flags.set(name, flag.getValue());
+    if (!(FLAGS[keyword] ?? []).includes(name)) throw dockerfileError(file, line, `${keyword} --${name} is not supported`);
+    if (name === "mount") mounts.push(flag.getValue() ?? "");
+    else flags.set(name, flag.getValue());
   }
   const content = node.getArgumentsContent() ?? "";
   const heredocs = heredocsOf(file, keyword, line, node, lines, content);
-  if (heredocs) return { keyword, line, args: content.split("\n")[0], flags, heredocs };
-  return { keyword, line, args: content, flags, json: execForm(content) };
+  const more = mounts.length > 0 ? { mounts } : {};
+  if (heredocs) return { keyword, line, args: content.split("\n")[0], flags, heredocs, ...more };
+  return { keyword, line, args: content, flags, json: execForm(content), ...more };
 }
 
 export function parseDockerfile(text: string, file: string): ParsedDockerfile {

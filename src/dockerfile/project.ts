@@ -9,6 +9,7 @@ import path from "node:path";
 import type { ImageConfig, ProjectConfig } from "../config/types.ts";
 import { ConfigError } from "../errors.ts";
 import { hashSelected, MissingSource, readContext, select, type BuildContext } from "./context.ts";
+import type { Mount } from "./mounts.ts";
 import { dockerfileError, parseDockerfile } from "./parse.ts";
 import { resolveDockerfile } from "./resolve.ts";
 import type { DockerfileBuild, Step } from "./types.ts";
@@ -41,6 +42,7 @@ async function isArchive(file: string): Promise<boolean> {
 async function selectFiles(build: DockerfileBuild, context: BuildContext): Promise<void> {
   for (const step of build.steps) {
     const op = step.op;
+    if (op.op === "run") await selectMounted(build, context, step, op.mounts ?? []);
     if (op.op !== "copy" || op.from) continue;
     let picked;
     try {
@@ -51,6 +53,19 @@ async function selectFiles(build: DockerfileBuild, context: BuildContext): Promi
     }
     if (step.ins.keyword === "ADD") await refuseArchives(build, step, context, picked.map((p) => p.entry));
     op.selected = await hashSelected(context, picked);
+  }
+}
+
+/** RUN --mount=type=bind of context files: the files it binds, hashed like a COPY's. */
+async function selectMounted(build: DockerfileBuild, context: BuildContext, step: Step, mounts: Mount[]): Promise<void> {
+  for (const mount of mounts) {
+    if (mount.type !== "bind") continue;
+    try {
+      mount.selected = await hashSelected(context, select(context, [mount.source], "/mount/"));
+    } catch (err) {
+      if (err instanceof MissingSource) throw dockerfileError(build.file, step.ins.line, `RUN --mount: ${err.message}`);
+      throw err;
+    }
   }
 }
 

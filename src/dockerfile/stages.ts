@@ -14,8 +14,12 @@ import type { Stage, StageChange, StageContext, StageName } from "../build/stage
 import { BuildError } from "../errors.ts";
 import { applyInstruction } from "./config.ts";
 import { contextEntries, stageEntries } from "./copy.ts";
+import { chmod, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { RunBind } from "../engine/types.ts";
+import { mountBind, mountInput } from "./mounts.ts";
 import { HEREDOC_PIPES } from "./steps.ts";
-import type { DockerfileBuild, Op, Step } from "./types.ts";
+import type { DockerfileBuild, InlineFile, Op, Step } from "./types.ts";
 
 /** Build args as `NAME=sha256:...` lines: which one changed is explainable, no value is stored. */
 function hashedArgs(args: [string, string][]): string {
@@ -53,6 +57,14 @@ function workdir(build: DockerfileBuild, step: Step, op: Extract<Op, { op: "conf
       },
     }),
   };
+}
+
+/** The `#!` heredoc of a RUN as the 0755 file BuildKit mounts (chmod: the umask must not mask it). */
+async function writeScript(dir: string, script: InlineFile | undefined): Promise<void> {
+  if (!script) return;
+  await chmod(dir, 0o755);
+  await writeFile(join(dir, script.name), script.content);
+  await chmod(join(dir, script.name), 0o755);
 }
 
 interface Made {
@@ -106,10 +118,16 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
     case "run": {
       const script = op.script;
       // A `#!` heredoc is a file mounted read-only for the run, as BuildKit does: its content is an input.
-      const binds = script ? [{ source: "", target: HEREDOC_PIPES, readOnly: true, files: [{ name: script.name, content: script.content, mode: 0o755 }] }] : [];
+      const pipes: RunBind = { source: "", target: HEREDOC_PIPES, readOnly: true, fill: async (dir) => writeScript(dir, script) };
+      const mounts = op.mounts ?? [];
+      const binds = [...(script ? [pipes] : []), ...mounts.map((m) => mountBind(m, build.context))];
       return {
         kind: "dockerfile-run",
-        inputs: [["instruction", JSON.stringify(op.argv)], ...(script ? [["heredoc", script.content] as NamedInput] : []), ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)]],
+        inputs: [
+          ["instruction", JSON.stringify(op.argv)], ...(script ? [["heredoc", script.content] as NamedInput] : []),
+          ...(mounts.length > 0 ? [["mounts", mounts.map(mountInput).join("\n")] as NamedInput] : []),
+          ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)],
+        ],
         change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds }),
       };
     }

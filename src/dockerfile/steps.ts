@@ -2,6 +2,7 @@
 import { expandWord, expandWords, lookupIn, rawWords } from "./expand.ts";
 import { dockerfileError, heredocData, type Instruction, type ParsedDockerfile } from "./parse.ts";
 import { ExpandError, expandHeredoc } from "./expand.ts";
+import { MountError, parseMount } from "./mounts.ts";
 import type { InlineFile, Op, Step } from "./types.ts";
 
 /** What a build stage knows while its instructions are read, in order. */
@@ -47,7 +48,7 @@ export function expandOrFail<T>(file: string, ins: Instruction, fn: () => T): T 
 const CONFIG_KEYWORDS = new Set(["ENV", "LABEL", "WORKDIR", "USER", "EXPOSE", "VOLUME", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "ONBUILD", "SHELL", "MAINTAINER"]);
 
 export function stepLabel(ins: Instruction, number: number): string {
-  const flags = [...ins.flags].map(([k, v]) => (v === null ? `--${k}` : `--${k}=${v}`));
+  const flags = [...(ins.mounts ?? []).map((m) => `--mount=${m}`), ...[...ins.flags].map(([k, v]) => (v === null ? `--${k}` : `--${k}=${v}`))];
   const flat = [...flags, ins.args].join(" ").replace(/\s+/g, " ").trim();
   return `${ins.keyword}#${number}${flat ? ` ${flat.length > 40 ? `${flat.slice(0, 40)}...` : flat}` : ""}`;
 }
@@ -84,9 +85,17 @@ function runOp(scope: StageScope, ins: Instruction): Op {
   }
   if (ins.args.trim() === "") throw dockerfileError(scope.df.file, ins.line, "RUN requires a command");
   const { argv, script } = runCommand(scope, ins);
+  const mounts = (ins.mounts ?? []).map((text) => {
+    try {
+      return parseMount(text);
+    } catch (err) {
+      if (err instanceof MountError) throw dockerfileError(scope.df.file, ins.line, err.message);
+      throw err;
+    }
+  });
   // Build args reach the command as environment variables; ENV of the same name wins, as in Docker.
   const env = [...scope.args].filter(([k]) => !scope.env.has(k));
-  return { op: "run", argv, env, network: network === undefined ? scope.network : network === "default", ...(script ? { script } : {}) };
+  return { op: "run", argv, env, network: network === undefined ? scope.network : network === "default", ...(script ? { script } : {}), ...(mounts.length > 0 ? { mounts } : {}) };
 }
 
 /** A command-line word that is a heredoc operator: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */

@@ -5,6 +5,7 @@
  * stage list is made from.
  */
 import type { BuildContext, Selected } from "./context.ts";
+import type { Mount } from "./mounts.ts";
 import type { Instruction } from "./parse.ts";
 
 /** Where a COPY --from takes its files: a build stage (an image named by --from is a stage of its own). */
@@ -16,7 +17,7 @@ export type Op =
   /** FROM an earlier build stage. */
   | { op: "from-stage"; index: number }
   /** Shell form is already wrapped in the current SHELL. `env` are the build args RUN sees. */
-  | { op: "run"; argv: string[]; env: [string, string][]; network: boolean; script?: InlineFile }
+  | { op: "run"; argv: string[]; env: [string, string][]; network: boolean; script?: InlineFile; mounts?: Mount[] }
   /** COPY / ADD; `sources` and `dest` are expanded; `inline` are its heredoc sources (`COPY <<EOF /path`). */
   | { op: "copy"; sources: string[]; dest: string; chown?: string; chmod?: number; from?: Source; selected?: Selected[]; inline?: InlineFile[] }
   /** A config-only instruction, expanded when applied (the parent's Env is known then). */

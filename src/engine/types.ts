@@ -99,11 +99,12 @@ export interface Engine {
 
 /**
  * A directory mounted into a RUN container. An empty source is a fresh temporary
- * directory (removed afterwards) holding `files`; `readOnly` mounts it read-only.
+ * directory (removed afterwards), which `fill` prepares before the run; when `fill`
+ * returns a path (a file in it), that path is mounted instead. `readOnly` mounts it read-only.
  */
 export interface RunBind {
   source: string;
   target: string;
   readOnly?: boolean;
-  files?: { name: string; content: string; mode: number }[];
+  fill?: (dir: string) => Promise<string | undefined | void>;
 }

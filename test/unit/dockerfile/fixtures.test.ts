@@ -59,6 +59,6 @@ describe("real public Dockerfiles (adapted, sources in SOURCE.md)", () => {
   test("RUN --mount=type=cache is refused with the line", async () => {
     const err = await planFixture("go-cache-mount-refused").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).message).toBe("Dockerfile:7: RUN --mount is not supported");
+    expect((err as ConfigError).message).toBe("Dockerfile:7: RUN --mount=type=cache is not supported");
   });
 });

@@ -1,0 +1,59 @@
+/**
+ * RUN --mount=type=bind|tmpfs on a real engine and registry: the bound context files
+ * are there for the run (read-only unless rw, writes thrown away), a tmpfs is empty
+ * and writable, and nothing of either stays in the image or in the context directory.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DockerEngine } from "../../../src/engine/docker.ts";
+import type { LocalRegistry } from "../../../src/registry/server.ts";
+import { pushBaseImage } from "../../support/base-image.ts";
+import { slipwayJson } from "../../support/cli.ts";
+import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { pullAndRun } from "../distributed/support.ts";
+import { contextDir, fileTree } from "./support.ts";
+
+let registry: LocalRegistry;
+let base: string;
+
+beforeAll(async () => {
+  registry = await testRegistry();
+  await using seed = await testEngine();
+  base = `${registry.host}/base/busybox:1`;
+  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+});
+
+afterAll(async () => {
+  await registry?.stop();
+});
+
+const DOCKERFILE = `ARG BASE
+FROM \${BASE}
+RUN --mount=type=bind,source=src,target=/src --mount=type=tmpfs,target=/scratch \\
+    cat /src/a.txt > /out.txt && ls -A /scratch >> /out.txt && echo junk > /scratch/junk && \\
+    (touch /src/new 2>/dev/null && echo writable >> /out.txt || echo read-only >> /out.txt)
+RUN --mount=type=bind,source=src/a.txt,target=/a.txt,rw echo changed > /a.txt && cat /a.txt >> /out.txt
+RUN --mount=target=/ctx ls -A /ctx /ctx/src >> /out.txt
+USER 1000
+RUN --mount=type=tmpfs,target=/t echo as-user > /t/x && cat /t/x >> /tmp/user.txt
+CMD ["cat", "/out.txt", "/tmp/user.txt"]
+`;
+
+describe("RUN --mount", () => {
+  test("bind and tmpfs mounts are there for the run only; rw writes are discarded; the context is untouched", async () => {
+    const dir = await contextDir({ Dockerfile: DOCKERFILE, ".dockerignore": "secret.env\n", "src/a.txt": "from context\n", "secret.env": "TOKEN=x\n" });
+    const repo = `${registry.host}/df-mounts`;
+    await using node = await testEngine();
+    const env = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+    const report = await slipwayJson(["bp", repo, "--tag", "v1", "--dir", dir, "--build-arg", `BASE=${base}`], { env });
+    expect(report.totals.containersRun).toBe(4);
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}:v1`)).toBe(
+      "from context\nread-only\nchanged\n/ctx:\n.dockerignore\nDockerfile\nsrc\n\n/ctx/src:\na.txt\nas-user\n",
+    );
+    expect(await readFile(join(dir, "src/a.txt"), "utf8")).toBe("from context\n");
+    const tree = await fileTree(other.socketPath, `${repo}:v1`);
+    expect(Object.keys(tree).filter((p) => /^(src|scratch|ctx|t|a\.txt)\//.test(p))).toEqual([]);
+  });
+});

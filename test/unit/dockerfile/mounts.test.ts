@@ -1,0 +1,96 @@
+/** RUN --mount as BuildKit documents it, for tmpfs and bind of context files; the rest refused by name. */
+import { lstat, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { planProject } from "../../../src/build/plan.ts";
+import { hashSelected, readContext, select } from "../../../src/dockerfile/context.ts";
+import { mountBind, mountInput, parseMount } from "../../../src/dockerfile/mounts.ts";
+import { parseDockerfile } from "../../../src/dockerfile/parse.ts";
+import { loadDockerfileProject } from "../../../src/dockerfile/project.ts";
+import { resolveDockerfile } from "../../../src/dockerfile/resolve.ts";
+import type { Engine } from "../../../src/engine/types.ts";
+import { ConfigError } from "../../../src/errors.ts";
+import { scratchDir } from "../../support/services.ts";
+
+async function dirWith(files: Record<string, string>): Promise<string> {
+  const dir = await scratchDir("slipway-mount-");
+  for (const [p, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, p)), { recursive: true });
+    await writeFile(join(dir, p), content);
+  }
+  return dir;
+}
+
+describe("parsing --mount", () => {
+  test("bind is the default type, read-only unless rw; src/dst and source/target are the same keys", () => {
+    expect(parseMount("target=/src")).toEqual({ type: "bind", target: "/src", source: ".", rw: false });
+    expect(parseMount("type=bind,src=lib,dst=/l/,rw")).toEqual({ type: "bind", target: "/l", source: "lib", rw: true });
+    expect(parseMount("type=bind,source=a,target=/a,readwrite=false")).toMatchObject({ rw: false });
+    expect(parseMount("type=tmpfs,target=/cache,size=64m")).toEqual({ type: "tmpfs", target: "/cache" });
+  });
+
+  test("cache, secret, ssh, bind from a stage, a missing or relative target are refused by name", () => {
+    expect(() => parseMount("type=secret,id=npm")).toThrow("RUN --mount=type=secret is not supported");
+    expect(() => parseMount("type=ssh")).toThrow("RUN --mount=type=ssh is not supported");
+    expect(() => parseMount("type=cache,target=/root/.npm")).toThrow("RUN --mount=type=cache is not supported");
+    expect(() => parseMount("type=bind,from=build,target=/b")).toThrow(/from= \(a stage or image\) is not supported/);
+    expect(() => parseMount("type=bind,source=x")).toThrow("RUN --mount: target is required");
+    expect(() => parseMount("type=tmpfs,target=tmp")).toThrow(/must be an absolute path/);
+    expect(() => parseMount("type=volume,target=/v")).toThrow(/unknown type/);
+  });
+
+  test("in a Dockerfile: several mounts, in the stage name, errors with the line", () => {
+    const r = resolveDockerfile(parseDockerfile("FROM a\nRUN --mount=type=tmpfs,target=/t --mount=target=/src make\n", "Dockerfile"), { buildArgs: {}, network: false });
+    const run = r.steps[1];
+    expect(run.label).toBe("RUN#2 --mount=type=tmpfs,target=/t --mount=tar...");
+    expect(run.op).toMatchObject({ op: "run", argv: ["/bin/sh", "-c", "make"], mounts: [{ type: "tmpfs" }, { type: "bind", source: "." }] });
+    let err: unknown;
+    try {
+      resolveDockerfile(parseDockerfile("FROM a\n\nRUN --mount=type=secret,id=x cat /run/secrets/x\n", "Dockerfile"), { buildArgs: {}, network: false });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect([(err as ConfigError).line, (err as ConfigError).detail]).toEqual([3, "RUN --mount=type=secret is not supported"]);
+  });
+});
+
+describe("what a bind mount binds", () => {
+  test("exactly the selected context files (after .dockerignore), modes kept; a file source is bound as the file", async () => {
+    const ctxDir = await dirWith({ ".dockerignore": "src/secret.env\n", "src/a.txt": "a", "src/sub/b.txt": "b", "src/secret.env": "s", "top.txt": "t" });
+    await symlink("a.txt", join(ctxDir, "src/link"));
+    const ctx = await readContext(ctxDir);
+    const selected = await hashSelected(ctx, select(ctx, ["src"], "/mount/"));
+    const bind = mountBind({ type: "bind", target: "/src", source: "src", rw: false, selected }, ctx);
+    expect(bind).toMatchObject({ source: "", target: "/src", readOnly: true });
+    const dir = await scratchDir("slipway-bound-");
+    expect(await bind.fill?.(dir)).toBeUndefined();
+    expect(await readFile(join(dir, "sub/b.txt"), "utf8")).toBe("b");
+    expect(await readlink(join(dir, "link"))).toBe("a.txt");
+    await expect(lstat(join(dir, "secret.env"))).rejects.toThrow(/ENOENT/);
+    await expect(lstat(join(dir, "top.txt"))).rejects.toThrow(/ENOENT/);
+    const one = await hashSelected(ctx, select(ctx, ["top.txt"], "/mount/"));
+    const fileDir = await scratchDir("slipway-bound-");
+    expect(await mountBind({ type: "bind", target: "/t", source: "top.txt", rw: true, selected: one }, ctx).fill?.(fileDir)).toBe(join(fileDir, "top.txt"));
+    const sub = await hashSelected(ctx, select(ctx, ["src/sub"], "/mount/"));
+    const subDir = await scratchDir("slipway-bound-");
+    expect(await mountBind({ type: "bind", target: "/s", source: "src/sub", rw: false, selected: sub }, ctx).fill?.(subDir)).toBeUndefined();
+    expect(await readFile(join(subDir, "b.txt"), "utf8")).toBe("b");
+    expect(mountInput({ type: "tmpfs", target: "/t" })).toBe("tmpfs /t");
+  });
+
+  test("the bound files' content is in the RUN's digest; files it does not bind are not", async () => {
+    async function digests(files: Record<string, string>): Promise<string[]> {
+      const dir = await dirWith({ Dockerfile: "FROM base\nRUN --mount=source=src,target=/src --mount=type=tmpfs,target=/tmp make\nCMD [\"x\"]\n", "src/a.c": "1", "other.txt": "o", ...files });
+      const config = await loadDockerfileProject({ dir, buildArgs: {}, network: false });
+      const plan = await planProject(config, [], { engine: {} as Engine, buildDir: "/tmp", resolveBase: async () => `sha256:${"1".repeat(64)}` });
+      return plan.images[0].stages.map((s) => s.digest);
+    }
+    const a = await digests({});
+    expect(await digests({ "other.txt": "changed" })).toEqual(a);
+    const b = await digests({ "src/a.c": "2" });
+    expect(b[0]).toBe(a[0]);
+    expect(b[1]).not.toBe(a[1]);
+    await expect(digests({ Dockerfile: "FROM base\nRUN --mount=source=nope,target=/n true\n" })).rejects.toThrow(/RUN --mount: nope: not found in the build context/);
+  });
+});
