@@ -18,7 +18,7 @@ import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunBind } from "../engine/types.ts";
 import { mountBind, mountInput } from "./mounts.ts";
-import { HEREDOC_PIPES } from "./steps.ts";
+import { HEREDOC_PIPES } from "./heredoc.ts";
 import type { DockerfileBuild, InlineFile, Op, Step } from "./types.ts";
 
 /** Build args as `NAME=sha256:...` lines: which one changed is explainable, no value is stored. */

@@ -1,9 +1,10 @@
 /** One instruction of a build stage as a step: ARG scoping, static ENV/SHELL, expansion of COPY/ADD. */
 import { expandWord, expandWords, lookupIn, rawWords } from "./expand.ts";
-import { dockerfileError, heredocData, type Instruction, type ParsedDockerfile } from "./parse.ts";
-import { ExpandError, expandHeredoc } from "./expand.ts";
+import { dockerfileError, type Instruction, type ParsedDockerfile } from "./parse.ts";
+import { ExpandError } from "./expand.ts";
+import { copyWords, runCommand } from "./heredoc.ts";
 import { MountError, parseMount } from "./mounts.ts";
-import type { InlineFile, Op, Step } from "./types.ts";
+import type { Op, Step } from "./types.ts";
 
 /** What a build stage knows while its instructions are read, in order. */
 export interface StageScope {
@@ -84,7 +85,7 @@ function runOp(scope: StageScope, ins: Instruction): Op {
     throw dockerfileError(scope.df.file, ins.line, `RUN --network=${network} is not supported (default or none)`);
   }
   if (ins.args.trim() === "") throw dockerfileError(scope.df.file, ins.line, "RUN requires a command");
-  const { argv, script } = runCommand(scope, ins);
+  const { argv, script } = runCommand(scope.shell, ins);
   const mounts = (ins.mounts ?? []).map((text) => {
     try {
       return parseMount(text);
@@ -98,57 +99,13 @@ function runOp(scope: StageScope, ins: Instruction): Op {
   return { op: "run", argv, env, network: network === undefined ? scope.network : network === "default", ...(script ? { script } : {}), ...(mounts.length > 0 ? { mounts } : {}) };
 }
 
-/** A command-line word that is a heredoc operator: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
-const HEREDOC_WORD = /^<<-?(["']?)[^\s"'<>|&;]+\1$/;
-
-/** Where BuildKit mounts a RUN's lone heredoc that starts with `#!` (read-only, never in the layer). */
-export const HEREDOC_PIPES = "/dev/pipes";
-
-/**
- * RUN's argv, heredocs as BuildKit runs them: a command line that is one heredoc alone
- * runs its content through the SHELL (or, starting with `#!`, as a 0755 file under
- * /dev/pipes); any other line goes to the SHELL with the documents appended, and the
- * shell reads them (so quoting the name or `<<-` is the shell's business).
- */
-function runCommand(scope: StageScope, ins: Instruction): { argv: string[]; script?: InlineFile } {
-  const docs = ins.heredocs;
-  if (!docs) return { argv: ins.json ?? [...scope.shell, ins.args] };
-  if (HEREDOC_WORD.test(ins.args.trim())) {
-    const data = heredocData(docs[0]);
-    if (data.startsWith("#!")) return { argv: [...scope.shell, `${HEREDOC_PIPES}/${docs[0].name}`], script: { name: docs[0].name, content: data } };
-    return { argv: [...scope.shell, data] };
-  }
-  return { argv: [...scope.shell, ins.args + docs.map((d) => `\n${d.content}${d.name}`).join("")] };
-}
-
-/** COPY/ADD words: heredoc sources become files (unquoted ones expanded), the rest expand as usual. */
-function copyWords(scope: StageScope, ins: Instruction, expand: (w: string) => string[]): { words: string[]; inline: InlineFile[] } {
-  const { df } = scope;
-  const raw = rawWords(ins.args, df.escape);
-  const docs = ins.heredocs ?? [];
-  const inline: InlineFile[] = [];
-  const words: string[] = [];
-  raw.forEach((word, i) => {
-    if (!HEREDOC_WORD.test(word) || docs.length === 0) {
-      words.push(...expand(word));
-      return;
-    }
-    if (i === raw.length - 1) throw dockerfileError(df.file, ins.line, `${ins.keyword} cannot take a heredoc as its destination`);
-    const doc = docs[inline.length];
-    const data = heredocData(doc);
-    const content = doc.expand ? expandOrFail(df.file, ins, () => expandHeredoc(data, lookupIn(scope.env, scope.args))) : data;
-    inline.push({ name: doc.name, content });
-  });
-  return { words, inline };
-}
-
 function copyOp(scope: StageScope, ins: Instruction): Op {
   const { df } = scope;
   const lookup = lookupIn(scope.env, scope.args);
   const expand = (w: string) => expandOrFail(df.file, ins, () => expandWord(w, lookup, df.escape));
   const { words: expanded, inline } = ins.json
     ? { words: ins.json.map(expand), inline: [] }
-    : copyWords(scope, ins, (w) => expandOrFail(df.file, ins, () => expandWords(w, lookup, df.escape)));
+    : copyWords(df.file, ins, df.escape, lookup, (w) => expandOrFail(df.file, ins, () => expandWords(w, lookup, df.escape)));
   if (expanded.length + inline.length < 2) throw dockerfileError(df.file, ins.line, `${ins.keyword} requires at least one source and a destination`);
   const sources = expanded.slice(0, -1);
   const dest = expanded.at(-1) as string;
