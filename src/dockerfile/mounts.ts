@@ -3,19 +3,43 @@
  * directory for the run) and `bind` of context files (a copy of exactly the files the
  * source selects after .dockerignore, read-only unless `rw`, whose writes are thrown
  * away). Neither enters the layer: both are mounts, and a commit leaves mounts out.
- * `cache`, `secret`, `ssh` and `bind,from=` are refused by name.
+ * `cache` is a directory per node and project under SLIPWAY_HOME, keyed by its id,
+ * never in a digest. `secret`, `ssh` and `bind,from=` are refused by name.
  */
-import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, chown, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import type { RunBind } from "../engine/types.ts";
 import { readEntry, type BuildContext, type Selected } from "./context.ts";
 
 export type Mount =
   | { type: "tmpfs"; target: string }
+  /** A directory kept on the node between builds, keyed by `id` (default: the target). */
+  | { type: "cache"; target: string; id: string; mode: number; uid: number; gid: number; readOnly: boolean }
   /** `source` is relative to the context; `selected` is filled in when the context is read. */
   | { type: "bind"; target: string; source: string; rw: boolean; selected?: Selected[] };
 
 const BOOLEAN = new Set(["ro", "readonly", "rw", "readwrite"]);
+
+const ALLOWED: Record<string, string[]> = {
+  tmpfs: ["size"],
+  bind: ["source", "src", "ro", "readonly", "rw", "readwrite", "from"],
+  cache: ["id", "sharing", "mode", "uid", "gid", "ro", "readonly", "from", "source", "src"],
+};
+
+function cacheMount(fields: Map<string, string>, target: string): Mount {
+  if (fields.has("from") || fields.has("source") || fields.has("src")) throw new MountError("RUN --mount=type=cache with from/source (a seed stage) is not supported");
+  const sharing = fields.get("sharing") ?? "shared";
+  if (!["shared", "private", "locked"].includes(sharing)) throw new MountError(`RUN --mount=type=cache: sharing must be shared, private or locked, not ${sharing}`);
+  const number = (key: string, fallback: number, radix: number) => {
+    const text = fields.get(key);
+    if (text === undefined) return fallback;
+    if (!(radix === 8 ? /^[0-7]+$/ : /^[0-9]+$/).test(text)) throw new MountError(`RUN --mount=type=cache: invalid ${key} ${JSON.stringify(text)}`);
+    return parseInt(text, radix);
+  };
+  const readOnly = ["ro", "readonly"].some((k) => fields.has(k) && fields.get(k) !== "false");
+  return { type: "cache", target, id: fields.get("id") || target, mode: number("mode", 0o755, 8), uid: number("uid", 0, 10), gid: number("gid", 0, 10), readOnly };
+}
 
 /** Thrown with the reason a mount is refused; the caller adds file:line. */
 export class MountError extends Error {}
@@ -29,30 +53,40 @@ export function parseMount(text: string): Mount {
     fields.set(key, eq < 0 ? (BOOLEAN.has(key) ? "true" : "") : part.slice(eq + 1));
   }
   const type = fields.get("type") ?? "bind";
-  if (["cache", "secret", "ssh"].includes(type)) throw new MountError(`RUN --mount=type=${type} is not supported`);
-  if (type !== "bind" && type !== "tmpfs") throw new MountError(`RUN --mount: unknown type ${JSON.stringify(type)}`);
+  if (["secret", "ssh"].includes(type)) throw new MountError(`RUN --mount=type=${type} is not supported`);
+  if (!["bind", "tmpfs", "cache"].includes(type)) throw new MountError(`RUN --mount: unknown type ${JSON.stringify(type)}`);
   const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
   if (!target) throw new MountError("RUN --mount: target is required");
   if (!target.startsWith("/")) throw new MountError(`RUN --mount: target ${target} must be an absolute path`);
-  const allowed = type === "tmpfs" ? ["type", "target", "dst", "destination", "size"] : ["type", "target", "dst", "destination", "source", "src", "ro", "readonly", "rw", "readwrite", "from"];
+  const allowed = ["type", "target", "dst", "destination", ...(ALLOWED[type] ?? [])];
   const unknown = [...fields.keys()].find((k) => !allowed.includes(k));
   if (unknown) throw new MountError(`RUN --mount=type=${type}: ${unknown} is not supported`);
   const at = posix.normalize(target).replace(/(.)\/+$/, "$1");
   if (type === "tmpfs") return { type, target: at };
+  if (type === "cache") return cacheMount(fields, at);
   if (fields.has("from")) throw new MountError("RUN --mount=type=bind,from= (a stage or image) is not supported");
   const rw = ["rw", "readwrite"].some((k) => fields.has(k) && fields.get(k) !== "false");
-  return { type, target: at, source: fields.get("source") ?? fields.get("src") ?? ".", rw };
+  return { type: "bind", target: at, source: fields.get("source") ?? fields.get("src") ?? ".", rw };
 }
 
 /** What a mount contributes to the RUN's digest: its kind and target, and for a bind the bound files' content hashes. */
 export function mountInput(mount: Mount): string {
   if (mount.type === "tmpfs") return `tmpfs ${mount.target}`;
+  // A cache's content is never an input (as in BuildKit): only that the run has one there.
+  if (mount.type === "cache") return `cache ${mount.target}`;
   const files = (mount.selected ?? []).map((s) => `  ${s.destPath || "."}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}`);
   return [`bind ${mount.target} ${mount.source} ${mount.rw ? "rw" : "ro"}`, ...files].join("\n");
 }
 
-/** The bind the engine mounts: a fresh temporary directory, filled with the bound context files. */
-export function mountBind(mount: Mount, ctx: BuildContext): RunBind {
+/**
+ * The bind the engine mounts: a fresh temporary directory (tmpfs, or filled with the
+ * bound context files), or for a cache the node's directory for its id under `cacheRoot`.
+ */
+export function mountBind(mount: Mount, ctx: BuildContext, cacheRoot: string): RunBind {
+  if (mount.type === "cache") {
+    const dir = join(cacheRoot, createHash("sha256").update(mount.id).digest("hex").slice(0, 32));
+    return { source: "", target: mount.target, readOnly: mount.readOnly, fill: async () => cacheDir(dir, mount) };
+  }
   if (mount.type === "tmpfs") {
     // BuildKit's tmpfs is writable by every user (a RUN may run as a non-root USER).
     return { source: "", target: mount.target, fill: async (dir) => void (await chmod(dir, 0o1777)) };
@@ -78,4 +112,14 @@ export function mountBind(mount: Mount, ctx: BuildContext): RunBind {
       return file ? join(dir, file.destPath || posix.basename(file.entry.path)) : undefined;
     },
   };
+}
+
+/** The cache's directory, made on first use with the mount's mode and owner (BuildKit's defaults: 0755, 0:0). */
+async function cacheDir(dir: string, mount: Extract<Mount, { type: "cache" }>): Promise<string> {
+  if ((await mkdir(dir, { recursive: true })) !== undefined) {
+    await chmod(dir, mount.mode);
+    // Only root may give the directory away; otherwise it stays the user's running slipway.
+    await chown(dir, mount.uid, mount.gid).catch(() => undefined);
+  }
+  return dir;
 }

@@ -9,7 +9,7 @@ import { stageDigest, sha256Hex, type NamedInput } from "../build/digest.ts";
 import { posix } from "node:path";
 import { buildLayer, type LayerEntry } from "../build/layer.ts";
 import type { RuntimeConfig } from "../engine/types.ts";
-import { stageRef } from "../build/names.ts";
+import { repoComponent, stageRef } from "../build/names.ts";
 import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
 import { BuildError } from "../errors.ts";
 import { applyInstruction } from "./config.ts";
@@ -67,6 +67,11 @@ async function writeScript(dir: string, script: InlineFile | undefined): Promise
   await chmod(join(dir, script.name), 0o755);
 }
 
+/** RUN --mount=type=cache directories: per node (SLIPWAY_HOME) and project. */
+function cacheRoot(ctx: StageContext): string {
+  return join(posix.dirname(ctx.buildDir), "cache-mounts", repoComponent(ctx.project));
+}
+
 interface Made {
   kind: string;
   inputs: NamedInput[];
@@ -120,7 +125,7 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
       // A `#!` heredoc is a file mounted read-only for the run, as BuildKit does: its content is an input.
       const pipes: RunBind = { source: "", target: HEREDOC_PIPES, readOnly: true, fill: async (dir) => writeScript(dir, script) };
       const mounts = op.mounts ?? [];
-      const binds = [...(script ? [pipes] : []), ...mounts.map((m) => mountBind(m, build.context))];
+      const binds = [...(script ? [pipes] : []), ...mounts.map((m) => mountBind(m, build.context, cacheRoot(ctx)))];
       return {
         kind: "dockerfile-run",
         inputs: [

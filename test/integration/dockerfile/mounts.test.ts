@@ -56,4 +56,25 @@ describe("RUN --mount", () => {
     const tree = await fileTree(other.socketPath, `${repo}:v1`);
     expect(Object.keys(tree).filter((p) => /^(src|scratch|ctx|t|a\.txt)\//.test(p))).toEqual([]);
   });
+
+  test("a cache mount keeps its files between builds on one node, never in the image; another node starts empty", async () => {
+    const dockerfile = `ARG BASE\nFROM \${BASE}\nARG RUN_NO\nRUN --mount=type=cache,id=counter,target=/cache,sharing=locked \\\n    (cat /cache/runs 2>/dev/null || true) > /seen.txt && echo "$RUN_NO" >> /cache/runs\nCMD ["cat", "/seen.txt"]\n`;
+    const dir = await contextDir({ Dockerfile: dockerfile });
+    const repo = `${registry.host}/df-cache`;
+    await using node = await testEngine();
+    const home = await scratchDir("slipway-home-");
+    const bp = async (tag: string, slipwayHome: string) => {
+      const env = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: slipwayHome };
+      return slipwayJson(["bp", repo, "--tag", tag, "--dir", dir, "--build-arg", `BASE=${base}`, "--build-arg", `RUN_NO=${tag}`], { env });
+    };
+    expect((await bp("one", home)).totals.containersRun).toBe(1);
+    expect((await bp("two", home)).totals.containersRun).toBe(1);
+    await bp("three", await scratchDir("slipway-home-"));
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}:one`)).toBe("");
+    expect(await pullAndRun(other.socketPath, `${repo}:two`)).toBe("one\n");
+    expect(await pullAndRun(other.socketPath, `${repo}:three`)).toBe("");
+    const tree = await fileTree(other.socketPath, `${repo}:two`);
+    expect(Object.keys(tree).filter((p) => p.startsWith("cache/"))).toEqual([]);
+  });
 });

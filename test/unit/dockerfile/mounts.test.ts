@@ -29,10 +29,17 @@ describe("parsing --mount", () => {
     expect(parseMount("type=tmpfs,target=/cache,size=64m")).toEqual({ type: "tmpfs", target: "/cache" });
   });
 
-  test("cache, secret, ssh, bind from a stage, a missing or relative target are refused by name", () => {
+  test("cache: id defaults to the target, mode 0755, owner 0:0; sharing accepted", () => {
+    expect(parseMount("type=cache,target=/root/.npm")).toEqual({ type: "cache", target: "/root/.npm", id: "/root/.npm", mode: 0o755, uid: 0, gid: 0, readOnly: false });
+    expect(parseMount("type=cache,id=npm,target=/c,sharing=locked,mode=0777,uid=1000,gid=1000,ro")).toEqual({ type: "cache", target: "/c", id: "npm", mode: 0o777, uid: 1000, gid: 1000, readOnly: true });
+  });
+
+  test("secret, ssh, bind from a stage, a missing or relative target are refused by name", () => {
     expect(() => parseMount("type=secret,id=npm")).toThrow("RUN --mount=type=secret is not supported");
     expect(() => parseMount("type=ssh")).toThrow("RUN --mount=type=ssh is not supported");
-    expect(() => parseMount("type=cache,target=/root/.npm")).toThrow("RUN --mount=type=cache is not supported");
+    expect(() => parseMount("type=cache,target=/c,from=build")).toThrow(/with from\/source \(a seed stage\) is not supported/);
+    expect(() => parseMount("type=cache,target=/c,sharing=global")).toThrow(/sharing must be shared, private or locked/);
+    expect(() => parseMount("type=cache,target=/c,mode=rwx")).toThrow(/invalid mode/);
     expect(() => parseMount("type=bind,from=build,target=/b")).toThrow(/from= \(a stage or image\) is not supported/);
     expect(() => parseMount("type=bind,source=x")).toThrow("RUN --mount: target is required");
     expect(() => parseMount("type=tmpfs,target=tmp")).toThrow(/must be an absolute path/);
@@ -55,13 +62,31 @@ describe("parsing --mount", () => {
   });
 });
 
+describe("cache mounts", () => {
+  test("one directory per id under the cache root, kept between runs, made with the mount's mode", async () => {
+    const ctx = await readContext(await scratchDir("slipway-ctx-"));
+    const root = await scratchDir("slipway-cache-");
+    const npm = parseMount("type=cache,id=npm,target=/root/.npm,mode=0777");
+    const first = await mountBind(npm, ctx, root).fill?.(await scratchDir("slipway-t-"));
+    expect(typeof first).toBe("string");
+    expect((await lstat(first as string)).mode & 0o7777).toBe(0o777);
+    await writeFile(join(first as string, "kept"), "1");
+    const again = await mountBind(parseMount("type=cache,id=npm,target=/elsewhere"), ctx, root).fill?.(await scratchDir("slipway-t-"));
+    expect(again).toBe(first);
+    expect(await readFile(join(again as string, "kept"), "utf8")).toBe("1");
+    const other = await mountBind(parseMount("type=cache,target=/root/.npm"), ctx, root).fill?.(await scratchDir("slipway-t-"));
+    expect(other).not.toBe(first);
+    expect(mountInput(npm)).toBe("cache /root/.npm");
+  });
+});
+
 describe("what a bind mount binds", () => {
   test("exactly the selected context files (after .dockerignore), modes kept; a file source is bound as the file", async () => {
     const ctxDir = await dirWith({ ".dockerignore": "src/secret.env\n", "src/a.txt": "a", "src/sub/b.txt": "b", "src/secret.env": "s", "top.txt": "t" });
     await symlink("a.txt", join(ctxDir, "src/link"));
     const ctx = await readContext(ctxDir);
     const selected = await hashSelected(ctx, select(ctx, ["src"], "/mount/"));
-    const bind = mountBind({ type: "bind", target: "/src", source: "src", rw: false, selected }, ctx);
+    const bind = mountBind({ type: "bind", target: "/src", source: "src", rw: false, selected }, ctx, "/nonexistent");
     expect(bind).toMatchObject({ source: "", target: "/src", readOnly: true });
     const dir = await scratchDir("slipway-bound-");
     expect(await bind.fill?.(dir)).toBeUndefined();
@@ -71,10 +96,10 @@ describe("what a bind mount binds", () => {
     await expect(lstat(join(dir, "top.txt"))).rejects.toThrow(/ENOENT/);
     const one = await hashSelected(ctx, select(ctx, ["top.txt"], "/mount/"));
     const fileDir = await scratchDir("slipway-bound-");
-    expect(await mountBind({ type: "bind", target: "/t", source: "top.txt", rw: true, selected: one }, ctx).fill?.(fileDir)).toBe(join(fileDir, "top.txt"));
+    expect(await mountBind({ type: "bind", target: "/t", source: "top.txt", rw: true, selected: one }, ctx, "/nonexistent").fill?.(fileDir)).toBe(join(fileDir, "top.txt"));
     const sub = await hashSelected(ctx, select(ctx, ["src/sub"], "/mount/"));
     const subDir = await scratchDir("slipway-bound-");
-    expect(await mountBind({ type: "bind", target: "/s", source: "src/sub", rw: false, selected: sub }, ctx).fill?.(subDir)).toBeUndefined();
+    expect(await mountBind({ type: "bind", target: "/s", source: "src/sub", rw: false, selected: sub }, ctx, "/nonexistent").fill?.(subDir)).toBeUndefined();
     expect(await readFile(join(subDir, "b.txt"), "utf8")).toBe("b");
     expect(mountInput({ type: "tmpfs", target: "/t" })).toBe("tmpfs /t");
   });
