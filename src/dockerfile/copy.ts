@@ -3,7 +3,8 @@
  * registry when owners are numeric) and files of an earlier stage (read through the
  * engine, which has that stage).
  */
-import { posix } from "node:path";
+import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, posix } from "node:path";
 import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import type { LayerEntry } from "../build/layer.ts";
@@ -66,7 +67,7 @@ export async function contextEntries(
   return out;
 }
 
-interface TarItem {
+export interface TarItem {
   name: string;
   type: string;
   mode: number;
@@ -76,7 +77,7 @@ interface TarItem {
   content: Buffer;
 }
 
-async function readTar(archive: Readable): Promise<TarItem[]> {
+export async function readTar(archive: Readable): Promise<TarItem[]> {
   const items: TarItem[] = [];
   const reader = extract();
   const done = new Promise<void>((resolve, reject) => {
@@ -130,4 +131,26 @@ export async function stageEntries(
     }
   }
   return out;
+}
+
+/**
+ * Writes `source` of the image `sourceRef` into `dir` for a RUN --mount=type=bind,from=:
+ * a directory's contents, or a file (whose path is returned, to be bound as the file).
+ */
+export async function writeStagePath(engine: Engine, sourceRef: string, source: string, dir: string): Promise<string | undefined> {
+  const items = await engine.readPath(sourceRef, posix.normalize(posix.join("/", source)), readTar);
+  if (!items || items.length === 0) throw new MissingStagePath(`${source} does not exist in the source stage`);
+  const top = items[0];
+  const contents = new Map(items.map((i) => [i.name, i.content]));
+  for (const item of items) {
+    const rel = top.type === "directory" ? item.name.split("/").slice(1).join("/") : posix.basename(item.name);
+    const path = join(dir, rel);
+    if (rel === "") continue;
+    await mkdir(dirname(path), { recursive: true });
+    if (item.type === "directory") await mkdir(path, { recursive: true });
+    else if (item.type === "symlink") await symlink(item.linkname ?? "", path);
+    else if (item.type === "file" || item.type === "link") await writeFile(path, item.type === "link" ? contents.get(item.linkname ?? "") ?? Buffer.alloc(0) : item.content);
+    if (item.type === "directory" || item.type === "file" || item.type === "link") await chmod(path, item.mode & 0o7777);
+  }
+  return top.type === "directory" ? undefined : join(dir, posix.basename(top.name));
 }

@@ -3,8 +3,10 @@
  * directory for the run) and `bind` of context files (a copy of exactly the files the
  * source selects after .dockerignore, read-only unless `rw`, whose writes are thrown
  * away). Neither enters the layer: both are mounts, and a commit leaves mounts out.
+ * A bind `from=` a build stage or an image binds that stage's files (read through the
+ * engine); the stage's digest is the input then.
  * `cache` is a directory per node and project under SLIPWAY_HOME, keyed by its id,
- * never in a digest. `secret`, `ssh` and `bind,from=` are refused by name.
+ * never in a digest. `secret` and `ssh` are refused by name.
  */
 import { createHash } from "node:crypto";
 import { chmod, chown, mkdir, symlink, writeFile } from "node:fs/promises";
@@ -17,7 +19,7 @@ export type Mount =
   /** A directory kept on the node between builds, keyed by `id` (default: the target). */
   | { type: "cache"; target: string; id: string; mode: number; uid: number; gid: number; readOnly: boolean }
   /** `source` is relative to the context; `selected` is filled in when the context is read. */
-  | { type: "bind"; target: string; source: string; rw: boolean; selected?: Selected[] };
+  | { type: "bind"; target: string; source: string; rw: boolean; selected?: Selected[]; from?: string; fromStage?: number };
 
 const BOOLEAN = new Set(["ro", "readonly", "rw", "readwrite"]);
 
@@ -64,9 +66,9 @@ export function parseMount(text: string): Mount {
   const at = posix.normalize(target).replace(/(.)\/+$/, "$1");
   if (type === "tmpfs") return { type, target: at };
   if (type === "cache") return cacheMount(fields, at);
-  if (fields.has("from")) throw new MountError("RUN --mount=type=bind,from= (a stage or image) is not supported");
   const rw = ["rw", "readwrite"].some((k) => fields.has(k) && fields.get(k) !== "false");
-  return { type: "bind", target: at, source: fields.get("source") ?? fields.get("src") ?? ".", rw };
+  const from = fields.get("from");
+  return { type: "bind", target: at, source: fields.get("source") ?? fields.get("src") ?? ".", rw, ...(from ? { from } : {}) };
 }
 
 /** What a mount contributes to the RUN's digest: its kind and target, and for a bind the bound files' content hashes. */
@@ -82,7 +84,7 @@ export function mountInput(mount: Mount): string {
  * The bind the engine mounts: a fresh temporary directory (tmpfs, or filled with the
  * bound context files), or for a cache the node's directory for its id under `cacheRoot`.
  */
-export function mountBind(mount: Mount, ctx: BuildContext, cacheRoot: string): RunBind {
+export function mountBind(mount: Mount, ctx: BuildContext, cacheRoot: string, stageFiles?: (source: string, dir: string) => Promise<string | undefined>): RunBind {
   if (mount.type === "cache") {
     const dir = join(cacheRoot, createHash("sha256").update(mount.id).digest("hex").slice(0, 32));
     return { source: "", target: mount.target, readOnly: mount.readOnly, fill: async () => cacheDir(dir, mount) };
@@ -90,6 +92,11 @@ export function mountBind(mount: Mount, ctx: BuildContext, cacheRoot: string): R
   if (mount.type === "tmpfs") {
     // BuildKit's tmpfs is writable by every user (a RUN may run as a non-root USER).
     return { source: "", target: mount.target, fill: async (dir) => void (await chmod(dir, 0o1777)) };
+  }
+  if (mount.fromStage !== undefined) {
+    if (!stageFiles) throw new Error("a bind from a stage needs the stage's files");
+    const files = stageFiles;
+    return { source: "", target: mount.target, readOnly: !mount.rw, fill: async (dir) => files(mount.source, dir) };
   }
   const selected = mount.selected ?? [];
   return {

@@ -59,7 +59,7 @@ async function selectFiles(build: DockerfileBuild, context: BuildContext): Promi
 /** RUN --mount=type=bind of context files: the files it binds, hashed like a COPY's. */
 async function selectMounted(build: DockerfileBuild, context: BuildContext, step: Step, mounts: Mount[]): Promise<void> {
   for (const mount of mounts) {
-    if (mount.type !== "bind") continue;
+    if (mount.type !== "bind" || mount.from) continue;
     try {
       mount.selected = await hashSelected(context, select(context, [mount.source], "/mount/"));
     } catch (err) {

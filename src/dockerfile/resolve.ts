@@ -6,6 +6,7 @@
  */
 import { expandWord, lookupIn } from "./expand.ts";
 import { dockerfileError, type BuildStage, type Instruction, type ParsedDockerfile } from "./parse.ts";
+import { MountError, parseMount } from "./mounts.ts";
 import { argDeclarations, expandOrFail, stepOf, type StageScope } from "./steps.ts";
 import type { Step } from "./types.ts";
 
@@ -55,21 +56,37 @@ function fromRef(df: ParsedDockerfile, stage: BuildStage, globals: Map<string, s
   return ref;
 }
 
-/** Build stages (and images, for COPY --from=<image>) a stage depends on. */
+/** The raw `from` of a COPY --from and of RUN --mount=type=bind,from= (a bad mount is reported by its step). */
+function sourcesOf(ins: Instruction): string[] {
+  const copy = ins.keyword === "COPY" ? ins.flags.get("from") : undefined;
+  if (copy !== undefined) return copy === null ? [] : [copy];
+  const out: string[] = [];
+  for (const text of ins.keyword === "RUN" ? ins.mounts ?? [] : []) {
+    try {
+      const mount = parseMount(text);
+      if (mount.type === "bind" && mount.from) out.push(mount.from);
+    } catch (err) {
+      if (!(err instanceof MountError)) throw err;
+    }
+  }
+  return out;
+}
+
+/** Build stages (and images, for COPY --from=<image> and mounts from one) a stage depends on. */
 function dependencies(df: ParsedDockerfile, stage: BuildStage, globals: Map<string, string>): { stages: number[]; images: string[] } {
   const stages: number[] = [];
   const images: string[] = [];
   const parent = stageByRef(df, fromRef(df, stage, globals), stage.index);
   if (parent) stages.push(parent.index);
   for (const ins of stage.instructions) {
-    const raw = ins.keyword === "COPY" ? ins.flags.get("from") : undefined;
-    if (raw === undefined || raw === null) continue;
-    const from = expandOrFail(df.file, ins, () => expandWord(raw, lookupIn(globals), df.escape));
-    const source = stageByRef(df, from, stage.index);
-    if (source) stages.push(source.index);
-    else if (/^\d+$/.test(from) || df.stages.some((s) => s.name === from.toLowerCase())) {
-      throw dockerfileError(df.file, ins.line, `COPY --from=${from}: a stage can only copy from an earlier stage`);
-    } else images.push(from);
+    for (const raw of sourcesOf(ins)) {
+      const from = expandOrFail(df.file, ins, () => expandWord(raw, lookupIn(globals), df.escape));
+      const source = stageByRef(df, from, stage.index);
+      if (source) stages.push(source.index);
+      else if (/^\d+$/.test(from) || df.stages.some((s) => s.name === from.toLowerCase())) {
+        throw dockerfileError(df.file, ins.line, `${ins.keyword} ${ins.keyword === "RUN" ? "--mount=from" : "--from"}=${from}: a stage can only use an earlier stage`);
+      } else images.push(from);
+    }
   }
   return { stages, images };
 }

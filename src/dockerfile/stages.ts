@@ -13,7 +13,7 @@ import { repoComponent, stageRef } from "../build/names.ts";
 import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
 import { BuildError } from "../errors.ts";
 import { applyInstruction } from "./config.ts";
-import { contextEntries, stageEntries } from "./copy.ts";
+import { contextEntries, stageEntries, writeStagePath } from "./copy.ts";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunBind } from "../engine/types.ts";
@@ -125,14 +125,23 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
       // A `#!` heredoc is a file mounted read-only for the run, as BuildKit does: its content is an input.
       const pipes: RunBind = { source: "", target: HEREDOC_PIPES, readOnly: true, fill: async (dir) => writeScript(dir, script) };
       const mounts = op.mounts ?? [];
-      const binds = [...(script ? [pipes] : []), ...mounts.map((m) => mountBind(m, build.context, cacheRoot(ctx)))];
+      // A bind from a stage names that stage's digest (its files are then read through the engine).
+      const fromDigest = (m: (typeof mounts)[number]) => (m.type === "bind" && m.fromStage !== undefined ? source(m.fromStage) : undefined);
+      const needs = [...new Set(mounts.flatMap((m) => fromDigest(m) ?? []))];
+      const mountLines = mounts.map((m) => `${mountInput(m)}${fromDigest(m) ? ` from ${fromDigest(m)}` : ""}`);
+      const stageFiles = (digest: string) => (path: string, dir: string) => writeStagePath(ctx.engine, stageRef(ctx.project, digest), path, dir);
+      const binds = [...(script ? [pipes] : []), ...mounts.map((m) => {
+        const digest = fromDigest(m);
+        return mountBind(m, build.context, cacheRoot(ctx), digest ? stageFiles(digest) : undefined);
+      })];
       return {
         kind: "dockerfile-run",
         inputs: [
           ["instruction", JSON.stringify(op.argv)], ...(script ? [["heredoc", script.content] as NamedInput] : []),
-          ...(mounts.length > 0 ? [["mounts", mounts.map(mountInput).join("\n")] as NamedInput] : []),
+          ...(mounts.length > 0 ? [["mounts", mountLines.join("\n")] as NamedInput] : []),
           ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)],
         ],
+        ...(needs.length > 0 ? { needs } : {}),
         change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds }),
       };
     }
@@ -166,7 +175,7 @@ export function dockerfileStages(ctx: StageContext, build: DockerfileBuild): Sta
       name: step.label as StageName,
       kind: made.kind,
       root,
-      readsNeeds: made.kind === "dockerfile-copy-from",
+      readsNeeds: made.kind === "dockerfile-copy-from" || (made.kind === "dockerfile-run" && made.needs !== undefined),
       source: step.ins.line > 0 ? `${build.file}:${step.ins.line}` : undefined,
       isEmpty: () => false,
       inputs: () => made.inputs,

@@ -87,12 +87,19 @@ function runOp(scope: StageScope, ins: Instruction): Op {
   if (ins.args.trim() === "") throw dockerfileError(scope.df.file, ins.line, "RUN requires a command");
   const { argv, script } = runCommand(scope.shell, ins);
   const mounts = (ins.mounts ?? []).map((text) => {
+    let mount;
     try {
-      return parseMount(text);
+      mount = parseMount(text);
     } catch (err) {
       if (err instanceof MountError) throw dockerfileError(scope.df.file, ins.line, err.message);
       throw err;
     }
+    if (mount.type !== "bind" || !mount.from) return mount;
+    // Expanded with the global args, as the stage graph was (see resolve.ts).
+    const from = expandOrFail(scope.df.file, ins, () => expandWord(mount.from ?? "", lookupIn(scope.globals), scope.df.escape));
+    const index = scope.stageOf(from);
+    if (index === undefined) throw dockerfileError(scope.df.file, ins.line, `RUN --mount from=${from}: no such stage or image`);
+    return { ...mount, fromStage: index };
   });
   // Build args reach the command as environment variables; ENV of the same name wins, as in Docker.
   const env = [...scope.args].filter(([k]) => !scope.env.has(k));

@@ -3,7 +3,7 @@
  * are there for the run (read-only unless rw, writes thrown away), a tmpfs is empty
  * and writable, and nothing of either stays in the image or in the context directory.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DockerEngine } from "../../../src/engine/docker.ts";
@@ -76,5 +76,24 @@ describe("RUN --mount", () => {
     expect(await pullAndRun(other.socketPath, `${repo}:three`)).toBe("");
     const tree = await fileTree(other.socketPath, `${repo}:two`);
     expect(Object.keys(tree).filter((p) => p.startsWith("cache/"))).toEqual([]);
+  });
+
+  test("a bind from a stage mounts its files read-only; a change to that stage reruns the RUN, on a fresh node too", async () => {
+    const dockerfile = `ARG BASE\nFROM \${BASE} AS build\nCOPY out.txt /out/out.txt\nRUN echo built >> /out/out.txt\nFROM \${BASE}\nRUN --mount=type=bind,from=build,source=/out,target=/o cat /o/out.txt > /got.txt && (touch /o/x 2>/dev/null || echo ro >> /got.txt)\nCMD ["cat", "/got.txt"]\n`;
+    const dir = await contextDir({ Dockerfile: dockerfile, "out.txt": "v1\n" });
+    const repo = `${registry.host}/df-bind-from`;
+    const job = async (tag: string) => {
+      await using fresh = await testEngine();
+      const env = { DOCKER_HOST: `unix://${fresh.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+      return await slipwayJson(["bp", repo, "--tag", tag, "--dir", dir, "--build-arg", `BASE=${base}`], { env });
+    };
+    expect((await job("a")).totals.containersRun).toBe(2);
+    expect((await job("b")).totals.containersRun).toBe(0);
+    await writeFile(join(dir, "out.txt"), "v2\n");
+    expect((await job("c")).totals.containersRun).toBe(2);
+    await using other = await testEngine();
+    expect(await pullAndRun(other.socketPath, `${repo}:a`)).toBe("v1\nbuilt\nro\n");
+    expect(await pullAndRun(other.socketPath, `${repo}:c`)).toBe("v2\nbuilt\nro\n");
+    expect(Object.keys(await fileTree(other.socketPath, `${repo}:c`)).filter((p) => p.startsWith("o/") || p.startsWith("out"))).toEqual([]);
   });
 });

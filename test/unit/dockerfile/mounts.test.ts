@@ -40,10 +40,17 @@ describe("parsing --mount", () => {
     expect(() => parseMount("type=cache,target=/c,from=build")).toThrow(/with from\/source \(a seed stage\) is not supported/);
     expect(() => parseMount("type=cache,target=/c,sharing=global")).toThrow(/sharing must be shared, private or locked/);
     expect(() => parseMount("type=cache,target=/c,mode=rwx")).toThrow(/invalid mode/);
-    expect(() => parseMount("type=bind,from=build,target=/b")).toThrow(/from= \(a stage or image\) is not supported/);
     expect(() => parseMount("type=bind,source=x")).toThrow("RUN --mount: target is required");
     expect(() => parseMount("type=tmpfs,target=tmp")).toThrow(/must be an absolute path/);
     expect(() => parseMount("type=volume,target=/v")).toThrow(/unknown type/);
+  });
+
+  test("a bind from a stage or an image makes the RUN depend on it; an unknown or later stage is refused", () => {
+    expect(parseMount("type=bind,from=build,source=/out,target=/b")).toEqual({ type: "bind", target: "/b", source: "/out", rw: false, from: "build" });
+    const r = resolveDockerfile(parseDockerfile("FROM a AS build\nRUN make\nFROM unused AS other\nFROM b\nRUN --mount=from=build,source=/out,target=/o --mount=from=tools:1,target=/t cp /o/x /x\n", "Dockerfile"), { buildArgs: {}, network: false });
+    expect(r.steps.map((s) => s.label)).toEqual(["FROM tools:1", "FROM#1 a AS build", "RUN#2 make", "FROM#4 b", "RUN#5 --mount=from=build,source=/out,target=/o..."]);
+    expect(r.steps.at(-1)?.op).toMatchObject({ mounts: [{ from: "build", fromStage: 0 }, { from: "tools:1", fromStage: 3 }] });
+    expect(() => resolveDockerfile(parseDockerfile("FROM a AS first\nRUN --mount=from=later,target=/l true\nFROM b AS later\n", "Dockerfile"), { buildArgs: {}, network: false, target: "first" })).toThrow(/a stage can only use an earlier stage/);
   });
 
   test("in a Dockerfile: several mounts, in the stage name, errors with the line", () => {
