@@ -80,6 +80,7 @@ describe("COPY heredocs", () => {
     expect(lastOp(text, "copy", { FOO: "baz" }).inline?.[0].content).toBe('echo "hello baz" /root $X\n');
     const quoted = lastOp("FROM a\nARG FOO=bar\nCOPY <<-\"EOT\" /script.sh\n\techo \"hello ${FOO}\"\nEOT\n", "copy");
     expect(quoted.inline).toEqual([{ name: "EOT", content: 'echo "hello ${FOO}"\n' }]);
+    expect(lastOp("FROM a\nADD <<EOF /etc/x\nadded\nEOF\n", "copy").inline).toEqual([{ name: "EOF", content: "added\n" }]);
   });
 
   test("several heredocs (and context files) go into a directory destination, named by the heredoc", () => {
