@@ -82,28 +82,41 @@ function toInstruction(file: string, node: ReturnType<ReturnType<typeof Dockerfi
   return { keyword, line, args, flags, json: execForm(args) };
 }
 
+/** A FROM starts a stage even when it is refused, so the lines after it are checked as a stage's. */
+function fromStage(file: string, ins: Instruction, stages: BuildStage[], problems: ConfigError[]): BuildStage {
+  const words = ins.args.trim().split(/\s+/);
+  let name: string | undefined;
+  if (words.length === 3 && words[1].toUpperCase() === "AS") name = words[2].toLowerCase();
+  const why = words[0] === "" ? "FROM requires an image"
+    : words.length !== 1 && name === undefined ? "FROM takes an image and optionally AS name"
+    : name !== undefined && !/^[a-z][a-z0-9._-]*$/.test(name) ? `invalid stage name ${JSON.stringify(name)}`
+    : name !== undefined && stages.some((s) => s.name === name) ? `duplicate stage name ${JSON.stringify(name)}`
+    : undefined;
+  if (why) problems.push(dockerfileError(file, ins.line, why));
+  return { index: stages.length, name: why ? undefined : name, from: ins, instructions: [] };
+}
+
+/** Every problem of the file is found in one pass and thrown together, in line order. */
 export function parseDockerfile(text: string, file: string): ParsedDockerfile {
   const doc = DockerfileParser.parse(text);
   const globalArgs: Instruction[] = [];
   const stages: BuildStage[] = [];
+  const problems: ConfigError[] = [];
   for (const node of doc.getInstructions()) {
-    const ins = toInstruction(file, node);
-    if (ins.keyword === "FROM") {
-      const words = ins.args.trim().split(/\s+/);
-      if (words[0] === "") throw dockerfileError(file, ins.line, "FROM requires an image");
-      let name: string | undefined;
-      if (words.length === 3 && words[1].toUpperCase() === "AS") name = words[2].toLowerCase();
-      else if (words.length !== 1) throw dockerfileError(file, ins.line, "FROM takes an image and optionally AS name");
-      if (name !== undefined && !/^[a-z][a-z0-9._-]*$/.test(name)) throw dockerfileError(file, ins.line, `invalid stage name ${JSON.stringify(name)}`);
-      if (name !== undefined && stages.some((s) => s.name === name)) throw dockerfileError(file, ins.line, `duplicate stage name ${JSON.stringify(name)}`);
-      stages.push({ index: stages.length, name, from: ins, instructions: [] });
-    } else if (stages.length === 0) {
-      if (ins.keyword !== "ARG") throw dockerfileError(file, ins.line, `${ins.keyword} before the first FROM (only ARG may come before it)`);
-      globalArgs.push(ins);
-    } else {
-      stages.at(-1)?.instructions.push(ins);
+    let ins: Instruction;
+    try {
+      ins = toInstruction(file, node);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(err);
+      continue;
     }
+    if (ins.keyword === "FROM") stages.push(fromStage(file, ins, stages, problems));
+    else if (stages.length > 0) stages.at(-1)?.instructions.push(ins);
+    else if (ins.keyword === "ARG") globalArgs.push(ins);
+    else problems.push(dockerfileError(file, ins.line, `${ins.keyword} before the first FROM (only ARG may come before it)`));
   }
-  if (stages.length === 0) throw dockerfileError(file, 1, "the Dockerfile has no FROM instruction");
+  if (stages.length === 0) problems.push(dockerfileError(file, 1, "the Dockerfile has no FROM instruction"));
+  if (problems.length > 0) throw ConfigError.all(problems);
   return { file, escape: doc.getEscapeCharacter(), globalArgs, stages };
 }

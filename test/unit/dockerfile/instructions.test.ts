@@ -159,6 +159,18 @@ describe("config instructions", () => {
     expect(refused("ENV A=1\nFROM a\n")).toMatchObject({ line: 1 });
     expect(refused('FROM a\nSHELL /bin/bash\n').detail).toMatch(/JSON form/);
   });
+
+  test("every syntax problem of a Dockerfile is reported in one pass, in line order", () => {
+    const err = refused("ENV A=1\nFROM a\nFROBNICATE x\nRUN --mount=type=cache,target=/c true\nFROM b AS bad name\nWIBBLE\n");
+    expect(err.problems.map((p) => [p.line, p.detail])).toEqual([
+      [1, "ENV before the first FROM (only ARG may come before it)"],
+      [3, "unknown instruction: FROBNICATE"],
+      [4, "RUN --mount is not supported"],
+      [5, "FROM takes an image and optionally AS name"],
+      [6, "unknown instruction: WIBBLE"],
+    ]);
+    expect(err).toMatchObject({ file: "Dockerfile", line: 1 });
+  });
 });
 
 describe("stage identity for explanations", () => {
