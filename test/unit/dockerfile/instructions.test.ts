@@ -180,6 +180,17 @@ describe("config instructions", () => {
     expect(config('FROM a\nHEALTHCHECK --interval=5s CMD ["a"]\n').Healthcheck).toMatchObject({ Test: ["CMD", "a"], Interval: 5e9 });
   });
 
+  test("an unknown --target names the Dockerfile and its stages, at no line (the target is not written in the file)", () => {
+    let err: unknown;
+    try {
+      steps("FROM a AS build\nFROM build AS final\n", { target: "nope" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: "ConfigError", file: "Dockerfile", line: undefined, message: 'Dockerfile: target stage "nope" is not in the Dockerfile (stages: build, final)' });
+    expect(steps("FROM a AS build\nFROM build AS final\n", { target: "BUILD" }).steps).toHaveLength(1);
+  });
+
   test("every syntax problem of a Dockerfile is reported in one pass, in line order", () => {
     const err = refused("ENV A=1\nFROM a\nFROBNICATE x\nRUN --mount=type=cache,target=/c true\nFROM b AS bad name\nWIBBLE\n");
     expect(err.problems.map((p) => [p.line, p.detail])).toEqual([
