@@ -1,4 +1,4 @@
-import { loadConfig } from "../config/load.ts";
+import { loadProject } from "../dockerfile/entry.ts";
 import { DockerEngine } from "../engine/docker.ts";
 import { engineSocket } from "../engine/socket.ts";
 import { missingCommits } from "../gitrefs/commits.ts";
@@ -17,7 +17,8 @@ export interface LocalWiringFlags {
 
 /** `stages cleanup local` from flags and the environment (DOCKER_HOST, docker config). */
 export async function localCleanupOptions(flags: LocalWiringFlags, env: Record<string, string | undefined>): Promise<LocalCleanupOptions> {
-  const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env });
+  // The project a build would load: a Dockerfile-only project is cleaned like any other.
+  const config = await loadProject({ dir: flags.dir, config: flags.config }, env);
   const repo = flags.repo ? parseRepo(flags.repo) : undefined;
   const registry = repo ? (await registryAndDeleter(repo.host, env)).registry : undefined;
   return {

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
-import { loadConfig } from "../config/load.ts";
+import { loadProject } from "../dockerfile/entry.ts";
 import { gitLabRefs, localGitRefs, missingCommits, type GitRefSource } from "../gitrefs/index.ts";
 import { kubeImages, type KubeImageSource } from "../k8s/index.ts";
 import { createRegistry, createSdkEcrPort, dockerConfigCredentials, dockerConfigPath, ecrTargetOf, parseEcrHosts } from "../registry/index.ts";
@@ -96,7 +96,8 @@ export function kubeSource(flags: RepoCleanupFlags, env: Env): { source?: KubeIm
 
 export async function repoCleanupOptions(repo: string, flags: RepoCleanupFlags, env: Env): Promise<CleanupRepoOptions> {
   const { host, repository } = parseRepo(repo);
-  const config = await loadConfig({ dir: flags.dir, configFile: flags.config, env });
+  // The project a build would load: a Dockerfile-only project is cleaned like any other.
+  const config = await loadProject({ dir: flags.dir, config: flags.config }, env);
   const policy = await policyOfConfig(config, env);
   const { registry, deleter, repositories } = await registryAndDeleter(host, env);
   const kube = kubeSource(flags, env);

@@ -13,7 +13,9 @@ export async function main(argv: string[]): Promise<number> {
     .description("Stage-by-stage container image builds for GitLab CI on ephemeral build nodes")
     .version("0.1.0")
     .exitOverride()
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    // Every failure reads `slipway: ...` on stderr, commander's own parse errors too (subcommands inherit this).
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "slipway: ")) });
   for (const register of commandModules) register(program);
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -7,7 +7,7 @@ import { posix } from "node:path";
 import type { RuntimeConfig } from "../engine/types.ts";
 import { durationNs } from "../util/duration.ts";
 import { expandWord, expandWords, lookupIn } from "./expand.ts";
-import { dockerfileError, type Instruction } from "./parse.ts";
+import { badPortSpec, dockerfileError, execForm, type Instruction } from "./parse.ts";
 import { keyValues } from "./steps.ts";
 
 export function envMap(config: RuntimeConfig): Map<string, string> {
@@ -35,7 +35,7 @@ function healthcheck(ins: Instruction, file: string): RuntimeConfig["Healthcheck
   const cmd = /^cmd\s+/i.exec(words);
   if (!cmd) throw dockerfileError(file, ins.line, "HEALTHCHECK takes CMD <command> or NONE");
   const rest = words.slice(cmd[0].length);
-  const exec = rest.trimStart().startsWith("[") ? (JSON.parse(rest) as string[]) : undefined;
+  const exec = execForm(rest); // not a JSON array of strings: shell form, as in Docker
   const out: NonNullable<RuntimeConfig["Healthcheck"]> = { Test: exec ? ["CMD", ...exec] : ["CMD-SHELL", rest] };
   const flag = (name: string) => ins.flags.get(name) ?? undefined;
   const interval = durationNs(flag("interval"));
@@ -76,6 +76,10 @@ export function applyInstruction(
       c.User = word(ins.args.trim());
       break;
     case "EXPOSE":
+      for (const p of words()) {
+        const why = badPortSpec(p);
+        if (why) throw dockerfileError(file, ins.line, `EXPOSE: ${why}`);
+      }
       c.ExposedPorts = { ...c.ExposedPorts, ...Object.fromEntries(words().map((p) => [p.includes("/") ? p.toLowerCase() : `${p}/tcp`, {}])) };
       break;
     case "VOLUME":

@@ -5,6 +5,7 @@
  */
 import { DockerfileParser } from "dockerfile-ast";
 import { ConfigError } from "../errors.ts";
+import { parseDurationNs } from "../util/duration.ts";
 
 export interface Instruction {
   keyword: string;
@@ -72,7 +73,7 @@ const FLAGS: Record<string, string[]> = {
   HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
 };
 
-function execForm(args: string): string[] | undefined {
+export function execForm(args: string): string[] | undefined {
   if (!args.trimStart().startsWith("[")) return undefined;
   try {
     const value: unknown = JSON.parse(args);
@@ -80,6 +81,38 @@ function execForm(args: string): string[] | undefined {
   } catch {
     return undefined; // Docker falls back to shell form
   }
+}
+
+/** `EXPOSE` port specs as Docker's nat.ParsePortSpec reads them: port or range, optional tcp/udp/sctp. */
+export function badPortSpec(spec: string): string | undefined {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(.*))?$/.exec(spec);
+  if (!m) return `invalid containerPort: ${spec}`;
+  if (m[3] !== undefined && !["tcp", "udp", "sctp"].includes(m[3].toLowerCase())) return `invalid proto: ${m[3]}`;
+  if (Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535) return `invalid containerPort: ${spec}`;
+  return undefined;
+}
+
+/** HEALTHCHECK flags are not expanded (as in BuildKit), so they are checked with the syntax. */
+function badHealthcheckFlag(flags: Map<string, string | null>): string | undefined {
+  for (const name of ["interval", "timeout", "start-period", "start-interval"]) {
+    const value = flags.get(name);
+    if (value !== undefined && (value === null || parseDurationNs(value) === undefined)) return `HEALTHCHECK --${name}: invalid duration ${JSON.stringify(value ?? "")}`;
+  }
+  const retries = flags.get("retries");
+  if (retries !== undefined && !/^\d+$/.test(retries ?? "")) return `HEALTHCHECK --retries: expected a whole number, got ${JSON.stringify(retries ?? "")}`;
+  return undefined;
+}
+
+/** Arguments Docker refuses when it parses the file, before building anything. */
+function badArguments(keyword: string, args: string, flags: Map<string, string | null>): string | undefined {
+  if (keyword === "HEALTHCHECK") return badHealthcheckFlag(flags);
+  if (keyword === "EXPOSE") {
+    for (const spec of args.trim().split(/\s+/).filter((w) => w !== "" && !w.includes("$"))) {
+      const why = badPortSpec(spec);
+      if (why) return `EXPOSE: ${why}`;
+    }
+  }
+  return undefined;
 }
 
 export function dockerfileError(file: string, line: number, detail: string): ConfigError {
@@ -124,32 +157,47 @@ function toInstruction(file: string, node: Node, lines: string[]): Instruction {
   const heredocs = heredocsOf(file, keyword, line, node, lines, content);
   const more = mounts.length > 0 ? { mounts } : {};
   if (heredocs) return { keyword, line, args: content.split("\n")[0], flags, heredocs, ...more };
+  const bad = badArguments(keyword, content, flags);
+  if (bad) throw dockerfileError(file, line, bad);
   return { keyword, line, args: content, flags, json: execForm(content), ...more };
 }
 
+/** A FROM starts a stage even when it is refused, so the lines after it are checked as a stage's. */
+function fromStage(file: string, ins: Instruction, stages: BuildStage[], problems: ConfigError[]): BuildStage {
+  const words = ins.args.trim().split(/\s+/);
+  let name: string | undefined;
+  if (words.length === 3 && words[1].toUpperCase() === "AS") name = words[2].toLowerCase();
+  const why = words[0] === "" ? "FROM requires an image"
+    : words.length !== 1 && name === undefined ? "FROM takes an image and optionally AS name"
+    : name !== undefined && !/^[a-z][a-z0-9._-]*$/.test(name) ? `invalid stage name ${JSON.stringify(name)}`
+    : name !== undefined && stages.some((s) => s.name === name) ? `duplicate stage name ${JSON.stringify(name)}`
+    : undefined;
+  if (why) problems.push(dockerfileError(file, ins.line, why));
+  return { index: stages.length, name: why ? undefined : name, from: ins, instructions: [] };
+}
+
+/** Every problem of the file is found in one pass and thrown together, in line order. */
 export function parseDockerfile(text: string, file: string): ParsedDockerfile {
   const doc = DockerfileParser.parse(text);
   const globalArgs: Instruction[] = [];
   const stages: BuildStage[] = [];
   const lines = text.replace(/\r\n/g, "\n").split("\n");
+  const problems: ConfigError[] = [];
   for (const node of doc.getInstructions()) {
-    const ins = toInstruction(file, node, lines);
-    if (ins.keyword === "FROM") {
-      const words = ins.args.trim().split(/\s+/);
-      if (words[0] === "") throw dockerfileError(file, ins.line, "FROM requires an image");
-      let name: string | undefined;
-      if (words.length === 3 && words[1].toUpperCase() === "AS") name = words[2].toLowerCase();
-      else if (words.length !== 1) throw dockerfileError(file, ins.line, "FROM takes an image and optionally AS name");
-      if (name !== undefined && !/^[a-z][a-z0-9._-]*$/.test(name)) throw dockerfileError(file, ins.line, `invalid stage name ${JSON.stringify(name)}`);
-      if (name !== undefined && stages.some((s) => s.name === name)) throw dockerfileError(file, ins.line, `duplicate stage name ${JSON.stringify(name)}`);
-      stages.push({ index: stages.length, name, from: ins, instructions: [] });
-    } else if (stages.length === 0) {
-      if (ins.keyword !== "ARG") throw dockerfileError(file, ins.line, `${ins.keyword} before the first FROM (only ARG may come before it)`);
-      globalArgs.push(ins);
-    } else {
-      stages.at(-1)?.instructions.push(ins);
+    let ins: Instruction;
+    try {
+      ins = toInstruction(file, node, lines);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(err);
+      continue;
     }
+    if (ins.keyword === "FROM") stages.push(fromStage(file, ins, stages, problems));
+    else if (stages.length > 0) stages.at(-1)?.instructions.push(ins);
+    else if (ins.keyword === "ARG") globalArgs.push(ins);
+    else problems.push(dockerfileError(file, ins.line, `${ins.keyword} before the first FROM (only ARG may come before it)`));
   }
-  if (stages.length === 0) throw dockerfileError(file, 1, "the Dockerfile has no FROM instruction");
+  if (stages.length === 0) problems.push(dockerfileError(file, 1, "the Dockerfile has no FROM instruction"));
+  if (problems.length > 0) throw ConfigError.all(problems);
   return { file, escape: doc.getEscapeCharacter(), globalArgs, stages };
 }

@@ -4,6 +4,7 @@
  * overriding defaults, static ENV/SHELL tracking for expansion, and one step per
  * instruction.
  */
+import { ConfigError } from "../errors.ts";
 import { expandWord, lookupIn } from "./expand.ts";
 import { dockerfileError, type BuildStage, type Instruction, type ParsedDockerfile } from "./parse.ts";
 import { MountError, parseMount } from "./mounts.ts";
@@ -94,7 +95,8 @@ function dependencies(df: ParsedDockerfile, stage: BuildStage, globals: Map<stri
 function targetStage(df: ParsedDockerfile, target: string | undefined): BuildStage {
   if (target === undefined) return df.stages.at(-1) as BuildStage;
   const found = df.stages.find((s) => s.name === target.toLowerCase());
-  if (!found) throw dockerfileError(df.file, 1, `target stage ${JSON.stringify(target)} is not in the Dockerfile (stages: ${df.stages.map((s) => s.name ?? String(s.index)).join(", ")})`);
+  // The target comes from --target or the config, not from a line of the Dockerfile: no line to point at.
+  if (!found) throw new ConfigError(df.file, undefined, undefined, undefined, `target stage ${JSON.stringify(target)} is not in the Dockerfile (stages: ${df.stages.map((s) => s.name ?? String(s.index)).join(", ")})`);
   return found;
 }
 

@@ -6,7 +6,7 @@
  * (resolveDockerfileImages), so the loader stays a pure function of the text.
  */
 import path from "node:path";
-import { access } from "node:fs/promises";
+import { access, realpath, stat } from "node:fs/promises";
 import type { ImageConfig, ProjectConfig, SourceLocation } from "../config/types.ts";
 import type { PathSegment, SourceDoc } from "../config/yaml-source.ts";
 import { ConfigError } from "../errors.ts";
@@ -88,8 +88,14 @@ export async function resolveDockerfileImages(config: ProjectConfig): Promise<vo
         throw new ConfigError(spec.location.file, spec.location.line, spec.location.column, "contextAddFiles", `${added} does not exist in the context`);
       }
     }
+    const dockerfile = path.resolve(context, spec.dockerfile);
+    // The Dockerfile, like the context, is the project's: a host file would show its lines in the errors.
+    const refuse = (why: string) => new ConfigError(spec.location.file, spec.location.line, spec.location.column, "dockerfile", why);
+    const real = await realpath(dockerfile).catch(() => undefined);
+    if (!real || !(await stat(real)).isFile()) throw refuse(`${spec.dockerfile} does not exist in the context (${spec.context})`);
+    if (path.relative(await realpath(config.dir), real).startsWith("..")) throw refuse(`${spec.dockerfile}: the Dockerfile must be inside the project directory`);
     image.dockerfile = await loadDockerfileBuild(
-      { dir: context, file: path.join(context, spec.dockerfile), target: spec.target, buildArgs: spec.args, network: spec.network },
+      { dir: context, file: dockerfile, target: spec.target, buildArgs: spec.args, network: spec.network },
       config.dir,
     );
   }

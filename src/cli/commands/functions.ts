@@ -43,6 +43,8 @@ export function register(program: Command): void {
     .command("run")
     .description("run one scheduled function once (reaper, reconciler, cleanup) and print its report as JSON")
     .argument("<name>", "reaper | reconciler | cleanup")
+    // The report is always JSON; --json is taken (and errors become JSON) as on every other command.
+    .option("--json", "print the report as one JSON document on stdout (always the case)")
     .action(async (name: string) => {
       const { parseFunctionsConfig } = await import("../../functions-config/index.ts");
       const { runScheduled } = await import("../../../functions/runtime/serve.ts");

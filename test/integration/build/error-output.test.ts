@@ -57,8 +57,9 @@ describe("--json errors", () => {
   });
 
   test("a usage error: exit 2 and a usage document", async () => {
-    const { code, doc } = await failing(["plan", "--no-such-flag"]);
+    const { code, doc, stderr } = await failing(["plan", "--no-such-flag"]);
     expect(code).toBe(2);
+    expect(stderr).toBe("slipway: unknown option '--no-such-flag'\n");
     expect(doc.error).toMatchObject({ code: "usage", kind: "usage", exitCode: 2, message: "unknown option '--no-such-flag'" });
     expect(doc.error.problems).toHaveLength(1);
   });

@@ -81,4 +81,32 @@ describe("cleanup after real builds (slipway bp)", () => {
     const ran = await run("/usr/bin/docker", ["-H", `unix://${fresh.socketPath}`, "run", "--rm", "--network", "none", `${repo}/web:feature-x`]);
     expect(ran).toMatchObject({ code: 0, stdout: "feature\n" });
   }, 240_000);
+
+  it("cleans a Dockerfile-only project like any other: the deleted branch's image and stages go, the living branch's stay", async () => {
+    const project = await gitProject({ Dockerfile: `FROM ${base}\nCOPY deps.txt /deps.txt\nRUN cat /deps.txt > /installed\n`, "deps.txt": "main\n" });
+    await using node = await testEngine();
+    const env = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+    const repo = `${server.host}/dockerfile-only`;
+    const bp = async (branch: string) => {
+      if (branch !== "main") await project.git("checkout", "-q", "-b", branch, "main");
+      await project.write({ "deps.txt": `${branch}\n` });
+      await project.commit(branch);
+      const res = await cli(["bp", repo, "--tag", branch, "--dir", project.dir, "--json"], env);
+      if (res.code !== 0) throw new Error(`bp exited ${res.code}: ${res.stderr}`);
+      await project.git("checkout", "-q", "main");
+      return (JSON.parse(res.stdout) as BuildReport).images[0].stages.map((s) => s.digest);
+    };
+    const main = await bp("main");
+    const gone = await bp("gone");
+    await project.git("branch", "-D", "gone");
+
+    const res = await cli(["cleanup", "repo", repo, "--dir", project.dir, "--no-kube", "--grace", "0s", "--json"]);
+    expect(res.code, res.stderr).toBe(0);
+    const report = JSON.parse(res.stdout) as CleanupReport;
+    expect(report.tags.filter((t) => t.action === "delete" && t.kind === "image").map((t) => t.tag)).toEqual(["gone"]);
+    const tags = await registry.listTags("dockerfile-only");
+    for (const d of gone.filter((g) => !main.includes(g))) expect(tags).not.toContain(stageTag(d));
+    for (const d of main) expect(tags).toContain(stageTag(d));
+    await assertImageWhole(registry, "dockerfile-only", "dockerfile-only", "main");
+  }, 240_000);
 });

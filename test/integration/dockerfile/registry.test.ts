@@ -189,7 +189,7 @@ docker:
     const cases: [string, RegExp][] = [
       ["FROM busybox\nFROBNICATE x\n", /Dockerfile:2.*unknown instruction: FROBNICATE/],
       ["FROM busybox\nADD https://example.com/x /x\n", /Dockerfile:2.*ADD of a URL/],
-      ["FROM busybox\nRUN --mount=type=cache,target=/c true\n", /Dockerfile:2.*RUN --mount is not supported/],
+      ["FROM busybox\nRUN --mount=type=secret,id=x true\n", /Dockerfile:2.*RUN --mount=type=secret is not supported/],
       ["FROM busybox\nCOPY missing.txt /x\n", /Dockerfile:2.*missing.txt: not found/],
       ["FROM --platform=linux/arm64 busybox\n", /Dockerfile:1.*only linux\/amd64/],
       ["RUN true\n", /Dockerfile:1.*before the first FROM/],

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { run } from "../../../src/util/process.ts";
+import { slipway } from "../../support/cli.ts";
 import { scratchDir } from "../../support/services.ts";
 import { apiJob, startGitLabFake } from "../../unit/fleet/support/gitlab-server.ts";
 
@@ -24,4 +25,15 @@ it("`functions run reconciler` launches for an old pending job without a node an
   expect(r.stderr).toContain("ran 4001");
   const ls = JSON.parse((await run(TSX, [ENTRY, "fleet", "ls", "--json"], { env })).stdout);
   expect(ls.map((n: { jobId: number; state: string }) => [n.jobId, n.state])).toEqual([[4001, "terminated"]]);
+}, 60_000);
+
+// The built CLI (npm run build), as a user runs it.
+it("`functions run reaper --json` is accepted like every other command's --json: the report is one JSON document", async () => {
+  const env = { ...process.env, SLIPWAY_HOME: await scratchDir("slipway-home-"), PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+  const r = await slipway(["functions", "run", "reaper", "--json"], { env });
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject({ terminated: [], recovered: [], errors: [] });
+  const bad = await slipway(["functions", "run", "nope", "--json"], { env });
+  expect(bad.code).toBe(2);
+  expect(JSON.parse(bad.stdout).error).toMatchObject({ kind: "usage", exitCode: 2 });
 }, 60_000);

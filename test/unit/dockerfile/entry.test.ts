@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadProject, parseBuildArgs } from "../../../src/dockerfile/entry.ts";
@@ -27,5 +27,23 @@ describe("which project a command builds", () => {
     await expect(loadProject({ dir: empty }, {})).rejects.toThrow(ConfigError);
     await writeFile(join(empty, "Dockerfile"), "FROM base\n");
     await expect(loadProject({ dir: empty, network: "host" }, {})).rejects.toThrow(/--network host: expected default or none/);
+  });
+
+  test("a dockerfile: image whose Dockerfile is missing or outside the project is refused at its line in the config", async () => {
+    const dir = await scratchDir("slipway-entry-");
+    const outside = await scratchDir("slipway-entry-outside-");
+    await writeFile(join(outside, "Dockerfile"), "root:x:0:0:root:/root:/bin/sh\n");
+    const config = (dockerfile: string) => `project: p\nconfigVersion: 1\n---\nimage: a\ndockerfile: ${dockerfile}\n`;
+    await writeFile(join(dir, "werf.yaml"), config("nope/Dockerfile"));
+    await expect(loadProject({ dir }, {})).rejects.toMatchObject({
+      name: "ConfigError", file: "werf.yaml", line: 5, field: "dockerfile", detail: expect.stringMatching(/nope\/Dockerfile does not exist/),
+    });
+    await writeFile(join(dir, "werf.yaml"), config(join("..", outside.split("/").at(-1) ?? "", "Dockerfile")));
+    const err: unknown = await loadProject({ dir }, {}).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: "ConfigError", file: "werf.yaml", line: 5, field: "dockerfile", detail: expect.stringMatching(/inside the project/) });
+    expect(String(err)).not.toMatch(/root:x/);
+    await symlink(join(outside, "Dockerfile"), join(dir, "Dockerfile.link"));
+    await writeFile(join(dir, "werf.yaml"), config("Dockerfile.link"));
+    await expect(loadProject({ dir }, {})).rejects.toMatchObject({ field: "dockerfile", detail: expect.stringMatching(/inside the project/) });
   });
 });

@@ -154,6 +154,49 @@ describe("config instructions", () => {
     expect(refused("ENV A=1\nFROM a\n")).toMatchObject({ line: 1 });
     expect(refused('FROM a\nSHELL /bin/bash\n').detail).toMatch(/JSON form/);
   });
+
+  test("HEALTHCHECK flags and EXPOSE ports Docker refuses are config errors at their line, before any build", () => {
+    expect(refused("FROM a\nHEALTHCHECK --interval=abc CMD true\n")).toMatchObject({ line: 2, detail: 'HEALTHCHECK --interval: invalid duration "abc"' });
+    expect(refused("FROM a\nHEALTHCHECK --retries=x CMD true\n")).toMatchObject({ line: 2, detail: expect.stringMatching(/--retries/) });
+    expect(refused("FROM a\nEXPOSE abc\n")).toMatchObject({ line: 2, detail: "EXPOSE: invalid containerPort: abc" });
+    expect(refused("FROM a\nEXPOSE 80/bogus\n")).toMatchObject({ line: 2, detail: "EXPOSE: invalid proto: bogus" });
+    let expanded: unknown;
+    try {
+      config("FROM a\nARG P=http\nEXPOSE $P\n");
+    } catch (err) {
+      expanded = err;
+    }
+    expect(expanded).toMatchObject({ name: "ConfigError", line: 3, detail: "EXPOSE: invalid containerPort: http" });
+    expect(config("FROM a\nEXPOSE 80 53/UDP 8000-8010/tcp\n").ExposedPorts).toEqual({ "80/tcp": {}, "53/udp": {}, "8000-8010/tcp": {} });
+  });
+
+  test("a HEALTHCHECK CMD that is not a JSON array of strings is the shell form, as in Docker", () => {
+    expect(config('FROM a\nHEALTHCHECK CMD ["a",\n').Healthcheck?.Test).toEqual(["CMD-SHELL", '["a",']);
+    expect(config('FROM a\nHEALTHCHECK --interval=5s CMD ["a"]\n').Healthcheck).toMatchObject({ Test: ["CMD", "a"], Interval: 5e9 });
+  });
+
+  test("an unknown --target names the Dockerfile and its stages, at no line (the target is not written in the file)", () => {
+    let err: unknown;
+    try {
+      steps("FROM a AS build\nFROM build AS final\n", { target: "nope" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: "ConfigError", file: "Dockerfile", line: undefined, message: 'Dockerfile: target stage "nope" is not in the Dockerfile (stages: build, final)' });
+    expect(steps("FROM a AS build\nFROM build AS final\n", { target: "BUILD" }).steps).toHaveLength(1);
+  });
+
+  test("every syntax problem of a Dockerfile is reported in one pass, in line order", () => {
+    const err = refused("ENV A=1\nFROM a\nFROBNICATE x\nRUN --security=insecure true\nFROM b AS bad name\nWIBBLE\n");
+    expect(err.problems.map((p) => [p.line, p.detail])).toEqual([
+      [1, "ENV before the first FROM (only ARG may come before it)"],
+      [3, "unknown instruction: FROBNICATE"],
+      [4, "RUN --security is not supported"],
+      [5, "FROM takes an image and optionally AS name"],
+      [6, "unknown instruction: WIBBLE"],
+    ]);
+    expect(err).toMatchObject({ file: "Dockerfile", line: 1 });
+  });
 });
 
 describe("stage identity for explanations", () => {
