@@ -18,3 +18,24 @@ export async function testEngine(): Promise<PrivateEngine> {
 export async function testRegistry(opts: Omit<StartRegistryOptions, "root"> = {}): Promise<LocalRegistry> {
   return startRegistry({ root: await scratchDir("slipway-registry-"), ...opts });
 }
+
+/** What a CLI-level build test runs against: a private engine, a registry with the busybox base, and the CLI's env. */
+export interface BuildWorld {
+  engine: PrivateEngine;
+  registry: LocalRegistry;
+  /** `<registry>/base/busybox:1`, pushed. */
+  base: string;
+  /** DOCKER_HOST at the engine, a fresh SLIPWAY_HOME. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function buildWorld(): Promise<BuildWorld> {
+  const [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
+  const base = `${registry.host}/base/busybox:1`;
+  const { DockerEngine } = await import("../../src/engine/docker.ts");
+  const { pushBaseImage } = await import("./base-image.ts");
+  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
+  const env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+  return { engine, registry, base, env, stop: async () => void (await Promise.all([engine.stop(), registry.stop()])) };
+}

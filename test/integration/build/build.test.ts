@@ -1,28 +1,23 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { run } from "../../../src/util/process.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipway, slipwayJson, statuses } from "../../support/cli.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { type BuildWorld, buildWorld, scratchDir } from "../../support/services.ts";
 
 let engine: PrivateEngine;
 let registry: LocalRegistry;
 let env: Record<string, string>;
 let base: string;
 
+let world: BuildWorld;
 beforeAll(async () => {
-  [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
-  env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+  world = await buildWorld();
+  ({ engine, registry, base, env } = world);
 });
 
-afterAll(async () => {
-  await Promise.all([engine?.stop(), registry?.stop()]);
-});
+afterAll(() => world?.stop());
 
 let projects = 0;
 

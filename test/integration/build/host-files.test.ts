@@ -3,14 +3,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { run } from "../../../src/util/process.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipway, slipwayJson } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { type BuildWorld, buildWorld } from "../../support/services.ts";
 
 // No file of the build node may enter an image: not through a tracked directory that a job
 // replaced by a symlink, not through a tracked file that became one, not through an import.
@@ -20,16 +18,13 @@ let registry: LocalRegistry;
 let env: Record<string, string>;
 let base: string;
 
+let world: BuildWorld;
 beforeAll(async () => {
-  [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
-  env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+  world = await buildWorld();
+  ({ engine, registry, base, env } = world);
 });
 
-afterAll(async () => {
-  await Promise.all([engine?.stop(), registry?.stop()]);
-});
+afterAll(() => world?.stop());
 
 /** Every entry of every layer of `ref` (as `docker save` gives them): what the image holds, no container involved. */
 async function layerEntries(ref: string): Promise<Map<string, { type: string; linkname?: string; content: string }>> {

@@ -5,13 +5,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { BuildReport } from "../../../src/build/report.ts";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { run } from "../../../src/util/process.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { gitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { type BuildWorld, buildWorld } from "../../support/services.ts";
 
 // Layers stream from disk: a 2 GiB tracked file (sparse, so the test costs no disk to
 // create) builds with the CLI's peak RSS far below the file's size.
@@ -25,16 +23,13 @@ let registry: LocalRegistry;
 let env: Record<string, string>;
 let base: string;
 
+let world: BuildWorld;
 beforeAll(async () => {
-  [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
-  env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+  world = await buildWorld();
+  ({ engine, registry, base, env } = world);
 });
 
-afterAll(async () => {
-  await Promise.all([engine?.stop(), registry?.stop()]);
-});
+afterAll(() => world?.stop());
 
 /** Runs the CLI under GNU time: exit code, stdout, and the process's peak RSS in KiB. */
 async function measured(args: string[]): Promise<{ code: number; stdout: string; stderr: string; maxRssKiB: number }> {

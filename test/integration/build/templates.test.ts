@@ -3,30 +3,25 @@
  * a project file put in by `.Files.Get`, a `range`, and `.Env` from `--env`.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { run } from "../../../src/util/process.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipway, slipwayJson } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { type BuildWorld, buildWorld } from "../../support/services.ts";
 
 let engine: PrivateEngine;
 let registry: LocalRegistry;
 let env: Record<string, string>;
 let base: string;
 
+let world: BuildWorld;
 beforeAll(async () => {
-  [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
-  env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+  world = await buildWorld();
+  ({ engine, registry, base, env } = world);
 });
 
-afterAll(async () => {
-  await Promise.all([engine?.stop(), registry?.stop()]);
-});
+afterAll(() => world?.stop());
 
 test("includes, .Files.Get, range and --env render into the image werf would build", async () => {
   const project = await gitProject({

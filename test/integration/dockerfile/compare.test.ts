@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipwayJson } from "../../support/cli.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { type BuildWorld, buildWorld } from "../../support/services.ts";
 import { buildkit, contextDir, fileTree, imageConfig } from "./support.ts";
 
 let engine: PrivateEngine;
@@ -12,16 +10,13 @@ let registry: LocalRegistry;
 let env: Record<string, string>;
 let base: string;
 
+let world: BuildWorld;
 beforeAll(async () => {
-  [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
-  env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+  world = await buildWorld();
+  ({ engine, registry, base, env } = world);
 });
 
-afterAll(async () => {
-  await Promise.all([engine?.stop(), registry?.stop()]);
-});
+afterAll(() => world?.stop());
 
 const APP_FILES = {
   "deps.txt": "dep 1\n",

@@ -7,7 +7,7 @@ import { run } from "../../../src/util/process.ts";
 import { pushBaseImage } from "../../support/base-image.ts";
 import { slipway, slipwayJson, statuses } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { type BuildWorld, buildWorld, scratchDir, testEngine } from "../../support/services.ts";
 
 let engine: PrivateEngine;
 let registry: LocalRegistry;
@@ -15,16 +15,13 @@ let env: Record<string, string>;
 let base: string;
 let projects = 0;
 
+let world: BuildWorld;
 beforeAll(async () => {
-  [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: engine.socketPath }), base);
-  env = { DOCKER_HOST: `unix://${engine.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-") };
+  world = await buildWorld();
+  ({ engine, registry, base, env } = world);
 });
 
-afterAll(async () => {
-  await Promise.all([engine?.stop(), registry?.stop()]);
-});
+afterAll(() => world?.stop());
 
 async function docker(...args: string[]): Promise<string> {
   const res = await run("/usr/bin/docker", args, { env: { ...process.env, DOCKER_HOST: env.DOCKER_HOST } });
