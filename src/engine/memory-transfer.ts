@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { EngineError, RegistryError } from "../errors.ts";
 import { parseImageRef } from "../registry/ref.ts";
-import { MEDIA_TYPES, type Registry } from "../registry/types.ts";
-import type { ImageConfigDocument } from "./types.ts";
+import { MEDIA_TYPES } from "../image/media.ts";
+import type { Registry } from "../registry/types.ts";
+import { parseConfig, type ImageConfigDocument } from "../image/config.ts";
 
 /** What pulls and pushes need of the in-memory engine's store. */
 export interface TransferStore {
@@ -54,7 +55,7 @@ export async function pullImage(store: TransferStore, registryFor: (host: string
     if (!registry) throw new EngineError(`${what}: no route to registry ${r.registry}`, 500);
     const { digest, m } = await imageManifest(registry, r.repository, r.digest ?? r.tag ?? "latest", what);
     const raw = Buffer.from(await registry.getBlob(r.repository, m.config.digest));
-    const doc = JSON.parse(raw.toString("utf8")) as ImageConfigDocument;
+    const doc = parseConfig(raw);
     let bytes = 0;
     for (const [i, diffId] of doc.rootfs.diff_ids.entries()) {
       if (store.hasLayer(diffId)) continue;

@@ -4,7 +4,8 @@ import { Readable as NodeReadable } from "node:stream";
 import { buildLayer, layerBytes } from "../build/layer.ts";
 import { EngineError } from "../errors.ts";
 import type { Registry } from "../registry/types.ts";
-import { normaliseRuntimeConfig } from "./config.ts";
+import { encodeConfig, normaliseRuntimeConfig, parseConfig } from "../image/config.ts";
+import { appendDiffId } from "../image/mutate.ts";
 import { MemoryFs } from "./memory-fs.ts";
 import { runArgv, runScript, type ShellIo } from "./memory-shell.ts";
 import { pullImage, pushImage, type TransferStore } from "./memory-transfer.ts";
@@ -80,7 +81,7 @@ export class MemoryEngine implements Engine {
 
   #add(raw: Buffer, tags: string[]): string {
     const id = sha256(raw);
-    const doc = JSON.parse(raw.toString("utf8")) as ImageConfigDocument;
+    const doc = parseConfig(raw);
     const missing = doc.rootfs.diff_ids.find((d) => !this.#layers.has(d));
     if (missing) throw new EngineError(`loading image: layer ${missing} is not in the engine and not in the archive`, 500);
     if (!this.#images.has(id)) this.#images.set(id, { id, raw, doc, repoDigests: new Set() });
@@ -163,8 +164,8 @@ export class MemoryEngine implements Engine {
       this.#layers.set(diffId, tar);
     }
     // As Docker's commit, the committed config names its container: it is never another image's.
-    const doc = { ...image.doc, container: randomBytes(32).toString("hex"), rootfs: { type: "layers" as const, diff_ids: [...image.doc.rootfs.diff_ids, ...(diffId ? [diffId] : [])] } };
-    return { exitCode: 0, diffId, committed: this.#add(Buffer.from(JSON.stringify(doc)), []) };
+    const doc = { ...(diffId ? appendDiffId(image.doc, diffId) : image.doc), container: randomBytes(32).toString("hex") };
+    return { exitCode: 0, diffId, committed: this.#add(Buffer.from(encodeConfig(doc)), []) };
   }
 
   #io(fs: MemoryFs, doc: ImageConfigDocument, spec: RunSpec): ShellIo {
@@ -182,7 +183,7 @@ export class MemoryEngine implements Engine {
       if (sha256(tar) !== layer.diffId) throw new EngineError(`loading image: layer does not match its diff id ${layer.diffId}`, 500);
       if (config.rootfs.diff_ids.includes(layer.diffId)) this.#layers.set(layer.diffId, tar);
     }
-    return this.#add(Buffer.from(JSON.stringify(config)), tags);
+    return this.#add(Buffer.from(encodeConfig(config)), tags);
   }
 
   async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {

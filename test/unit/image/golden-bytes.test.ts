@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { stageDocument } from "../../../src/build/local.ts";
 import type { PlannedStage } from "../../../src/build/plan.ts";
 import type { Stage } from "../../../src/build/stage.ts";
-import { appendLayer, asOciWithAnnotations, encodeJson, withAnnotations, withConfig, type ImageManifest } from "../../../src/build/remote/manifest.ts";
+import { appendLayer, asOciWithAnnotations, encodeJson, withAnnotations, withConfig, type ImageManifest } from "../../../src/image/index.ts";
 import type { ImageConfigDocument } from "../../../src/engine/types.ts";
 import { sha256Digest } from "../../../src/registry/digest.ts";
 import { MEDIA_TYPES } from "../../../src/registry/types.ts";
