@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { stageDocument } from "../../../src/build/local.ts";
+import { stageDocument } from "../../../src/build/stage-config.ts";
 import type { PlannedStage } from "../../../src/build/plan.ts";
 import type { Stage } from "../../../src/build/stage.ts";
 import { appendLayer, asOciWithAnnotations, encodeJson, withAnnotations, withConfig, type ImageManifest } from "../../../src/image/index.ts";
