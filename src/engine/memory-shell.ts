@@ -23,54 +23,62 @@ export interface ShellIo {
   out(text: string): void;
 }
 
-type Token = { op: string } | { word: string };
+/** A word is literal text and variable names, expanded when its command runs (so `X=1; echo $X` sees X). */
+type Part = { text: string } | { name: string };
+type Token = { op: string } | { word: Part[] };
 class Exit {
   constructor(readonly code: number) {}
 }
 
-/** Words and operators of one line; `$` expansion happens here, outside single quotes. */
-function tokenize(line: string, env: Map<string, string>): Token[] {
+const OPERATOR = /^(&&|\|\||>>|;|>)/;
+
+/** A `$NAME` or `${NAME}` at `i`, or a literal `$`. */
+function variable(line: string, i: number): [Part, number] {
+  const m = /^\$(?:\{(\w+)\}|(\w+))/.exec(line.slice(i));
+  return m ? [{ name: m[1] ?? m[2] }, i + m[0].length] : [{ text: "$" }, i + 1];
+}
+
+/** Words and operators of one line; `$` is expanded outside single quotes. */
+function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
-  let word: string | undefined;
-  const expand = (s: string, i: number): [string, number] => {
-    const m = /^\$(?:\{(\w+)\}|(\w+))/.exec(s.slice(i));
-    return m ? [env.get(m[1] ?? m[2]) ?? "", i + m[0].length] : ["$", i + 1];
+  let word: Part[] | undefined;
+  const end = () => {
+    if (word !== undefined) tokens.push({ word });
+    word = undefined;
   };
   for (let i = 0; i < line.length; ) {
     const c = line[i];
-    if (/\s/.test(c)) {
-      if (word !== undefined) tokens.push({ word }), (word = undefined);
-      i++;
-    } else if (c === "#" && word === undefined) break;
-    else if (/^(&&|\|\||>>|;|>)/.test(line.slice(i))) {
-      if (word !== undefined) tokens.push({ word }), (word = undefined);
-      const op = /^(&&|\|\||>>|;|>)/.exec(line.slice(i))![1];
-      tokens.push({ op });
-      i += op.length;
-    } else if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      word = (word ?? "") + line.slice(i + 1, end < 0 ? undefined : end);
-      i = end < 0 ? line.length : end + 1;
+    const op = OPERATOR.exec(line.slice(i))?.[1];
+    if (/\s/.test(c)) end(), i++;
+    else if (c === "#" && word === undefined) break;
+    else if (op) end(), tokens.push({ op }), (i += op.length);
+    else if (c === "'") {
+      const close = line.indexOf("'", i + 1);
+      (word ??= []).push({ text: line.slice(i + 1, close < 0 ? undefined : close) });
+      i = close < 0 ? line.length : close + 1;
     } else if (c === '"') {
-      word ??= "";
+      word ??= [{ text: "" }];
       for (i++; i < line.length && line[i] !== '"'; ) {
         if (line[i] === "$") {
-          const [value, next] = expand(line, i);
-          word += value;
+          const [part, next] = variable(line, i);
+          word.push(part);
           i = next;
-        }
-        else if (line[i] === "\\" && i + 1 < line.length) (word += line[i + 1]), (i += 2);
-        else word += line[i++];
+        } else if (line[i] === "\\" && i + 1 < line.length) word.push({ text: line[i + 1] }), (i += 2);
+        else word.push({ text: line[i++] });
       }
       i++;
     } else if (c === "$") {
-      const [value, next] = expand(line, i);
-      word = (word ?? "") + value;
+      const [part, next] = variable(line, i);
+      (word ??= []).push(part);
       i = next;
-    } else (word = (word ?? "") + c), i++;
+    } else (word ??= []).push({ text: c }), i++;
   }
-  if (word !== undefined) tokens.push({ word });
+  end();
   return tokens;
+}
+
+function expand(word: Part[], env: Map<string, string>): string {
+  return word.map((p) => ("text" in p ? p.text : env.get(p.name) ?? "")).join("");
 }
 
 /** Runs `/bin/sh -c script`; resolves to the exit code. */
@@ -81,12 +89,12 @@ export async function runScript(script: string, io: ShellIo): Promise<number> {
     for (const line of script.split("\n")) {
       let connector = ";";
       let words: string[] = [];
-      let redirect: { append: boolean; path?: string } | undefined;
-      const tokens = [...tokenize(line, io.env), { op: ";" }];
+      let redirect: Redirect | undefined;
+      const tokens = [...tokenize(line), { op: ";" }];
       for (const token of tokens) {
         if ("word" in token) {
-          if (redirect && redirect.path === undefined) redirect.path = token.word;
-          else words.push(token.word);
+          if (redirect && redirect.path === undefined) redirect.path = expand(token.word, io.env);
+          else words.push(expand(token.word, io.env));
           continue;
         }
         if (token.op === ">" || token.op === ">>") {
@@ -144,57 +152,104 @@ async function writeText(io: ShellIo, path: string, text: string, append: boolea
   io.fs.set(path, { type: "file", mode: before?.type === "file" ? before.mode : 0o644, uid: io.uid, gid: io.gid, content });
 }
 
-async function simple(words: string[], redirect: { append: boolean; path?: string } | undefined, io: ShellIo): Promise<number> {
-  const [name, ...args] = words;
-  const abs = (p: string) => posix.resolve(io.cwd, p);
-  let output = "";
-  const say = (s: string) => (output += s);
-  const fail = (s: string) => (io.out(s), 1);
+type Redirect = { append: boolean; path?: string };
+
+/** A command's view of the shell: arguments, its output so far, and the shell's state. */
+interface Call {
+  args: string[];
+  io: ShellIo;
+  abs(path: string): string;
+  say(text: string): void;
+  /** Writes an error message and returns 1. */
+  fail(text: string): number;
+}
+
+type Builtin = (call: Call) => Promise<number> | number;
+
+async function mkdir({ args, io, abs, fail }: Call): Promise<number> {
+  const parents = args.includes("-p");
   let status = 0;
-  const assign = /^(\w+)=(.*)$/.exec(name);
-  if (assign && args.length === 0) io.env.set(assign[1], assign[2]);
-  else if (name === "true" || name === ":" || name === "set") status = 0;
-  else if (name === "false") status = 1;
-  else if (name === "exit") throw new Exit(Number(args[0] ?? 0));
-  else if (name === "echo") say(args[0] === "-n" ? args.slice(1).join(" ") : `${args.join(" ")}\n`);
-  else if (name === "cd") io.fs.get(abs(args[0] ?? "/"))?.type === "directory" ? (io.cwd = abs(args[0] ?? "/")) : (status = fail(`sh: cd: can't cd to ${args[0]}\n`));
-  else if (name === "cat") {
+  for (const p of args.filter((a) => !a.startsWith("-"))) {
+    const exists = io.fs.get(abs(p));
+    if (exists && !parents) status = fail(`mkdir: can't create directory '${p}': File exists\n`);
+    else if (!exists && !parents && !io.fs.get(posix.dirname(abs(p)))) status = fail(`mkdir: can't create directory '${p}': No such file or directory\n`);
+    else if (!exists) {
+      const parts = abs(p).split("/").filter(Boolean);
+      for (let i = 1; i <= parts.length; i++) {
+        const dir = `/${parts.slice(0, i).join("/")}`;
+        if (!io.fs.get(dir)) io.fs.set(dir, { type: "directory", mode: 0o755, uid: io.uid, gid: io.gid });
+      }
+    }
+  }
+  return status;
+}
+
+const BUILTINS: Record<string, Builtin> = {
+  true: () => 0,
+  ":": () => 0,
+  set: () => 0,
+  false: () => 1,
+  exit: ({ args }) => {
+    throw new Exit(Number(args[0] ?? 0));
+  },
+  echo: ({ args, say }) => (say(args[0] === "-n" ? args.slice(1).join(" ") : `${args.join(" ")}\n`), 0),
+  cd: ({ args, io, abs, fail }) => {
+    if (io.fs.get(abs(args[0] ?? "/"))?.type !== "directory") return fail(`sh: cd: can't cd to ${args[0]}\n`);
+    io.cwd = abs(args[0] ?? "/");
+    return 0;
+  },
+  cat: async ({ args, io, abs, say, fail }) => {
+    let status = 0;
     for (const p of args) {
       const text = await readPathText(io, abs(p));
       if (text === undefined) status = fail(`cat: can't open '${p}': No such file or directory\n`);
       else say(text.toString("utf8"));
     }
-  } else if (name === "mkdir") {
-    const parents = args.includes("-p");
-    for (const p of args.filter((a) => !a.startsWith("-"))) {
-      const exists = io.fs.get(abs(p));
-      if (exists && !parents) status = fail(`mkdir: can't create directory '${p}': File exists\n`);
-      else if (!exists && !parents && !io.fs.get(posix.dirname(abs(p)))) status = fail(`mkdir: can't create directory '${p}': No such file or directory\n`);
-      else if (!exists) {
-        const parts = abs(p).split("/").filter(Boolean);
-        for (let i = 1; i <= parts.length; i++) {
-          const dir = `/${parts.slice(0, i).join("/")}`;
-          if (!io.fs.get(dir)) io.fs.set(dir, { type: "directory", mode: 0o755, uid: io.uid, gid: io.gid });
-        }
-      }
-    }
-  } else if (name === "touch") {
+    return status;
+  },
+  mkdir,
+  touch: async ({ args, io, abs }) => {
     for (const p of args) if (!io.fs.get(abs(p)) && !hostPath(io, abs(p))) await writeText(io, abs(p), "", false);
-  } else if (name === "rm") {
+    return 0;
+  },
+  rm: ({ args, io, abs, fail }) => {
     const force = args.some((a) => /^-\w*f/.test(a));
+    let status = 0;
     for (const p of args.filter((a) => !a.startsWith("-"))) if (!io.fs.remove(abs(p)) && !force) status = fail(`rm: can't remove '${p}': No such file or directory\n`);
-  } else if (name === "ln" && args[0] === "-s" && args.length === 3) io.fs.set(abs(args[2]), { type: "symlink", uid: io.uid, gid: io.gid, target: args[1] });
-  else if (name === "chmod" && /^[0-7]{3,4}$/.test(args[0] ?? "")) {
+    return status;
+  },
+  ln: ({ args, io, abs, fail }) => {
+    if (args[0] !== "-s" || args.length !== 3) return fail("ln: only ln -s TARGET LINK is modelled\n");
+    io.fs.set(abs(args[2]), { type: "symlink", uid: io.uid, gid: io.gid, target: args[1] });
+    return 0;
+  },
+  chmod: ({ args, io, abs, fail }) => {
+    if (!/^[0-7]{3,4}$/.test(args[0] ?? "")) return fail("chmod: only octal modes are modelled\n");
+    let status = 0;
     for (const p of args.slice(1)) {
       const e = io.fs.get(abs(p));
       if (!e || e.type === "symlink") status = fail(`chmod: ${p}: No such file or directory\n`);
       else io.fs.set(abs(p), { ...e, mode: parseInt(args[0], 8) });
     }
-  } else if (name === "test" && /^-[efd]$/.test(args[0] ?? "")) {
-    const e = io.fs.get(abs(args[1] ?? ""));
-    status = e && (args[0] === "-e" || (args[0] === "-f" ? e.type === "file" : e.type === "directory")) ? 0 : 1;
-  } else status = (io.out(`sh: ${name}: not found\n`), 127);
-  if (redirect?.path !== undefined) await writeText(io, abs(redirect.path), output, redirect.append);
+    return status;
+  },
+  test: ({ args, io, abs }) => {
+    const e = /^-[efd]$/.test(args[0] ?? "") ? io.fs.get(abs(args[1] ?? "")) : undefined;
+    return e && (args[0] === "-e" || (args[0] === "-f" ? e.type === "file" : e.type === "directory")) ? 0 : 1;
+  },
+};
+
+async function simple(words: string[], redirect: Redirect | undefined, io: ShellIo): Promise<number> {
+  const [name, ...args] = words;
+  let output = "";
+  const call: Call = { args, io, abs: (p) => posix.resolve(io.cwd, p), say: (t) => (output += t), fail: (t) => (io.out(t), 1) };
+  const assign = /^(\w+)=(.*)$/.exec(name);
+  const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
+  let status: number;
+  if (assign && args.length === 0) status = (io.env.set(assign[1], assign[2]), 0);
+  else if (builtin) status = await builtin(call);
+  else status = (io.out(`sh: ${name}: not found\n`), 127);
+  if (redirect?.path !== undefined) await writeText(io, call.abs(redirect.path), output, redirect.append);
   else if (output) io.out(output);
   return status;
 }
