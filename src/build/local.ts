@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
-import type { Engine, ImageConfigDocument, LocalImage, RunBind, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, LocalImage, RunBind } from "../engine/types.ts";
+import { appendDiffId, setCreated, setRuntime, type ImageConfigDocument, type RuntimeConfig } from "../image/index.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
 import type { Layer } from "./layer.ts";
 import { LABEL_PREFIX, LABELS, NEEDS_LABEL, stageRef } from "./names.ts";
@@ -121,8 +122,7 @@ async function runCommands(
   const patch = change.patch ? await change.patch(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent)) : undefined;
   if (patch) {
     runOn = `${plan.ref}-patch`;
-    const doc = { ...parent.config, rootfs: { type: "layers" as const, diff_ids: [...parent.config.rootfs.diff_ids, patch.diffId] } };
-    await engine.loadImage(doc, [patch], [runOn]).finally(() => patch.dispose());
+    await engine.loadImage(appendDiffId(parent.config, patch.diffId), [patch], [runOn]).finally(() => patch.dispose());
     temporary.push(runOn);
     diffIds.push(patch.diffId);
   }
@@ -200,8 +200,7 @@ export async function buildStageLocally(
 export async function writeFinalImage(engine: Engine, lastStageRef: string, tags: string[]): Promise<string> {
   const stage = await engine.inspectImage(lastStageRef);
   if (!stage) throw new BuildError("", "final", `stage ${lastStageRef} is missing`);
-  const doc: ImageConfigDocument = { ...stage.config, created: "1970-01-01T00:00:00Z", config: cleanConfig(stage.config.config) };
-  return engine.loadImage(doc, [], tags);
+  return engine.loadImage(setRuntime(setCreated(stage.config, "1970-01-01T00:00:00Z"), cleanConfig(stage.config.config)), [], tags);
 }
 
 export type { ProjectPlan };

@@ -1,5 +1,5 @@
 import { RegistryError } from "../../errors.ts";
-import { normaliseRuntimeConfig } from "../../engine/config.ts";
+import { normaliseRuntimeConfig } from "../../image/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
 import type { Registry } from "../../registry/types.ts";
@@ -9,7 +9,7 @@ import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
 import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
-import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "./manifest.ts";
+import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "../../image/index.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
 /** Raised when a file stage needs the parent's filesystem (named owners): build it on the engine instead. */

@@ -1,8 +1,8 @@
-import type { ImageConfigDocument } from "../../engine/types.ts";
+import type { ImageConfigDocument } from "../../image/index.ts";
 import { RegistryError } from "../../errors.ts";
 import type { ManifestResult, Registry } from "../../registry/types.ts";
 import { ANNOTATIONS, stageTag } from "../names.ts";
-import { encodeJson, parseManifest, withAnnotations, type ImageDraft, type ImageManifest } from "./manifest.ts";
+import { encodeJson, parseManifest, withAnnotations, type ImageDraft, type ImageManifest } from "../../image/index.ts";
 
 /**
  * A stage the build counted on is not in the registry (any more): a cleanup deleted it
