@@ -19,8 +19,9 @@ export interface AppliedStage {
  */
 export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
+  onExited?: () => void,
 ): Promise<AppliedStage> {
-  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput });
+  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput, onExited });
   if (!result.ok) throw result.error;
   return { status: result.status, containersRun: result.containersRun };
 }

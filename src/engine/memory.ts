@@ -154,6 +154,7 @@ export class MemoryEngine implements Engine {
     this.containersRun++;
     const io = this.#io(fs, image.doc, spec);
     const exitCode = spec.argv ? await runArgv(spec.argv, io) : await runScript(spec.script, io);
+    spec.onExited?.();
     if (exitCode !== 0) return { exitCode };
     const changes = fs.changes();
     let diffId: string | undefined;

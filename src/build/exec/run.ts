@@ -27,7 +27,7 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput: ctx.onOutput, argv: change.argv, imageUser: change.imageUser };
+  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput: ctx.onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser };
   const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ ...spec, binds }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {

@@ -11,6 +11,8 @@ export interface ExecContext {
   parentRef?: string;
   meta: StageLabels;
   onOutput: (chunk: Buffer) => void;
+  /** Called when a stage's commands have exited, before the commit (phase timings). */
+  onExited?: () => void;
 }
 
 /**
