@@ -1,3 +1,4 @@
+import type { DependencyCache } from "../../cache/types.ts";
 import { BuildError } from "../../errors.ts";
 import type { LocalImage } from "../../engine/types.ts";
 import type { BuildOptions } from "../builder.ts";
@@ -21,6 +22,8 @@ export interface DistributedOptions extends BuildOptions {
   build: boolean;
   /** Final image tags to write; empty for `stages push`. */
   tags: string[];
+  /** Where dependency caches live (the stages repository); without it they stay on the node. */
+  caches?: DependencyCache;
 }
 
 async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[]) {
@@ -33,7 +36,8 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
     reports[i - 1].bytesPulled += bytes;
   }
   const progress = walk.opts.progress ?? silentProgress;
-  const applied = await buildStageLocally(walk.opts.engine, stage, parent?.ref, meta, (c) => progress.commandOutput(meta.image, stage.name, c));
+  const applied = await buildStageLocally(walk.opts.engine, stage, parent?.ref, meta, (c) => progress.commandOutput(meta.image, stage.name, c), walk.opts.caches);
+  if (applied.cache) Object.assign(report, { cacheBytesRestored: applied.cache.bytesRestored, cacheBytesSaved: applied.cache.bytesSaved });
   walk.local.set(stage.digest, true);
   walk.containers += applied.containersRun;
   report.status = applied.status;
