@@ -145,6 +145,26 @@ describe("build_dir cache in the registry", () => {
     expect((await bpOnFreshNode(app, repo, "main")).downloaded).toEqual(["e"]);
   });
 
+  test("two nodes saving the same cache at once leave one complete, readable cache", async () => {
+    const base = "a\nb\nc\ne\n";
+    const apps = await Promise.all(["x", "y"].map((k) => gitProject({ "slipway.yaml": config(world.base), "deps.txt": `${base}${k}1\n${k}2\n${k}3\n` })));
+    const [x, y] = await Promise.all(apps.map((a) => bpOnFreshNode(a, repo, "race")));
+    expect(x.downloaded).toEqual(["x1", "x2", "x3"]);
+    expect(y.downloaded).toEqual(["y1", "y2", "y3"]);
+    const registry = client(world.registry.host);
+    const layers = await layersOf(registry, repo, cacheTag("depcache", CACHE_ID, "race"));
+    const files = Object.fromEntries((await Promise.all(layers.map(layerFiles))).flatMap((m) => [...m]));
+    const names = Object.keys(files).sort();
+    // Exactly one writer's whole cache: never a mix, never a part.
+    expect([["a", "b", "c", "e", "x1", "x2", "x3"], ["a", "b", "c", "e", "y1", "y2", "y3"]]).toContainEqual(names);
+    for (const name of names) expect(files[name]).toBe(`CACHEONLY-${name}\n`);
+    const winner = names.includes("x1") ? "x" : "y";
+    const loser = winner === "x" ? "y" : "x";
+    // A third node restores it and downloads only what the losing writer had.
+    const both = await gitProject({ "slipway.yaml": config(world.base), "deps.txt": `${base}x1\nx2\nx3\ny1\ny2\ny3\n` });
+    expect((await bpOnFreshNode(both, repo, "race")).downloaded).toEqual([`${loser}1`, `${loser}2`, `${loser}3`]);
+  });
+
   test("a mount outside the container root is a config error: exit 2, nothing published", async () => {
     const bad = await gitProject({ "slipway.yaml": config(world.base, "badmount").replace("to: /var/cache/pkgs", "to: /../var/cache"), "deps.txt": "a\n" });
     const res = await slipway(["bp", `${world.registry.host}/badmount`, "--tag", "main", "--dir", bad.dir, "--json"], { env: world.env });
