@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { aroundRun, type CacheUse } from "../cache/around-run.ts";
+import type { DependencyCache } from "../cache/types.ts";
 import { BuildError } from "../errors.ts";
 import type { Engine, LocalImage, RunBind } from "../engine/types.ts";
 import { appendDiffId, setCreated, setRuntime, type ImageConfigDocument, type RuntimeConfig } from "../image/index.ts";
@@ -64,6 +66,8 @@ export function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig,
 export interface AppliedStage {
   status: "built" | "appended";
   containersRun: number;
+  /** Set when the stage's commands mounted a dependency cache kept in a registry. */
+  cache?: CacheUse;
 }
 
 /** `~` and `~/...` in a mount's fromPath: the home directory of the user running the build, as werf expands it. */
@@ -89,11 +93,11 @@ async function withBinds<T>(binds: RunBind[], fn: (b: RunBind[]) => Promise<T>):
         const dir = await mkdtemp(join(tmpdir(), "slipway-mount-"));
         temps.push(dir);
         const filled = await b.fill?.(dir);
-        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly });
+        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }) });
       } else {
         const source = expandHome(b.source);
         await mkdir(source, { recursive: true });
-        real.push({ source, target: b.target, readOnly: b.readOnly });
+        real.push({ source, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }) });
       }
     }
     return await fn(real);
@@ -114,8 +118,8 @@ function labelsOf(image: LocalImage): Record<string, string> {
  */
 async function runCommands(
   engine: Engine, change: Extract<StageChange, { kind: "run" }>, parentRef: string, parent: LocalImage,
-  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, onExited?: () => void,
-): Promise<{ diffIds: string[]; temporary: string[] }> {
+  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, onExited?: () => void, caches?: DependencyCache,
+): Promise<{ diffIds: string[]; temporary: string[]; cache?: CacheUse }> {
   const diffIds: string[] = [];
   const temporary: string[] = [];
   let runOn = parentRef;
@@ -127,14 +131,19 @@ async function runCommands(
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser, onExited }));
+  const { result, use } = await withBinds(change.binds, (binds) => aroundRun(
+    caches, binds,
+    () => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser, onExited }),
+    (r) => r.exitCode === 0,
+  ));
+  for (const warning of use?.warnings ?? []) onOutput(Buffer.from(`slipway: warning: ${warning}\n`));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
     throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
   }
   if (result.diffId) diffIds.push(result.diffId);
-  return { diffIds, temporary };
+  return { diffIds, temporary, ...(use && { cache: use }) };
 }
 
 function fileReader(engine: Engine, ref: string) {
@@ -147,10 +156,12 @@ function fileReader(engine: Engine, ref: string) {
  * Builds one stage on the local engine on top of `parentRef` and tags it with the
  * stage's ref. The stage image's config is always written by slipway (docker load of
  * a config document), never taken from a container, so build-time settings never leak.
+ * `caches`: where the dependency caches the commands mount are kept (a registry); without
+ * it they stay on the node only.
  */
 export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
-  onExited?: () => void,
+  onExited?: () => void, caches?: DependencyCache,
 ): Promise<AppliedStage> {
   const change: StageChange = plan.stage.change();
   if (change.kind === "base" && change.ref === SCRATCH) {
@@ -174,10 +185,12 @@ export async function buildStageLocally(
   const diffIds = [...parent.config.rootfs.diff_ids];
   const layers: Layer[] = [];
   let temporary: string[] = [];
+  let cache: CacheUse | undefined;
   if (change.kind === "run") {
-    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, onExited);
+    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, onExited, caches);
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
+    cache = ran.cache;
   } else if (change.kind === "files") {
     const exists = async (path: string) => (await engine.readPath(parentRef, path, async () => true)) === true;
     const layer = await change.layer(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent), runtime, exists);
@@ -194,7 +207,7 @@ export async function buildStageLocally(
     for (const layer of layers) await layer.dispose();
     for (const ref of temporary) await engine.removeImage(ref).catch(() => undefined);
   }
-  return { status: change.kind === "run" ? "built" : "appended", containersRun: change.kind === "run" ? 1 : 0 };
+  return { status: change.kind === "run" ? "built" : "appended", containersRun: change.kind === "run" ? 1 : 0, ...(cache && { cache }) };
 }
 
 /** Writes the user-facing image: the last stage with slipway's labels removed. Returns its id. */
