@@ -1,3 +1,5 @@
+import type { CacheUse } from "../cache/around-run.ts";
+import type { DependencyCache } from "../cache/types.ts";
 import { BuildError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
 import { setCreated, setRuntime } from "../image/index.ts";
@@ -11,19 +13,23 @@ export { expandHome } from "./exec/binds.ts";
 export interface AppliedStage {
   status: "built" | "appended";
   containersRun: number;
+  /** Set when the stage's commands mounted a dependency cache kept in a registry. */
+  cache?: CacheUse;
 }
 
 /**
  * Builds one stage on the local engine (see executeStage), for callers that stop on
- * the first failure: a failed stage is thrown as its BuildError.
+ * the first failure: a failed stage is thrown as its BuildError. `caches`: where the
+ * dependency caches the commands mount are kept (a registry); without it they stay on
+ * the node only.
  */
 export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
-  onExited?: () => void,
+  onExited?: () => void, caches?: DependencyCache,
 ): Promise<AppliedStage> {
-  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput, onExited });
+  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput, onExited, caches });
   if (!result.ok) throw result.error;
-  return { status: result.status, containersRun: result.containersRun };
+  return { status: result.status, containersRun: result.containersRun, ...(result.cache && { cache: result.cache }) };
 }
 
 /** Writes the user-facing image: the last stage with slipway's labels removed. Returns its id. */

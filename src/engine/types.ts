@@ -85,4 +85,10 @@ export interface RunBind {
   target: string;
   readOnly?: boolean;
   fill?: (dir: string) => Promise<string | undefined | void>;
+  /**
+   * The directory is the dependency cache with this id (werf build_dir, Dockerfile
+   * cache mount): with a registry, the builder restores it before the run and saves it
+   * after (src/cache/). The engine mounts it like any other directory.
+   */
+  cache?: string;
 }

@@ -27,11 +27,11 @@ export async function withBinds<T>(binds: RunBind[], fn: (b: RunBind[]) => Promi
         const dir = await mkdtemp(join(tmpdir(), "slipway-mount-"));
         temps.push(dir);
         const filled = await b.fill?.(dir);
-        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly });
+        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }) });
       } else {
         const source = expandHome(b.source);
         await mkdir(source, { recursive: true });
-        real.push({ source, target: b.target, readOnly: b.readOnly });
+        real.push({ source, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }) });
       }
     }
     return await fn(real);

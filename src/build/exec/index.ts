@@ -1,3 +1,4 @@
+import type { CacheUse } from "../../cache/around-run.ts";
 import { BuildError } from "../../errors.ts";
 import type { Layer } from "../layer.ts";
 import { SCRATCH, SCRATCH_CONFIG } from "../scratch.ts";
@@ -39,11 +40,13 @@ async function changeStage(ctx: ExecContext, change: Exclude<StageChange, { kind
   const diffIds = [...parent.image.config.rootfs.diff_ids];
   const layers: Layer[] = [];
   let temporary: string[] = [];
+  let cache: CacheUse | undefined;
   if (change.kind === "run") {
     const ran = await runCommands(ctx, change, parent);
     if (!ran.ok) return { ...ran, containersRun: 1 };
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
+    cache = ran.cache;
   } else if (change.kind === "files") {
     const exists = async (path: string) => (await engine.readPath(parent.ref, path, async () => true)) === true;
     const layer = await change.layer(ownersOf(ctx, parent.ref), labelsOf(parent.image), runtime, exists);
@@ -56,7 +59,7 @@ async function changeStage(ctx: ExecContext, change: Exclude<StageChange, { kind
     for (const layer of layers) await layer.dispose();
     for (const ref of temporary) await engine.removeImage(ref).catch(() => undefined);
   }
-  return change.kind === "run" ? done("built", 1) : done("appended");
+  return change.kind === "run" ? { ...done("built", 1), ...(cache && { cache }) } : done("appended");
 }
 
 /**

@@ -1,3 +1,4 @@
+import { aroundRun, type CacheUse } from "../../cache/around-run.ts";
 import { BuildError } from "../../errors.ts";
 import { appendDiffId } from "../../image/index.ts";
 import { stageRef } from "../names.ts";
@@ -6,7 +7,7 @@ import { withBinds } from "./binds.ts";
 import { ownersOf } from "./read.ts";
 import { labelsOf, type ExecContext, type Parent } from "./types.ts";
 
-export type RunOutcome = { ok: true; diffIds: string[]; temporary: string[] } | { ok: false; error: BuildError };
+export type RunOutcome = { ok: true; diffIds: string[]; temporary: string[]; cache?: CacheUse } | { ok: false; error: BuildError };
 
 /**
  * Runs a stage's commands on the parent, after its git patch (werf view) when it has
@@ -28,12 +29,13 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
   const spec = { image: runOn, script: change.script, network: change.network, env, onOutput: ctx.onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser };
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ ...spec, binds }));
+  const { result, use } = await withBinds(change.binds, (binds) => aroundRun(ctx.caches, binds, () => engine.runAndCommit({ ...spec, binds }), (r) => r.exitCode === 0));
+  for (const warning of use?.warnings ?? []) ctx.onOutput(Buffer.from(`slipway: warning: ${warning}\n`));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
     return { ok: false, error: new BuildError(meta.image, stage.name, `command failed with exit code ${result.exitCode}`, result.exitCode) };
   }
   if (result.diffId) diffIds.push(result.diffId);
-  return { ok: true, diffIds, temporary };
+  return { ok: true, diffIds, temporary, ...(use && { cache: use }) };
 }

@@ -1,3 +1,5 @@
+import type { CacheUse } from "../../cache/around-run.ts";
+import type { DependencyCache } from "../../cache/types.ts";
 import type { BuildError } from "../../errors.ts";
 import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { PlannedStage } from "../plan.ts";
@@ -13,6 +15,8 @@ export interface ExecContext {
   onOutput: (chunk: Buffer) => void;
   /** Called when a stage's commands have exited, before the commit (phase timings). */
   onExited?: () => void;
+  /** Where the dependency caches the commands mount are kept (a registry); without it they stay on the node only. */
+  caches?: DependencyCache;
 }
 
 /**
@@ -21,7 +25,8 @@ export interface ExecContext {
  * means (a build stops, naming image, stage and exit code).
  */
 export type StageResult =
-  | { ok: true; status: "built" | "appended"; containersRun: number }
+  /** `cache`: set when the stage's commands mounted a dependency cache kept in a registry. */
+  | { ok: true; status: "built" | "appended"; containersRun: number; cache?: CacheUse }
   | { ok: false; error: BuildError; containersRun: number };
 
 export const done = (status: "built" | "appended", containersRun = 0): StageResult => ({ ok: true, status, containersRun });

@@ -1,3 +1,4 @@
+import type { DependencyCache } from "../../cache/types.ts";
 import { BuildError } from "../../errors.ts";
 import type { LocalImage } from "../../engine/types.ts";
 import type { BuildOptions } from "../builder.ts";
@@ -23,6 +24,8 @@ export interface DistributedOptions extends BuildOptions {
   build: boolean;
   /** Final image tags to write; empty for `stages push`. */
   tags: string[];
+  /** Where dependency caches live (the stages repository); without it they stay on the node. */
+  caches?: DependencyCache;
 }
 
 async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[]) {
@@ -35,11 +38,12 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   const progress = walk.opts.progress ?? silentProgress;
   const started = performance.now();
   let exited: number | undefined;
-  const applied = await buildStageLocally(walk.opts.engine, stage, parent?.ref, meta, (c) => progress.commandOutput(meta.image, stage.name, c), () => (exited = performance.now()));
+  const applied = await buildStageLocally(walk.opts.engine, stage, parent?.ref, meta, (c) => progress.commandOutput(meta.image, stage.name, c), () => (exited = performance.now()), walk.opts.caches);
   if (exited !== undefined) {
     addPhase(report, "run", (exited - started) / 1000);
     addPhase(report, "commit", (performance.now() - exited) / 1000);
   }
+  if (applied.cache) Object.assign(report, { cacheBytesRestored: applied.cache.bytesRestored, cacheBytesSaved: applied.cache.bytesSaved });
   walk.local.set(stage.digest, true);
   walk.containers += applied.containersRun;
   report.status = applied.status;
