@@ -63,6 +63,26 @@ export function stageDocument(base: ImageConfigDocument, runtime: RuntimeConfig,
 export interface AppliedStage {
   status: "built" | "appended";
   containersRun: number;
+  /** The stage's config document, as loaded (or, when `inEngine` is false, as it would be). */
+  doc?: ImageConfigDocument;
+  /** false: a taken layer was not loaded (see StageHooks.take); the engine has no copy of the stage. */
+  inEngine: boolean;
+}
+
+/** A layer the caller made from a run's changed files: its diff id (none: no file changed) and, to load it, the tar. */
+export interface TakenChanges {
+  diffId?: string;
+  load?: Layer;
+}
+
+export interface StageHooks {
+  /** The commands have exited (before the commit). */
+  exited?: () => void;
+  /**
+   * Offered a run's changed files (see RunSpec.takeChanges); a result means the caller
+   * made the layer: the stage is loaded with it, or not at all when there is no `load`.
+   */
+  take?: (upperDir: string) => Promise<TakenChanges | undefined>;
 }
 
 /** `~` and `~/...` in a mount's fromPath: the home directory of the user running the build, as werf expands it. */
@@ -113,8 +133,8 @@ function labelsOf(image: LocalImage): Record<string, string> {
  */
 async function runCommands(
   engine: Engine, change: Extract<StageChange, { kind: "run" }>, parentRef: string, parent: LocalImage,
-  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, onExited?: () => void,
-): Promise<{ diffIds: string[]; temporary: string[] }> {
+  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, hooks: StageHooks = {},
+): Promise<{ diffIds: string[]; temporary: string[]; taken?: TakenChanges }> {
   const diffIds: string[] = [];
   const temporary: string[] = [];
   let runOn = parentRef;
@@ -127,11 +147,20 @@ async function runCommands(
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser, onExited }));
+  let taken: TakenChanges | undefined;
+  // A patched stage adds two layers: only a single new layer is taken.
+  const take = hooks.take && !patch ? hooks.take : undefined;
+  const takeChanges = take && (async (dir: string) => (taken = await take(dir)) !== undefined);
+  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput, argv: change.argv, imageUser: change.imageUser, onExited: hooks.exited, takeChanges };
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ ...spec, binds }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
     throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
+  }
+  if (result.taken && taken) {
+    if (taken.diffId) diffIds.push(taken.diffId);
+    return { diffIds, temporary, taken };
   }
   if (result.diffId) diffIds.push(result.diffId);
   return { diffIds, temporary };
@@ -150,12 +179,12 @@ function fileReader(engine: Engine, ref: string) {
  */
 export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
-  onExited?: () => void,
+  hooks: StageHooks = {},
 ): Promise<AppliedStage> {
   const change: StageChange = plan.stage.change();
   if (change.kind === "base" && change.ref === SCRATCH) {
     await engine.loadImage(stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], plan, meta), [], [plan.ref]);
-    return { status: "appended", containersRun: 0 };
+    return { status: "appended", containersRun: 0, inEngine: true };
   }
   if (change.kind === "base") {
     let base = await engine.inspectImage(change.ref);
@@ -166,7 +195,7 @@ export async function buildStageLocally(
     if (!base) throw new BuildError(meta.image, plan.name, `base image ${change.ref} is not available`);
     const doc = stageDocument(base.config, cleanConfig(base.config.config), base.config.rootfs.diff_ids, plan, meta);
     await engine.loadImage(doc, [], [plan.ref]);
-    return { status: "appended", containersRun: 0 };
+    return { status: "appended", containersRun: 0, inEngine: true };
   }
   const parent = parentRef ? await engine.inspectImage(parentRef) : undefined;
   if (!parent || !parentRef) throw new BuildError(meta.image, plan.name, `parent stage ${parentRef ?? "(none)"} is missing from the engine`);
@@ -174,10 +203,13 @@ export async function buildStageLocally(
   const diffIds = [...parent.config.rootfs.diff_ids];
   const layers: Layer[] = [];
   let temporary: string[] = [];
+  let taken: TakenChanges | undefined;
   if (change.kind === "run") {
-    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, onExited);
+    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, hooks);
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
+    taken = ran.taken;
+    if (taken?.load) layers.push(taken.load);
   } else if (change.kind === "files") {
     const exists = async (path: string) => (await engine.readPath(parentRef, path, async () => true)) === true;
     const layer = await change.layer(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent), runtime, exists);
@@ -188,13 +220,16 @@ export async function buildStageLocally(
   }
   const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;
   const finalRuntime = apply ? apply(runtime) : runtime;
+  const doc = stageDocument(parent.config, finalRuntime, diffIds, plan, meta);
+  const inEngine = !taken || taken.load !== undefined || !taken.diffId;
   try {
-    await engine.loadImage(stageDocument(parent.config, finalRuntime, diffIds, plan, meta), layers, [plan.ref]);
+    if (inEngine) await engine.loadImage(doc, layers, [plan.ref]);
   } finally {
-    for (const layer of layers) await layer.dispose();
+    // A taken layer is the caller's to dispose of (it uploads it).
+    for (const layer of layers) if (layer !== taken?.load) await layer.dispose();
     for (const ref of temporary) await engine.removeImage(ref).catch(() => undefined);
   }
-  return { status: change.kind === "run" ? "built" : "appended", containersRun: change.kind === "run" ? 1 : 0 };
+  return { status: change.kind === "run" ? "built" : "appended", containersRun: change.kind === "run" ? 1 : 0, doc, inEngine };
 }
 
 /** Writes the user-facing image: the last stage with slipway's labels removed. Returns its id. */
