@@ -118,7 +118,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
     const { draft, borrowed, layer } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta, { keepLayer: toEngine });
     // A later command stage runs on this one: it goes into the engine from what was made
     // here (the engine pulls nothing back), while the registry gets it.
-    if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer, reports)));
+    if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
     else walk.local.set(stage.digest, false);
     const outcome = await timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) }));
     report.status = outcome === "adopted" ? "registry" : "appended";
