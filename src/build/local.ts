@@ -2,8 +2,8 @@ import type { CacheUse } from "../cache/around-run.ts";
 import type { DependencyCache } from "../cache/types.ts";
 import { BuildError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
-import { setCreated, setRuntime } from "../image/index.ts";
-import { executeStage } from "./exec/index.ts";
+import { setCreated, setRuntime, type ImageConfigDocument } from "../image/index.ts";
+import { executeStage, type TakenChanges } from "./exec/index.ts";
 import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import { cleanConfig, type StageLabels } from "./stage-config.ts";
 
@@ -15,21 +15,32 @@ export interface AppliedStage {
   containersRun: number;
   /** Set when the stage's commands mounted a dependency cache kept in a registry. */
   cache?: CacheUse;
+  /** The stage's config document, as loaded (or, when `inEngine` is false, as it would be). */
+  doc?: ImageConfigDocument;
+  /** false: a taken layer was not loaded (see StageHooks.take); the engine has no copy of the stage. */
+  inEngine: boolean;
+}
+
+export interface StageHooks {
+  /** The commands have exited (before the commit). */
+  exited?: () => void;
+  /** See ExecContext.take: the caller makes the run's layer from the container's changed files. */
+  take?: (upperDir: string) => Promise<TakenChanges | undefined>;
+  /** Where the dependency caches the commands mount are kept (a registry); without it they stay on the node only. */
+  caches?: DependencyCache;
 }
 
 /**
  * Builds one stage on the local engine (see executeStage), for callers that stop on
- * the first failure: a failed stage is thrown as its BuildError. `caches`: where the
- * dependency caches the commands mount are kept (a registry); without it they stay on
- * the node only.
+ * the first failure: a failed stage is thrown as its BuildError.
  */
 export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
-  onExited?: () => void, caches?: DependencyCache,
+  hooks: StageHooks = {},
 ): Promise<AppliedStage> {
-  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput, onExited, caches });
+  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput, onExited: hooks.exited, take: hooks.take, caches: hooks.caches });
   if (!result.ok) throw result.error;
-  return { status: result.status, containersRun: result.containersRun, ...(result.cache && { cache: result.cache }) };
+  return { status: result.status, containersRun: result.containersRun, ...(result.cache && { cache: result.cache }), doc: result.doc, inEngine: result.inEngine ?? true };
 }
 
 /** Writes the user-facing image: the last stage with slipway's labels removed. Returns its id. */

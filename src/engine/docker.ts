@@ -1,3 +1,5 @@
+import { access, constants } from "node:fs/promises";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -60,6 +62,7 @@ function statusOf(err: unknown): number | undefined {
 /** The Engine port on a Docker engine through dockerode. */
 export class DockerEngine implements Engine {
   #client?: Promise<Docker>;
+  #shares?: Promise<boolean>;
   #socketPath?: string;
 
   #credentials?: CredentialSource;
@@ -194,6 +197,11 @@ export class DockerEngine implements Engine {
       spec.onExited?.();
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
+      if (spec.takeChanges) {
+        const driver = (await container.inspect()).GraphDriver as { Name?: string; Data?: { UpperDir?: string } } | undefined;
+        const upper = driver?.Name === "overlay2" ? driver.Data?.UpperDir : undefined;
+        if (upper && (await spec.takeChanges(upper))) return { exitCode: 0, taken: true };
+      }
       // The commit's image config is not used: the stage's config is written separately
       // (see loadImage), so nothing of this run's container config leaks into the image.
       const committed = await container.commit({ pause: false });
@@ -237,6 +245,16 @@ export class DockerEngine implements Engine {
     if (loaded.status === "rejected") throw loaded.reason;
     await readDockerStream(loaded.value);
     return configDigest(config);
+  }
+
+  /** overlay2, and its storage readable here (same machine, enough rights): a job next to its engine. */
+  sharesChanges(): Promise<boolean> {
+    this.#shares ??= (async () => {
+      const info = (await (await this.#docker()).info()) as { Driver?: string; DockerRootDir?: string };
+      if (info.Driver !== "overlay2" || !info.DockerRootDir) return false;
+      return access(join(info.DockerRootDir, "overlay2"), constants.R_OK).then(() => true, () => false);
+    })().catch(() => false);
+    return this.#shares;
   }
 
   async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {

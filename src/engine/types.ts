@@ -27,6 +27,12 @@ export interface RunSpec {
   imageUser?: boolean;
   /** Called when the commands have exited, before the commit (phase timings). */
   onExited?: () => void;
+  /**
+   * Offered the container's changed files after a successful run: the directory of its
+   * upper layer (overlay2), when the engine keeps one on this machine. Resolving to true
+   * means the caller made the layer from it: the engine commits nothing (RunResult.taken).
+   */
+  takeChanges?: (upperDir: string) => Promise<boolean>;
 }
 
 export interface RunResult {
@@ -38,6 +44,8 @@ export interface RunResult {
   diffId?: string;
   /** Temporary image holding the new layer; remove it once an image that uses the layer exists. */
   committed?: string;
+  /** The caller took the changes (RunSpec.takeChanges): no commit, no diffId. */
+  taken?: boolean;
 }
 
 /** A new layer to add when loading an image; omitted layers must already exist in the engine. */
@@ -73,6 +81,11 @@ export interface Engine {
    * only valid inside `read`, so nothing has to hold it whole in memory.
    */
   readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined>;
+  /**
+   * Optional: whether runs can offer their changed files to this process
+   * (RunSpec.takeChanges): an overlay2 engine whose storage this process can read.
+   */
+  sharesChanges?(): Promise<boolean>;
 }
 
 /**

@@ -6,9 +6,9 @@ import { cleanConfig, stageDocument } from "../stage-config.ts";
 import type { StageChange } from "../stage.ts";
 import { ownersOf } from "./read.ts";
 import { runCommands } from "./run.ts";
-import { done, labelsOf, type ExecContext, type Parent, type StageResult } from "./types.ts";
+import { done, labelsOf, type ExecContext, type Parent, type StageResult, type TakenChanges } from "./types.ts";
 
-export type { ExecContext, StageResult } from "./types.ts";
+export type { ExecContext, StageResult, TakenChanges } from "./types.ts";
 
 const failed = (ctx: ExecContext, message: string): StageResult => ({ ok: false, error: new BuildError(ctx.meta.image, ctx.stage.name, message), containersRun: 0 });
 
@@ -41,25 +41,31 @@ async function changeStage(ctx: ExecContext, change: Exclude<StageChange, { kind
   const layers: Layer[] = [];
   let temporary: string[] = [];
   let cache: CacheUse | undefined;
+  let taken: TakenChanges | undefined;
   if (change.kind === "run") {
     const ran = await runCommands(ctx, change, parent);
     if (!ran.ok) return { ...ran, containersRun: 1 };
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
     cache = ran.cache;
+    taken = ran.taken;
+    if (taken?.load) layers.push(taken.load);
   } else if (change.kind === "files") {
     const exists = async (path: string) => (await engine.readPath(parent.ref, path, async () => true)) === true;
     const layer = await change.layer(ownersOf(ctx, parent.ref), labelsOf(parent.image), runtime, exists);
     if (layer) diffIds.push(layer.diffId), layers.push(layer);
   }
   const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;
+  const doc = stageDocument(parent.image.config, apply ? apply(runtime) : runtime, diffIds, stage, meta);
+  const inEngine = !taken || taken.load !== undefined || !taken.diffId;
   try {
-    await engine.loadImage(stageDocument(parent.image.config, apply ? apply(runtime) : runtime, diffIds, stage, meta), layers, [stage.ref]);
+    if (inEngine) await engine.loadImage(doc, layers, [stage.ref]);
   } finally {
-    for (const layer of layers) await layer.dispose();
+    // A taken layer is the caller's to dispose of (it uploads it).
+    for (const layer of layers) if (layer !== taken?.load) await layer.dispose();
     for (const ref of temporary) await engine.removeImage(ref).catch(() => undefined);
   }
-  return change.kind === "run" ? { ...done("built", 1), ...(cache && { cache }) } : done("appended");
+  return { ...(change.kind === "run" ? { ...done("built", 1), ...(cache && { cache }) } : done("appended")), doc, inEngine } as StageResult;
 }
 
 /**

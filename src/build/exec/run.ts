@@ -5,9 +5,9 @@ import { stageRef } from "../names.ts";
 import type { StageChange } from "../stage.ts";
 import { withBinds } from "./binds.ts";
 import { ownersOf } from "./read.ts";
-import { labelsOf, type ExecContext, type Parent } from "./types.ts";
+import { labelsOf, type ExecContext, type Parent, type TakenChanges } from "./types.ts";
 
-export type RunOutcome = { ok: true; diffIds: string[]; temporary: string[]; cache?: CacheUse } | { ok: false; error: BuildError };
+export type RunOutcome = { ok: true; diffIds: string[]; temporary: string[]; cache?: CacheUse; taken?: TakenChanges } | { ok: false; error: BuildError };
 
 /**
  * Runs a stage's commands on the parent, after its git patch (werf view) when it has
@@ -28,13 +28,21 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput: ctx.onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser };
+  let taken: TakenChanges | undefined;
+  // A patched stage adds two layers: only a single new layer is taken.
+  const take = ctx.take && !patch ? ctx.take : undefined;
+  const takeChanges = take && (async (dir: string) => (taken = await take(dir)) !== undefined);
+  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput: ctx.onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser, takeChanges };
   const { result, use } = await withBinds(change.binds, (binds) => aroundRun(ctx.caches, binds, () => engine.runAndCommit({ ...spec, binds }), (r) => r.exitCode === 0));
   for (const warning of use?.warnings ?? []) ctx.onOutput(Buffer.from(`slipway: warning: ${warning}\n`));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
     return { ok: false, error: new BuildError(meta.image, stage.name, `command failed with exit code ${result.exitCode}`, result.exitCode) };
+  }
+  if (result.taken && taken) {
+    if (taken.diffId) diffIds.push(taken.diffId);
+    return { ok: true, diffIds, temporary, taken, ...(use && { cache: use }) };
   }
   if (result.diffId) diffIds.push(result.diffId);
   return { ok: true, diffIds, temporary, ...(use && { cache: use }) };

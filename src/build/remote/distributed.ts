@@ -1,6 +1,6 @@
 import type { DependencyCache } from "../../cache/types.ts";
 import { BuildError } from "../../errors.ts";
-import type { LocalImage } from "../../engine/types.ts";
+import type { ImageConfigDocument, LocalImage } from "../../engine/types.ts";
 import type { BuildOptions } from "../builder.ts";
 import { silentProgress, sourceOf } from "../builder.ts";
 import { earlierBuilds, explainMiss, stageKey } from "../explain.ts";
@@ -9,6 +9,8 @@ import { stageRef } from "../names.ts";
 import { planProject, type ImagePlan, type PlannedStage } from "../plan.ts";
 import { totals, type BuildReport, type ImageReport, type StageReport } from "../report.ts";
 import { NeedsEngine, remoteStage, type RemoteContext } from "./append.ts";
+import { takeChanges, type TakenLayer } from "./changes.ts";
+import { appendLayer, withConfig } from "../../image/index.ts";
 import { publishFinalImage } from "./final.ts";
 import { previousStages } from "./previous.ts";
 import { remakeMissing, repairing } from "./repair.ts";
@@ -29,6 +31,7 @@ export interface DistributedOptions extends BuildOptions {
 }
 
 async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[]) {
+  const { engine } = walk.opts;
   const stage = image.stages[i];
   const parent = image.stages[i - 1];
   if (parent) {
@@ -38,17 +41,42 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   const progress = walk.opts.progress ?? silentProgress;
   const started = performance.now();
   let exited: number | undefined;
-  const applied = await buildStageLocally(walk.opts.engine, stage, parent?.ref, meta, (c) => progress.commandOutput(meta.image, stage.name, c), () => (exited = performance.now()), walk.opts.caches);
-  if (exited !== undefined) {
-    addPhase(report, "run", (exited - started) / 1000);
-    addPhase(report, "commit", (performance.now() - exited) / 1000);
+  let taken: TakenLayer | undefined;
+  // Made and uploaded here (see ./changes.ts); loaded into the engine only for a later command stage.
+  const keep = engineWants(walk, image, i);
+  const take = parent && (await sharesChanges(walk)) ? async (upper: string) => {
+    taken = await timed(report, "commit", () => takeChanges(upper, keep));
+    return taken && { diffId: taken.layer?.diffId, load: keep ? taken.layer : undefined };
+  } : undefined;
+  try {
+    const onOutput = (c: Buffer) => progress.commandOutput(meta.image, stage.name, c);
+    const applied = await buildStageLocally(engine, stage, parent?.ref, meta, onOutput, { exited: () => (exited = performance.now()), take, caches: walk.opts.caches });
+    if (applied.cache) Object.assign(report, { cacheBytesRestored: applied.cache.bytesRestored, cacheBytesSaved: applied.cache.bytesSaved });
+    if (exited !== undefined) {
+      addPhase(report, "run", (exited - started) / 1000);
+      if (!taken) addPhase(report, "commit", (performance.now() - exited) / 1000);
+    }
+    walk.containers += applied.containersRun;
+    report.status = applied.status;
+    walk.local.set(stage.digest, applied.inEngine);
+    if (!taken) {
+      report.bytesPushed += (await timed(report, "upload", () => publishLocal(walk, stage))).bytes;
+      return;
+    }
+    const below = await walk.opts.store.read(parent.digest);
+    const draft = taken.gz ? appendLayer(below.manifest, taken.gz, applied.doc as ImageConfigDocument) : withConfig(below.manifest, applied.doc as ImageConfigDocument);
+    const outcome = await timed(report, "upload", () => walk.opts.store.publish(stage.digest, draft, [], { overwrite: walk.remaking.has(stage.digest) }));
+    walk.inRegistry.add(stage.digest);
+    if (outcome === "adopted" && applied.inEngine) await dropOurs(walk, stage.digest, stage.ref);
+  } finally {
+    await taken?.layer?.dispose();
   }
-  if (applied.cache) Object.assign(report, { cacheBytesRestored: applied.cache.bytesRestored, cacheBytesSaved: applied.cache.bytesSaved });
-  walk.local.set(stage.digest, true);
-  walk.containers += applied.containersRun;
-  report.status = applied.status;
-  const published = await timed(report, "upload", () => publishLocal(walk, stage));
-  report.bytesPushed += published.bytes;
+}
+
+/** Whether command stages' layers are made here from the container's files (asked once per build). */
+function sharesChanges(walk: Walk): Promise<boolean> {
+  walk.sharesChanges ??= walk.opts.engine.sharesChanges?.() ?? Promise.resolve(false);
+  return walk.sharesChanges;
 }
 
 /** A stage found in the registry and pulled is `pulled`; one made in this run keeps its status. */
@@ -87,13 +115,14 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
     for (const source of stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : []) {
       report.bytesPulled += await timed(report, "pull", () => ensureLocal(walk, source, stageRef(plan.config.project, source)));
     }
-    // A file layer loaded here has no registry blob the engine knows of: its push of a later
-    // command stage would upload the layer again. So only configs and bases go this way.
-    const toEngine = change.kind !== "files" && engineWants(walk, image, i);
+    // A file layer loaded here has no registry blob the engine knows of: an engine push of a
+    // later command stage would upload it again. So it goes this way only when command
+    // stages' layers are uploaded by slipway (which writes their manifests itself).
+    const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
     const { draft, borrowed, layer } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta, { keepLayer: toEngine });
     // A later command stage runs on this one: it goes into the engine from what was made
     // here (the engine pulls nothing back), while the registry gets it.
-    if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer, reports)));
+    if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
     else walk.local.set(stage.digest, false);
     const outcome = await timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) }));
     report.status = outcome === "adopted" ? "registry" : "appended";

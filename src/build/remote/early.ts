@@ -8,7 +8,6 @@ import type { ImageConfigDocument } from "../../engine/types.ts";
 import type { Layer } from "../layer.ts";
 import { stageRef } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
-import type { StageReport } from "../report.ts";
 import { SCRATCH } from "../scratch.ts";
 import { background, ensureLocal, pullEarly, runsCommands, type Walk } from "./walk.ts";
 
@@ -56,10 +55,10 @@ async function pullBase(walk: Walk, ref: string): Promise<number> {
 
 /**
  * Puts stage i, just made in the registry as `doc` (plus `layer`, its new layer if
- * any), into the engine too: its parent first (bytes pulled for it are counted on the
- * parent's report), then a load of the config and the one new layer. Returns bytes pulled for it.
+ * any), into the engine too: its parent first, then a load of the config and the one
+ * new layer. Returns the bytes pulled to get it there (its parent's, if pulled).
  */
-export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: ImageConfigDocument, layer: Layer | undefined, reports: StageReport[]): Promise<number> {
+export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: ImageConfigDocument, layer: Layer | undefined): Promise<number> {
   const { engine } = walk.opts;
   const stage = image.stages[i];
   try {
@@ -73,11 +72,8 @@ export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: Ima
       const below = stage.parent ?? stage.stage.needs?.()[0];
       if (below) {
         const k = image.stages.findIndex((s) => s.digest === below);
-        const pulled = await ensureLocal(walk, below, k >= 0 ? image.stages[k].ref : stageRef(walk.plan.config.project, below));
-        if (k >= 0 && pulled > 0) {
-          reports[k].bytesPulled += pulled;
-          if (reports[k].status === "registry") reports[k].status = "pulled";
-        }
+        // Counted, as a pull of this stage would be, on the stage the command stage runs on.
+        bytes += await ensureLocal(walk, below, k >= 0 ? image.stages[k].ref : stageRef(walk.plan.config.project, below));
       }
     }
     await engine.loadImage(doc, layer ? [layer] : [], [stage.ref]);

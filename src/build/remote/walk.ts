@@ -29,6 +29,8 @@ export interface Walk {
   arriving: Map<string, Promise<number>>;
   /** Base images being pulled early, by reference (see ./early.ts). */
   bases: Map<string, Promise<number>>;
+  /** Whether the engine offers runs' changed files (see ./changes.ts), once asked. */
+  sharesChanges?: Promise<boolean>;
   /** Seconds spent writing final manifests and tags. */
   manifestSeconds: number;
 }
