@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { isCacheTag } from "../../../src/cache/tag.ts";
+import { run } from "../../../src/util/process.ts";
 import { slipway, slipwayJson } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
 import { buildWorld, type BuildWorld } from "../../support/services.ts";
@@ -55,6 +56,22 @@ describe("RUN --mount=type=cache in the registry", () => {
         for (const content of (await layerFiles(blob)).values()) expect(content).not.toContain("CACHEONLY-");
       }
     }
+  });
+
+  test("a local build (no registry) keeps the cache on the node, as before", async () => {
+    const n = await freshNode();
+    nodes.push(n);
+    const app = await gitProject({ Dockerfile: dockerfile(world.base), "deps.txt": "a\nb\n" });
+    const build = async () => {
+      const report = await slipwayJson(["build", "--dir", app.dir], { env: n.env });
+      expect(report.images[0].stages.every((s) => s.cacheBytesRestored === undefined && s.cacheBytesSaved === undefined)).toBe(true);
+      const res = await run("docker", ["run", "--rm", "--network", "none", report.images[0].ref, "cat", "/downloaded.txt"], { env: { ...process.env, DOCKER_HOST: n.env.DOCKER_HOST } });
+      expect(res.code).toBe(0);
+      return res.stdout.split("\n").filter(Boolean);
+    };
+    expect(await build()).toEqual(["a", "b"]);
+    await app.write({ "deps.txt": "a\nb\nc\n" });
+    expect(await build()).toEqual(["c"]);
   });
 
   test("a relative or escaping cache target is an error at its line: exit 2, nothing published", async () => {
