@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { aroundRun, type CacheUse } from "../cache/around-run.ts";
 import type { DependencyCache } from "../cache/types.ts";
 import { BuildError } from "../errors.ts";
-import type { Engine, ImageConfigDocument, LocalImage, RunBind, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, LocalImage, RunBind } from "../engine/types.ts";
+import { appendDiffId, setCreated, setRuntime, type ImageConfigDocument, type RuntimeConfig } from "../image/index.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
 import type { Layer } from "./layer.ts";
 import { LABEL_PREFIX, LABELS, NEEDS_LABEL, stageRef } from "./names.ts";
@@ -117,7 +118,7 @@ function labelsOf(image: LocalImage): Record<string, string> {
  */
 async function runCommands(
   engine: Engine, change: Extract<StageChange, { kind: "run" }>, parentRef: string, parent: LocalImage,
-  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, caches?: DependencyCache,
+  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, onExited?: () => void, caches?: DependencyCache,
 ): Promise<{ diffIds: string[]; temporary: string[]; cache?: CacheUse }> {
   const diffIds: string[] = [];
   const temporary: string[] = [];
@@ -125,15 +126,14 @@ async function runCommands(
   const patch = change.patch ? await change.patch(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent)) : undefined;
   if (patch) {
     runOn = `${plan.ref}-patch`;
-    const doc = { ...parent.config, rootfs: { type: "layers" as const, diff_ids: [...parent.config.rootfs.diff_ids, patch.diffId] } };
-    await engine.loadImage(doc, [patch], [runOn]).finally(() => patch.dispose());
+    await engine.loadImage(appendDiffId(parent.config, patch.diffId), [patch], [runOn]).finally(() => patch.dispose());
     temporary.push(runOn);
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
   const { result, use } = await withBinds(change.binds, (binds) => aroundRun(
     caches, binds,
-    () => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser }),
+    () => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser, onExited }),
     (r) => r.exitCode === 0,
   ));
   for (const warning of use?.warnings ?? []) onOutput(Buffer.from(`slipway: warning: ${warning}\n`));
@@ -160,7 +160,8 @@ function fileReader(engine: Engine, ref: string) {
  * it they stay on the node only.
  */
 export async function buildStageLocally(
-  engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void, caches?: DependencyCache,
+  engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
+  onExited?: () => void, caches?: DependencyCache,
 ): Promise<AppliedStage> {
   const change: StageChange = plan.stage.change();
   if (change.kind === "base" && change.ref === SCRATCH) {
@@ -186,7 +187,7 @@ export async function buildStageLocally(
   let temporary: string[] = [];
   let cache: CacheUse | undefined;
   if (change.kind === "run") {
-    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, caches);
+    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, onExited, caches);
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
     cache = ran.cache;
@@ -213,8 +214,7 @@ export async function buildStageLocally(
 export async function writeFinalImage(engine: Engine, lastStageRef: string, tags: string[]): Promise<string> {
   const stage = await engine.inspectImage(lastStageRef);
   if (!stage) throw new BuildError("", "final", `stage ${lastStageRef} is missing`);
-  const doc: ImageConfigDocument = { ...stage.config, created: "1970-01-01T00:00:00Z", config: cleanConfig(stage.config.config) };
-  return engine.loadImage(doc, [], tags);
+  return engine.loadImage(setRuntime(setCreated(stage.config, "1970-01-01T00:00:00Z"), cleanConfig(stage.config.config)), [], tags);
 }
 
 export type { ProjectPlan };
