@@ -74,6 +74,23 @@ describe("RUN --mount=type=cache in the registry", () => {
     expect(await build()).toEqual(["c"]);
   });
 
+  test("a cache over --cache-max-size is not saved: a warning, the build succeeds; a bad size is a usage error", async () => {
+    const app = await gitProject({ Dockerfile: dockerfile(world.base), "deps.txt": "a\nb\n" });
+    const bad = await slipway(["bp", `${world.registry.host}/dfbig`, "--tag", "main", "--dir", app.dir, "--cache-max-size", "lots", "--json"], { env: world.env });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout + bad.stderr).toMatch(/--cache-max-size: invalid size "lots"/);
+    expect(await client(world.registry.host).listTags("dfbig")).toEqual([]);
+
+    const n = await freshNode({ CI_COMMIT_REF_NAME: "main" });
+    nodes.push(n);
+    const res = await slipway(["bp", `${world.registry.host}/dfbig`, "--tag", "main", "--dir", app.dir, "--cache-max-size", "10", "--json"], { env: n.env });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/warning: cache cache:pkgs: 24 B is over the cache size limit \(10 B\): not saved/);
+    const report = JSON.parse(res.stdout) as import("../../../src/build/report.ts").BuildReport;
+    expect(report.images[0].stages.find((s) => s.name.startsWith("RUN"))).toMatchObject({ status: "built", cacheBytesRestored: 0, cacheBytesSaved: 0 });
+    expect((await client(world.registry.host).listTags("dfbig")).filter(isCacheTag)).toEqual([]);
+  });
+
   test("a relative or escaping cache target is an error at its line: exit 2, nothing published", async () => {
     for (const [repo, target] of [["dfbad1", "cache/pkgs"], ["dfbad2", "/../root/.cache/pkgs"]] as const) {
       const app = await gitProject({ Dockerfile: dockerfile(world.base, `type=cache,target=${target}`), "deps.txt": "a\n" });
