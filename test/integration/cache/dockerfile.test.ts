@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { isCacheTag } from "../../../src/cache/tag.ts";
+import { run } from "../../../src/util/process.ts";
 import { slipway, slipwayJson } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
 import { buildWorld, type BuildWorld } from "../../support/services.ts";
@@ -55,6 +56,39 @@ describe("RUN --mount=type=cache in the registry", () => {
         for (const content of (await layerFiles(blob)).values()) expect(content).not.toContain("CACHEONLY-");
       }
     }
+  });
+
+  test("a local build (no registry) keeps the cache on the node, as before", async () => {
+    const n = await freshNode();
+    nodes.push(n);
+    const app = await gitProject({ Dockerfile: dockerfile(world.base), "deps.txt": "a\nb\n" });
+    const build = async () => {
+      const report = await slipwayJson(["build", "--dir", app.dir], { env: n.env });
+      expect(report.images[0].stages.every((s) => s.cacheBytesRestored === undefined && s.cacheBytesSaved === undefined)).toBe(true);
+      const res = await run("docker", ["run", "--rm", "--network", "none", report.images[0].ref, "cat", "/downloaded.txt"], { env: { ...process.env, DOCKER_HOST: n.env.DOCKER_HOST } });
+      expect(res.code).toBe(0);
+      return res.stdout.split("\n").filter(Boolean);
+    };
+    expect(await build()).toEqual(["a", "b"]);
+    await app.write({ "deps.txt": "a\nb\nc\n" });
+    expect(await build()).toEqual(["c"]);
+  });
+
+  test("a cache over --cache-max-size is not saved: a warning, the build succeeds; a bad size is a usage error", async () => {
+    const app = await gitProject({ Dockerfile: dockerfile(world.base), "deps.txt": "a\nb\n" });
+    const bad = await slipway(["bp", `${world.registry.host}/dfbig`, "--tag", "main", "--dir", app.dir, "--cache-max-size", "lots", "--json"], { env: world.env });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout + bad.stderr).toMatch(/--cache-max-size: invalid size "lots"/);
+    expect(await client(world.registry.host).listTags("dfbig")).toEqual([]);
+
+    const n = await freshNode({ CI_COMMIT_REF_NAME: "main" });
+    nodes.push(n);
+    const res = await slipway(["bp", `${world.registry.host}/dfbig`, "--tag", "main", "--dir", app.dir, "--cache-max-size", "10", "--json"], { env: n.env });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/warning: cache cache:pkgs: 24 B is over the cache size limit \(10 B\): not saved/);
+    const report = JSON.parse(res.stdout) as import("../../../src/build/report.ts").BuildReport;
+    expect(report.images[0].stages.find((s) => s.name.startsWith("RUN"))).toMatchObject({ status: "built", cacheBytesRestored: 0, cacheBytesSaved: 0 });
+    expect((await client(world.registry.host).listTags("dfbig")).filter(isCacheTag)).toEqual([]);
   });
 
   test("a relative or escaping cache target is an error at its line: exit 2, nothing published", async () => {
