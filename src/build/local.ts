@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { BuildError } from "../errors.ts";
+import { BuildError, sourceLocation } from "../errors.ts";
 import type { Engine, ImageConfigDocument, LocalImage, RunBind, RuntimeConfig } from "../engine/types.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
 import type { Layer } from "./layer.ts";
@@ -131,7 +131,7 @@ async function runCommands(
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
-    throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
+    throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode, sourceLocation(plan.stage.source));
   }
   if (result.diffId) diffIds.push(result.diffId);
   return { diffIds, temporary };

@@ -7,7 +7,8 @@ import { posix } from "node:path";
 import type { RuntimeConfig } from "../engine/types.ts";
 import { durationNs } from "../util/duration.ts";
 import { expandWord, expandWords, lookupIn } from "./expand.ts";
-import { badPortSpec, dockerfileError, execForm, type Instruction } from "./parse.ts";
+import { dockerfileError, execForm, type Instruction } from "./parse.ts";
+import { badPortSpec } from "./syntax.ts";
 import { keyValues } from "./steps.ts";
 
 export function envMap(config: RuntimeConfig): Map<string, string> {

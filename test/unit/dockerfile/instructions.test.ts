@@ -197,6 +197,19 @@ describe("config instructions", () => {
     ]);
     expect(err).toMatchObject({ file: "Dockerfile", line: 1 });
   });
+
+  test("missing arguments and bad ONBUILD/SHELL forms are syntax problems too, in stages the target does not use", () => {
+    const err = refused("FROM a AS unused\nENV\nRUN\nONBUILD FROM x\nSHELL /bin/bash -c\nCOPY onlyone\nWORKDIR\nFROM b\nLABEL\nCMD\n");
+    expect(err.problems.map((p) => [p.line, p.detail])).toEqual([
+      [2, "ENV requires at least one argument"],
+      [3, "RUN requires at least one argument"],
+      [4, "ONBUILD FROM is not allowed"],
+      [5, "SHELL requires the arguments to be in JSON form"],
+      [6, "COPY requires at least one source and a destination"],
+      [7, "WORKDIR requires at least one argument"],
+      [9, "LABEL requires at least one argument"],
+    ]);
+  });
 });
 
 describe("stage identity for explanations", () => {
