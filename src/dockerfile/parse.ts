@@ -70,7 +70,7 @@ const FLAGS: Record<string, string[]> = {
   FROM: ["platform"],
   RUN: ["network", "mount"],
   COPY: ["from", "chown", "chmod", "link"],
-  ADD: ["chown", "chmod", "link"],
+  ADD: ["chown", "chmod", "link", "checksum", "unpack", "keep-git-dir"],
   HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
 };
 

@@ -5,6 +5,7 @@ import { ExpandError } from "./expand.ts";
 import { copyWords, runCommand } from "./heredoc.ts";
 import { MountError, parseMount } from "./mounts.ts";
 import type { Op, Step } from "./types.ts";
+import { addSources } from "./add.ts";
 
 /** What a build stage knows while its instructions are read, in order. */
 export interface StageScope {
@@ -121,16 +122,13 @@ function copyOp(scope: StageScope, ins: Instruction): Op {
     if (sources.length + inline.length > 1 && !destIsDir) throw dockerfileError(df.file, ins.line, `${ins.keyword}: with more than one source file the destination must be a directory and end with a /`);
     if (ins.flags.has("from")) throw dockerfileError(df.file, ins.line, `${ins.keyword} --from with a heredoc is not supported`);
   }
-  if (ins.keyword === "ADD") {
-    const url = sources.find((s) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith("git@"));
-    if (url) throw dockerfileError(df.file, ins.line, `ADD of a URL (${url}) is not supported`);
-  }
+  const add = ins.keyword === "ADD" ? addSources(scope, ins, sources, dest) : undefined;
   const chmodText = ins.flags.get("chmod");
   if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText ?? "")) {
     throw dockerfileError(df.file, ins.line, `${ins.keyword} --chmod=${chmodText}: only octal modes are supported`);
   }
   const chownText = ins.flags.get("chown");
-  const op: Op = { op: "copy", sources, dest, ...(inline.length > 0 ? { inline } : {}) };
+  const op: Op = { op: "copy", sources: add?.local ?? sources, dest, ...(inline.length > 0 ? { inline } : {}), ...add?.more };
   if (chownText !== undefined && chownText !== null) op.chown = expand(chownText);
   if (chmodText !== undefined && chmodText !== null) op.chmod = parseInt(chmodText, 8);
   const from = ins.flags.get("from");
