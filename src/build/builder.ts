@@ -1,5 +1,6 @@
 import type { ProjectConfig } from "../config/types.ts";
 import type { Engine } from "../engine/types.ts";
+import { runChains } from "./chains.ts";
 import { earlierBuilds, explainMiss } from "./explain.ts";
 import { imageRepo } from "./names.ts";
 import { buildStageLocally, writeFinalImage } from "./local.ts";
@@ -23,6 +24,8 @@ export interface BuildOptions {
   resolveBase: BaseResolver;
   buildDir: string;
   progress?: ProgressSink;
+  /** How many independent chains of an image's stages `build` runs at once (default STAGE_CHAINS_AT_ONCE). */
+  stageChains?: number;
   /** A registry stage cache to consult too (`plan --repo`). */
   remote?: { findMany(digests: string[]): Promise<Set<string>> };
 }
@@ -66,13 +69,15 @@ function finalRef(plan: ProjectPlan, image: ImagePlan): string {
   return `${imageRepo(plan.config.project, image.image.name)}:${image.digest}`;
 }
 
+/** Independent chains of stages (a Dockerfile's build stages) built at once, at most this many. */
+export const STAGE_CHAINS_AT_ONCE = 3;
+
 async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePlan): Promise<{ report: ImageReport; containers: number }> {
   const progress = opts.progress ?? silentProgress;
   const name = image.image.name;
-  const stages: StageReport[] = [];
-  let containers = 0;
-  for (let i = 0; i < image.stages.length; i++) {
+  const built = await runChains(image.stages, opts.stageChains ?? STAGE_CHAINS_AT_ONCE, async (i) => {
     const stage = image.stages[i];
+    let containers = 0;
     const started = performance.now();
     let status: StageReport["status"] = "local";
     let reason: string | null = null;
@@ -85,12 +90,14 @@ async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePla
         (chunk) => progress.commandOutput(name, stage.name, chunk),
       );
       status = applied.status;
-      containers += applied.containersRun;
+      containers = applied.containersRun;
     }
     const report: StageReport = { name: stage.name, digest: stage.digest, status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason, ...sourceOf(stage) };
     progress.stageFinished(name, report);
-    stages.push(report);
-  }
+    return { report, containers };
+  });
+  const stages = built.map((b) => b.report);
+  const containers = built.reduce((n, b) => n + b.containers, 0);
   const repo = imageRepo(plan.config.project, name);
   const ref = `${repo}:${image.digest}`;
   await writeFinalImage(opts.engine, image.stages.at(-1)!.ref, [ref, `${repo}:latest`]);
