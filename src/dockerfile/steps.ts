@@ -1,4 +1,5 @@
 /** One instruction of a build stage as a step: ARG scoping, static ENV/SHELL, expansion of COPY/ADD. */
+import { posix } from "node:path";
 import { expandWord, expandWords, lookupIn, rawWords } from "./expand.ts";
 import { dockerfileError, type Instruction, type ParsedDockerfile } from "./parse.ts";
 import { ExpandError } from "./expand.ts";
@@ -19,6 +20,11 @@ export interface StageScope {
   /** ENV set by this Dockerfile (and the stage it is FROM), for expanding COPY/ADD. */
   env: Map<string, string>;
   shell: string[];
+  /**
+   * The WORKDIR as this Dockerfile sets it (relative RUN --mount targets are under it, as
+   * in BuildKit); "/" until a WORKDIR, as a base image's own is not known when planning.
+   */
+  workdir: string;
   /** A CMD came earlier in this stage (then ENTRYPOINT keeps it). */
   cmdSet: boolean;
   /** Index of the build stage a COPY --from names, undefined when it names none. */
@@ -90,7 +96,7 @@ function runOp(scope: StageScope, ins: Instruction): Op {
   const mounts = (ins.mounts ?? []).map((text) => {
     let mount;
     try {
-      mount = parseMount(text);
+      mount = parseMount(text, scope.workdir);
     } catch (err) {
       if (err instanceof MountError) throw dockerfileError(scope.df.file, ins.line, err.message);
       throw err;
@@ -160,6 +166,10 @@ function checkConfig(scope: StageScope, ins: Instruction): void {
     for (const [k, v] of keyValues(ins, file, (w) => expandOrFail(file, ins, () => expandWord(w, lookup, scope.df.escape)))) scope.env.set(k, v);
   }
   if (ins.keyword === "LABEL") keyValues(ins, file, (w) => w);
+  if (ins.keyword === "WORKDIR") {
+    const dir = expandOrFail(file, ins, () => expandWord(ins.args.trim(), lookupIn(scope.env, scope.args), scope.df.escape));
+    scope.workdir = posix.resolve(scope.workdir, dir);
+  }
 }
 
 export function stepOf(scope: StageScope, ins: Instruction, number: number, stage: number, fromOp: Op): Step | undefined {

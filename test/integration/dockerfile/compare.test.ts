@@ -1,8 +1,9 @@
+import { cp, readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { slipwayJson } from "../../support/cli.ts";
-import { type BuildWorld, buildWorld } from "../../support/services.ts";
+import { type BuildWorld, buildWorld, scratchDir } from "../../support/services.ts";
 import { buildkit, contextDir, fileTree, imageConfig } from "./support.ts";
 
 let engine: PrivateEngine;
@@ -108,5 +109,21 @@ ENTRYPOINT ["/bin/busybox"]
 `,
     });
     await compare(dir, "scratch", ["--build-arg", `BASE=${base}`]);
+  });
+});
+
+/** Real public Dockerfiles adapted to build offline on busybox (test/fixtures/dockerfiles/*-busybox, SOURCE.md each). */
+const FIXTURES = new URL("../../fixtures/dockerfiles/", import.meta.url).pathname;
+const BUILDABLE = (await readdir(FIXTURES)).filter((n) => n.endsWith("-busybox")).sort();
+
+describe("real public Dockerfiles equal BuildKit's", () => {
+  test("Go, Node, Python and Java fixtures are there", () => {
+    expect(["go-", "node-", "python-", "java-"].map((p) => BUILDABLE.some((n) => n.startsWith(p)))).toEqual([true, true, true, true]);
+  });
+
+  test.each(BUILDABLE)("%s", async (name) => {
+    const dir = await scratchDir("slipway-dffixture-");
+    await cp(`${FIXTURES}${name}`, dir, { recursive: true });
+    await compare(dir, name, ["--build-arg", `BASE=${base}`]);
   });
 });
