@@ -167,7 +167,10 @@ describe("config instructions", () => {
       expanded = err;
     }
     expect(expanded).toMatchObject({ name: "ConfigError", line: 3, detail: "EXPOSE: invalid containerPort: http" });
-    expect(config("FROM a\nEXPOSE 80 53/UDP 8000-8010/tcp\n").ExposedPorts).toEqual({ "80/tcp": {}, "53/udp": {}, "8000-8010/tcp": {} });
+    // A range is one key per port, as the engine's BuildKit records it (nat.ParsePortSpecs).
+    expect(config("FROM a\nEXPOSE 80 53/UDP 8000-8002/tcp\n").ExposedPorts).toEqual({ "80/tcp": {}, "53/udp": {}, "8000/tcp": {}, "8001/tcp": {}, "8002/tcp": {} });
+    // Docker's documented example: every pair of one ENV sees the environment before it.
+    expect(config("FROM a\nENV abc=hello\nENV abc=bye def=$abc\nENV ghi=$abc\n").Env).toEqual(["PATH=/bin", "abc=bye", "def=hello", "ghi=bye"]);
   });
 
   test("a HEALTHCHECK CMD that is not a JSON array of strings is the shell form, as in Docker", () => {
