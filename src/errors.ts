@@ -47,18 +47,32 @@ export class ConfigError extends SlipwayError {
   }
 }
 
-/** A stage failed to build (a command exited non-zero, or the engine refused). Exit code 1. */
+/**
+ * A stage failed to build (a command exited non-zero, or the engine refused). Exit code 1.
+ * `file`/`line`: where the stage is written, when it is (a Dockerfile instruction).
+ */
 export class BuildError extends SlipwayError {
   override readonly name = "BuildError";
+  readonly file?: string;
+  readonly line?: number;
   constructor(
     readonly image: string,
     readonly stage: string,
     message: string,
     readonly exitCode?: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { file?: string; line?: number },
   ) {
-    super(`image ${image || "(nameless)"}, stage ${stage}: ${message}`, options);
+    const where = options?.file !== undefined ? `${[options.file, options.line].filter((x) => x !== undefined).join(":")}: ` : "";
+    super(`image ${image || "(nameless)"}, stage ${stage}: ${where}${message}`, options);
+    if (options?.file !== undefined) this.file = options.file;
+    if (options?.line !== undefined) this.line = options.line;
   }
+}
+
+/** `Dockerfile:7` (a stage's `source`) as BuildError's location. */
+export function sourceLocation(source: string | undefined): { file?: string; line?: number } {
+  const m = source === undefined ? null : /^(.*):(\d+)$/.exec(source);
+  return m ? { file: m[1], line: Number(m[2]) } : {};
 }
 
 /** The Docker engine answered with an error (including errorDetail in a progress stream). */

@@ -1,5 +1,6 @@
 import type { ProjectConfig } from "../config/types.ts";
 import type { Engine } from "../engine/types.ts";
+import { runChains } from "./chains.ts";
 import { earlierBuilds, explainMiss } from "./explain.ts";
 import { imageRepo } from "./names.ts";
 import { EngineStageCache } from "./cache/engine.ts";
@@ -27,6 +28,8 @@ export interface BuildOptions {
   resolveBase: BaseResolver;
   buildDir: string;
   progress?: ProgressSink;
+  /** How many independent chains of an image's stages `build` runs at once (default STAGE_CHAINS_AT_ONCE). */
+  stageChains?: number;
   /** A registry stage cache to consult too (`plan --repo`). */
   remote?: Pick<StageCache, "findMany">;
   /** Where `build` finds and keeps stages: the engine's own images unless given. */
@@ -86,14 +89,16 @@ function finalRef(plan: ProjectPlan, image: ImagePlan): string {
   return `${imageRepo(plan.config.project, image.image.name)}:${image.digest}`;
 }
 
+/** Independent chains of stages (a Dockerfile's build stages) built at once, at most this many. */
+export const STAGE_CHAINS_AT_ONCE = 3;
+
 async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePlan): Promise<{ report: ImageReport; containers: number }> {
   const progress = opts.progress ?? silentProgress;
   const name = image.image.name;
-  const stages: StageReport[] = [];
   const cache = cacheOf(opts, plan);
-  let containers = 0;
-  for (let i = 0; i < image.stages.length; i++) {
+  const built = await runChains(image.stages, opts.stageChains ?? STAGE_CHAINS_AT_ONCE, async (i) => {
     const stage = image.stages[i];
+    let containers = 0;
     const started = performance.now();
     let status: StageReport["status"] = "local";
     let reason: string | null = null;
@@ -106,7 +111,7 @@ async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePla
         meta: { project: plan.config.project, image: name, gitCommit: plan.worktree?.commit },
         onOutput: (chunk) => progress.commandOutput(name, stage.name, chunk),
       });
-      containers += result.containersRun;
+      containers = result.containersRun;
       // A build stops at its first failed stage; the stages before it stay cached.
       if (!result.ok) throw result.error;
       await cache.publish(stage.digest, stage.ref);
@@ -114,8 +119,10 @@ async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePla
     }
     const report: StageReport = { name: stage.name, digest: stage.digest, status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason, ...sourceOf(stage) };
     progress.stageFinished(name, report);
-    stages.push(report);
-  }
+    return { report, containers };
+  });
+  const stages = built.map((b) => b.report);
+  const containers = built.reduce((n, b) => n + b.containers, 0);
   const repo = imageRepo(plan.config.project, name);
   const ref = `${repo}:${image.digest}`;
   await writeFinalImage(opts.engine, image.stages.at(-1)!.ref, [ref, `${repo}:latest`]);

@@ -58,7 +58,8 @@ function problemOf(p: ConfigError): ErrorProblem {
 export function errorDocument(err: unknown): ErrorDocument {
   const message = (err instanceof Error ? err.message : String(err)).replace(/^error: /, "");
   const exitCode = isCommanderError(err) ? 2 : exitCodeFor(err);
-  const problems = err instanceof ConfigError ? err.problems.map(problemOf) : [{ message, file: null, line: null, column: null }];
+  const at = err instanceof BuildError ? { file: err.file ?? null, line: err.line ?? null } : { file: null, line: null };
+  const problems = err instanceof ConfigError ? err.problems.map(problemOf) : [{ message, ...at, column: null }];
   const { file, line, column, field } = problems[0];
   const kind = kindOf(err);
   // Data the error classes carry (see src/errors.ts), read by property: registry, GitLab and fleet errors share these names.

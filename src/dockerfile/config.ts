@@ -7,7 +7,8 @@ import { posix } from "node:path";
 import type { RuntimeConfig } from "../image/index.ts";
 import { durationNs } from "../util/duration.ts";
 import { expandWord, expandWords, lookupIn } from "./expand.ts";
-import { badPortSpec, dockerfileError, execForm, type Instruction } from "./parse.ts";
+import { dockerfileError, execForm, type Instruction } from "./parse.ts";
+import { badPortSpec } from "./syntax.ts";
 import { keyValues } from "./steps.ts";
 
 export function envMap(config: RuntimeConfig): Map<string, string> {
@@ -51,6 +52,13 @@ function healthcheck(ins: Instruction, file: string): RuntimeConfig["Healthcheck
   return out;
 }
 
+/** `8000-8002/udp` as Docker records it: one `PORT/proto` key per port of the range. */
+export function portsOf(spec: string): string[] {
+  const [range, proto = "tcp"] = spec.split("/");
+  const [first, last = first] = range.split("-").map(Number);
+  return Array.from({ length: Math.max(1, last - first + 1) }, (_, i) => `${first + i}/${proto.toLowerCase()}`);
+}
+
 /** Applies one config instruction; `args` are the build args it can see. */
 export function applyInstruction(
   base: RuntimeConfig, ins: Instruction, args: [string, string][], file: string, escape: string, cmdSet = false,
@@ -61,8 +69,9 @@ export function applyInstruction(
   const words = () => (ins.json ? ins.json.map(word) : expandWords(ins.args, lookup(), escape));
   switch (ins.keyword) {
     case "ENV":
-      // Each pair sees the ones before it on the same line, as in Docker.
-      for (const [k, v] of keyValues(ins, file, (w) => w)) setEnv(c, word(k), word(v));
+      // Every pair is expanded with the environment before the instruction, as Docker documents
+      // (`ENV abc=bye def=$abc` gives def the earlier abc) and BuildKit does.
+      for (const [k, v] of keyValues(ins, file, word)) setEnv(c, k, v);
       break;
     case "LABEL":
       c.Labels = { ...c.Labels, ...Object.fromEntries(keyValues(ins, file, word)) };
@@ -80,7 +89,7 @@ export function applyInstruction(
         const why = badPortSpec(p);
         if (why) throw dockerfileError(file, ins.line, `EXPOSE: ${why}`);
       }
-      c.ExposedPorts = { ...c.ExposedPorts, ...Object.fromEntries(words().map((p) => [p.includes("/") ? p.toLowerCase() : `${p}/tcp`, {}])) };
+      c.ExposedPorts = { ...c.ExposedPorts, ...Object.fromEntries(words().flatMap(portsOf).map((p) => [p, {}])) };
       break;
     case "VOLUME":
       c.Volumes = { ...c.Volumes, ...Object.fromEntries(words().filter(Boolean).map((v) => [v, {}])) };

@@ -27,11 +27,18 @@ export interface BuildContext {
 }
 
 /** One entry a COPY selects: where it goes relative to the destination ("" = the destination itself). */
-export interface Selected {
-  entry: ContextEntry;
-  destPath: string;
+export interface Selected extends Picked {
   /** sha256 of the content (files) or the link target (symlinks). */
   hash: string;
+  /** ADD of a local archive: its entries are unpacked into the destination instead. */
+  unpack?: boolean;
+}
+
+export interface Picked {
+  entry: ContextEntry;
+  destPath: string;
+  /** Named by a source itself (or a wildcard match), not found inside a source directory: ADD may unpack it. */
+  named?: boolean;
 }
 
 async function rulesFor(dir: string): Promise<IgnoreRules> {
@@ -80,13 +87,13 @@ function under(ctx: BuildContext, dir: string): ContextEntry[] {
 export class MissingSource extends Error {}
 
 /** The entries `sources` select, placed under `dest` as COPY places them. */
-export function select(ctx: BuildContext, sources: string[], dest: string): { entry: ContextEntry; destPath: string }[] {
+export function select(ctx: BuildContext, sources: string[], dest: string): Picked[] {
   const destIsDir = dest.endsWith("/") || dest === "." || dest.endsWith("/.");
-  const out: { entry: ContextEntry; destPath: string }[] = [];
+  const out: Picked[] = [];
   const place = (entry: ContextEntry | undefined, path: string, intoDir: boolean) => {
     if (path === "" || entry?.type === "directory") {
       for (const e of under(ctx, path)) out.push({ entry: e, destPath: path === "" ? e.path : e.path.slice(path.length + 1) });
-    } else if (entry) out.push({ entry, destPath: intoDir ? posix.basename(entry.path) : "" });
+    } else if (entry) out.push({ entry, destPath: intoDir ? posix.basename(entry.path) : "", named: true });
   };
   const many = sources.length > 1 || sources.some((s) => WILDCARD.test(s));
   if (many && !destIsDir) throw new MissingSource("with more than one source file the destination must be a directory and end with a /");
@@ -109,10 +116,12 @@ export function select(ctx: BuildContext, sources: string[], dest: string): { en
 /** A few files at a time: a `COPY . .` of a large context must not run out of file descriptors. */
 const reads = pLimit(16);
 
-export async function hashSelected(ctx: BuildContext, picked: { entry: ContextEntry; destPath: string }[]): Promise<Selected[]> {
-  return Promise.all(picked.map(({ entry, destPath }) => reads(async () => {
+/** Hashes what was picked; `unpack(data)`: whether a named file is an archive ADD unpacks. */
+export async function hashSelected(ctx: BuildContext, picked: Picked[], unpack?: (data: Buffer) => Promise<boolean>): Promise<Selected[]> {
+  return Promise.all(picked.map(({ entry, destPath, named }) => reads(async () => {
     const data = entry.type === "file" ? await readFile(join(ctx.dir, entry.path)) : Buffer.from(entry.target ?? "");
-    return { entry, destPath, hash: createHash("sha256").update(data).digest("hex") };
+    const hash = createHash("sha256").update(data).digest("hex");
+    return { entry, destPath, hash, ...(unpack && named && entry.type === "file" && (await unpack(data)) ? { unpack: true } : {}) };
   })));
 }
 

@@ -11,6 +11,8 @@ import type { LayerEntry } from "../build/layer.ts";
 import type { OwnerResolver } from "../build/stages/owners.ts";
 import type { Engine } from "../engine/types.ts";
 import type { RuntimeConfig } from "../image/index.ts";
+import { archiveEntries, isArchive } from "./archive.ts";
+import { fetchUrl, type UrlSource } from "./url.ts";
 import { readEntry, type BuildContext, type Selected } from "./context.ts";
 import type { InlineFile } from "./types.ts";
 
@@ -18,6 +20,9 @@ export interface CopySpec {
   dest: string;
   chown?: string;
   chmod?: number;
+  /** ADD's http(s) sources, and ADD --unpack (URL content is unpacked only with it). */
+  urls?: UrlSource[];
+  unpack?: boolean;
 }
 
 /** The destination as an absolute path: a relative one is under the parent's WORKDIR. */
@@ -52,18 +57,37 @@ export async function contextEntries(
   const base = destination(spec.dest, config);
   const owner = (await ownerOf(spec, owners)) ?? { uid: 0, gid: 0 };
   const destIsDir = spec.dest.endsWith("/") || spec.dest === "." || spec.dest.endsWith("/.");
-  const intoDir = selected.some((s) => s.destPath !== "") || (inline.length > 0 && destIsDir);
+  const intoDir = selected.some((s) => s.destPath !== "" || s.unpack) || (inline.length > 0 && destIsDir);
   const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir ? base : posix.dirname(base), owner, exists) : [];
-  for (const { entry, destPath } of selected) {
+  for (const { entry, destPath, unpack } of selected) {
     const path = destPath === "" ? base : posix.join(base, destPath);
+    // An archive is unpacked into the destination, a directory whatever its spelling (as Docker
+    // does); its entries keep their own owners even with --chown, as in BuildKit.
+    if (unpack) {
+      out.push(...(await archiveEntries(await readEntry(ctx, entry), base)));
+      continue;
+    }
     const mode = spec.chmod ?? entry.mode;
     if (entry.type === "directory") out.push({ type: "directory", path, mode, ...owner });
     else if (entry.type === "symlink") out.push({ type: "symlink", path, target: entry.target ?? "", ...owner });
     else out.push({ type: "file", path, mode, ...owner, content: await readEntry(ctx, entry) });
   }
+  out.push(...(await urlEntries(spec, base, destIsDir || selected.length > 0 || inline.length > 0 || (spec.urls ?? []).length > 1, spec.chown !== undefined ? owner : undefined)));
   // Heredoc sources (`COPY <<EOF /path`) are files named by the heredoc, 0644 as BuildKit makes them.
   for (const file of inline) {
     out.push({ type: "file", path: destIsDir ? posix.join(base, file.name) : base, mode: spec.chmod ?? 0o644, ...owner, content: Buffer.from(file.content) });
+  }
+  return out;
+}
+
+/** ADD <url>: one 0600 file (BuildKit's mode) named after the URL under a directory destination. */
+async function urlEntries(spec: CopySpec, base: string, intoDir: boolean, owner: { uid: number; gid: number } | undefined): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = [];
+  for (const source of spec.urls ?? []) {
+    const got = source.data && source.name ? { data: source.data, name: source.name } : await fetchUrl(source.url, source.digest);
+    const who = owner ?? { uid: 0, gid: 0 };
+    if (spec.unpack && (await isArchive(got.data))) out.push(...(await archiveEntries(got.data, base)));
+    else out.push({ type: "file", path: intoDir ? posix.join(base, got.name) : base, mode: spec.chmod ?? 0o600, ...who, content: got.data });
   }
   return out;
 }

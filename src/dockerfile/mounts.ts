@@ -46,8 +46,8 @@ function cacheMount(fields: Map<string, string>, target: string): Mount {
 /** Thrown with the reason a mount is refused; the caller adds file:line. */
 export class MountError extends Error {}
 
-/** `type=bind,source=src,target=/src,ro`: BuildKit's CSV keys, `type` defaulting to bind. */
-export function parseMount(text: string): Mount {
+/** `type=bind,source=src,target=/src,ro`: BuildKit's CSV keys, `type` defaulting to bind; a relative target is under `workdir`. */
+export function parseMount(text: string, workdir = "/"): Mount {
   const fields = new Map<string, string>();
   for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf("=");
@@ -59,12 +59,12 @@ export function parseMount(text: string): Mount {
   if (!["bind", "tmpfs", "cache"].includes(type)) throw new MountError(`RUN --mount: unknown type ${JSON.stringify(type)}`);
   const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
   if (!target) throw new MountError("RUN --mount: target is required");
-  if (!target.startsWith("/")) throw new MountError(`RUN --mount: target ${target} must be an absolute path`);
   if (type === "cache" && target.split("/").includes("..")) throw new MountError(`RUN --mount=type=cache: target ${target} must stay inside the container's root`);
   const allowed = ["type", "target", "dst", "destination", ...(ALLOWED[type] ?? [])];
   const unknown = [...fields.keys()].find((k) => !allowed.includes(k));
   if (unknown) throw new MountError(`RUN --mount=type=${type}: ${unknown} is not supported`);
-  const at = posix.normalize(target).replace(/(.)\/+$/, "$1");
+  // A relative target is under the WORKDIR, as BuildKit resolves it.
+  const at = posix.normalize(target.startsWith("/") ? target : posix.join("/", workdir, target)).replace(/(.)\/+$/, "$1");
   if (type === "cache" && at === "/") throw new MountError("RUN --mount=type=cache: target cannot be the container's root /");
   if (type === "tmpfs") return { type, target: at };
   if (type === "cache") return cacheMount(fields, at);

@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import type { DockerfileParser as Parser } from "dockerfile-ast";
 import { ConfigError } from "../errors.ts";
-import { parseDurationNs } from "../util/duration.ts";
+import { badArguments } from "./syntax.ts";
 
 export interface Instruction {
   keyword: string;
@@ -70,7 +70,7 @@ const FLAGS: Record<string, string[]> = {
   FROM: ["platform"],
   RUN: ["network", "mount"],
   COPY: ["from", "chown", "chmod", "link"],
-  ADD: ["chown", "chmod", "link"],
+  ADD: ["chown", "chmod", "link", "checksum", "unpack", "keep-git-dir"],
   HEALTHCHECK: ["interval", "timeout", "start-period", "start-interval", "retries"],
 };
 
@@ -82,38 +82,6 @@ export function execForm(args: string): string[] | undefined {
   } catch {
     return undefined; // Docker falls back to shell form
   }
-}
-
-/** `EXPOSE` port specs as Docker's nat.ParsePortSpec reads them: port or range, optional tcp/udp/sctp. */
-export function badPortSpec(spec: string): string | undefined {
-  const m = /^(\d+)(?:-(\d+))?(?:\/(.*))?$/.exec(spec);
-  if (!m) return `invalid containerPort: ${spec}`;
-  if (m[3] !== undefined && !["tcp", "udp", "sctp"].includes(m[3].toLowerCase())) return `invalid proto: ${m[3]}`;
-  if (Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535) return `invalid containerPort: ${spec}`;
-  return undefined;
-}
-
-/** HEALTHCHECK flags are not expanded (as in BuildKit), so they are checked with the syntax. */
-function badHealthcheckFlag(flags: Map<string, string | null>): string | undefined {
-  for (const name of ["interval", "timeout", "start-period", "start-interval"]) {
-    const value = flags.get(name);
-    if (value !== undefined && (value === null || parseDurationNs(value) === undefined)) return `HEALTHCHECK --${name}: invalid duration ${JSON.stringify(value ?? "")}`;
-  }
-  const retries = flags.get("retries");
-  if (retries !== undefined && !/^\d+$/.test(retries ?? "")) return `HEALTHCHECK --retries: expected a whole number, got ${JSON.stringify(retries ?? "")}`;
-  return undefined;
-}
-
-/** Arguments Docker refuses when it parses the file, before building anything. */
-function badArguments(keyword: string, args: string, flags: Map<string, string | null>): string | undefined {
-  if (keyword === "HEALTHCHECK") return badHealthcheckFlag(flags);
-  if (keyword === "EXPOSE") {
-    for (const spec of args.trim().split(/\s+/).filter((w) => w !== "" && !w.includes("$"))) {
-      const why = badPortSpec(spec);
-      if (why) return `EXPOSE: ${why}`;
-    }
-  }
-  return undefined;
 }
 
 export function dockerfileError(file: string, line: number, detail: string): ConfigError {
@@ -168,9 +136,9 @@ function toInstruction(file: string, node: Node, lines: string[]): Instruction {
   const content = node.getArgumentsContent() ?? "";
   const heredocs = heredocsOf(file, keyword, line, node, lines, content);
   const more = mounts.length > 0 ? { mounts } : {};
-  if (heredocs) return { keyword, line, args: content.split("\n")[0], flags, heredocs, ...more };
-  const bad = badArguments(keyword, content, flags);
+  const bad = badArguments(keyword, heredocs ? content.split("\n")[0] : content, flags, heredocs !== undefined);
   if (bad) throw dockerfileError(file, line, bad);
+  if (heredocs) return { keyword, line, args: content.split("\n")[0], flags, heredocs, ...more };
   return { keyword, line, args: content, flags, json: execForm(content), ...more };
 }
 

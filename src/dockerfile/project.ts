@@ -4,10 +4,12 @@
  * Everything the digests need (expanded instructions, hashes of the files each
  * COPY/ADD selects) is read here, once, at the edge.
  */
-import { open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { ArchiveError, isArchive } from "./archive.ts";
+import { FetchError, fetchUrl, type UrlSource } from "./url.ts";
 import path from "node:path";
 import type { ImageConfig, ProjectConfig } from "../config/types.ts";
-import { ConfigError } from "../errors.ts";
+import { BuildError, ConfigError } from "../errors.ts";
 import { hashSelected, MissingSource, readContext, select, type BuildContext } from "./context.ts";
 import type { Mount } from "./mounts.ts";
 import { dockerfileError, parseDockerfile } from "./parse.ts";
@@ -25,20 +27,6 @@ export interface DockerfileOptions {
   network: boolean;
 }
 
-/** gzip, bzip2, xz and ustar magic: ADD would extract such a file, which slipway does not do. */
-async function isArchive(file: string): Promise<boolean> {
-  const handle = await open(file, "r");
-  try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(head, 0, 512, 0);
-    const b = head.subarray(0, bytesRead);
-    return (b[0] === 0x1f && b[1] === 0x8b) || b.subarray(0, 3).toString() === "BZh" ||
-      b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) || (bytesRead >= 262 && b.subarray(257, 262).toString() === "ustar");
-  } finally {
-    await handle.close();
-  }
-}
-
 async function selectFiles(build: DockerfileBuild, context: BuildContext): Promise<void> {
   for (const step of build.steps) {
     const op = step.op;
@@ -51,9 +39,28 @@ async function selectFiles(build: DockerfileBuild, context: BuildContext): Promi
       if (err instanceof MissingSource) throw dockerfileError(build.file, step.ins.line, `${step.ins.keyword}: ${err.message}`);
       throw err;
     }
-    if (step.ins.keyword === "ADD") await refuseArchives(build, step, context, picked.map((p) => p.entry));
-    op.selected = await hashSelected(context, picked);
+    await fetchUrls(build, step, op.urls ?? []);
+    op.selected = await hashSelected(context, picked, step.ins.keyword === "ADD" && op.unpack !== false ? unpacks(build, step) : undefined);
   }
+}
+
+/** URLs without --checksum are fetched now: their content's hash is their stage's input, as in BuildKit. */
+async function fetchUrls(build: DockerfileBuild, step: Step, urls: UrlSource[]): Promise<void> {
+  for (const source of urls.filter((u) => u.digest === "")) {
+    try {
+      Object.assign(source, await fetchUrl(source.url));
+    } catch (err) {
+      if (err instanceof FetchError) throw new BuildError("", step.label, err.message, undefined, { file: build.file, line: step.ins.line });
+      throw err;
+    }
+  }
+}
+
+function unpacks(build: DockerfileBuild, step: Step): (data: Buffer) => Promise<boolean> {
+  return (data) => isArchive(data).catch((err: unknown) => {
+    if (err instanceof ArchiveError) throw dockerfileError(build.file, step.ins.line, `ADD: ${err.message}`);
+    throw err;
+  });
 }
 
 /** RUN --mount=type=bind of context files: the files it binds, hashed like a COPY's. */
@@ -65,14 +72,6 @@ async function selectMounted(build: DockerfileBuild, context: BuildContext, step
     } catch (err) {
       if (err instanceof MissingSource) throw dockerfileError(build.file, step.ins.line, `RUN --mount: ${err.message}`);
       throw err;
-    }
-  }
-}
-
-async function refuseArchives(build: DockerfileBuild, step: Step, context: BuildContext, entries: { path: string; type: string }[]): Promise<void> {
-  for (const e of entries) {
-    if (e.type === "file" && (await isArchive(path.join(context.dir, e.path)))) {
-      throw dockerfileError(build.file, step.ins.line, `ADD of a local archive (${e.path}, which Docker extracts) is not supported; use COPY and RUN tar`);
     }
   }
 }

@@ -131,7 +131,7 @@ export function resolveDockerfile(df: ParsedDockerfile, opts: ResolveOptions): R
     const inherited = parent ? scopes.get(parent.index) : undefined;
     const scope: StageScope = {
       df, globals, buildArgs: opts.buildArgs, network: opts.network, platformArgs: PLATFORM_ARGS,
-      args: new Map(), env: new Map(inherited?.env ?? []), shell: inherited?.shell ?? ["/bin/sh", "-c"], cmdSet: false,
+      args: new Map(), env: new Map(inherited?.env ?? []), shell: inherited?.shell ?? ["/bin/sh", "-c"], workdir: inherited?.workdir ?? "/", cmdSet: false,
       stageOf: (from) => stageByRef(df, from, stage.index)?.index ?? imageStage.get(from),
     };
     scopes.set(index, scope);

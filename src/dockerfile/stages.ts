@@ -82,8 +82,11 @@ interface Made {
 
 /** COPY/ADD: of context files (their content hashes), or of a source stage's files (its digest). */
 function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Extract<Op, { op: "copy" }>, source: (index: number) => string): Made {
-  const spec = { dest: op.dest, chown: op.chown, chmod: op.chmod };
-  const instruction: NamedInput = ["instruction", JSON.stringify([step.ins.keyword, op.sources, op.dest, op.chown ?? "", op.chmod ?? ""])];
+  const urls = op.urls ?? [];
+  const spec = { dest: op.dest, chown: op.chown, chmod: op.chmod, urls, unpack: op.unpack };
+  // ADD's URLs and --unpack are appended only when written: every other COPY/ADD keeps its digest.
+  const addOnly = [...(urls.length > 0 ? [urls.map((u) => u.url)] : []), ...(op.unpack !== undefined ? [`unpack=${op.unpack}`] : [])];
+  const instruction: NamedInput = ["instruction", JSON.stringify([step.ins.keyword, op.sources, op.dest, op.chown ?? "", op.chmod ?? "", ...addOnly])];
   if (op.from) {
     const digest = source(op.from.index);
     const ref = stageRef(ctx.project, digest);
@@ -95,9 +98,10 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
     };
   }
   const selected = op.selected ?? [];
-  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}`).join("\n");
+  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}${s.unpack ? " unpacked" : ""}`).join("\n");
   const inline = op.inline ?? [];
   const heredocs: NamedInput[] = inline.length > 0 ? [["heredocs", inline.map((f) => `${f.name} sha256:${sha256Hex(f.content)}`).join("\n")]] : [];
+  if (urls.length > 0) heredocs.push(["urls", urls.map((u) => `${u.url} ${u.digest}`).join("\n")]);
   return {
     kind: "dockerfile-copy",
     inputs: [instruction, ["context", lines], ...heredocs],

@@ -1,10 +1,12 @@
 /** One instruction of a build stage as a step: ARG scoping, static ENV/SHELL, expansion of COPY/ADD. */
+import { posix } from "node:path";
 import { expandWord, expandWords, lookupIn, rawWords } from "./expand.ts";
 import { dockerfileError, type Instruction, type ParsedDockerfile } from "./parse.ts";
 import { ExpandError } from "./expand.ts";
 import { copyWords, runCommand } from "./heredoc.ts";
 import { MountError, parseMount } from "./mounts.ts";
 import type { Op, Step } from "./types.ts";
+import { addSources } from "./add.ts";
 
 /** What a build stage knows while its instructions are read, in order. */
 export interface StageScope {
@@ -18,6 +20,11 @@ export interface StageScope {
   /** ENV set by this Dockerfile (and the stage it is FROM), for expanding COPY/ADD. */
   env: Map<string, string>;
   shell: string[];
+  /**
+   * The WORKDIR as this Dockerfile sets it (relative RUN --mount targets are under it, as
+   * in BuildKit); "/" until a WORKDIR, as a base image's own is not known when planning.
+   */
+  workdir: string;
   /** A CMD came earlier in this stage (then ENTRYPOINT keeps it). */
   cmdSet: boolean;
   /** Index of the build stage a COPY --from names, undefined when it names none. */
@@ -89,7 +96,7 @@ function runOp(scope: StageScope, ins: Instruction): Op {
   const mounts = (ins.mounts ?? []).map((text) => {
     let mount;
     try {
-      mount = parseMount(text);
+      mount = parseMount(text, scope.workdir);
     } catch (err) {
       if (err instanceof MountError) throw dockerfileError(scope.df.file, ins.line, err.message);
       throw err;
@@ -121,16 +128,13 @@ function copyOp(scope: StageScope, ins: Instruction): Op {
     if (sources.length + inline.length > 1 && !destIsDir) throw dockerfileError(df.file, ins.line, `${ins.keyword}: with more than one source file the destination must be a directory and end with a /`);
     if (ins.flags.has("from")) throw dockerfileError(df.file, ins.line, `${ins.keyword} --from with a heredoc is not supported`);
   }
-  if (ins.keyword === "ADD") {
-    const url = sources.find((s) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith("git@"));
-    if (url) throw dockerfileError(df.file, ins.line, `ADD of a URL (${url}) is not supported`);
-  }
+  const add = ins.keyword === "ADD" ? addSources(scope, ins, sources, dest) : undefined;
   const chmodText = ins.flags.get("chmod");
   if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText ?? "")) {
     throw dockerfileError(df.file, ins.line, `${ins.keyword} --chmod=${chmodText}: only octal modes are supported`);
   }
   const chownText = ins.flags.get("chown");
-  const op: Op = { op: "copy", sources, dest, ...(inline.length > 0 ? { inline } : {}) };
+  const op: Op = { op: "copy", sources: add?.local ?? sources, dest, ...(inline.length > 0 ? { inline } : {}), ...add?.more };
   if (chownText !== undefined && chownText !== null) op.chown = expand(chownText);
   if (chmodText !== undefined && chmodText !== null) op.chmod = parseInt(chmodText, 8);
   const from = ins.flags.get("from");
@@ -162,6 +166,10 @@ function checkConfig(scope: StageScope, ins: Instruction): void {
     for (const [k, v] of keyValues(ins, file, (w) => expandOrFail(file, ins, () => expandWord(w, lookup, scope.df.escape)))) scope.env.set(k, v);
   }
   if (ins.keyword === "LABEL") keyValues(ins, file, (w) => w);
+  if (ins.keyword === "WORKDIR") {
+    const dir = expandOrFail(file, ins, () => expandWord(ins.args.trim(), lookupIn(scope.env, scope.args), scope.df.escape));
+    scope.workdir = posix.resolve(scope.workdir, dir);
+  }
 }
 
 export function stepOf(scope: StageScope, ins: Instruction, number: number, stage: number, fromOp: Op): Step | undefined {

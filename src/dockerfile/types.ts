@@ -7,6 +7,7 @@
 import type { BuildContext, Selected } from "./context.ts";
 import type { Mount } from "./mounts.ts";
 import type { Instruction } from "./parse.ts";
+import type { UrlSource } from "./url.ts";
 
 /** Where a COPY --from takes its files: a build stage (an image named by --from is a stage of its own). */
 export type Source = { kind: "stage"; index: number };
@@ -19,7 +20,11 @@ export type Op =
   /** Shell form is already wrapped in the current SHELL. `env` are the build args RUN sees. */
   | { op: "run"; argv: string[]; env: [string, string][]; network: boolean; script?: InlineFile; mounts?: Mount[] }
   /** COPY / ADD; `sources` and `dest` are expanded; `inline` are its heredoc sources (`COPY <<EOF /path`). */
-  | { op: "copy"; sources: string[]; dest: string; chown?: string; chmod?: number; from?: Source; selected?: Selected[]; inline?: InlineFile[] }
+  | {
+    op: "copy"; sources: string[]; dest: string; chown?: string; chmod?: number; from?: Source; selected?: Selected[]; inline?: InlineFile[];
+    /** ADD's http(s) sources (not in `sources`); `unpack`: ADD --unpack as written. */
+    urls?: UrlSource[]; unpack?: boolean;
+  }
   /** A config-only instruction, expanded when applied (the parent's Env is known then). */
   | { op: "config"; args: [string, string][]; cmdSet: boolean };
 

@@ -1,5 +1,5 @@
 import { aroundRun, type CacheUse } from "../../cache/around-run.ts";
-import { BuildError } from "../../errors.ts";
+import { BuildError, sourceLocation } from "../../errors.ts";
 import { appendDiffId } from "../../image/index.ts";
 import { stageRef } from "../names.ts";
 import type { StageChange } from "../stage.ts";
@@ -38,7 +38,7 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
-    return { ok: false, error: new BuildError(meta.image, stage.name, `command failed with exit code ${result.exitCode}`, result.exitCode) };
+    return { ok: false, error: new BuildError(meta.image, stage.name, `command failed with exit code ${result.exitCode}`, result.exitCode, sourceLocation(stage.stage.source)) };
   }
   if (result.taken && taken) {
     if (taken.diffId) diffIds.push(taken.diffId);

@@ -1,8 +1,9 @@
+import { cp, readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { slipwayJson } from "../../support/cli.ts";
-import { type BuildWorld, buildWorld } from "../../support/services.ts";
+import { type BuildWorld, buildWorld, scratchDir } from "../../support/services.ts";
 import { buildkit, contextDir, fileTree, imageConfig } from "./support.ts";
 
 let engine: PrivateEngine;
@@ -108,5 +109,64 @@ ENTRYPOINT ["/bin/busybox"]
 `,
     });
     await compare(dir, "scratch", ["--build-arg", `BASE=${base}`]);
+  });
+});
+
+test("corner cases: COPY of dirs and globs, --chown by name, WORKDIR as a user, ENV expansion, ONBUILD, .dockerignore ! and **", async () => {
+  const dir = await contextDir({
+    "a/one.txt": "1\n",
+    "a/deep/two.txt": "22\n",
+    "a/deep/skip.log": "log\n",
+    "a/deep/keep.log": "keep\n",
+    "b.txt": "b\n",
+    "c1.cfg": "c1\n",
+    "c2.cfg": "c2\n",
+    "x/y/z.cfg": "z\n",
+    "run.sh": ["#!/bin/sh\n", 0o750],
+    ".dockerignore": "**/*.log\n!a/deep/keep.log\n*.tmp\n",
+    "drop.tmp": "t\n",
+    Dockerfile: `ARG BASE
+ARG SUFFIX=sfx
+FROM \${BASE}
+ARG SUFFIX
+ENV A=1 B="two words" C=\${A:-x}_\${UNSET:-dflt}_\${A:+set} D='$A' E=\\$A
+ENV DIR=/opt/\${SUFFIX}
+COPY a \${DIR}/
+COPY a/ /copied-a
+COPY b.txt c*.cfg /many/
+COPY x /x-contents
+COPY --chown=app:app b.txt /home/app/new/sub/b.txt
+COPY --chown=app run.sh /bin/run-as-app
+COPY --chmod=600 b.txt c1.cfg /modes/
+COPY . /all/
+WORKDIR relative/dir
+USER app
+WORKDIR /srv/work/deeper
+ONBUILD RUN echo triggered
+ONBUILD COPY . /onbuild
+LABEL "multi word"="\${B}" expanded=$C raw='$A'
+EXPOSE 80/tcp 9000-9002/udp
+VOLUME /v1 /v2
+USER 1000:1000
+HEALTHCHECK NONE
+STOPSIGNAL SIGQUIT
+`,
+  });
+  await compare(dir, "corners", ["--build-arg", `BASE=${base}`]);
+});
+
+/** Real public Dockerfiles adapted to build offline on busybox (test/fixtures/dockerfiles/*-busybox, SOURCE.md each). */
+const FIXTURES = new URL("../../fixtures/dockerfiles/", import.meta.url).pathname;
+const BUILDABLE = (await readdir(FIXTURES)).filter((n) => n.endsWith("-busybox")).sort();
+
+describe("real public Dockerfiles equal BuildKit's", () => {
+  test("Go, Node, Python and Java fixtures are there", () => {
+    expect(["go-", "node-", "python-", "java-"].map((p) => BUILDABLE.some((n) => n.startsWith(p)))).toEqual([true, true, true, true]);
+  });
+
+  test.each(BUILDABLE)("%s", async (name) => {
+    const dir = await scratchDir("slipway-dffixture-");
+    await cp(`${FIXTURES}${name}`, dir, { recursive: true });
+    await compare(dir, name, ["--build-arg", `BASE=${base}`]);
   });
 });

@@ -167,7 +167,10 @@ describe("config instructions", () => {
       expanded = err;
     }
     expect(expanded).toMatchObject({ name: "ConfigError", line: 3, detail: "EXPOSE: invalid containerPort: http" });
-    expect(config("FROM a\nEXPOSE 80 53/UDP 8000-8010/tcp\n").ExposedPorts).toEqual({ "80/tcp": {}, "53/udp": {}, "8000-8010/tcp": {} });
+    // A range is one key per port, as the engine's BuildKit records it (nat.ParsePortSpecs).
+    expect(config("FROM a\nEXPOSE 80 53/UDP 8000-8002/tcp\n").ExposedPorts).toEqual({ "80/tcp": {}, "53/udp": {}, "8000/tcp": {}, "8001/tcp": {}, "8002/tcp": {} });
+    // Docker's documented example: every pair of one ENV sees the environment before it.
+    expect(config("FROM a\nENV abc=hello\nENV abc=bye def=$abc\nENV ghi=$abc\n").Env).toEqual(["PATH=/bin", "abc=bye", "def=hello", "ghi=bye"]);
   });
 
   test("a HEALTHCHECK CMD that is not a JSON array of strings is the shell form, as in Docker", () => {
@@ -196,6 +199,19 @@ describe("config instructions", () => {
       [6, "unknown instruction: WIBBLE"],
     ]);
     expect(err).toMatchObject({ file: "Dockerfile", line: 1 });
+  });
+
+  test("missing arguments and bad ONBUILD/SHELL forms are syntax problems too, in stages the target does not use", () => {
+    const err = refused("FROM a AS unused\nENV\nRUN\nONBUILD FROM x\nSHELL /bin/bash -c\nCOPY onlyone\nWORKDIR\nFROM b\nLABEL\nCMD\n");
+    expect(err.problems.map((p) => [p.line, p.detail])).toEqual([
+      [2, "ENV requires at least one argument"],
+      [3, "RUN requires at least one argument"],
+      [4, "ONBUILD FROM is not allowed"],
+      [5, "SHELL requires the arguments to be in JSON form"],
+      [6, "COPY requires at least one source and a destination"],
+      [7, "WORKDIR requires at least one argument"],
+      [9, "LABEL requires at least one argument"],
+    ]);
   });
 });
 

@@ -41,8 +41,16 @@ describe("parsing --mount", () => {
     expect(() => parseMount("type=cache,target=/c,sharing=global")).toThrow(/sharing must be shared, private or locked/);
     expect(() => parseMount("type=cache,target=/c,mode=rwx")).toThrow(/invalid mode/);
     expect(() => parseMount("type=bind,source=x")).toThrow("RUN --mount: target is required");
-    expect(() => parseMount("type=tmpfs,target=tmp")).toThrow(/must be an absolute path/);
     expect(() => parseMount("type=volume,target=/v")).toThrow(/unknown type/);
+  });
+
+  test("a relative target is under the WORKDIR the Dockerfile set (BuildKit's rule; the Docker docs' Node guide binds package.json so)", () => {
+    expect(parseMount("type=tmpfs,target=tmp", "/app")).toEqual({ type: "tmpfs", target: "/app/tmp" });
+    expect(parseMount("type=tmpfs,target=../x/", "/app/sub")).toEqual({ type: "tmpfs", target: "/app/x" });
+    expect(parseMount("type=tmpfs,target=/abs", "/app")).toEqual({ type: "tmpfs", target: "/abs" });
+    const r = resolveDockerfile(parseDockerfile("FROM a AS base\nWORKDIR /usr/src\nFROM base\nWORKDIR app\nRUN --mount=type=bind,source=package.json,target=package.json cat package.json\n", "Dockerfile"), { buildArgs: {}, network: false });
+    const run = r.steps.find((s) => s.op.op === "run");
+    expect(run?.op.op === "run" && run.op.mounts?.[0]).toMatchObject({ type: "bind", target: "/usr/src/app/package.json", source: "package.json" });
   });
 
   test("a bind from a stage or an image makes the RUN depend on it; an unknown or later stage is refused", () => {
