@@ -88,15 +88,16 @@ async function withBinds<T>(binds: RunBind[], fn: (b: RunBind[]) => Promise<T>):
         const dir = await mkdtemp(join(tmpdir(), "slipway-mount-"));
         temps.push(dir);
         const filled = await b.fill?.(dir);
-        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly });
+        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly, ...(b.stub ? { stub: b.stub } : {}) });
       } else {
         const source = expandHome(b.source);
         await mkdir(source, { recursive: true });
-        real.push({ source, target: b.target, readOnly: b.readOnly });
+        real.push({ source, target: b.target, readOnly: b.readOnly, ...(b.stub ? { stub: b.stub } : {}) });
       }
     }
     return await fn(real);
   } finally {
+    await Promise.all(binds.map((b) => b.release?.().catch(() => undefined)));
     await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
   }
 }
@@ -126,8 +127,8 @@ async function runCommands(
     temporary.push(runOn);
     diffIds.push(patch.diffId);
   }
-  const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser }));
+  const env = [...(change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest))) ?? []), ...(change.secretEnv?.() ?? [])];
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env: env.length > 0 ? env : undefined, onOutput, argv: change.argv, imageUser: change.imageUser }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));

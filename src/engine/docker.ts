@@ -9,6 +9,7 @@ import type { CredentialSource } from "../registry/types.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../util/retry.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
 import { normaliseRuntimeConfig } from "./config.ts";
+import { overlayDirs, removeMountStubs } from "./stubs.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
 
 export { normaliseRuntimeConfig };
@@ -194,6 +195,12 @@ export class DockerEngine implements Engine {
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
+      const stubbed = spec.binds.filter((b) => b.stub !== undefined).map((b) => b.target);
+      if (stubbed.length > 0) {
+        // Secrets and the agent leave no mount point in the layer (src/engine/stubs.ts); on another storage driver they would.
+        const dirs = overlayDirs((await container.inspect()).GraphDriver);
+        if (dirs) await removeMountStubs(dirs, stubbed);
+      }
       // The commit's image config is not used: the stage's config is written separately
       // (see loadImage), so nothing of this run's container config leaks into the image.
       const committed = await container.commit({ pause: false });

@@ -107,4 +107,11 @@ export interface RunBind {
   target: string;
   readOnly?: boolean;
   fill?: (dir: string) => Promise<string | undefined | void>;
+  /**
+   * The target must not stay in the committed layer (secrets, the ssh agent): the
+   * builder provides it, a `file` or a `directory`, in a layer the stage does not keep.
+   */
+  stub?: "file" | "directory";
+  /** Called after the run, on every path (stops what `fill` started, e.g. an agent proxy). */
+  release?: () => Promise<void>;
 }

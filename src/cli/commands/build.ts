@@ -41,6 +41,8 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
     env: process.env,
     home: homedir(),
     slipwayHome: slipwayHome(process.env),
+    secrets: flags.secret,
+    ssh: flags.ssh,
     progress: textProgress({ stream: process.stderr, gitlab: process.env.GITLAB_CI !== undefined, color: useColor(process.env, process.stderr) }),
   });
 }
