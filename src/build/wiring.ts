@@ -10,7 +10,7 @@ import { baseResolver } from "./base.ts";
 import type { ProgressSink } from "./builder.ts";
 import { RegistryStageStore } from "./remote/store.ts";
 import { parseSshFlag } from "./secrets/binds.ts";
-import { maskedProgress } from "./secrets/mask.ts";
+import { maskError, maskedProgress } from "./secrets/mask.ts";
 import { BuildSecrets, parseSecretFlag } from "./secrets/values.ts";
 
 /**
@@ -60,6 +60,14 @@ export async function builderContext(o: BuilderWiring) {
     progress: maskedProgress(o.progress, () => secrets.values()),
     secrets,
     ...(sshSocket ? { sshSocket } : {}),
+    /** Runs a verb with secret values masked in any error it throws (the edge prints messages). */
+    masked: async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw maskError(err, secrets.values());
+      }
+    },
   };
 }
 

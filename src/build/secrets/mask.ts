@@ -91,3 +91,12 @@ export function maskedProgress<S extends { stageStarted: (...a: never[]) => void
     },
   };
 }
+
+/** The error with every secret value masked in its message (and its problems'), class and data kept. */
+export function maskError(err: unknown, values: readonly Buffer[]): unknown {
+  if (!(err instanceof Error) || values.length === 0) return err;
+  err.message = maskText(err.message, values);
+  const problems = (err as { problems?: readonly Error[] }).problems;
+  for (const p of problems ?? []) if (p !== err) p.message = maskText(p.message, values);
+  return err;
+}

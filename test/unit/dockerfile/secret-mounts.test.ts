@@ -2,8 +2,8 @@ import { describe, expect, test } from "vitest";
 import { parseMount } from "../../../src/dockerfile/mounts.ts";
 import { MissingSecret, secretRunParts, type SecretMount, type SshMount } from "../../../src/dockerfile/secret-mounts.ts";
 import { parseSecretFlag } from "../../../src/build/secrets/values.ts";
-import { maskText, StreamMask } from "../../../src/build/secrets/mask.ts";
-import { UsageError } from "../../../src/errors.ts";
+import { maskError, maskText, StreamMask } from "../../../src/build/secrets/mask.ts";
+import { BuildError, ConfigError, UsageError } from "../../../src/errors.ts";
 
 describe("RUN --mount=type=secret|ssh (BuildKit's keys and defaults)", () => {
   test("secret: id or target; /run/secrets/<id>, 0400 root by default; env alone makes no file", () => {
@@ -60,5 +60,15 @@ describe("masking", () => {
     const out = [mask.push(Buffer.from("x TOP")), mask.push(Buffer.from("SEC")), mask.push(Buffer.from("RET y TO")), mask.end()].map(String).join("");
     expect(out).toBe("x **** y TO");
     expect(String(new StreamMask(() => []).push(Buffer.from("plain")))).toBe("plain");
+  });
+
+  test("errors keep their class and data, their messages (and their problems') masked", () => {
+    const values = [Buffer.from("hunter2")];
+    const build = maskError(new BuildError("app", "install", "engine said: hunter2 rejected"), values) as BuildError;
+    expect([build instanceof BuildError, build.image, build.message]).toEqual([true, "app", expect.stringContaining("engine said: **** rejected")]);
+    const a = new ConfigError("f", 1, 1, "x", "hunter2 a");
+    const all = ConfigError.all([a, new ConfigError("f", 2, 1, "y", "b hunter2")]);
+    maskError(all, values);
+    expect([all.message, all.problems.map((p) => p.message)]).toEqual(["f:1:1: x: **** a\nf:2:1: y: b ****", ["f:1:1: x: **** a", "f:2:1: y: b ****"]]);
   });
 });
