@@ -75,3 +75,17 @@ describe("Dockerfile secret and ssh mounts", () => {
     expect(file.stderr).toContain("--secret id=npmrc: file /nonexistent/npmrc does not exist");
   });
 });
+
+describe("secrets: of a dockerfile: image in werf.yaml", () => {
+  test("werf's forms give the values its RUN mounts read", async () => {
+    const dir = await contextDir({
+      "werf.yaml": `project: dfw\nconfigVersion: 1\n---\nimage: app\ndockerfile: Dockerfile\nargs:\n  BASE: ${base}\nsecrets:\n- env: DEPLOY_KEY\n- id: plain\n  value: literal-secret-xyz\n`,
+      Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN --mount=type=secret,id=DEPLOY_KEY --mount=type=secret,id=plain,env=PLAIN cat /run/secrets/DEPLOY_KEY > /k.txt && echo "$PLAIN" | wc -c > /p.txt\nCMD ["cat", "/k.txt", "/p.txt"]\n`,
+    });
+    const repo = `${world.registry.host}/df-werf-secrets`;
+    const res = await slipway(["bp", repo, "--tag", "v1", "--dir", dir, "--json"], { env: { ...world.env, DEPLOY_KEY: "deploy-key-value" } });
+    expect(res.code, res.stderr).toBe(0);
+    expect(await pullAndRun(world.engine.socketPath, `${repo}/app:v1`)).toBe("deploy-key-value19\n"); // the value as given (no newline), then the 18-character literal and echo's newline
+    for (const blob of await everyBlob(world.registry)) expect(blob.data.includes("literal-secret-xyz"), blob.name).toBe(false);
+  });
+});
