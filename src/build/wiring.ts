@@ -68,6 +68,8 @@ export async function builderContext(o: BuilderWiring) {
         throw maskError(err, secrets.values());
       }
     },
+    // Dependency caches get clients of their own, so their bytes stay out of the stages' byte counts.
+    cacheRegistryFor: registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS)),
   };
 }
 

@@ -1,0 +1,40 @@
+import type { CacheUse } from "../../cache/around-run.ts";
+import type { DependencyCache } from "../../cache/types.ts";
+import type { BuildError } from "../../errors.ts";
+import type { Engine, LocalImage } from "../../engine/types.ts";
+import type { PlannedStage } from "../plan.ts";
+import type { StageLabels } from "../stage-config.ts";
+
+/** What an executor needs to make one stage on the engine. */
+export interface ExecContext {
+  engine: Engine;
+  stage: PlannedStage;
+  /** The parent stage's image in the engine (absent for a base stage). */
+  parentRef?: string;
+  meta: StageLabels;
+  onOutput: (chunk: Buffer) => void;
+  /** Called when a stage's commands have exited, before the commit (phase timings). */
+  onExited?: () => void;
+  /** Where the dependency caches the commands mount are kept (a registry); without it they stay on the node only. */
+  caches?: DependencyCache;
+}
+
+/**
+ * An executor's outcome: the stage image was written under the stage's ref, or it was
+ * not, and why. Nothing is thrown to change course; the walk decides what a failure
+ * means (a build stops, naming image, stage and exit code).
+ */
+export type StageResult =
+  /** `cache`: set when the stage's commands mounted a dependency cache kept in a registry. */
+  | { ok: true; status: "built" | "appended"; containersRun: number; cache?: CacheUse }
+  | { ok: false; error: BuildError; containersRun: number };
+
+export const done = (status: "built" | "appended", containersRun = 0): StageResult => ({ ok: true, status, containersRun });
+
+/** The parent as the executors of changes on top of it need it, or why there is none. */
+export type Parent = { ref: string; image: LocalImage };
+
+/** The parent's labels as the stage's layer builders read them (werf-view git patches). */
+export function labelsOf(image: LocalImage): Record<string, string> {
+  return image.config.config.Labels ?? {};
+}
