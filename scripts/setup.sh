@@ -15,6 +15,8 @@ command -v docker-registry >/dev/null 2>&1 || need="$need docker-registry"
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi
 command -v git >/dev/null 2>&1 || need="$need git"
 command -v shellcheck >/dev/null 2>&1 || need="$need shellcheck"
+# The ssh-agent tests compile a static Unix-socket client for the busybox image (busybox nc has no Unix sockets).
+command -v gcc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 if [ -n "$need" ]; then
   echo "setup: installing$need"
   SUDO=""

@@ -9,6 +9,7 @@ import { fetchRemoteTree, type RemoteTree } from "./git-remote.ts";
 import { remoteKey } from "./placement.ts";
 import { stageRef } from "./names.ts";
 import type { Stage, StageContext, StageName } from "./stage.ts";
+import type { BuildSecrets } from "./secrets/values.ts";
 
 /** A stage with its digest computed: the first lifecycle state of a stage. */
 export interface PlannedStage {
@@ -45,6 +46,10 @@ export interface PlanOptions {
   buildDir: string;
   /** Where remote git mappings are cloned (kept between builds); default: beside buildDir. */
   gitCacheDir?: string;
+  /** Build secrets: each planned image's are read (a missing one is a ConfigError) before anything is built. */
+  secrets?: BuildSecrets;
+  /** The ssh agent socket to forward (`--ssh default`). */
+  sshSocket?: string;
 }
 
 /** Fetches every remote git mapping of the config once per URL and revision. */
@@ -103,9 +108,12 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
   );
   const results = new Map<string, ImagePlan>();
   for (const image of dependencyOrder(selectImages(config.images, names))) {
+    const secrets = await opts.secrets?.forImage(image);
     const ctx: StageContext = {
       project: config.project,
       image,
+      ...(secrets ? { secrets } : {}),
+      ...(opts.sshSocket ? { sshSocket: opts.sshSocket } : {}),
       worktree,
       remotes,
       engine: opts.engine,

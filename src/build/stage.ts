@@ -6,6 +6,7 @@ import type { RemoteTree } from "./git-remote.ts";
 import type { Layer } from "./layer.ts";
 import type { NamedInput } from "./digest.ts";
 import type { OwnerResolver } from "./stages/owners.ts";
+import type { SecretValue } from "./secrets/values.ts";
 
 /**
  * Stage names are the config's words, plus documented names for file stages:
@@ -47,6 +48,8 @@ export type StageChange =
     kind: "run"; script: string; network: boolean; binds: RunBind[]; patch?: LayerBuilder;
     env?: (stageName: (digest: string) => string) => string[];
     argv?: string[]; imageUser?: boolean;
+    /** `NAME=value` of secrets given to the commands as variables (RUN --mount=type=secret,env=): in no config or report. */
+    secretEnv?: () => string[];
   }
   /** Add a deterministic layer built in Node; `apply`: the config change that comes with it (Dockerfile WORKDIR). */
   | { kind: "files"; layer: LayerBuilder; apply?: (config: RuntimeConfig) => RuntimeConfig }
@@ -70,6 +73,10 @@ export interface StageContext {
   baseDigest(ref: string): string | undefined;
   /** Directory on the node for build_dir mounts. */
   buildDir: string;
+  /** The image's build secrets by id, read at the edge (src/build/secrets/values.ts). */
+  secrets?: ReadonlyMap<string, SecretValue>;
+  /** The ssh agent's socket when the build forwards one (`--ssh default`). */
+  sshSocket?: string;
 }
 
 /** One stage kind: its named inputs for the digest, and how it changes its parent. */

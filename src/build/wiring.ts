@@ -9,6 +9,9 @@ import type { Registry } from "../registry/types.ts";
 import { baseResolver } from "./base.ts";
 import type { ProgressSink } from "./builder.ts";
 import { RegistryStageStore } from "./remote/store.ts";
+import { parseSshFlag } from "./secrets/binds.ts";
+import { maskError, maskedProgress } from "./secrets/mask.ts";
+import { BuildSecrets, parseSecretFlag } from "./secrets/values.ts";
 
 /**
  * The builder's dependencies, wired once from settings the host (the CLI) has read:
@@ -30,10 +33,17 @@ export interface BuilderWiring {
   /** SLIPWAY_HOME or ~/.slipway: node-local state (build_dir mounts). */
   slipwayHome: string;
   progress: ProgressSink;
+  /** `--secret` flags (docker build's form). */
+  secrets?: string[];
+  /** `--ssh default[=SOCKET]`. */
+  ssh?: string;
 }
 
 export async function builderContext(o: BuilderWiring) {
+  const secretFlags = (o.secrets ?? []).map(parseSecretFlag);
+  const sshSocket = o.ssh !== undefined ? await parseSshFlag(o.ssh, o.env) : undefined;
   const config = await loadProject({ dir: o.dir, config: o.configFile, werfEnv: o.werfEnv, ...o.dockerfile }, o.env);
+  const secrets = new BuildSecrets({ env: o.env, home: o.home, dir: config.dir, flags: secretFlags });
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(o.env, o.home), env: o.env });
   const registryFor = registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS));
   // The engine pushes and pulls stages itself: on ECR it needs the token slipway's client holds.
@@ -46,7 +56,18 @@ export async function builderContext(o: BuilderWiring) {
     registryFor,
     resolveBase: baseResolver({ engine, credentials, registryFor }),
     buildDir: join(o.slipwayHome, "build_dir"),
-    progress: o.progress,
+    // Every value read is hidden in command output from here on.
+    progress: maskedProgress(o.progress, () => secrets.values()),
+    secrets,
+    ...(sshSocket ? { sshSocket } : {}),
+    /** Runs a verb with secret values masked in any error it throws (the edge prints messages). */
+    masked: async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw maskError(err, secrets.values());
+      }
+    },
     // Dependency caches get clients of their own, so their bytes stay out of the stages' byte counts.
     cacheRegistryFor: registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS)),
   };

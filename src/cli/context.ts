@@ -15,6 +15,10 @@ export interface ProjectFlags {
   target?: string;
   buildArg?: string[];
   network?: string;
+  /** docker build's --secret id=X,src=FILE|env=VAR (repeatable). */
+  secret?: string[];
+  /** docker build's --ssh default[=SOCKET]. */
+  ssh?: string;
 }
 
 const collectArg = (value: string, previous: string[] = []) => [...previous, value];
@@ -29,7 +33,9 @@ export function addProjectFlags(cmd: Command): Command {
     .option("-f, --file <dockerfile>", "Dockerfile to build when the project has no config file (default: Dockerfile in --dir)")
     .option("--target <stage>", "Dockerfile stage to build (default: the last)")
     .option("--build-arg <name=value>", "Dockerfile build argument (repeatable; NAME alone takes it from the environment)", collectArg)
-    .option("--network <mode>", "network of Dockerfile RUN commands: none (default) or default");
+    .option("--network <mode>", "network of Dockerfile RUN commands: none (default) or default")
+    .option("--secret <id=X,src=FILE|env=VAR>", "a build secret for RUN --mount=type=secret (repeatable; docker build's form)", collectArg)
+    .option("--ssh <default[=SOCKET]>", "forward the ssh agent ($SSH_AUTH_SOCK, or SOCKET) to user stages and RUN --mount=type=ssh");
 }
 
 export { engineSocket } from "../engine/socket.ts";

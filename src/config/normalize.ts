@@ -11,6 +11,7 @@ import { normalizeDocker, normalizeImageSpec, type Fail } from "./docker.ts";
 import { dependencyConfig, importConfig } from "./links.ts";
 import type { PathSegment } from "./yaml-source.ts";
 import { hostPath } from "./validate.ts";
+import { secretConfigs } from "./secrets.ts";
 
 /** A reference from one image to another, kept with its position for graph checks. */
 export interface ImageRef {
@@ -56,6 +57,7 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
     dependencies: (raw.dependencies ?? []).map((d, i) => dependencyConfig(d, i, ctx)),
     mounts: (raw.mount ?? []).map((m, i) => mountConfig(m, i, ctx)),
     network: raw.network ?? false,
+    secrets: secretConfigs(raw.secrets ?? [], (p, detail) => ctx.fail(["secrets", ...p], detail), (p) => ctx.loc(["secrets", ...p])),
     gitVisibility: raw.gitVisibility ?? defaultVisibility(ctx.file),
     location: ctx.loc([nameKey], true),
   };

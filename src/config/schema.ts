@@ -8,6 +8,7 @@
  * counts as absent, like werf's Go YAML decoding.
  */
 import { z } from "zod";
+import { secretSchema } from "./secrets.ts";
 
 /** A scalar read as a string: werf's Go decoder accepts `fromCacheVersion: 2` for a string field. */
 export const str = z
@@ -179,6 +180,8 @@ export const imageDocSchema = z.strictObject({
   mount: z.array(mountSchema, { error: "expected a list of mounts" }).nullish(),
   dependencies: z.array(dependencySchema, { error: "expected a list of dependencies" }).nullish(),
   network: z.boolean({ error: "expected true or false" }).nullish(),
+  /** werf v2 build secrets (src/config/secrets.ts). */
+  secrets: z.array(secretSchema, { error: "expected a list of secrets" }).nullish(),
   /** slipway extension: what user stages see of the git files (default: strict in slipway.yaml, werf elsewhere). */
   gitVisibility: z.enum(["werf", "strict"], { error: "expected werf or strict" }).nullish(),
   imageSpec: imageSpecSchema.nullish(),

@@ -6,6 +6,7 @@
 
 import type { DockerfileBuild } from "../dockerfile/types.ts";
 import type { DockerfileImageSpec } from "../dockerfile/werf.ts";
+import type { SecretConfig } from "./secrets.ts";
 
 /** Where a value came from, for error messages and rebuild explanations. */
 export interface SourceLocation {
@@ -161,6 +162,8 @@ export interface ImageConfig {
   mounts: MountConfig[];
   /** Commands run with network mode none unless the config asks for the network. */
   network: boolean;
+  /** Build secrets (werf `secrets:`): mounted at /run/secrets/<id> for the commands that see them, in no digest unless rebuildOnChange. */
+  secrets?: SecretConfig[];
   /**
    * What a user stage's commands see of the mapped git files. `werf`: every mapped file,
    * current (werf's gitArchive + patches); `strict`: only the files its stageDependencies

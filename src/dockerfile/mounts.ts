@@ -6,20 +6,24 @@
  * A bind `from=` a build stage or an image binds that stage's files (read through the
  * engine); the stage's digest is the input then.
  * `cache` is a directory per node and project under SLIPWAY_HOME, keyed by its id,
- * never in a digest. `secret` and `ssh` are refused by name.
+ * never in a digest. `secret` and `ssh` (src/dockerfile/secret-mounts.ts) are the build's
+ * secrets and ssh agent, bound for this run only; neither their values nor the agent is an input.
  */
 import { createHash } from "node:crypto";
 import { chmod, chown, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import type { RunBind } from "../engine/types.ts";
 import { readEntry, type BuildContext, type Selected } from "./context.ts";
+import { secretMount, secretMountInput, sshMount, type SecretMount, type SshMount } from "./secret-mounts.ts";
 
 export type Mount =
   | { type: "tmpfs"; target: string }
   /** A directory kept on the node between builds, keyed by `id` (default: the target). */
   | { type: "cache"; target: string; id: string; mode: number; uid: number; gid: number; readOnly: boolean }
   /** `source` is relative to the context; `selected` is filled in when the context is read. */
-  | { type: "bind"; target: string; source: string; rw: boolean; selected?: Selected[]; from?: string; fromStage?: number };
+  | { type: "bind"; target: string; source: string; rw: boolean; selected?: Selected[]; from?: string; fromStage?: number }
+  | SecretMount
+  | SshMount;
 
 const BOOLEAN = new Set(["ro", "readonly", "rw", "readwrite"]);
 
@@ -55,7 +59,8 @@ export function parseMount(text: string, workdir = "/"): Mount {
     fields.set(key, eq < 0 ? (BOOLEAN.has(key) ? "true" : "") : part.slice(eq + 1));
   }
   const type = fields.get("type") ?? "bind";
-  if (["secret", "ssh"].includes(type)) throw new MountError(`RUN --mount=type=${type} is not supported`);
+  if (type === "secret") return secretMount(fields);
+  if (type === "ssh") return sshMount(fields);
   if (!["bind", "tmpfs", "cache"].includes(type)) throw new MountError(`RUN --mount: unknown type ${JSON.stringify(type)}`);
   const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
   if (!target) throw new MountError("RUN --mount: target is required");
@@ -75,6 +80,7 @@ export function parseMount(text: string, workdir = "/"): Mount {
 
 /** What a mount contributes to the RUN's digest: its kind and target, and for a bind the bound files' content hashes. */
 export function mountInput(mount: Mount): string {
+  if (mount.type === "secret" || mount.type === "ssh") return secretMountInput(mount);
   if (mount.type === "tmpfs") return `tmpfs ${mount.target}`;
   // A cache's content is never an input (as in BuildKit): only that the run has one there.
   if (mount.type === "cache") return `cache ${mount.target}`;
@@ -87,6 +93,7 @@ export function mountInput(mount: Mount): string {
  * bound context files), or for a cache the node's directory for its id under `cacheRoot`.
  */
 export function mountBind(mount: Mount, ctx: BuildContext, cacheRoot: string, stageFiles?: (source: string, dir: string) => Promise<string | undefined>): RunBind {
+  if (mount.type === "secret" || mount.type === "ssh") throw new Error("secret and ssh mounts are bound with the build's secrets (secret-mounts.ts)");
   if (mount.type === "cache") {
     const dir = join(cacheRoot, createHash("sha256").update(mount.id).digest("hex").slice(0, 32));
     return { source: "", target: mount.target, readOnly: mount.readOnly, fill: async () => cacheDir(dir, mount), cache: `cache:${mount.id}` };

@@ -19,6 +19,9 @@ import { join } from "node:path";
 import type { RunBind } from "../engine/types.ts";
 import type {  } from "../image/index.ts";
 import { mountBind, mountInput } from "./mounts.ts";
+import { MissingSecret, secretRunParts, type SecretMount, type SshMount } from "./secret-mounts.ts";
+import { secretDigestInput } from "../build/secrets/values.ts";
+import { dockerfileError } from "./parse.ts";
 import { HEREDOC_PIPES } from "./heredoc.ts";
 import type { DockerfileBuild, InlineFile, Op, Step } from "./types.ts";
 
@@ -129,11 +132,13 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
       const script = op.script;
       // A `#!` heredoc is a file mounted read-only for the run, as BuildKit does: its content is an input.
       const pipes: RunBind = { source: "", target: HEREDOC_PIPES, readOnly: true, fill: async (dir) => writeScript(dir, script) };
-      const mounts = op.mounts ?? [];
+      const all = op.mounts ?? [];
+      const mounts = all.filter((m): m is Exclude<typeof m, SecretMount | SshMount> => m.type !== "secret" && m.type !== "ssh");
+      const secret = secretParts(ctx, build, step, all.filter((m): m is SecretMount | SshMount => m.type === "secret" || m.type === "ssh"));
       // A bind from a stage names that stage's digest (its files are then read through the engine).
-      const fromDigest = (m: (typeof mounts)[number]) => (m.type === "bind" && m.fromStage !== undefined ? source(m.fromStage) : undefined);
+      const fromDigest = (m: (typeof all)[number]) => (m.type === "bind" && m.fromStage !== undefined ? source(m.fromStage) : undefined);
       const needs = [...new Set(mounts.flatMap((m) => fromDigest(m) ?? []))];
-      const mountLines = mounts.map((m) => `${mountInput(m)}${fromDigest(m) ? ` from ${fromDigest(m)}` : ""}`);
+      const mountLines = all.map((m) => `${mountInput(m)}${fromDigest(m) ? ` from ${fromDigest(m)}` : ""}`);
       const stageFiles = (digest: string) => (path: string, dir: string) => writeStagePath(ctx.engine, stageRef(ctx.project, digest), path, dir);
       const binds = [...(script ? [pipes] : []), ...mounts.map((m) => {
         const digest = fromDigest(m);
@@ -143,11 +148,16 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
         kind: "dockerfile-run",
         inputs: [
           ["instruction", JSON.stringify(op.argv)], ...(script ? [["heredoc", script.content] as NamedInput] : []),
-          ...(mounts.length > 0 ? [["mounts", mountLines.join("\n")] as NamedInput] : []),
+          ...(all.length > 0 ? [["mounts", mountLines.join("\n")] as NamedInput] : []),
+          // Only with rebuildOnChange, as salted hashes: by default a secret is in no digest.
+          ...(secret.rotating.length > 0 ? [["secrets", secretDigestInput(secret.rotating)] as NamedInput] : []),
           ["buildArgs", hashedArgs(op.env)], ["network", String(op.network)],
         ],
         ...(needs.length > 0 ? { needs } : {}),
-        change: () => ({ kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network, binds }),
+        change: () => ({
+          kind: "run", script: op.argv.join(" "), argv: op.argv, env: () => op.env.map(([k, v]) => `${k}=${v}`), imageUser: true, network: op.network,
+          binds: [...binds, ...secret.binds()], secretEnv: secret.env,
+        }),
       };
     }
     case "copy":
@@ -159,6 +169,16 @@ function make(ctx: StageContext, build: DockerfileBuild, step: Step, last: Map<n
         inputs: [["instruction", `${step.ins.keyword} ${step.ins.args}`], ["buildArgs", hashedArgs(op.args)], ["cmdSet", String(op.cmdSet)]],
         change: () => ({ kind: "config", apply: (config) => applyInstruction(config, step.ins, op.args, build.file, build.escape, op.cmdSet) }),
       };
+  }
+}
+
+/** The run's secret and ssh mounts with the build's values; a missing one is an error at the RUN's line. */
+function secretParts(ctx: StageContext, build: DockerfileBuild, step: Step, mounts: (SecretMount | SshMount)[]) {
+  try {
+    return secretRunParts(mounts, ctx.secrets, ctx.sshSocket);
+  } catch (err) {
+    if (err instanceof MissingSecret) throw dockerfileError(build.file, step.ins.line, err.message);
+    throw err;
   }
 }
 

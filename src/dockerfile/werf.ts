@@ -10,6 +10,7 @@ import { access, realpath, stat } from "node:fs/promises";
 import type { ImageConfig, ProjectConfig, SourceLocation } from "../config/types.ts";
 import type { PathSegment, SourceDoc } from "../config/yaml-source.ts";
 import { ConfigError } from "../errors.ts";
+import { secretConfigs, secretSchema, type RawSecret } from "../config/secrets.ts";
 import { dockerfileImageConfig, loadDockerfileBuild } from "./project.ts";
 
 export interface DockerfileImageSpec {
@@ -22,12 +23,11 @@ export interface DockerfileImageSpec {
   location: SourceLocation;
 }
 
-const ACCEPTED = new Set(["image", "dockerfile", "context", "target", "args", "network", "contextAddFiles", "staged", "final"]);
+const ACCEPTED = new Set(["image", "dockerfile", "context", "target", "args", "network", "contextAddFiles", "staged", "final", "secrets"]);
 
 const REFUSED: Record<string, string> = {
   addHost: "addHost is not supported: RUN commands have no network unless `network: default`, and no host entries",
-  secrets: "build secrets are not supported for Dockerfile images yet",
-  ssh: "ssh agent forwarding is not supported for Dockerfile images yet",
+  ssh: "ssh: (deprecated in werf) is not supported; give the agent with --ssh default[=SOCKET]",
   dependencies: "dependencies of a Dockerfile image (build args from other images) are not supported yet",
   artifact: "a Dockerfile image is an image:, not an artifact:",
 };
@@ -70,7 +70,22 @@ export function dockerfileImages(written: Record<string, unknown>, doc: SourceDo
     contextAddFiles: addFiles as string[],
     location: { file, line: at.line, column: at.column },
   };
-  return names.map((name) => ({ ...dockerfileImageConfig(name, spec.network, spec.location), dockerfileSpec: spec }));
+  const secrets = secretConfigs(rawSecrets(written.secrets, fail), (p, d) => fail(["secrets", ...p], d), (p) => ({ file, ...doc.locate(["secrets", ...p]) }));
+  return names.map((name) => ({ ...dockerfileImageConfig(name, spec.network, spec.location), secrets, dockerfileSpec: spec }));
+}
+
+/** The `secrets:` list checked against werf's schema, each problem at its entry. */
+function rawSecrets(value: unknown, fail: (p: PathSegment[], detail: string) => never): RawSecret[] {
+  if (value == null) return [];
+  if (!Array.isArray(value)) fail(["secrets"], "expected a list of secrets");
+  return (value as unknown[]).map((entry, i) => {
+    const parsed = secretSchema.safeParse(entry);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const key = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+    const path = ["secrets", i, ...(key ? [key] : issue.path.filter((p): p is string | number => typeof p !== "symbol"))];
+    return fail(path, key ? `unknown key ${key} (a secret takes id, env, src, value, rebuildOnChange)` : issue.message);
+  });
 }
 
 /** Reads the Dockerfile and context of every `dockerfile:` image of a loaded config. */

@@ -10,6 +10,7 @@ import type { CredentialSource } from "../registry/types.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../util/retry.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
 import { configDigest, encodeConfig, normaliseRuntimeConfig } from "../image/config.ts";
+import { overlayDirs, removeMountStubs } from "./stubs.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
 
 export { normaliseRuntimeConfig };
@@ -197,6 +198,12 @@ export class DockerEngine implements Engine {
       spec.onExited?.();
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
+      const stubbed = spec.binds.filter((b) => b.stub !== undefined).map((b) => b.target);
+      if (stubbed.length > 0) {
+        // Secrets and the agent leave no mount point in the layer (src/engine/stubs.ts); on another storage driver they would.
+        const dirs = overlayDirs((await container.inspect()).GraphDriver);
+        if (dirs) await removeMountStubs(dirs, stubbed);
+      }
       if (spec.takeChanges) {
         const driver = (await container.inspect()).GraphDriver as { Name?: string; Data?: { UpperDir?: string } } | undefined;
         const upper = driver?.Name === "overlay2" ? driver.Data?.UpperDir : undefined;

@@ -99,6 +99,13 @@ export interface RunBind {
   readOnly?: boolean;
   fill?: (dir: string) => Promise<string | undefined | void>;
   /**
+   * The target must not stay in the committed layer (secrets, the ssh agent): the
+   * builder provides it, a `file` or a `directory`, in a layer the stage does not keep.
+   */
+  stub?: "file" | "directory";
+  /** Called after the run, on every path (stops what `fill` started, e.g. an agent proxy). */
+  release?: () => Promise<void>;
+  /**
    * The directory is the dependency cache with this id (werf build_dir, Dockerfile
    * cache mount): with a registry, the builder restores it before the run and saves it
    * after (src/cache/). The engine mounts it like any other directory.

@@ -27,15 +27,16 @@ export async function withBinds<T>(binds: RunBind[], fn: (b: RunBind[]) => Promi
         const dir = await mkdtemp(join(tmpdir(), "slipway-mount-"));
         temps.push(dir);
         const filled = await b.fill?.(dir);
-        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }) });
+        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }), ...(b.stub && { stub: b.stub }) });
       } else {
         const source = expandHome(b.source);
         await mkdir(source, { recursive: true });
-        real.push({ source, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }) });
+        real.push({ source, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }), ...(b.stub && { stub: b.stub }) });
       }
     }
     return await fn(real);
   } finally {
+    await Promise.all(binds.map((b) => b.release?.().catch(() => undefined)));
     await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
   }
 }

@@ -27,7 +27,8 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
     temporary.push(runOn);
     diffIds.push(patch.diffId);
   }
-  const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
+  const all = [...(change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest))) ?? []), ...(change.secretEnv?.() ?? [])];
+  const env = all.length > 0 ? all : undefined;
   let taken: TakenChanges | undefined;
   // A patched stage adds two layers: only a single new layer is taken.
   const take = ctx.take && !patch ? ctx.take : undefined;

@@ -5,6 +5,11 @@ import { repoComponent } from "../names.ts";
 import type { PlacedFile } from "../placement.ts";
 import type { LayerBuilder, Stage, StageContext } from "../stage.ts";
 import { encodeGitFiles } from "./git-patch.ts";
+import { secretBind, sshBind } from "../secrets/binds.ts";
+import { secretDigestInput } from "../secrets/values.ts";
+
+/** Where user stages' commands find the forwarded ssh agent (SSH_AUTH_SOCK), BuildKit's first agent path. */
+export const STAPEL_SSH_SOCKET = "/run/buildkit/ssh_agent.0";
 
 /** Joins a stage's commands into one script for `/bin/sh -c`; `set -e` stops at the first failure. */
 export function commandScript(commands: string[]): string {
@@ -46,6 +51,8 @@ export function userStage(
     if (!result) throw new BuildError(ctx.image.name, name, `dependency ${d.image} has not been planned`);
     return d.env.map((e) => ({ name: e.name, type: e.type, digest: result.digest }));
   });
+  const secrets = [...(ctx.secrets?.values() ?? [])];
+  const rotating = secretDigestInput(secrets);
   const inputs = (): NamedInput[] => [
     ["commands", JSON.stringify(commands)],
     ["cacheVersion", shell.cacheVersion ?? ""],
@@ -53,6 +60,8 @@ export function userStage(
     ["dependencies", dependencyFiles.join("\n")],
     // Only with werf dependencies, so the digests of every other stage stay what they were.
     ...(visible.length > 0 ? [["dependencyImages", JSON.stringify(dependencies().map((e) => [e.name, e.type, e.digest]))] as const] : []),
+    // Only secrets that ask to rebuild on rotation, as salted hashes: by default a secret is in no digest.
+    ...(rotating ? [["secrets", rotating] as const] : []),
   ];
   return {
     name,
@@ -68,12 +77,18 @@ export function userStage(
       network,
       ...(git ? { patch: git.patch } : {}),
       ...(visible.length > 0 ? { env: (stageName: (digest: string) => string) => dependencyEnv(dependencies(), stageName) } : {}),
-      binds: mounts.map((m) => ({
-        source: m.fromPath ?? (m.from === "build_dir" ? `${ctx.buildDir}/${repoComponent(ctx.project)}/${m.to.replace(/\//g, "_")}` : ""),
-        target: m.to,
-        // build_dir is a dependency cache: with a registry it outlives the node (src/cache/).
-        ...(m.from === "build_dir" && { cache: `build_dir:${m.to}` }),
-      })),
+      binds: [
+        ...mounts.map((m) => ({
+          source: m.fromPath ?? (m.from === "build_dir" ? `${ctx.buildDir}/${repoComponent(ctx.project)}/${m.to.replace(/\//g, "_")}` : ""),
+          target: m.to,
+          // build_dir is a dependency cache: with a registry it outlives the node (src/cache/).
+          ...(m.from === "build_dir" && { cache: `build_dir:${m.to}` }),
+        })),
+        // werf: every secret of the image at /run/secrets/<id>, and the agent, for each user stage's commands.
+        ...secrets.map((s) => secretBind(s.value, `/run/secrets/${s.id}`)),
+        ...(ctx.sshSocket ? [sshBind(ctx.sshSocket, STAPEL_SSH_SOCKET)] : []),
+      ],
+      ...(ctx.sshSocket ? { secretEnv: () => [`SSH_AUTH_SOCK=${STAPEL_SSH_SOCKET}`] } : {}),
     }),
   };
 }

@@ -41,6 +41,8 @@ export async function builderContext(flags: ProjectFlags, images: string[]) {
     env: process.env,
     home: homedir(),
     slipwayHome: slipwayHome(process.env),
+    secrets: flags.secret,
+    ssh: flags.ssh,
     progress: textProgress({ stream: process.stderr, gitlab: process.env.GITLAB_CI !== undefined, color: useColor(process.env, process.stderr) }),
   });
 }
@@ -54,12 +56,13 @@ export function register(program: Command): void {
       const { planImages } = await import("../../build/builder.ts");
       const ctx = await builderContext(flags, images);
       const remote = flags.repo ? await stageStore(flags.repo, ctx.registryFor) : undefined;
-      await emitReport(await planImages({ ...ctx, remote }), flags);
+      await emitReport(await ctx.masked(() => planImages({ ...ctx, remote })), flags);
     });
   addProjectFlags(
     program.command("build").argument("[images...]", "images to build (default: all)").description("build the images' stages on the local Docker engine"),
   ).action(async (images: string[], flags: ProjectFlags) => {
     const { buildImages } = await import("../../build/builder.ts");
-    await emitReport(await buildImages(await builderContext(flags, images)), flags);
+    const ctx = await builderContext(flags, images);
+    await emitReport(await ctx.masked(() => buildImages(ctx)), flags);
   });
 }

@@ -44,7 +44,7 @@ async function publish(repo: string, images: string[], flags: RegistryFlags, mod
   const { distributedBuild } = await import("../../build/remote/distributed.ts");
   const store = await stageStore(repo, ctx.registryFor);
   const caches = mode.build ? await dependencyCache(repo, ctx, flags) : undefined;
-  const report = await distributedBuild({ ...ctx, store, build: mode.build, tags, ...(caches && { caches }) });
+  const report = await ctx.masked(() => distributedBuild({ ...ctx, store, build: mode.build, tags, ...(caches && { caches }) }));
   if (flags.dotenv) await writeDotenv(report, flags.dotenv, repo);
   await emitReport(report, flags);
 }
@@ -59,7 +59,7 @@ export function registerStages(program: Command): Command {
       const ctx = await builderContext(flags, images);
       const { pullStages } = await import("../../build/remote/pull.ts");
       const store = await stageStore(repo, ctx.registryFor);
-      await emitReport(await pullStages({ ...ctx, store, all: flags.all === true }), flags);
+      await emitReport(await ctx.masked(() => pullStages({ ...ctx, store, all: flags.all === true })), flags);
     });
   addProjectFlags(stages.command("push").argument("<repo>", "stages repository (host/path)").argument("[images...]"))
     .description("publish the stages the engine has and the registry lacks")

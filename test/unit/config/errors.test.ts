@@ -77,10 +77,9 @@ describe("config errors name file, line, column and field", () => {
   test("ansible and unsupported Dockerfile image keys are refused by name; git branch needs url", () => {
     expect(configError(`${META}image: a\nfrom: x\nansible:\n  install: []\n`).message)
       .toBe("werf.yaml:6:1: ansible: ansible assembly instructions are not supported; use shell:");
-    expect(where(`${META}image: a\ndockerfile: Dockerfile\nsecrets: []\n`)).toMatchObject({ line: 6, field: "secrets" });
+    expect(where(`${META}image: a\ndockerfile: Dockerfile\nssh: default\n`)).toMatchObject({ line: 6, field: "ssh" });
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nfrom: x\n`)).toMatchObject({ line: 6, field: "from", detail: expect.stringMatching(/cannot be used with dockerfile/) });
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nnetwork: host\n`)).toMatchObject({ line: 6, field: "network" });
-    expect(where(`${META}image: a\nfrom: x\nsecrets:\n- env: TOKEN\n`)).toMatchObject({ line: 6, field: "secrets" });
     expect(where(`${META}image: a\nfrom: x\nplatform: [linux/arm64]\n`)).toMatchObject({ line: 6, field: "platform" });
     expect(where(`${META}image: a\nfrom: x\ngit:\n- branch: main\n  to: /y\n`))
       .toMatchObject({ line: 7, column: 11, field: "git[0].branch", detail: expect.stringMatching(/only for a remote repository/) });

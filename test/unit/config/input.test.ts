@@ -22,8 +22,8 @@ describe("every config problem in one pass", () => {
   });
 
   test("every refusal at once, each said once (not again as an unknown key), beside other problems", () => {
-    const e = configError(`${META}image: a\nfrom: x\nansible: {}\nsecrets: []\nnetwork: maybe\n`);
-    expect(e.problems.map((p) => p.field)).toEqual(["ansible", "secrets", "network"]);
+    const e = configError(`${META}image: a\nfrom: x\nansible: {}\nplatform: [linux/arm64]\nnetwork: maybe\n`);
+    expect(e.problems.map((p) => p.field)).toEqual(["ansible", "platform", "network"]);
     expect(e.problems[0].detail).toMatch(/ansible/);
     expect(e.problems[2].detail).toMatch(/true or false/);
   });

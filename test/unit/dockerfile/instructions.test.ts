@@ -87,7 +87,7 @@ describe("RUN", () => {
     const r = steps("FROM a\nRUN --network=default true\nRUN --network=none true\nRUN true\n", { network: false });
     expect(r.steps.flatMap((s) => (s.op.op === "run" ? [s.op.network] : []))).toEqual([true, false, false]);
     expect(refused("FROM a\nRUN --network=host true\n").detail).toMatch(/--network=host is not supported/);
-    expect(refused("FROM a\nRUN --mount=type=secret,id=x true\n").detail).toBe("RUN --mount=type=secret is not supported");
+    expect(refused("FROM a\nRUN --mount=type=secret,id=x,sharing=shared true\n").detail).toBe("RUN --mount=type=secret: sharing is not supported");
     expect(refused("FROM a\nRUN --security=insecure true\n").detail).toMatch(/RUN --security is not supported/);
   });
 });
