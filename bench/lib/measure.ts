@@ -59,7 +59,7 @@ export async function measure(ctx: MeasureContext, scratch: string, key: JobKey,
     let uploaded = 0;
     for (const u of completedUploads(entries)) uploaded += await blobSize(ctx.host, u.repo, u.digest);
     // After the log is read, so these reads are not counted as the job's (nor the next one's).
-    await addLayerDigests(ctx.host, ctx.layers);
+    await addLayerDigests(ctx.host, ctx.layers, spec.repo);
     const downloads = blobDownloads(entries);
     const downloaded = downloads.reduce((sum, d) => sum + d.bytes, 0);
     const layerDownloaded = downloads.filter((d) => ctx.layers.has(d.digest)).reduce((sum, d) => sum + d.bytes, 0);
