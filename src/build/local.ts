@@ -114,7 +114,7 @@ function labelsOf(image: LocalImage): Record<string, string> {
  */
 async function runCommands(
   engine: Engine, change: Extract<StageChange, { kind: "run" }>, parentRef: string, parent: LocalImage,
-  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void,
+  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, onExited?: () => void,
 ): Promise<{ diffIds: string[]; temporary: string[] }> {
   const diffIds: string[] = [];
   const temporary: string[] = [];
@@ -127,7 +127,7 @@ async function runCommands(
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser }));
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser, onExited }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
@@ -150,6 +150,7 @@ function fileReader(engine: Engine, ref: string) {
  */
 export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
+  onExited?: () => void,
 ): Promise<AppliedStage> {
   const change: StageChange = plan.stage.change();
   if (change.kind === "base" && change.ref === SCRATCH) {
@@ -174,7 +175,7 @@ export async function buildStageLocally(
   const layers: Layer[] = [];
   let temporary: string[] = [];
   if (change.kind === "run") {
-    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput);
+    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, onExited);
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
   } else if (change.kind === "files") {

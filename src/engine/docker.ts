@@ -191,6 +191,7 @@ export class DockerEngine implements Engine {
       container.modem.demuxStream(stream, out, out);
       await container.start();
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      spec.onExited?.();
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
       // The commit's image config is not used: the stage's config is written separately

@@ -25,6 +25,8 @@ export interface RunSpec {
   argv?: string[];
   /** Run as the image's USER instead of root (Dockerfile RUN after USER). */
   imageUser?: boolean;
+  /** Called when the commands have exited, before the commit (phase timings). */
+  onExited?: () => void;
 }
 
 export interface RunResult {
