@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.ts";
-import type { Engine, ImageConfigDocument, LocalImage, RunBind, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, LocalImage, RunBind } from "../engine/types.ts";
+import { appendDiffId, setCreated, setRuntime, type ImageConfigDocument, type RuntimeConfig } from "../image/index.ts";
 import { CACHE_VERSION, fingerprint } from "./digest.ts";
 import type { Layer } from "./layer.ts";
 import { LABEL_PREFIX, LABELS, NEEDS_LABEL, stageRef } from "./names.ts";
@@ -113,7 +114,7 @@ function labelsOf(image: LocalImage): Record<string, string> {
  */
 async function runCommands(
   engine: Engine, change: Extract<StageChange, { kind: "run" }>, parentRef: string, parent: LocalImage,
-  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void,
+  plan: PlannedStage, meta: StageLabels, onOutput: (chunk: Buffer) => void, onExited?: () => void,
 ): Promise<{ diffIds: string[]; temporary: string[] }> {
   const diffIds: string[] = [];
   const temporary: string[] = [];
@@ -121,13 +122,12 @@ async function runCommands(
   const patch = change.patch ? await change.patch(ownerResolver(fileReader(engine, parentRef), { image: meta.image, stage: plan.name }), labelsOf(parent)) : undefined;
   if (patch) {
     runOn = `${plan.ref}-patch`;
-    const doc = { ...parent.config, rootfs: { type: "layers" as const, diff_ids: [...parent.config.rootfs.diff_ids, patch.diffId] } };
-    await engine.loadImage(doc, [patch], [runOn]).finally(() => patch.dispose());
+    await engine.loadImage(appendDiffId(parent.config, patch.diffId), [patch], [runOn]).finally(() => patch.dispose());
     temporary.push(runOn);
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser }));
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser, onExited }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
@@ -150,6 +150,7 @@ function fileReader(engine: Engine, ref: string) {
  */
 export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
+  onExited?: () => void,
 ): Promise<AppliedStage> {
   const change: StageChange = plan.stage.change();
   if (change.kind === "base" && change.ref === SCRATCH) {
@@ -174,7 +175,7 @@ export async function buildStageLocally(
   const layers: Layer[] = [];
   let temporary: string[] = [];
   if (change.kind === "run") {
-    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput);
+    const ran = await runCommands(engine, change, parentRef, parent, plan, meta, onOutput, onExited);
     diffIds.push(...ran.diffIds);
     temporary = ran.temporary;
   } else if (change.kind === "files") {
@@ -200,8 +201,7 @@ export async function buildStageLocally(
 export async function writeFinalImage(engine: Engine, lastStageRef: string, tags: string[]): Promise<string> {
   const stage = await engine.inspectImage(lastStageRef);
   if (!stage) throw new BuildError("", "final", `stage ${lastStageRef} is missing`);
-  const doc: ImageConfigDocument = { ...stage.config, created: "1970-01-01T00:00:00Z", config: cleanConfig(stage.config.config) };
-  return engine.loadImage(doc, [], tags);
+  return engine.loadImage(setRuntime(setCreated(stage.config, "1970-01-01T00:00:00Z"), cleanConfig(stage.config.config)), [], tags);
 }
 
 export type { ProjectPlan };

@@ -11,6 +11,20 @@ export interface StageReport {
   reason: string | null;
   /** Dockerfile stages only: where the instruction is written (`Dockerfile:3`). */
   source?: string;
+  /** bp, push and stages push: seconds of this stage's engine and registry work, by phase (see StagePhases). */
+  phases?: StagePhases;
+}
+
+/**
+ * Where a stage's time went. pull: getting its parent (or an import source) into the
+ * engine; run: the container; commit: turning the container into the stage image;
+ * upload: publishing the stage to the registry. Overlapped work counts in full.
+ */
+export interface StagePhases {
+  pull?: number;
+  run?: number;
+  commit?: number;
+  upload?: number;
 }
 
 export interface ImageReport {
@@ -23,7 +37,11 @@ export interface ImageReport {
 
 export interface BuildReport {
   images: ImageReport[];
-  totals: { stagesBuilt: number; containersRun: number; bytesPulled: number; bytesPushed: number; seconds: number };
+  totals: {
+    stagesBuilt: number; containersRun: number; bytesPulled: number; bytesPushed: number; seconds: number;
+    /** bp, push and stages push: the stages' phases summed, and manifests (final image manifests and tags). */
+    phases?: Required<StagePhases> & { manifests: number };
+  };
 }
 
 export function totals(images: ImageReport[], containersRun: number, seconds: number): BuildReport["totals"] {

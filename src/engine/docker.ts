@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -8,7 +7,7 @@ import { parseImageRef } from "../registry/ref.ts";
 import type { CredentialSource } from "../registry/types.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../util/retry.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
-import { normaliseRuntimeConfig } from "./config.ts";
+import { configDigest, encodeConfig, normaliseRuntimeConfig } from "../image/config.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
 
 export { normaliseRuntimeConfig };
@@ -192,6 +191,7 @@ export class DockerEngine implements Engine {
       container.modem.demuxStream(stream, out, out);
       await container.start();
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      spec.onExited?.();
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
       // The commit's image config is not used: the stage's config is written separately
@@ -210,7 +210,7 @@ export class DockerEngine implements Engine {
   }
 
   async loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string> {
-    const configJson = Buffer.from(JSON.stringify(config));
+    const configJson = Buffer.from(encodeConfig(config));
     const archive = pack();
     const layerPaths = config.rootfs.diff_ids.map((diffId) => `${diffId.replace("sha256:", "")}/layer.tar`);
     const manifest = [{ Config: "config.json", RepoTags: tags, Layers: layerPaths }];
@@ -236,7 +236,7 @@ export class DockerEngine implements Engine {
     if (written.status === "rejected") throw written.reason;
     if (loaded.status === "rejected") throw loaded.reason;
     await readDockerStream(loaded.value);
-    return `sha256:${createHash("sha256").update(configJson).digest("hex")}`;
+    return configDigest(config);
   }
 
   async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {

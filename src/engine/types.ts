@@ -1,32 +1,8 @@
 import type { Readable } from "node:stream";
+import type { ImageConfigDocument } from "../image/config.ts";
 
-/** The runtime part of an image config (OCI `config` object). Only set keys are present. */
-export interface RuntimeConfig {
-  User?: string;
-  ExposedPorts?: Record<string, object>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  Shell?: string[];
-  OnBuild?: string[] | null;
-}
-
-/** An image config document (what `docker load` and registries store as the config blob). */
-export interface ImageConfigDocument {
-  architecture: string;
-  os: string;
-  variant?: string;
-  created?: string;
-  author?: string;
-  config: RuntimeConfig;
-  rootfs: { type: "layers"; diff_ids: string[] };
-  history?: unknown[];
-}
+/** The port speaks the image data module's types (src/image). */
+export type { ImageConfigDocument, RuntimeConfig } from "../image/config.ts";
 
 export interface LocalImage {
   /** sha256:... image id (digest of the config document). */
@@ -49,6 +25,8 @@ export interface RunSpec {
   argv?: string[];
   /** Run as the image's USER instead of root (Dockerfile RUN after USER). */
   imageUser?: boolean;
+  /** Called when the commands have exited, before the commit (phase timings). */
+  onExited?: () => void;
 }
 
 export interface RunResult {

@@ -6,7 +6,7 @@ import { slipwayJson, statuses } from "../../support/cli.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
 import { accessLog, blobDownloads, blobUploads, mark } from "../../support/registry-log.ts";
 import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
-import { parseManifest } from "../../../src/build/remote/manifest.ts";
+import { parseManifest } from "../../../src/image/index.ts";
 import { assertComplete, client, layerDigests, pullAndRun } from "./support.ts";
 
 let registry: LocalRegistry;
