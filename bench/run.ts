@@ -54,10 +54,8 @@ function suitesOf(opts: Options): { chains: ChainSuite[]; multi?: MultiSuite } {
 async function setUp(opts: Options, resources: Resources, tmp: string): Promise<{ ctx: MeasureContext; machine: Machine; slipway: string }> {
   const commit = await headCommit();
   const cli = await bundleCli(join(tmp, "cli"), opts.worktree ? undefined : commit);
-  const registry = await startRegistry({ root: join(tmp, "registry") });
-  resources.add("registry", () => registry.stop());
-  const seed = await startEngine({ root: join(tmp, "seed-engine") });
-  const stopSeed = resources.add("seed engine", () => seed.stop());
+  const { value: registry } = await resources.start("registry", () => startRegistry({ root: join(tmp, "registry") }), (r) => r.stop());
+  const { value: seed, release: stopSeed } = await resources.start("seed engine", () => startEngine({ root: join(tmp, "seed-engine") }), (e) => e.stop());
   const base = `${registry.host}/bench/base:1`;
   log(`bench: pushing a ${formatMB(BASE_BYTES)} MB base image to ${base}`);
   await pushBase(seed.socketPath, base, BASE_BYTES);

@@ -46,8 +46,7 @@ async function logLines(path: string): Promise<string[]> {
  * requests the registry's access log shows for the job.
  */
 export async function measure(ctx: MeasureContext, scratch: string, key: JobKey, spec: JobSpec): Promise<Sample> {
-  const engine = await startEngine({ root: join(scratch, "engine") });
-  const release = ctx.resources.add(`engine ${engine.socketPath}`, () => engine.stop());
+  const { value: engine, release } = await ctx.resources.start(`engine in ${scratch}`, () => startEngine({ root: join(scratch, "engine") }), (e) => e.stop());
   try {
     const job: Job = { ...spec, socketPath: engine.socketPath, host: ctx.host, base: ctx.base, cli: ctx.cli, home: join(scratch, "home") };
     const from = (await logLines(ctx.logPath)).length - 1;
