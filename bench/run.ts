@@ -10,7 +10,7 @@ import type { Scenario } from "./lib/app.ts";
 import { pushBase } from "./lib/base.ts";
 import { bundleCli, headCommit } from "./lib/cli.ts";
 import { machine, type Machine } from "./lib/machine.ts";
-import type { MeasureContext } from "./lib/measure.ts";
+import { ENGINE_START_MS, type MeasureContext } from "./lib/measure.ts";
 import { parseOptions, type Options } from "./lib/options.ts";
 import { writeOutputs, type Results } from "./lib/output.ts";
 import { addLayerDigests } from "./lib/registry-api.ts";
@@ -55,7 +55,7 @@ async function setUp(opts: Options, resources: Resources, tmp: string): Promise<
   const commit = await headCommit();
   const cli = await bundleCli(join(tmp, "cli"), opts.worktree ? undefined : commit);
   const { value: registry } = await resources.start("registry", () => startRegistry({ root: join(tmp, "registry") }), (r) => r.stop());
-  const { value: seed, release: stopSeed } = await resources.start("seed engine", () => startEngine({ root: join(tmp, "seed-engine") }), (e) => e.stop());
+  const { value: seed, release: stopSeed } = await resources.start("seed engine", () => startEngine({ root: join(tmp, "seed-engine"), timeoutMs: ENGINE_START_MS }), (e) => e.stop());
   const base = `${registry.host}/bench/base:1`;
   log(`bench: pushing a ${formatMB(BASE_BYTES)} MB base image to ${base}`);
   await pushBase(seed.socketPath, base, BASE_BYTES);

@@ -23,6 +23,9 @@ export interface MeasureContext {
   layers: Set<string>;
 }
 
+/** dockerd can take over a minute to answer on a machine busy with other engines; the clock is not running yet. */
+export const ENGINE_START_MS = 300_000;
+
 /** Which cell of which table a job belongs to. */
 export interface JobKey {
   suite: SuiteName;
@@ -46,7 +49,7 @@ async function logLines(path: string): Promise<string[]> {
  * requests the registry's access log shows for the job.
  */
 export async function measure(ctx: MeasureContext, scratch: string, key: JobKey, spec: JobSpec): Promise<Sample> {
-  const { value: engine, release } = await ctx.resources.start(`engine in ${scratch}`, () => startEngine({ root: join(scratch, "engine") }), (e) => e.stop());
+  const { value: engine, release } = await ctx.resources.start(`engine in ${scratch}`, () => startEngine({ root: join(scratch, "engine"), timeoutMs: ENGINE_START_MS }), (e) => e.stop());
   try {
     const job: Job = { ...spec, socketPath: engine.socketPath, host: ctx.host, base: ctx.base, cli: ctx.cli, home: join(scratch, "home") };
     const from = (await logLines(ctx.logPath)).length - 1;
