@@ -6,14 +6,11 @@ import { blobDownloads, completedUploads, parseAccessLog } from "./access-log.ts
 import type { Scenario } from "./app.ts";
 import { addLayerDigests, blobSize } from "./registry-api.ts";
 import type { Resources } from "./resources.ts";
-import type { Sample } from "./summary.ts";
+import type { Sample, SuiteName } from "./summary.ts";
 import { RUNNERS, type Job, type ToolName } from "./tools.ts";
-
 
 export interface MeasureContext {
   resources: Resources;
-  /** Directory for this job's engine root and SLIPWAY_HOME. */
-  scratch: string;
   host: string;
   logPath: string;
   base: string;
@@ -26,34 +23,49 @@ export interface MeasureContext {
   layers: Set<string>;
 }
 
+/** dockerd can take over a minute to answer on a machine busy with other engines; the clock is not running yet. */
+export const ENGINE_START_MS = 300_000;
+
+/** Which cell of which table a job belongs to. */
+export interface JobKey {
+  suite: SuiteName;
+  tool: ToolName;
+  scenario: Scenario;
+  run: number;
+  variant?: string;
+}
+
+/** What the job builds: the tool's part of a Job, without the node. */
+export type JobSpec = Pick<Job, "appDir" | "repo" | "dockerfile" | "targets" | "images">;
+
 async function logLines(path: string): Promise<string[]> {
   return (await readFile(path, "utf8")).split("\n");
 }
 
 /**
- * Runs one CI job of `tool` on a fresh engine and measures it: wall seconds of the
- * tool's commands only (engine start and teardown are the node's cost, the same
- * for every tool), and the blob bytes the registry's access log shows for the job.
+ * Runs one CI job on a fresh engine (root and SLIPWAY_HOME under `scratch`) and
+ * measures it: wall seconds of the tool's commands only (engine start and
+ * teardown are the node's cost, the same for every tool), and the blob bytes and
+ * requests the registry's access log shows for the job.
  */
-export async function measure(ctx: MeasureContext, tool: ToolName, scenario: Scenario, run: number, appDir: string, repo: string): Promise<Sample> {
-  const engine = await startEngine({ root: join(ctx.scratch, "engine") });
-  const release = ctx.resources.add(`engine ${engine.socketPath}`, () => engine.stop());
+export async function measure(ctx: MeasureContext, scratch: string, key: JobKey, spec: JobSpec): Promise<Sample> {
+  const { value: engine, release } = await ctx.resources.start(`engine in ${scratch}`, () => startEngine({ root: join(scratch, "engine"), timeoutMs: ENGINE_START_MS }), (e) => e.stop());
   try {
-    const job: Job = { socketPath: engine.socketPath, appDir, host: ctx.host, repo, base: ctx.base, cli: ctx.cli, home: join(ctx.scratch, "home") };
+    const job: Job = { ...spec, socketPath: engine.socketPath, host: ctx.host, base: ctx.base, cli: ctx.cli, home: join(scratch, "home") };
     const from = (await logLines(ctx.logPath)).length - 1;
     const started = performance.now();
-    const slipway = await RUNNERS[tool](job);
+    const slipway = await RUNNERS[key.tool](job);
     const seconds = (performance.now() - started) / 1000;
     await sleep(300); // the registry writes an access line after the response; let the last ones land
     const entries = parseAccessLog((await logLines(ctx.logPath)).slice(from).join("\n"));
     let uploaded = 0;
     for (const u of completedUploads(entries)) uploaded += await blobSize(ctx.host, u.repo, u.digest);
     // After the log is read, so these reads are not counted as the job's (nor the next one's).
-    await addLayerDigests(ctx.host, ctx.layers);
+    await addLayerDigests(ctx.host, ctx.layers, spec.repo);
     const downloads = blobDownloads(entries);
     const downloaded = downloads.reduce((sum, d) => sum + d.bytes, 0);
     const layerDownloaded = downloads.filter((d) => ctx.layers.has(d.digest)).reduce((sum, d) => sum + d.bytes, 0);
-    return { run, tool, scenario, seconds, downloaded, layerDownloaded, uploaded, requests: entries.length, ...(slipway ? { slipway } : {}) };
+    return { ...key, seconds, downloaded, layerDownloaded, uploaded, requests: entries.length, ...(slipway ? { slipway } : {}) };
   } finally {
     await release();
   }

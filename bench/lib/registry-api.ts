@@ -46,10 +46,13 @@ async function catalog(host: string): Promise<string[]> {
 
 /**
  * Adds every layer digest referenced by a tagged manifest in the registry to `out`:
- * what separates layer bytes from config bytes in the access log.
+ * what separates layer bytes from config bytes in the access log. With `prefix`,
+ * only repositories whose path starts with it (a job reads its own repositories
+ * and the base, whose layers are added once at the start): the walk stays as
+ * short as one job's repositories while the registry fills up.
  */
-export async function addLayerDigests(host: string, out: Set<string>): Promise<void> {
-  for (const repo of await catalog(host)) {
+export async function addLayerDigests(host: string, out: Set<string>, prefix = ""): Promise<void> {
+  for (const repo of (await catalog(host)).filter((r) => r.startsWith(prefix))) {
     const { tags } = await getJson<{ tags: string[] | null }>(`http://${host}/v2/${repo}/tags/list`);
     for (const tag of tags ?? []) await manifestLayers(host, repo, tag, out);
   }

@@ -2,9 +2,13 @@
  * Everything the bench starts (engines, the registry, temp dirs) is registered
  * here and released in reverse order: at the end, on an error, and on Ctrl-C or
  * SIGTERM, so a failed or interrupted bench leaves nothing running or on disk.
+ * A start still under way when closing begins is awaited and released too, and
+ * nothing new starts once closing has begun (an interrupted chain of jobs would
+ * otherwise start its next engine after the clean-up and leave it running).
  */
 export class Resources {
   private readonly stack: { what: string; release: () => Promise<void> }[] = [];
+  private readonly pending = new Set<Promise<unknown>>();
   private closing?: Promise<void>;
 
   /** Registers a release function; returns a function that releases it now (and unregisters it). */
@@ -13,14 +17,32 @@ export class Resources {
     this.stack.push(entry);
     return async () => {
       const i = this.stack.indexOf(entry);
-      if (i >= 0) this.stack.splice(i, 1);
+      if (i < 0) return; // already released by close()
+      this.stack.splice(i, 1);
       await release();
     };
   }
 
-  /** Releases everything, newest first; one failure does not stop the others. */
+  /**
+   * Starts something and registers its release, as one step that close() waits
+   * for; refused once closing has begun.
+   */
+  async start<T>(what: string, start: () => Promise<T>, release: (value: T) => Promise<void>): Promise<{ value: T; release: () => Promise<void> }> {
+    if (this.closing) throw new Error(`bench is stopping: ${what} not started`);
+    const starting = start();
+    this.pending.add(starting);
+    try {
+      const value = await starting;
+      return { value, release: this.add(what, () => release(value)) };
+    } finally {
+      this.pending.delete(starting);
+    }
+  }
+
+  /** Releases everything, newest first, after any start under way; one failure does not stop the others. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await Promise.allSettled([...this.pending]);
       while (this.stack.length > 0) {
         const { what, release } = this.stack.pop()!;
         await release().catch((err: unknown) => console.error(`bench: could not release ${what}: ${String(err)}`));

@@ -1,40 +1,26 @@
 import type { Machine } from "./machine.ts";
-import { formatMB, formatRatio, formatSeconds } from "./stats.ts";
-import type { Row, TargetResult } from "./summary.ts";
+import type { TargetResult } from "./targets.ts";
 
-const HEADER = ["scenario", "tool", "seconds", "down MB", "up MB", "time vs slipway", "down vs slipway", "up vs slipway"];
-
-function cells(row: Row, first: boolean): string[] {
-  const peer = row.tool !== "slipway";
-  return [
-    first ? row.scenario : "",
-    row.tool,
-    formatSeconds(row.seconds),
-    formatMB(row.downloaded),
-    formatMB(row.uploaded),
-    peer ? formatRatio(row.timeRatio) : "",
-    peer ? formatRatio(row.downloadRatio) : "",
-    peer ? formatRatio(row.uploadRatio) : "",
-  ];
-}
-
-function lines(rows: Row[]): string[][] {
-  return rows.map((r, i) => cells(r, i === 0 || rows[i - 1].scenario !== r.scenario));
+/** A table as cells: the first `textColumns` columns are text (left-aligned), the rest numbers. */
+export interface Table {
+  header: string[];
+  lines: string[][];
+  textColumns: number;
 }
 
 /** A plain-text table for the terminal: columns padded, numbers right-aligned. */
-export function textTable(rows: Row[]): string {
-  const body = [HEADER, ...lines(rows)];
-  const widths = HEADER.map((_, c) => Math.max(...body.map((l) => l[c].length)));
+export function textTable(t: Table): string {
+  const body = [t.header, ...t.lines];
+  const widths = t.header.map((_, c) => Math.max(...body.map((l) => l[c].length)));
   return body
-    .map((l) => l.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ").trimEnd())
+    .map((l) => l.map((cell, c) => (c < t.textColumns ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ").trimEnd())
     .join("\n");
 }
 
 /** The same table in GitHub markdown. */
-export function markdownTable(rows: Row[]): string {
-  const align = HEADER.map((_, c) => (c < 2 ? "---" : "---:"));
-  return [HEADER, align, ...lines(rows)].map((l) => `| ${l.join(" | ")} |`).join("\n");
+export function markdownTable(t: Table): string {
+  const align = t.header.map((_, c) => (c < t.textColumns ? "---" : "---:"));
+  return [t.header, align, ...t.lines].map((l) => `| ${l.join(" | ")} |`).join("\n");
 }
 
 export function machineLine(m: Machine): string {

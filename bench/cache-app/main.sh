@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "$(ls /opt/deps | wc -l) packages installed"
