@@ -15,6 +15,10 @@ command -v docker-registry >/dev/null 2>&1 || need="$need docker-registry"
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi
 command -v git >/dev/null 2>&1 || need="$need git"
 command -v shellcheck >/dev/null 2>&1 || need="$need shellcheck"
+# ansible stages: scripts/ansible-toolchain.sh builds the toolchain from these Debian packages.
+command -v python3.11 >/dev/null 2>&1 || need="$need python3.11"
+dpkg-query -W -f '${Status}' ansible-core 2>/dev/null | grep -q "ok installed" || need="$need ansible-core"
+dpkg-query -W -f '${Status}' ansible 2>/dev/null | grep -q "ok installed" || need="$need ansible"
 if [ -n "$need" ]; then
   echo "setup: installing$need"
   SUDO=""

@@ -127,14 +127,31 @@ async function runCommands(
     diffIds.push(patch.diffId);
   }
   const env = change.env?.(meta.stageName ?? ((digest) => stageRef(meta.project, digest)));
-  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput, argv: change.argv, imageUser: change.imageUser }));
+  const tail = change.describeFailure ? outputTail() : undefined;
+  const output = tail ? (chunk: Buffer) => (tail.add(chunk), onOutput(chunk)) : onOutput;
+  const result = await withBinds(change.binds, (binds) => engine.runAndCommit({ image: runOn, script: change.script, network: change.network, binds, env, onOutput: output, argv: change.argv, imageUser: change.imageUser }));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
-    throw new BuildError(meta.image, plan.name, `command failed with exit code ${result.exitCode}`, result.exitCode);
+    const what = tail && change.describeFailure?.(tail.text());
+    throw new BuildError(meta.image, plan.name, what ?? `command failed with exit code ${result.exitCode}`, result.exitCode);
   }
   if (result.diffId) diffIds.push(result.diffId);
   return { diffIds, temporary };
+}
+
+/** The last 256 KiB of a run's output, for describing its failure. */
+function outputTail(limit = 256 * 1024) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return {
+    add(chunk: Buffer) {
+      chunks.push(chunk);
+      size += chunk.length;
+      while (size - chunks[0].length > limit) size -= (chunks.shift() as Buffer).length;
+    },
+    text: () => Buffer.concat(chunks).toString("utf8"),
+  };
 }
 
 function fileReader(engine: Engine, ref: string) {

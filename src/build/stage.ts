@@ -1,5 +1,6 @@
 import type { ImageConfig } from "../config/types.ts";
 import type { Engine, RunBind, RuntimeConfig } from "../engine/types.ts";
+import type { Toolchain } from "../ansible/toolchain.ts";
 import type { Worktree } from "./git.ts";
 import type { RemoteTree } from "./git-remote.ts";
 import type { Layer } from "./layer.ts";
@@ -46,6 +47,8 @@ export type StageChange =
     kind: "run"; script: string; network: boolean; binds: RunBind[]; patch?: LayerBuilder;
     env?: (stageName: (digest: string) => string) => string[];
     argv?: string[]; imageUser?: boolean;
+    /** Names what failed from the run's output (an ansible stage: the failed task and its config line). */
+    describeFailure?: (output: string) => string | undefined;
   }
   /** Add a deterministic layer built in Node; `apply`: the config change that comes with it (Dockerfile WORKDIR). */
   | { kind: "files"; layer: LayerBuilder; apply?: (config: RuntimeConfig) => RuntimeConfig }
@@ -69,6 +72,8 @@ export interface StageContext {
   baseDigest(ref: string): string | undefined;
   /** Directory on the node for build_dir mounts. */
   buildDir: string;
+  /** The node's Ansible toolchain, prepared when an image of the plan has ansible tasks. */
+  ansibleToolchain?: Toolchain;
 }
 
 /** One stage kind: its named inputs for the digest, and how it changes its parent. */

@@ -4,7 +4,6 @@
  */
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../../src/errors.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import type { ProjectConfig } from "../../../src/config/types.ts";
 
@@ -81,10 +80,10 @@ describe("fixtures from real projects", () => {
     });
   });
 
-  test("refused real shapes: ansible (iondv)", async () => {
-    const ansible = (await load("iondv-ansible-refused").catch((e: unknown) => e)) as ConfigError;
-    expect(ansible).toBeInstanceOf(ConfigError);
-    expect([ansible.file, ansible.line, ansible.field]).toEqual(["dappfile.yml", 14, "ansible"]);
+  test("iondv/studio: ansible npm and shell tasks (dapp), the artifact's tasks kept as written", async () => {
+    const build = named(await load("iondv-ansible", { BUILD_IMAGE: "node:8.12-slim" }), "build");
+    expect(build.ansible?.install.map((t) => [t.module, t.location.line])).toEqual([["npm", 16]]);
+    expect(build.ansible?.beforeSetup[0].task).toEqual({ name: "gulp and npm", shell: "gulp assemble\n", args: { chdir: "/build" } });
   });
 
   test("dotplant-templates: include of a template defined further down the file", async () => {

@@ -22,9 +22,9 @@ describe("every config problem in one pass", () => {
   });
 
   test("every refusal at once, each said once (not again as an unknown key), beside other problems", () => {
-    const e = configError(`${META}image: a\nfrom: x\nansible: {}\nsecrets: []\nnetwork: maybe\n`);
-    expect(e.problems.map((p) => p.field)).toEqual(["ansible", "secrets", "network"]);
-    expect(e.problems[0].detail).toMatch(/ansible/);
+    const e = configError(`${META}image: a\nfrom: x\nplatform: [linux/arm64]\nsecrets: []\nnetwork: maybe\n`);
+    expect(e.problems.map((p) => p.field)).toEqual(["platform", "secrets", "network"]);
+    expect(e.problems[0].detail).toMatch(/platform/);
     expect(e.problems[2].detail).toMatch(/true or false/);
   });
 
