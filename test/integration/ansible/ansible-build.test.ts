@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Toolchain } from "../../../src/ansible/toolchain.ts";
 import { slipway, slipwayJson } from "../../support/cli.ts";
@@ -6,6 +8,8 @@ import { type BuildWorld, buildWorld } from "../../support/services.ts";
 import { DockerEngine } from "../../../src/engine/docker.ts";
 import { pushDebianLike } from "../../support/debian-like.ts";
 import { testToolchain, topLayers, type Entry } from "./support.ts";
+
+const FIXTURES = join(import.meta.dirname, "../../fixtures/ansible-offline");
 
 let world: BuildWorld;
 let toolchain: Toolchain;
@@ -87,6 +91,16 @@ git:
     expect(ansible["etc/group"]).toContain("web:x:1234:");
     expect(ansible).toEqual(shell);
   }, 180_000);
+
+  test("werf's e2e ansible config (adapted to build offline) makes the user, group and file werf's test checks", async () => {
+    const app = await gitProject({ "werf.yaml": await readFile(join(FIXTURES, "werf-e2e-general/werf.yaml"), "utf8") });
+    const report = await slipwayJson(["build", "--dir", app.dir], { env: { ...env, BASE_IMAGE: debian } });
+    const [layer] = await topLayers(env.DOCKER_HOST, report.images[0].ref);
+    expect(layer.get("MYFILE")).toMatchObject({ mode: 0o100755, uid: 300, gid: 300, content: "GOODBYE\nWORLD\n" });
+    expect(layer.get("etc/passwd")?.content).toMatch(/^testuser:x:1040:1000:Test User:\/home\/testuser:/m);
+    expect(layer.get("etc/group")?.content).toContain("testgroup:x:1000:");
+    expect(layer.get("home/testuser")?.type).toBe("directory");
+  }, 120_000);
 
   test("a failing task fails the build with exit 1, naming the task and its line", async () => {
     const app = await gitProject({ "werf.yaml": config(world.base, `ansible:

@@ -86,6 +86,16 @@ describe("fixtures from real projects", () => {
     expect(build.ansible?.beforeSetup[0].task).toEqual({ name: "gulp and npm", shell: "gulp assemble\n", args: { chdir: "/build" } });
   });
 
+  test("werf e2e ansible configs: range over images, become_user, tasks from included templates", async () => {
+    const general = await load("werf-e2e-ansible-general");
+    expect(summary(general)).toEqual(["image:alpine-test", "image:ubuntu-test"]);
+    expect(named(general, "alpine-test").ansible?.install.map((t) => t.module)).toEqual(["get_url", "unarchive", "unarchive", "group", "user", "copy", "replace"]);
+    const become = named(await load("werf-e2e-ansible-become-user"), "");
+    expect(become.ansible?.install[2].task).toMatchObject({ become: "yes", become_user: "testuser", args: { executable: "/bin/bash" } });
+    const encoding = named(await load("werf-e2e-ansible-python-encoding"), "alpine-python3");
+    expect(encoding.ansible?.install.map((t) => t.task.name)).toEqual(["Python requirements develop.txt", "Run script with utf8 chars"]);
+  });
+
   test("dotplant-templates: include of a template defined further down the file", async () => {
     const c = await load("dotplant-templates");
     const app = named(c, "app");
