@@ -12,7 +12,9 @@
 #
 # PREFIX is the absolute path the directory is mounted at in build containers (the
 # wrappers' #! lines name it). `scripts/ansible-toolchain.sh --key` prints the versions
-# the result depends on (cache key), one per line.
+# the result depends on (cache key), one per line; `--digest DIR` prints the digest of a
+# built directory: sha256 of its canonical tar (sorted, root-owned, mtime 0), the diff id
+# of the one layer it is published as.
 set -eu
 
 packages="python3.11-minimal libpython3.11-minimal libpython3.11-stdlib ansible-core ansible
@@ -23,6 +25,13 @@ if [ "${1:-}" = "--key" ]; then
   # shellcheck disable=SC2086 # one word per package
   dpkg-query -W -f '${Package}=${Version}\n' $packages
   sha256sum "$0" | cut -d' ' -f1
+  exit 0
+fi
+if [ "${1:-}" = "--digest" ]; then
+  dir=${2:?usage: ansible-toolchain.sh --digest DIR}
+  hex=$(tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=posix \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$dir" -cf - . | sha256sum | cut -d' ' -f1)
+  echo "sha256:$hex"
   exit 0
 fi
 

@@ -6,7 +6,6 @@
  * digest enters every ansible stage's digest. Build containers get the directory as
  * a read-only bind at TOOLCHAIN_MOUNT, never as part of a layer.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -39,12 +38,16 @@ export function toolchainScript(): string {
   return found;
 }
 
+/** Where the node image (runner-image/install.sh) puts the toolchain it builds. */
+export const NODE_IMAGE_TOOLCHAIN = "/opt/slipway/ansible-toolchain";
+
 /**
- * The toolchain in `cacheDir`, built on first use. SLIPWAY_ANSIBLE_TOOLCHAIN names a
- * directory built beforehand (by the same script, for TOOLCHAIN_MOUNT) to use instead.
+ * The toolchain of this node: SLIPWAY_ANSIBLE_TOOLCHAIN (a directory built beforehand by
+ * the same script, for TOOLCHAIN_MOUNT), else the node image's, else one built on first
+ * use in `cacheDir` under the key of the packages it is made of.
  */
-export async function nodeToolchain(cacheDir: string, env: Record<string, string | undefined> = process.env): Promise<Toolchain> {
-  const given = env.SLIPWAY_ANSIBLE_TOOLCHAIN;
+export async function nodeToolchain(cacheDir: string, env: Record<string, string | undefined> = process.env, prebuilt = NODE_IMAGE_TOOLCHAIN): Promise<Toolchain> {
+  const given = env.SLIPWAY_ANSIBLE_TOOLCHAIN || (existsSync(join(prebuilt, "bin", "ansible-playbook")) ? prebuilt : undefined);
   if (given) return { dir: given, digest: await cachedDigest(given, `${given}.digest`) };
   const script = toolchainScript();
   const key = await run(script, ["--key"]);
@@ -70,24 +73,10 @@ async function buildInto(script: string, dir: string): Promise<void> {
 async function cachedDigest(dir: string, file: string): Promise<string> {
   const known = await readFile(file, "utf8").catch(() => "");
   if (/^sha256:[0-9a-f]{64}$/.test(known.trim())) return known.trim();
-  const digest = `sha256:${await tarDigest(dir)}`;
-  await writeFile(file, digest);
+  const res = await run(toolchainScript(), ["--digest", dir]);
+  const digest = res.stdout.trim();
+  if (res.code !== 0 || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new BuildError("", "ansible", `the digest of the ansible toolchain in ${dir}: ${res.stderr.trim()}`);
+  // Beside the directory; a read-only place (a node image's /opt) just recomputes it next time.
+  await writeFile(file, digest).catch(() => undefined);
   return digest;
-}
-
-/** The canonical tar of a directory (GNU tar: sorted, owner root, mtime 0), streamed into sha256. */
-export function canonicalTar(dir: string): NodeJS.ReadableStream {
-  const tar = spawn("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "--format=posix",
-    "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "-C", dir, "-cf", "-", "."], { stdio: ["ignore", "pipe", "inherit"] });
-  return tar.stdout;
-}
-
-function tarDigest(dir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    const out = canonicalTar(dir);
-    out.on("data", (b: Buffer) => hash.update(b));
-    out.on("error", reject);
-    out.on("end", () => resolve(hash.digest("hex")));
-  });
 }

@@ -10,7 +10,7 @@ import { run } from "../../../src/util/process.ts";
  * OS temp dir, keyed by the Debian package versions it is made of, and reused by later runs.
  */
 export function testToolchain(): Promise<Toolchain> {
-  return nodeToolchain(join(tmpdir(), "slipway-test-ansible-toolchain"), {});
+  return nodeToolchain(join(tmpdir(), "slipway-test-ansible-toolchain"), {}, "/nonexistent");
 }
 
 export interface Entry { type: string; mode: number; uid: number; gid: number; linkname?: string; content: string }
