@@ -90,6 +90,8 @@ describe("fixtures from real projects", () => {
     const general = await load("werf-e2e-ansible-general");
     expect(summary(general)).toEqual(["image:alpine-test", "image:ubuntu-test"]);
     expect(named(general, "alpine-test").ansible?.install.map((t) => t.module)).toEqual(["get_url", "unarchive", "unarchive", "group", "user", "copy", "replace"]);
+    // Both images come from one range: their tasks name the lines written, not the rendered ones.
+    expect(named(general, "ubuntu-test").ansible?.install.map((t) => t.location.line)).toEqual([12, 16, 20, 25, 29, 35, 41]);
     const become = named(await load("werf-e2e-ansible-become-user"), "");
     expect(become.ansible?.install[2].task).toMatchObject({ become: "yes", become_user: "testuser", args: { executable: "/bin/bash" } });
     const encoding = named(await load("werf-e2e-ansible-python-encoding"), "alpine-python3");
