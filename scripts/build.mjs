@@ -2,7 +2,11 @@
 // `prepare`, so `npx slipway` works without a build the user must remember.
 // Dependencies stay external and heavy ones (AWS SDK, Pulumi) are imported lazily
 // in the source, so they are only loaded by the commands that need them.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
+
+// Chunk names carry content hashes: stale chunks from earlier builds would pile up.
+rmSync("dist", { recursive: true, force: true });
 
 await build({
   entryPoints: { slipway: "src/cli/main.ts" },

@@ -2,7 +2,11 @@ import type { ProjectConfig } from "../config/types.ts";
 import type { Engine } from "../engine/types.ts";
 import { earlierBuilds, explainMiss } from "./explain.ts";
 import { imageRepo } from "./names.ts";
-import { buildStageLocally, writeFinalImage } from "./local.ts";
+import { EngineStageCache } from "./cache/engine.ts";
+import type { StageCache } from "./cache/types.ts";
+import { executeStage } from "./exec/index.ts";
+import { writeFinalImage } from "./local.ts";
+import { stageRef } from "./names.ts";
 import { planProject, type BaseResolver, type ImagePlan, type PlannedStage, type ProjectPlan } from "./plan.ts";
 import { totals, type BuildReport, type ImageReport, type StageReport } from "./report.ts";
 
@@ -24,7 +28,9 @@ export interface BuildOptions {
   buildDir: string;
   progress?: ProgressSink;
   /** A registry stage cache to consult too (`plan --repo`). */
-  remote?: { findMany(digests: string[]): Promise<Set<string>> };
+  remote?: Pick<StageCache, "findMany">;
+  /** Where `build` finds and keeps stages: the engine's own images unless given. */
+  cache?: StageCache;
 }
 
 /** A Dockerfile stage's report says where its instruction is written. */
@@ -47,12 +53,13 @@ export async function planImages(opts: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   const plan = await planProject(opts.config, opts.images, opts);
   const inRegistry = (await opts.remote?.findMany(plan.images.flatMap((i) => i.stages.map((s) => s.digest)))) ?? new Set<string>();
+  const cache = cacheOf(opts, plan);
   const images: ImageReport[] = [];
   for (const image of plan.images) {
     const stages: StageReport[] = [];
     for (let i = 0; i < image.stages.length; i++) {
       const stage = image.stages[i];
-      const local = await opts.engine.inspectImage(stage.ref);
+      const local = await cache.find(stage.digest);
       const status = local ? "local" : inRegistry.has(stage.digest) ? "registry" : "missing";
       const reason = status === "missing" ? await reasonFor(opts.engine, plan, image, i) : null;
       stages.push({ name: stage.name, digest: stage.digest, status, seconds: 0, bytesPulled: 0, bytesPushed: 0, reason, ...sourceOf(stage) });
@@ -60,6 +67,19 @@ export async function planImages(opts: BuildOptions): Promise<BuildReport> {
     images.push({ name: image.image.name, digest: image.digest, ref: finalRef(plan, image), manifestDigest: null, stages });
   }
   return { images, totals: totals(images, 0, seconds(started)) };
+}
+
+function cacheOf(opts: BuildOptions, plan: ProjectPlan): StageCache {
+  return opts.cache ?? new EngineStageCache(opts.engine, plan.config.project);
+}
+
+/** The stages a stage is made from (its parent, and the sources it reads), fetched into the engine. */
+async function fetchInputs(cache: StageCache, plan: ProjectPlan, image: ImagePlan, i: number): Promise<void> {
+  const stage = image.stages[i];
+  const parent = image.stages[i - 1];
+  if (parent) await cache.fetch(parent.digest, parent.ref);
+  const reads = stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : [];
+  for (const source of reads) await cache.fetch(source, stageRef(plan.config.project, source));
 }
 
 function finalRef(plan: ProjectPlan, image: ImagePlan): string {
@@ -70,22 +90,27 @@ async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePla
   const progress = opts.progress ?? silentProgress;
   const name = image.image.name;
   const stages: StageReport[] = [];
+  const cache = cacheOf(opts, plan);
   let containers = 0;
   for (let i = 0; i < image.stages.length; i++) {
     const stage = image.stages[i];
     const started = performance.now();
     let status: StageReport["status"] = "local";
     let reason: string | null = null;
-    if (!(await opts.engine.inspectImage(stage.ref))) {
+    if (!(await cache.find(stage.digest))) {
       reason = await reasonFor(opts.engine, plan, image, i);
       progress.stageStarted(name, stage.name, stage.digest, reason);
-      const applied = await buildStageLocally(
-        opts.engine, stage, image.stages[i - 1]?.ref,
-        { project: plan.config.project, image: name, gitCommit: plan.worktree?.commit },
-        (chunk) => progress.commandOutput(name, stage.name, chunk),
-      );
-      status = applied.status;
-      containers += applied.containersRun;
+      await fetchInputs(cache, plan, image, i);
+      const result = await executeStage({
+        engine: opts.engine, stage, parentRef: image.stages[i - 1]?.ref,
+        meta: { project: plan.config.project, image: name, gitCommit: plan.worktree?.commit },
+        onOutput: (chunk) => progress.commandOutput(name, stage.name, chunk),
+      });
+      containers += result.containersRun;
+      // A build stops at its first failed stage; the stages before it stay cached.
+      if (!result.ok) throw result.error;
+      await cache.publish(stage.digest, stage.ref);
+      status = result.status;
     }
     const report: StageReport = { name: stage.name, digest: stage.digest, status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason, ...sourceOf(stage) };
     progress.stageFinished(name, report);

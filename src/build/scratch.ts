@@ -1,6 +1,6 @@
-import type { ImageConfigDocument } from "../engine/types.ts";
+import type { ImageConfigDocument } from "../image/index.ts";
 import { MEDIA_TYPES } from "../registry/types.ts";
-import type { ImageManifest } from "./remote/manifest.ts";
+import type { ImageManifest } from "../image/manifest.ts";
 
 /** Dockerfile's `FROM scratch`: no base image at all, an empty filesystem. */
 export const SCRATCH = "scratch";

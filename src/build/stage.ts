@@ -1,5 +1,6 @@
 import type { ImageConfig } from "../config/types.ts";
-import type { Engine, RunBind, RuntimeConfig } from "../engine/types.ts";
+import type { Engine, RunBind } from "../engine/types.ts";
+import type { RuntimeConfig } from "../image/index.ts";
 import type { Toolchain } from "../ansible/toolchain.ts";
 import type { Worktree } from "./git.ts";
 import type { RemoteTree } from "./git-remote.ts";

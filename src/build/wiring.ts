@@ -47,6 +47,8 @@ export async function builderContext(o: BuilderWiring) {
     resolveBase: baseResolver({ engine, credentials, registryFor }),
     buildDir: join(o.slipwayHome, "build_dir"),
     progress: o.progress,
+    // Dependency caches get clients of their own, so their bytes stay out of the stages' byte counts.
+    cacheRegistryFor: registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS)),
   };
 }
 

@@ -111,6 +111,9 @@ export async function executePlan(decisions: Decision[], entries: TagEntry[], op
   let failed = 0;
   const doomedImages = decisions.filter((d) => d.kind === "image" && d.action === "delete");
   for (const [repo, group] of byRepository(doomedImages)) failed += await deleteGroup(opts, "deleting images", repo, group);
+  // Caches need nothing and nothing needs them; a cache saved again since the plan has moved and stays.
+  const doomedCaches = decisions.filter((d) => d.kind === "cache" && d.action === "delete");
+  if (doomedCaches.length > 0) failed += await deleteGroup(opts, "deleting caches", opts.snapshot.repo, doomedCaches);
 
   // Images that were to go but stayed (failed, or sharing a manifest with a new tag) keep their stages.
   const survivors = new Map(doomedImages.filter((d) => d.action === "keep" && d.stage).map((d) => [d.stage!, `needed by ${d.repository}:${d.tag}, which was not deleted`]));

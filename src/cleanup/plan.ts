@@ -107,6 +107,23 @@ function protectSharedDigests(decisions: Decision[]): void {
   }
 }
 
+/**
+ * Dependency caches (src/cache/): kept while the git ref they were saved for exists, like
+ * that ref's images; a cache of a ref that is gone goes, unless the keep list, or the grace
+ * window (it was saved recently: a build of a ref just pushed may be writing it) keeps it.
+ */
+function decideCaches(input: PlanInput, kube: KubeIndex): Decision[] {
+  const refs = new Map(input.refs.map((r) => [r.name, r]));
+  return input.entries.filter((e) => e.kind === "cache").map((e): Decision => {
+    const ref = e.ref !== undefined ? refs.get(e.ref) : undefined;
+    const verdict: Verdict = pinned(e, input, kube)
+      ?? (ref ? { action: "keep", reason: `cache of ${ref.kind} ${ref.name}, which exists` } : undefined)
+      ?? withinGrace(e, input)
+      ?? { action: "delete", reason: e.ref === undefined ? "cache records no git ref" : `cache of "${e.ref}": no git branch or tag "${e.ref}" exists` };
+    return { ...e, ...verdict };
+  });
+}
+
 export async function makePlan(input: PlanInput): Promise<Plan> {
   const kube = indexKubeImages(input.kube, input.host);
   const images = input.entries.filter((e) => e.kind === "image");
@@ -117,7 +134,7 @@ export async function makePlan(input: PlanInput): Promise<Plan> {
     const git = byGitRefs(e, owners.get(e)!, kept);
     return git.action === "keep" ? git : (withinGrace(e, input) ?? git);
   };
-  const decisions: Decision[] = images.map((e) => ({ ...e, ...decide(e) }));
+  const decisions: Decision[] = [...images.map((e) => ({ ...e, ...decide(e) })), ...decideCaches(input, kube)];
   if (input.unit === "digest") protectSharedDigests(decisions);
   const stageDecisions = await decideStages(input, decisions, kube);
   return { decisions: [...decisions, ...stageDecisions.decisions], missing: stageDecisions.missing };

@@ -1,6 +1,6 @@
 import type { CleanupReport, Decision } from "./types.ts";
 
-const ORDER = { image: 0, stage: 1 } as const;
+const ORDER = { image: 0, stage: 1, cache: 2 } as const;
 
 export function toReport(decisions: Decision[], extra: { dryRun: boolean; failed: number; warnings: string[] }): CleanupReport {
   const sorted = [...decisions].sort((a, b) => ORDER[a.kind] - ORDER[b.kind] || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
@@ -12,6 +12,7 @@ export function toReport(decisions: Decision[], extra: { dryRun: boolean; failed
     repository: d.repository,
     kind: d.kind,
     ...(d.kind === "image" && { image: d.image ?? "" }),
+    ...(d.kind === "cache" && d.ref !== undefined && { ref: d.ref }),
   }));
   const deleted = tags.filter((t) => t.action === "delete").length;
   return { tags, totals: { kept: tags.length - deleted, deleted, failed: extra.failed }, dryRun: extra.dryRun, warnings: extra.warnings };

@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { ANNOTATIONS, digestOfStageTag } from "../build/names.ts";
+import { CACHE_ANNOTATIONS, isCacheTag } from "../cache/tag.ts";
 import type { Registry } from "../registry/types.ts";
 import { finalRepository } from "./repos.ts";
 import type { TagEntry } from "./types.ts";
@@ -15,9 +16,10 @@ export interface SnapshotOptions {
 interface ManifestFacts {
   stage?: string;
   created?: Date;
+  ref?: string;
 }
 
-/** Annotations of a final image manifest; unreadable or foreign manifests give no facts. */
+/** Annotations of a final image (or cache) manifest; unreadable or foreign manifests give no facts. */
 async function imageFacts(registry: Registry, repository: string, digest: string): Promise<ManifestFacts> {
   const m = await registry.getManifest(repository, digest);
   if (!m) return {};
@@ -32,6 +34,7 @@ async function imageFacts(registry: Registry, repository: string, digest: string
   return {
     ...(/^[0-9a-f]{64}$/.test(a[ANNOTATIONS.stage] ?? "") && { stage: a[ANNOTATIONS.stage] }),
     ...(created && !Number.isNaN(created.getTime()) && { created }),
+    ...(typeof a[CACHE_ANNOTATIONS.ref] === "string" && { ref: a[CACHE_ANNOTATIONS.ref] }),
   };
 }
 
@@ -40,8 +43,9 @@ export async function snapshotRepository(opts: SnapshotOptions, repository: stri
   const { registry } = opts;
   const limit = pLimit(opts.concurrency ?? 8);
   const isStage = (tag: string) => repository === opts.repo && digestOfStageTag(tag) !== undefined;
+  const isCache = (tag: string) => repository === opts.repo && isCacheTag(tag);
   // Re-reads during deletion only care about images: skip HEADs of thousands of stage tags.
-  const tags = (await registry.listTags(repository)).filter((t) => !imagesOnly || !isStage(t));
+  const tags = (await registry.listTags(repository)).filter((t) => !imagesOnly || !(isStage(t) || isCache(t)));
   const found = await registry.findTags(repository, tags);
   const facts = new Map<string, Promise<ManifestFacts>>();
   const entries = [...found].map(async ([tag, d]): Promise<TagEntry> => {
@@ -50,7 +54,9 @@ export async function snapshotRepository(opts: SnapshotOptions, repository: stri
     const old = known?.get(`${repository}:${tag}`);
     if (old && old.digest === d.digest) return old;
     if (!facts.has(d.digest)) facts.set(d.digest, limit(() => imageFacts(registry, repository, d.digest)));
-    return { repository, tag, digest: d.digest, kind: "image", image: image ?? "", ...(await facts.get(d.digest)!) };
+    const { stage: last, created, ref } = await facts.get(d.digest)!;
+    if (isCache(tag)) return { repository, tag, digest: d.digest, kind: "cache", ...(created && { created }), ...(ref !== undefined && { ref }) };
+    return { repository, tag, digest: d.digest, kind: "image", image: image ?? "", ...(last && { stage: last }), ...(created && { created }) };
   });
   return Promise.all(entries);
 }

@@ -4,12 +4,15 @@ export interface TagEntry {
   tag: string;
   /** Manifest digest the tag pointed at when the snapshot was taken. */
   digest: string;
-  kind: "image" | "stage";
+  /** `cache`: a dependency cache (`cache..<key>..<scope>` in REPO, see src/cache/tag.ts). */
+  kind: "image" | "stage" | "cache";
+  /** Caches: the git ref they were saved for (io.slipway.cache.ref). */
+  ref?: string;
   /** Final images: the config's image name ("" for the nameless image). */
   image?: string;
   /** Stage tags: their own stage digest; images: the io.slipway.stage annotation (last stage). */
   stage?: string;
-  /** Images: org.opencontainers.image.created. */
+  /** Images and caches: org.opencontainers.image.created. */
   created?: Date;
 }
 
@@ -20,7 +23,7 @@ export interface Decision extends TagEntry {
 
 /** The JSON contract of `cleanup repo --json`. */
 export interface CleanupReport {
-  tags: Array<{ tag: string; digest: string; action: "keep" | "delete"; reason: string; repository: string; kind: "image" | "stage"; image?: string }>;
+  tags: Array<{ tag: string; digest: string; action: "keep" | "delete"; reason: string; repository: string; kind: "image" | "stage" | "cache"; image?: string; ref?: string }>;
   totals: { kept: number; deleted: number; failed: number };
   dryRun: boolean;
   warnings: string[];

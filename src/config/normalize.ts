@@ -173,6 +173,9 @@ function shellConfig(raw: RawImageDoc): ShellConfig {
 
 function mountConfig(m: RawMount, i: number, ctx: DocContext): MountConfig {
   const to = absolute(m.to, ["mount", i, "to"], ctx);
+  // A mount replaces what is at `to` for the commands: never the container's root, never above it.
+  if (m.to!.split("/").includes("..")) ctx.fail(["mount", i, "to"], `must stay inside the container's root, got "${m.to}"`);
+  if (to === "/") ctx.fail(["mount", i, "to"], "cannot mount over the container's root /");
   const location = ctx.loc(["mount", i]);
   if (m.from != null && m.fromPath != null) ctx.fail(["mount", i, "fromPath"], "give from or fromPath, not both");
   if (m.fromPath != null) return { to, from: "path", fromPath: hostPath(m.fromPath, (detail) => ctx.fail(["mount", i, "fromPath"], detail)), location };

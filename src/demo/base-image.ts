@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { buildLayer, gzipLayer, type LayerEntry } from "../build/layer.ts";
-import { appendLayer, type ImageManifest } from "../build/remote/manifest.ts";
-import type { ImageConfigDocument } from "../engine/types.ts";
+import { appendLayer, type ImageManifest } from "../image/index.ts";
+import type { ImageConfigDocument } from "../image/index.ts";
 import { MEDIA_TYPES, type Registry } from "../registry/types.ts";
 
 /** Debian's busybox-static: one static binary is a whole userland, and no internet is needed. */

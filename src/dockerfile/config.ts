@@ -4,7 +4,7 @@
  * included) is only known then: `ENV PATH=/x:$PATH` extends the base image's PATH.
  */
 import { posix } from "node:path";
-import type { RuntimeConfig } from "../engine/types.ts";
+import type { RuntimeConfig } from "../image/index.ts";
 import { durationNs } from "../util/duration.ts";
 import { expandWord, expandWords, lookupIn } from "./expand.ts";
 import { badPortSpec, dockerfileError, execForm, type Instruction } from "./parse.ts";

@@ -9,7 +9,8 @@ import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import type { LayerEntry } from "../build/layer.ts";
 import type { OwnerResolver } from "../build/stages/owners.ts";
-import type { Engine, RuntimeConfig } from "../engine/types.ts";
+import type { Engine } from "../engine/types.ts";
+import type { RuntimeConfig } from "../image/index.ts";
 import { readEntry, type BuildContext, type Selected } from "./context.ts";
 import type { InlineFile } from "./types.ts";
 

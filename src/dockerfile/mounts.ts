@@ -60,10 +60,12 @@ export function parseMount(text: string): Mount {
   const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
   if (!target) throw new MountError("RUN --mount: target is required");
   if (!target.startsWith("/")) throw new MountError(`RUN --mount: target ${target} must be an absolute path`);
+  if (type === "cache" && target.split("/").includes("..")) throw new MountError(`RUN --mount=type=cache: target ${target} must stay inside the container's root`);
   const allowed = ["type", "target", "dst", "destination", ...(ALLOWED[type] ?? [])];
   const unknown = [...fields.keys()].find((k) => !allowed.includes(k));
   if (unknown) throw new MountError(`RUN --mount=type=${type}: ${unknown} is not supported`);
   const at = posix.normalize(target).replace(/(.)\/+$/, "$1");
+  if (type === "cache" && at === "/") throw new MountError("RUN --mount=type=cache: target cannot be the container's root /");
   if (type === "tmpfs") return { type, target: at };
   if (type === "cache") return cacheMount(fields, at);
   const rw = ["rw", "readwrite"].some((k) => fields.has(k) && fields.get(k) !== "false");
@@ -87,7 +89,7 @@ export function mountInput(mount: Mount): string {
 export function mountBind(mount: Mount, ctx: BuildContext, cacheRoot: string, stageFiles?: (source: string, dir: string) => Promise<string | undefined>): RunBind {
   if (mount.type === "cache") {
     const dir = join(cacheRoot, createHash("sha256").update(mount.id).digest("hex").slice(0, 32));
-    return { source: "", target: mount.target, readOnly: mount.readOnly, fill: async () => cacheDir(dir, mount) };
+    return { source: "", target: mount.target, readOnly: mount.readOnly, fill: async () => cacheDir(dir, mount), cache: `cache:${mount.id}` };
   }
   if (mount.type === "tmpfs") {
     // BuildKit's tmpfs is writable by every user (a RUN may run as a non-root USER).

@@ -8,7 +8,7 @@
 import { stageDigest, sha256Hex, type NamedInput } from "../build/digest.ts";
 import { posix } from "node:path";
 import { buildLayer, type LayerEntry } from "../build/layer.ts";
-import type { RuntimeConfig } from "../engine/types.ts";
+import type { RuntimeConfig } from "../image/index.ts";
 import { repoComponent, stageRef } from "../build/names.ts";
 import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
 import { BuildError } from "../errors.ts";
@@ -17,6 +17,7 @@ import { contextEntries, stageEntries, writeStagePath } from "./copy.ts";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunBind } from "../engine/types.ts";
+import type {  } from "../image/index.ts";
 import { mountBind, mountInput } from "./mounts.ts";
 import { HEREDOC_PIPES } from "./heredoc.ts";
 import type { DockerfileBuild, InlineFile, Op, Step } from "./types.ts";

@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { access, constants } from "node:fs/promises";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -8,7 +9,7 @@ import { parseImageRef } from "../registry/ref.ts";
 import type { CredentialSource } from "../registry/types.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../util/retry.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
-import { normaliseRuntimeConfig } from "./config.ts";
+import { configDigest, encodeConfig, normaliseRuntimeConfig } from "../image/config.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
 
 export { normaliseRuntimeConfig };
@@ -61,6 +62,7 @@ function statusOf(err: unknown): number | undefined {
 /** The Engine port on a Docker engine through dockerode. */
 export class DockerEngine implements Engine {
   #client?: Promise<Docker>;
+  #shares?: Promise<boolean>;
   #socketPath?: string;
 
   #credentials?: CredentialSource;
@@ -192,8 +194,14 @@ export class DockerEngine implements Engine {
       container.modem.demuxStream(stream, out, out);
       await container.start();
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      spec.onExited?.();
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
+      if (spec.takeChanges) {
+        const driver = (await container.inspect()).GraphDriver as { Name?: string; Data?: { UpperDir?: string } } | undefined;
+        const upper = driver?.Name === "overlay2" ? driver.Data?.UpperDir : undefined;
+        if (upper && (await spec.takeChanges(upper))) return { exitCode: 0, taken: true };
+      }
       // The commit's image config is not used: the stage's config is written separately
       // (see loadImage), so nothing of this run's container config leaks into the image.
       const committed = await container.commit({ pause: false });
@@ -210,7 +218,7 @@ export class DockerEngine implements Engine {
   }
 
   async loadImage(config: ImageConfigDocument, newLayers: LayerSource[], tags: string[]): Promise<string> {
-    const configJson = Buffer.from(JSON.stringify(config));
+    const configJson = Buffer.from(encodeConfig(config));
     const archive = pack();
     const layerPaths = config.rootfs.diff_ids.map((diffId) => `${diffId.replace("sha256:", "")}/layer.tar`);
     const manifest = [{ Config: "config.json", RepoTags: tags, Layers: layerPaths }];
@@ -236,7 +244,17 @@ export class DockerEngine implements Engine {
     if (written.status === "rejected") throw written.reason;
     if (loaded.status === "rejected") throw loaded.reason;
     await readDockerStream(loaded.value);
-    return `sha256:${createHash("sha256").update(configJson).digest("hex")}`;
+    return configDigest(config);
+  }
+
+  /** overlay2, and its storage readable here (same machine, enough rights): a job next to its engine. */
+  sharesChanges(): Promise<boolean> {
+    this.#shares ??= (async () => {
+      const info = (await (await this.#docker()).info()) as { Driver?: string; DockerRootDir?: string };
+      if (info.Driver !== "overlay2" || !info.DockerRootDir) return false;
+      return access(join(info.DockerRootDir, "overlay2"), constants.R_OK).then(() => true, () => false);
+    })().catch(() => false);
+    return this.#shares;
   }
 
   async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {

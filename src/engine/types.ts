@@ -1,32 +1,8 @@
 import type { Readable } from "node:stream";
+import type { ImageConfigDocument } from "../image/config.ts";
 
-/** The runtime part of an image config (OCI `config` object). Only set keys are present. */
-export interface RuntimeConfig {
-  User?: string;
-  ExposedPorts?: Record<string, object>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  Shell?: string[];
-  OnBuild?: string[] | null;
-}
-
-/** An image config document (what `docker load` and registries store as the config blob). */
-export interface ImageConfigDocument {
-  architecture: string;
-  os: string;
-  variant?: string;
-  created?: string;
-  author?: string;
-  config: RuntimeConfig;
-  rootfs: { type: "layers"; diff_ids: string[] };
-  history?: unknown[];
-}
+/** The port speaks the image data module's types (src/image). */
+export type { ImageConfigDocument, RuntimeConfig } from "../image/config.ts";
 
 export interface LocalImage {
   /** sha256:... image id (digest of the config document). */
@@ -49,6 +25,14 @@ export interface RunSpec {
   argv?: string[];
   /** Run as the image's USER instead of root (Dockerfile RUN after USER). */
   imageUser?: boolean;
+  /** Called when the commands have exited, before the commit (phase timings). */
+  onExited?: () => void;
+  /**
+   * Offered the container's changed files after a successful run: the directory of its
+   * upper layer (overlay2), when the engine keeps one on this machine. Resolving to true
+   * means the caller made the layer from it: the engine commits nothing (RunResult.taken).
+   */
+  takeChanges?: (upperDir: string) => Promise<boolean>;
 }
 
 export interface RunResult {
@@ -60,6 +44,8 @@ export interface RunResult {
   diffId?: string;
   /** Temporary image holding the new layer; remove it once an image that uses the layer exists. */
   committed?: string;
+  /** The caller took the changes (RunSpec.takeChanges): no commit, no diffId. */
+  taken?: boolean;
 }
 
 /** A new layer to add when loading an image; omitted layers must already exist in the engine. */
@@ -95,6 +81,11 @@ export interface Engine {
    * only valid inside `read`, so nothing has to hold it whole in memory.
    */
   readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined>;
+  /**
+   * Optional: whether runs can offer their changed files to this process
+   * (RunSpec.takeChanges): an overlay2 engine whose storage this process can read.
+   */
+  sharesChanges?(): Promise<boolean>;
 }
 
 /**
@@ -107,4 +98,10 @@ export interface RunBind {
   target: string;
   readOnly?: boolean;
   fill?: (dir: string) => Promise<string | undefined | void>;
+  /**
+   * The directory is the dependency cache with this id (werf build_dir, Dockerfile
+   * cache mount): with a registry, the builder restores it before the run and saves it
+   * after (src/cache/). The engine mounts it like any other directory.
+   */
+  cache?: string;
 }

@@ -1,3 +1,4 @@
+import { MEDIA_TYPES, type Descriptor } from "../image/media.ts";
 import type { RetryPolicy } from "../util/retry.ts";
 
 /**
@@ -7,17 +8,7 @@ import type { RetryPolicy } from "../util/retry.ts";
  * made by `createRegistry` in ./index.ts. No vendor types appear here.
  */
 
-export const MEDIA_TYPES = {
-  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-  dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
-  dockerConfig: "application/vnd.docker.container.image.v1+json",
-  dockerLayer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  ociIndex: "application/vnd.oci.image.index.v1+json",
-  ociConfig: "application/vnd.oci.image.config.v1+json",
-  ociLayer: "application/vnd.oci.image.layer.v1.tar",
-  ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
-} as const;
+export { MEDIA_TYPES, type Descriptor } from "../image/media.ts";
 
 /** What GET/HEAD manifest requests accept: both manifest formats and both index formats. */
 export const MANIFEST_ACCEPT = [
@@ -33,13 +24,6 @@ export interface ImageRef {
   repository: string;
   tag?: string;
   digest?: string;
-}
-
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
 }
 
 export interface ManifestResult {

@@ -1,15 +1,15 @@
 import { RegistryError } from "../../errors.ts";
-import { normaliseRuntimeConfig } from "../../engine/config.ts";
+import { normaliseRuntimeConfig } from "../../image/config.ts";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import { parseImageRef } from "../../registry/index.ts";
 import type { Registry } from "../../registry/types.ts";
 import { cleanConfig, stageDocument, type StageLabels } from "../local.ts";
-import { gzipLayer, MAX_COMPRESSED_IN_MEMORY } from "../layer.ts";
+import { gzipLayer, MAX_COMPRESSED_IN_MEMORY, type Layer } from "../layer.ts";
 import type { PlannedStage } from "../plan.ts";
 import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
 import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
-import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "./manifest.ts";
+import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "../../image/index.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
 /** Raised when a file stage needs the parent's filesystem (named owners): build it on the engine instead. */
@@ -52,8 +52,8 @@ async function baseManifest(registry: Registry, repo: string, digest: string): P
  * Node and appended. Returns the draft and blobs borrowed from another repository.
  */
 export async function remoteStage(
-  ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels,
-): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[] }> {
+  ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels, opts: { keepLayer?: boolean } = {},
+): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[]; layer?: Layer }> {
   if (change.kind === "base" && change.ref === SCRATCH) {
     return { draft: withConfig(SCRATCH_MANIFEST, stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], stage, meta)), borrowed: [] };
   }
@@ -89,13 +89,16 @@ export async function remoteStage(
   const applied = change.apply ? change.apply(runtime) : runtime;
   // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
   if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, applied, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
+  let kept = false;
   try {
     const doc = stageDocument(parent.config, applied, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
     const gz = await gzipLayer(layer);
     // Held in memory until uploaded: a layer that compresses to more goes to the engine, which streams it.
     if (!gz) throw new NeedsEngine(`the layer compresses to more than ${MAX_COMPRESSED_IN_MEMORY / 2 ** 20} MiB`);
-    return { draft: appendLayer(parent.manifest, gz, doc), borrowed: [] };
+    kept = opts.keepLayer === true;
+    // keepLayer: the caller loads the same tar into the engine, then disposes of it.
+    return { draft: appendLayer(parent.manifest, gz, doc), borrowed: [], ...(kept ? { layer } : {}) };
   } finally {
-    await layer.dispose();
+    if (!kept) await layer.dispose();
   }
 }

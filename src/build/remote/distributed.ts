@@ -1,5 +1,6 @@
+import type { DependencyCache } from "../../cache/types.ts";
 import { BuildError } from "../../errors.ts";
-import type { LocalImage } from "../../engine/types.ts";
+import type { ImageConfigDocument, LocalImage } from "../../engine/types.ts";
 import type { BuildOptions } from "../builder.ts";
 import { silentProgress, sourceOf } from "../builder.ts";
 import { earlierBuilds, explainMiss, stageKey } from "../explain.ts";
@@ -8,11 +9,15 @@ import { stageRef } from "../names.ts";
 import { planProject, type ImagePlan, type PlannedStage } from "../plan.ts";
 import { totals, type BuildReport, type ImageReport, type StageReport } from "../report.ts";
 import { NeedsEngine, remoteStage, type RemoteContext } from "./append.ts";
+import { takeChanges, type TakenLayer } from "./changes.ts";
+import { appendLayer, withConfig } from "../../image/index.ts";
 import { publishFinalImage } from "./final.ts";
 import { previousStages } from "./previous.ts";
 import { remakeMissing, repairing } from "./repair.ts";
 import type { RegistryStageStore } from "./store.ts";
-import { counters, ensureLocal, hasLocal, publishLocal, type Walk } from "./walk.ts";
+import { engineWants, fetchEarly, loadMade } from "./early.ts";
+import { addPhase, timed, totalPhases } from "./phases.ts";
+import { background, counters, ensureLocal, hasLocal, publishLocal, type Walk } from "./walk.ts";
 
 export interface DistributedOptions extends BuildOptions {
   store: RegistryStageStore;
@@ -21,24 +26,63 @@ export interface DistributedOptions extends BuildOptions {
   build: boolean;
   /** Final image tags to write; empty for `stages push`. */
   tags: string[];
+  /** Where dependency caches live (the stages repository); without it they stay on the node. */
+  caches?: DependencyCache;
 }
 
 async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[]) {
+  const { engine } = walk.opts;
   const stage = image.stages[i];
   const parent = image.stages[i - 1];
   if (parent) {
-    const bytes = await ensureLocal(walk, parent.digest, parent.ref);
-    // A stage found in the registry and pulled is `pulled`; one made in this run keeps its status.
-    if (bytes > 0 && reports[i - 1].status === "registry") reports[i - 1].status = "pulled";
-    reports[i - 1].bytesPulled += bytes;
+    const bytes = await timed(report, "pull", () => ensureLocal(walk, parent.digest, parent.ref));
+    countPulled(reports[i - 1], bytes);
   }
   const progress = walk.opts.progress ?? silentProgress;
-  const applied = await buildStageLocally(walk.opts.engine, stage, parent?.ref, meta, (c) => progress.commandOutput(meta.image, stage.name, c));
-  walk.local.set(stage.digest, true);
-  walk.containers += applied.containersRun;
-  report.status = applied.status;
-  const published = await publishLocal(walk, stage);
-  report.bytesPushed += published.bytes;
+  const started = performance.now();
+  let exited: number | undefined;
+  let taken: TakenLayer | undefined;
+  // Made and uploaded here (see ./changes.ts); loaded into the engine only for a later command stage.
+  const keep = engineWants(walk, image, i);
+  const take = parent && (await sharesChanges(walk)) ? async (upper: string) => {
+    taken = await timed(report, "commit", () => takeChanges(upper, keep));
+    return taken && { diffId: taken.layer?.diffId, load: keep ? taken.layer : undefined };
+  } : undefined;
+  try {
+    const onOutput = (c: Buffer) => progress.commandOutput(meta.image, stage.name, c);
+    const applied = await buildStageLocally(engine, stage, parent?.ref, meta, onOutput, { exited: () => (exited = performance.now()), take, caches: walk.opts.caches });
+    if (applied.cache) Object.assign(report, { cacheBytesRestored: applied.cache.bytesRestored, cacheBytesSaved: applied.cache.bytesSaved });
+    if (exited !== undefined) {
+      addPhase(report, "run", (exited - started) / 1000);
+      if (!taken) addPhase(report, "commit", (performance.now() - exited) / 1000);
+    }
+    walk.containers += applied.containersRun;
+    report.status = applied.status;
+    walk.local.set(stage.digest, applied.inEngine);
+    if (!taken) {
+      report.bytesPushed += (await timed(report, "upload", () => publishLocal(walk, stage))).bytes;
+      return;
+    }
+    const below = await walk.opts.store.read(parent.digest);
+    const draft = taken.gz ? appendLayer(below.manifest, taken.gz, applied.doc as ImageConfigDocument) : withConfig(below.manifest, applied.doc as ImageConfigDocument);
+    const outcome = await timed(report, "upload", () => walk.opts.store.publish(stage.digest, draft, [], { overwrite: walk.remaking.has(stage.digest) }));
+    walk.inRegistry.add(stage.digest);
+    if (outcome === "adopted" && applied.inEngine) await dropOurs(walk, stage.digest, stage.ref);
+  } finally {
+    await taken?.layer?.dispose();
+  }
+}
+
+/** Whether command stages' layers are made here from the container's files (asked once per build). */
+function sharesChanges(walk: Walk): Promise<boolean> {
+  walk.sharesChanges ??= walk.opts.engine.sharesChanges?.() ?? Promise.resolve(false);
+  return walk.sharesChanges;
+}
+
+/** A stage found in the registry and pulled is `pulled`; one made in this run keeps its status. */
+function countPulled(report: StageReport, bytes: number): void {
+  if (bytes > 0 && report.status === "registry") report.status = "pulled";
+  report.bytesPulled += bytes;
 }
 
 /**
@@ -69,17 +113,33 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   const change = stage.stage.change();
   try {
     for (const source of stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : []) {
-      report.bytesPulled += await ensureLocal(walk, source, stageRef(plan.config.project, source));
+      report.bytesPulled += await timed(report, "pull", () => ensureLocal(walk, source, stageRef(plan.config.project, source)));
     }
-    const { draft, borrowed } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta);
-    const outcome = await opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) });
+    // A file layer loaded here has no registry blob the engine knows of: an engine push of a
+    // later command stage would upload it again. So it goes this way only when command
+    // stages' layers are uploaded by slipway (which writes their manifests itself).
+    const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
+    const { draft, borrowed, layer } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta, { keepLayer: toEngine });
+    // A later command stage runs on this one: it goes into the engine from what was made
+    // here (the engine pulls nothing back), while the registry gets it.
+    if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
+    else walk.local.set(stage.digest, false);
+    const outcome = await timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) }));
     report.status = outcome === "adopted" ? "registry" : "appended";
     walk.inRegistry.add(stage.digest);
-    walk.local.set(stage.digest, false);
+    if (outcome === "adopted" && toEngine) await dropOurs(walk, stage.digest, stage.ref);
   } catch (err) {
     if (!(err instanceof NeedsEngine)) throw err;
     await buildOnEngine(walk, image, i, meta, report, reports);
   }
+}
+
+/** Another node published the stage first: later stages build on theirs (pulled when needed), not on ours. */
+async function dropOurs(walk: Walk, digest: string, ref: string): Promise<void> {
+  await walk.arriving.get(digest)?.catch(() => 0);
+  walk.arriving.delete(digest);
+  await walk.opts.engine.removeImage(ref).catch(() => undefined);
+  walk.local.set(digest, false);
 }
 
 /** One stage: nothing to do when the registry has it; else publish the engine's copy, or build it. */
@@ -88,7 +148,7 @@ async function processStage(walk: Walk, image: ImagePlan, i: number, reports: St
   if (walk.inRegistry.has(stage.digest)) return;
   if (await hasLocal(walk, stage)) {
     reports[i].status = "local";
-    reports[i].bytesPushed += (await publishLocal(walk, stage)).bytes;
+    reports[i].bytesPushed += (await timed(reports[i], "upload", () => publishLocal(walk, stage))).bytes;
   } else {
     await buildStage(walk, image, i, reports);
   }
@@ -131,7 +191,9 @@ async function publishFinal(walk: Walk, image: ImagePlan): Promise<{ ref: string
   if (opts.tags.length === 0) return undefined;
   const before = counters(opts.store.registry);
   const created = walk.plan.worktree?.commitTime ?? "1970-01-01T00:00:00.000Z";
+  const started = performance.now();
   const final = await repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created));
+  walk.manifestSeconds += (performance.now() - started) / 1000;
   const after = counters(opts.store.registry);
   walk.finalBytes.pulled += after.pulled - before.pulled;
   walk.finalBytes.pushed += after.pushed - before.pushed;
@@ -192,13 +254,23 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   const started = performance.now();
   const plan = await planProject(opts.config, opts.images, opts);
   const all = plan.images.flatMap((i) => i.stages.map((s) => s.digest));
-  const walk: Walk = { opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0, finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set() };
+  const walk: Walk = {
+    opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0,
+    finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), manifestSeconds: 0,
+  };
+  if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
   const images: ImageReport[] = [];
-  // Images one after another, so each stage's byte counts are its own.
-  for (const image of plan.images) images.push(await walkImage(walk, image));
-  await completeImages(walk, images);
+  try {
+    // Images one after another, so each stage's byte counts are its own.
+    for (const image of plan.images) images.push(await walkImage(walk, image));
+    await completeImages(walk, images);
+  } finally {
+    // Nothing keeps working on the engine after the build returns.
+    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values()]);
+  }
   const report = { images, totals: totals(images, walk.containers, (performance.now() - started) / 1000) };
   report.totals.bytesPulled += walk.finalBytes.pulled;
   report.totals.bytesPushed += walk.finalBytes.pushed;
+  report.totals.phases = totalPhases(images, walk.manifestSeconds);
   return report;
 }

@@ -1,8 +1,8 @@
-import { normaliseRuntimeConfig } from "../../engine/config.ts";
+import { normaliseRuntimeConfig } from "../../image/config.ts";
 import { cleanConfig } from "../local.ts";
 import { ANNOTATIONS, imageRepository } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
-import { asOciWithAnnotations, encodeJson, withConfig } from "./manifest.ts";
+import { asOciWithAnnotations, encodeJson, withConfig } from "../../image/index.ts";
 import type { RegistryStageStore } from "./store.ts";
 
 

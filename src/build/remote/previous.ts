@@ -1,6 +1,6 @@
 import type { LocalImage } from "../../engine/types.ts";
 import { ANNOTATIONS, imageRepository, LABELS } from "../names.ts";
-import { parseManifest } from "./manifest.ts";
+import { parseManifest } from "../../image/index.ts";
 import type { RegistryStageStore } from "./store.ts";
 
 /**

@@ -1,8 +1,8 @@
-import type { ImageConfigDocument } from "../../engine/types.ts";
+import type { ImageConfigDocument } from "../../image/index.ts";
 import { RegistryError } from "../../errors.ts";
 import type { ManifestResult, Registry } from "../../registry/types.ts";
 import { ANNOTATIONS, stageTag } from "../names.ts";
-import { encodeJson, parseManifest, withAnnotations, type ImageDraft, type ImageManifest } from "./manifest.ts";
+import { encodeJson, parseManifest, withAnnotations, type ImageDraft, type ImageManifest } from "../../image/index.ts";
 
 /**
  * A stage the build counted on is not in the registry (any more): a cleanup deleted it
@@ -98,7 +98,10 @@ export class RegistryStageStore {
     // `overwrite`: the tag found is known to be broken (a stage being remade); ours replaces it.
     if (!opts.overwrite && (await this.has(digest))) return "adopted";
     const manifest = this.#stamped(draft.manifest);
-    await this.registry.putManifest(this.repository, stageTag(digest), encodeJson(manifest), manifest.mediaType);
+    const body = encodeJson(manifest);
+    const written = await this.registry.putManifest(this.repository, stageTag(digest), body, manifest.mediaType);
+    // What was just written is what a read would return: later stages on it read nothing.
+    this.#stages.set(digest, { manifest, result: { digest: written, mediaType: manifest.mediaType, body }, config: draft.config });
     return "published";
   }
 

@@ -36,6 +36,9 @@ export function tagsFromFlags(flags: TagFlags, env: Record<string, string | unde
   if (flags.tagCi) out.push(env.CI_COMMIT_TAG ? env.CI_COMMIT_TAG : need("CI_COMMIT_REF_NAME", "--tag-ci"));
   if (flags.tagBranch) out.push(need("CI_COMMIT_REF_NAME", "--tag-branch"));
   if (flags.tagCommit) out.push(need("CI_COMMIT_SHA", "--tag-commit"));
+  // `..` is never in a git ref's slug: slipway keeps it for dependency-cache tags (src/cache/tag.ts).
+  const reserved = (flags.tag ?? []).find((t) => t.includes(".."));
+  if (reserved) throw new UsageError(`--tag ${reserved}: tags holding ".." are reserved for dependency caches`);
   out.push(...(flags.tag ?? []));
   if (out.length === 0) throw new UsageError("no tag given: use --tag-ci, --tag-branch, --tag-commit or --tag TAG");
   return [...new Set(out.map(slugTag))];

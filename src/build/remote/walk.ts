@@ -21,6 +21,29 @@ export interface Walk {
   reports: Map<string, StageReport[]>;
   /** Stages being made again right now (see ./repair.ts). */
   remaking: Set<string>;
+  /**
+   * Stages on their way into the engine (a pull started early, or a stage made in Node
+   * being loaded), by digest; each resolves to the bytes pulled. The first stage to
+   * wait for one counts its bytes.
+   */
+  arriving: Map<string, Promise<number>>;
+  /** Base images being pulled early, by reference (see ./early.ts). */
+  bases: Map<string, Promise<number>>;
+  /** Whether the engine offers runs' changed files (see ./changes.ts), once asked. */
+  sharesChanges?: Promise<boolean>;
+  /** Seconds spent writing final manifests and tags. */
+  manifestSeconds: number;
+}
+
+/** Keeps a promise that may never be awaited (the build failed first) from crashing the process. */
+export function background<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Stages that run commands in a container: they need their parent in the engine. */
+export function runsCommands(stage: PlannedStage): boolean {
+  return stage.stage.kind === "user" || stage.stage.kind === "dockerfile-run";
 }
 
 export function counters(registry: Registry) {
@@ -35,8 +58,26 @@ export async function hasLocal(walk: Walk, stage: PlannedStage): Promise<boolean
 
 /** Makes a stage available in the engine, pulling it from the registry when needed. Returns bytes pulled. */
 export async function ensureLocal(walk: Walk, digest: string, localRef: string): Promise<number> {
+  const arriving = walk.arriving.get(digest);
+  if (arriving) {
+    walk.arriving.delete(digest);
+    const bytes = await arriving;
+    walk.local.set(digest, true);
+    return bytes;
+  }
+  if (walk.local.get(digest)) return 0;
+  return pullStage(walk, digest, localRef);
+}
+
+/** Starts pulling a stage from the registry now, for whoever needs it in the engine later. */
+export function pullEarly(walk: Walk, digest: string, localRef: string): void {
+  if (walk.local.get(digest) || walk.arriving.has(digest)) return;
+  walk.arriving.set(digest, background(pullStage(walk, digest, localRef)));
+}
+
+async function pullStage(walk: Walk, digest: string, localRef: string): Promise<number> {
   const { engine, store } = walk.opts;
-  if (walk.local.get(digest) || (await engine.inspectImage(localRef))) {
+  if (await engine.inspectImage(localRef)) {
     walk.local.set(digest, true);
     return 0;
   }

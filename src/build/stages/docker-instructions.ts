@@ -1,5 +1,5 @@
 import type { DockerInstructions, HealthcheckConfig } from "../../config/types.ts";
-import type { RuntimeConfig } from "../../engine/types.ts";
+import type { RuntimeConfig } from "../../image/index.ts";
 import type { Stage, StageContext } from "../stage.ts";
 import { durationNs } from "../../util/duration.ts";
 

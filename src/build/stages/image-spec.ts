@@ -1,5 +1,5 @@
 import type { ImageSpec } from "../../config/types.ts";
-import type { RuntimeConfig } from "../../engine/types.ts";
+import type { RuntimeConfig } from "../../image/index.ts";
 import type { Stage, StageContext } from "../stage.ts";
 
 /** werf's remove patterns: an exact name, or `/regex/` matched against the whole name. */

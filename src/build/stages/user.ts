@@ -79,6 +79,8 @@ export function userStage(
           ...mounts.map((m) => ({
             source: m.fromPath ?? (m.from === "build_dir" ? `${ctx.buildDir}/${repoComponent(ctx.project)}/${m.to.replace(/\//g, "_")}` : ""),
             target: m.to,
+            // build_dir is a dependency cache: with a registry it outlives the node (src/cache/).
+            ...(m.from === "build_dir" && { cache: `build_dir:${m.to}` }),
           })),
           ...(run?.binds ?? []),
         ],

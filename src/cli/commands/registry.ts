@@ -2,11 +2,12 @@ import { Command } from "commander";
 import { rename, writeFile } from "node:fs/promises";
 import type { BuildReport } from "../../build/report.ts";
 import type { TagFlags } from "../../build/remote/tags.ts";
+import type { CacheFlags } from "../../cache/wiring.ts";
 import { addProjectFlags, type ProjectFlags } from "../context.ts";
 import { builderContext, emitReport, stageStore } from "./build.ts";
 import { registerStagesCleanup } from "./cleanup.ts";
 
-interface RegistryFlags extends ProjectFlags, TagFlags {
+interface RegistryFlags extends ProjectFlags, TagFlags, CacheFlags {
   dotenv?: string;
   withStages?: boolean;
   all?: boolean;
@@ -31,13 +32,19 @@ async function writeDotenv(report: BuildReport, file: string, repo: string): Pro
   await rename(`${file}.tmp`, file);
 }
 
+async function dependencyCache(repo: string, ctx: Awaited<ReturnType<typeof builderContext>>, flags: RegistryFlags) {
+  const { registryDependencyCache } = await import("../../cache/wiring.ts");
+  return registryDependencyCache({ repo, project: ctx.config.project, dir: flags.dir, flags, env: process.env, registryFor: ctx.cacheRegistryFor });
+}
+
 async function publish(repo: string, images: string[], flags: RegistryFlags, mode: { build: boolean; tagged: boolean }): Promise<void> {
   const { tagsFromFlags } = await import("../../build/remote/tags.ts");
   const tags = mode.tagged ? tagsFromFlags(flags, process.env) : [];
   const ctx = await builderContext(flags, images);
   const { distributedBuild } = await import("../../build/remote/distributed.ts");
   const store = await stageStore(repo, ctx.registryFor);
-  const report = await distributedBuild({ ...ctx, store,  build: mode.build, tags });
+  const caches = mode.build ? await dependencyCache(repo, ctx, flags) : undefined;
+  const report = await distributedBuild({ ...ctx, store, build: mode.build, tags, ...(caches && { caches }) });
   if (flags.dotenv) await writeDotenv(report, flags.dotenv, repo);
   await emitReport(report, flags);
 }
@@ -66,6 +73,9 @@ export function register(program: Command): void {
     .action((repo: string, images: string[], flags: RegistryFlags) => publish(repo, images, flags, { build: false, tagged: true }));
   addTagFlags(addProjectFlags(program.command("bp").argument("<repo>", "stages repository (host/path)").argument("[images...]")))
     .option("--with-stages", "publish stages too (always done: a stage costs only a manifest once its layers are pushed)")
+    .option("--cache-ref <ref>", "git ref whose dependency caches (build_dir, RUN --mount=type=cache) are read and saved (default: CI_COMMIT_REF_NAME, else the checked-out branch)")
+    .option("--cache-default-branch <branch>", "branch whose caches a ref without its own starts from (default: CI_DEFAULT_BRANCH, else main)")
+    .option("--cache-max-size <size>", "largest dependency cache saved to the registry, e.g. 512MiB, 2GiB (default: SLIPWAY_CACHE_MAX_SIZE, else 512MiB); larger ones are skipped with a warning")
     .description("build and publish: reuse every stage in the registry, build only what changed, write the tags")
     .action((repo: string, images: string[], flags: RegistryFlags) => publish(repo, images, flags, { build: true, tagged: true }));
   registerStagesCleanup(registerStages(program));

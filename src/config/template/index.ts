@@ -9,6 +9,7 @@ import { Output, type Origin } from "./output.ts";
 import { TemplateSet } from "./set.ts";
 import { listFuncs } from "./sprig-lists.ts";
 import { miscFuncs } from "./sprig-misc.ts";
+import { semverFuncs } from "./sprig-semver.ts";
 import { stringFuncs } from "./sprig-strings.ts";
 import { werfData, werfFuncs, type WerfContext } from "./werf.ts";
 
@@ -31,7 +32,7 @@ const MUST = ["toJson", "toPrettyJson", "toRawJson", "fromJson", "regexMatch", "
   "append", "push", "prepend", "merge", "mergeOverwrite", "deepCopy", "toDate"];
 
 export function templateFuncs(): Map<string, Func> {
-  const funcs = new Map([...builtins(), ...stringFuncs(), ...listFuncs(), ...miscFuncs()]);
+  const funcs = new Map([...builtins(), ...stringFuncs(), ...listFuncs(), ...miscFuncs(), ...semverFuncs()]);
   for (const name of MUST) {
     const f = funcs.get(name);
     if (f) funcs.set(`must${name[0].toUpperCase()}${name.slice(1)}`, f);

@@ -2,7 +2,7 @@ import { DockerEngine } from "../../../src/engine/docker.ts";
 import { createRegistry, type Registry } from "../../../src/registry/index.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { run } from "../../../src/util/process.ts";
-import { parseManifest } from "../../../src/build/remote/manifest.ts";
+import { parseManifest } from "../../../src/image/index.ts";
 
 /** Every layer digest referenced by any manifest of these repositories. */
 export async function layerDigests(registry: Registry, repos: string[]): Promise<Set<string>> {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { buildLayer, gzipLayer } from "../../../src/build/layer.ts";
-import { appendLayer, asOciWithAnnotations, encodeJson, parseManifest, withConfig, type ImageManifest } from "../../../src/build/remote/manifest.ts";
+import { appendLayer, asOciWithAnnotations, encodeJson, parseManifest, withConfig, type ImageManifest } from "../../../src/image/index.ts";
 import { RegistryStageStore } from "../../../src/build/remote/store.ts";
 import { dotenvLines, slugTag, tagsFromFlags } from "../../../src/build/remote/tags.ts";
 import type { ImageConfigDocument } from "../../../src/engine/types.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { ANNOTATIONS, stageTag } from "../../../src/build/names.ts";
-import { encodeJson, parseManifest, withConfig, type ImageManifest } from "../../../src/build/remote/manifest.ts";
+import { encodeJson, parseManifest, withConfig, type ImageManifest } from "../../../src/image/index.ts";
 import { remakeMissing, repairing } from "../../../src/build/remote/repair.ts";
 import { RegistryStageStore, StageGoneError } from "../../../src/build/remote/store.ts";
 import { publishedOf } from "../../../src/cleanup/reach.ts";

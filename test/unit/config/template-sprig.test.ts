@@ -95,3 +95,36 @@ describe("Sprig functions", () => {
     expect(renderError(`{{ indent "2" "x" }}`)).toBe('1:4: at <indent "2" "x">: error calling indent: wrong type for value; expected int; got string');
   });
 });
+
+describe("Sprig semver (Masterminds/semver v3 rules)", () => {
+  test("semver parses loosely and exposes the version's parts", () => {
+    cases([
+      [`{{ (semver "1.2.3-beta.1+build5").Major }} {{ (semver "1.2.3-beta.1+build5").Minor }} {{ (semver "1.2.3-beta.1+build5").Patch }}`, "1 2 3"],
+      [`{{ (semver "1.2.3-beta.1+build5").Prerelease }} {{ (semver "1.2.3-beta.1+build5").Metadata }}`, "beta.1 build5"],
+      [`{{ (semver "v1.2").String }} {{ (semver "v1.2").Original }} {{ (semver "7").String }}`, "1.2.0 v1.2 7.0.0"],
+    ]);
+    expect(renderError(`{{ semver "not-a-version" }}`)).toMatch(/Invalid Semantic Version/);
+  });
+
+  test("semverCompare: operators, AND with commas or spaces, OR, ranges", () => {
+    cases([
+      [`{{ semverCompare ">=1.2.0" "1.3.0" }} {{ semverCompare ">= 1.2.0" "1.1.9" }} {{ semverCompare "=1.2.3" "v1.2.3" }}`, "true false true"],
+      [`{{ semverCompare ">=1.2, <2" "1.9.9" }} {{ semverCompare ">=1.2 <2" "2.0.0" }} {{ semverCompare "<1 || >=3" "3.1.0" }}`, "true false true"],
+      [`{{ semverCompare "~1.2.3" "1.2.9" }} {{ semverCompare "~1.2.3" "1.3.0" }} {{ semverCompare "~>1.2" "1.2.5" }}`, "true false true"],
+      [`{{ semverCompare "^1.2.3" "1.9.0" }} {{ semverCompare "^1.2.3" "2.0.0" }} {{ semverCompare "^0.2.3" "0.3.0" }}`, "true false false"],
+      [`{{ semverCompare "1.2.x" "1.2.7" }} {{ semverCompare "*" "4.5.6" }} {{ semverCompare "1.2 - 1.4.5" "1.4.5" }} {{ semverCompare "1.2 - 1.4.5" "1.4.6" }}`, "true true true false"],
+      [`{{ semverCompare "!=1.2.3" "1.2.3" }} {{ semverCompare "!=1.2.3" "1.2.4" }} {{ semverCompare "=<1.2.3" "1.2.3" }}`, "false true true"],
+    ]);
+  });
+
+  test("a prerelease only matches a constraint term that names a prerelease", () => {
+    cases([
+      [`{{ semverCompare ">=1.2.0" "1.3.0-rc.1" }} {{ semverCompare ">=1.3.0-rc.0" "1.3.0-rc.1" }}`, "false true"],
+    ]);
+  });
+
+  test("a bad constraint or version fails the template", () => {
+    expect(renderError(`{{ semverCompare ">>1" "1.0.0" }}`)).toMatch(/improper constraint/);
+    expect(renderError(`{{ semverCompare ">1" "x.y" }}`)).toMatch(/Invalid Semantic Version/);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Overlap: the engine work a command stage waits for starts as early as it is known to
+ * be needed. The parent a command stage runs on is pulled while the registry-only stages
+ * before it are made, and a stage made in Node on the way to a command stage goes into
+ * the engine from the bytes built here, never pulled back from the registry.
+ */
+import type { ImageConfigDocument } from "../../engine/types.ts";
+import type { Layer } from "../layer.ts";
+import { stageRef } from "../names.ts";
+import type { ImagePlan } from "../plan.ts";
+import { SCRATCH } from "../scratch.ts";
+import { background, ensureLocal, pullEarly, runsCommands, type Walk } from "./walk.ts";
+
+/** The first stage from `from` on that runs commands and is missing from the registry, if any. */
+function nextCommandStage(walk: Walk, image: ImagePlan, from: number): number {
+  const j = image.stages.findIndex((s, k) => k >= from && runsCommands(s));
+  return j >= 0 && !walk.inRegistry.has(image.stages[j].digest) ? j : -1;
+}
+
+/** Whether stage i, made in the registry, must also be in the engine: a command stage runs on it (or on a stage made on it). */
+export function engineWants(walk: Walk, image: ImagePlan, i: number): boolean {
+  return nextCommandStage(walk, image, i + 1) >= 0 && walk.local.get(image.stages[i].digest) !== true;
+}
+
+/** The base image a stage starts from, when it is pulled by reference (not scratch, not another image of the project). */
+function pulledBase(image: ImagePlan, i: number): string | undefined {
+  const change = image.stages[i].stage.change();
+  return change.kind === "base" && !change.local && change.ref !== SCRATCH ? change.ref : undefined;
+}
+
+/**
+ * Right after the registry lookup: starts the pulls this image's command stages will wait
+ * for (the same set `stages pull` warms): the last stage the registry has before the
+ * first missing one, or the base image when the first stage is missing; and the
+ * registry's import sources of missing stages.
+ */
+export function fetchEarly(walk: Walk, image: ImagePlan): void {
+  const first = image.stages.findIndex((s) => !walk.inRegistry.has(s.digest));
+  if (first < 0) return;
+  const project = walk.plan.config.project;
+  for (const s of image.stages.slice(first)) {
+    if (walk.inRegistry.has(s.digest) || !(s.stage.kind === "imports" || s.stage.readsNeeds)) continue;
+    for (const d of s.stage.needs?.() ?? []) if (walk.inRegistry.has(d)) pullEarly(walk, d, stageRef(project, d));
+  }
+  if (nextCommandStage(walk, image, first) < 0) return;
+  if (first > 0) return pullEarly(walk, image.stages[first - 1].digest, image.stages[first - 1].ref);
+  const base = pulledBase(image, 0);
+  if (base && !walk.bases.has(base)) walk.bases.set(base, background(pullBase(walk, base)));
+}
+
+async function pullBase(walk: Walk, ref: string): Promise<number> {
+  const { engine } = walk.opts;
+  return (await engine.inspectImage(ref)) ? 0 : (await engine.pull(ref)).bytes;
+}
+
+/**
+ * Puts stage i, just made in the registry as `doc` (plus `layer`, its new layer if
+ * any), into the engine too: its parent first, then a load of the config and the one
+ * new layer. Returns the bytes pulled to get it there (its parent's, if pulled).
+ */
+export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: ImageConfigDocument, layer: Layer | undefined): Promise<number> {
+  const { engine } = walk.opts;
+  const stage = image.stages[i];
+  try {
+    let bytes = 0;
+    const base = pulledBase(image, i);
+    if (base) {
+      bytes = await (walk.bases.get(base) ?? pullBase(walk, base));
+      walk.bases.delete(base);
+    } else {
+      // fromImage: the other image's last stage; else the parent.
+      const below = stage.parent ?? stage.stage.needs?.()[0];
+      if (below) {
+        const k = image.stages.findIndex((s) => s.digest === below);
+        // Counted, as a pull of this stage would be, on the stage the command stage runs on.
+        bytes += await ensureLocal(walk, below, k >= 0 ? image.stages[k].ref : stageRef(walk.plan.config.project, below));
+      }
+    }
+    await engine.loadImage(doc, layer ? [layer] : [], [stage.ref]);
+    return bytes;
+  } finally {
+    await layer?.dispose();
+  }
+}
