@@ -1,6 +1,6 @@
 #!/bin/sh
 # Provisions the slipway build node image on Amazon Linux 2023 (run by Packer as root).
-# Installs the Docker engine, git, gitlab-runner, Node.js and slipway; leaves nothing listening
+# Installs the Docker engine, git, gitlab-runner, Node.js, slipway and its Ansible toolchain; leaves nothing listening
 # on the network: no sshd, no runner service, Docker on its unix socket only.
 set -eu
 
@@ -36,6 +36,20 @@ printf '{ "hosts": ["unix:///var/run/docker.sock"], "log-driver": "local" }\n' >
 # images come from the registry through slipway, by digest).
 systemctl start docker.service
 docker info >/dev/null
+
+# The Ansible toolchain of ansible stages (see scripts/ansible-toolchain.sh): made from Debian
+# bookworm's python3.11 and ansible packages by slipway's own script, in a throwaway Debian
+# container (this node is Amazon Linux), into the directory slipway looks at first. The
+# Debian image is removed again: jobs pull nothing but what slipway pulls.
+slipway_root=$(npm root --global)/slipway
+debian=public.ecr.aws/docker/library/debian:bookworm
+mkdir -p /opt/slipway
+docker run --rm -v "${slipway_root}/scripts:/scripts:ro" -v /opt/slipway:/out "$debian" sh -c '
+  apt-get update -qq &&
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 ansible-core ansible busybox-static >/dev/null &&
+  /scripts/ansible-toolchain.sh /out/ansible-toolchain /dev/.slipway/ansible &&
+  /scripts/ansible-toolchain.sh --digest /out/ansible-toolchain > /out/ansible-toolchain.digest'
+docker image rm "$debian" >/dev/null
 systemctl stop docker.socket docker.service
 systemctl disable docker.service docker.socket
 

@@ -17,6 +17,10 @@ command -v git >/dev/null 2>&1 || need="$need git"
 command -v shellcheck >/dev/null 2>&1 || need="$need shellcheck"
 # The ssh-agent tests compile a static Unix-socket client for the busybox image (busybox nc has no Unix sockets).
 command -v gcc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+# ansible stages: scripts/ansible-toolchain.sh builds the toolchain from these Debian packages.
+command -v python3.11 >/dev/null 2>&1 || need="$need python3.11"
+dpkg-query -W -f '${Status}' ansible-core 2>/dev/null | grep -q "ok installed" || need="$need ansible-core"
+dpkg-query -W -f '${Status}' ansible 2>/dev/null | grep -q "ok installed" || need="$need ansible"
 if [ -n "$need" ]; then
   echo "setup: installing$need"
   SUDO=""

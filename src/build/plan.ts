@@ -1,4 +1,5 @@
-import type { ImageConfig, ProjectConfig } from "../config/types.ts";
+import { USER_STAGES, type ImageConfig, type ProjectConfig } from "../config/types.ts";
+import { nodeToolchain, type ToolchainSource } from "../ansible/toolchain.ts";
 import { BuildError, UsageError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
 import { conveyor, STAGE_ORDER } from "./conveyor.ts";
@@ -50,6 +51,8 @@ export interface PlanOptions {
   secrets?: BuildSecrets;
   /** The ssh agent socket to forward (`--ssh default`). */
   sshSocket?: string;
+  /** The Ansible toolchain for ansible stages; default: built on this node, kept beside buildDir. */
+  ansibleToolchain?: ToolchainSource;
 }
 
 /** Fetches every remote git mapping of the config once per URL and revision. */
@@ -106,8 +109,13 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
   await Promise.all(
     [...new Set(config.images.flatMap((i) => [...externalRefs(i), ...(i.dockerfile?.baseImages ?? [])]))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
   );
+  const selected = selectImages(config.images, names);
+  const wantsAnsible = selected.some((i) => i.ansible && USER_STAGES.some((s) => (i.ansible?.[s].length ?? 0) > 0));
+  const ansibleToolchain = wantsAnsible
+    ? await (opts.ansibleToolchain ?? (() => nodeToolchain(join(dirname(opts.buildDir), "ansible"))))()
+    : undefined;
   const results = new Map<string, ImagePlan>();
-  for (const image of dependencyOrder(selectImages(config.images, names))) {
+  for (const image of dependencyOrder(selected)) {
     const secrets = await opts.secrets?.forImage(image);
     const ctx: StageContext = {
       project: config.project,
@@ -118,6 +126,7 @@ export async function planProject(config: ProjectConfig, names: string[], opts: 
       remotes,
       engine: opts.engine,
       buildDir: opts.buildDir,
+      ...(ansibleToolchain ? { ansibleToolchain } : {}),
       baseDigest: (ref) => bases.get(ref),
       imageResult: (name, stage) => {
         const plan = results.get(name);

@@ -1,6 +1,7 @@
 import type { ImageConfig } from "../config/types.ts";
 import type { Engine, RunBind } from "../engine/types.ts";
 import type { RuntimeConfig } from "../image/index.ts";
+import type { Toolchain } from "../ansible/toolchain.ts";
 import type { Worktree } from "./git.ts";
 import type { RemoteTree } from "./git-remote.ts";
 import type { Layer } from "./layer.ts";
@@ -50,6 +51,8 @@ export type StageChange =
     argv?: string[]; imageUser?: boolean;
     /** `NAME=value` of secrets given to the commands as variables (RUN --mount=type=secret,env=): in no config or report. */
     secretEnv?: () => string[];
+    /** Names what failed from the run's output (an ansible stage: the failed task and its config line). */
+    describeFailure?: (output: string) => string | undefined;
   }
   /** Add a deterministic layer built in Node; `apply`: the config change that comes with it (Dockerfile WORKDIR). */
   | { kind: "files"; layer: LayerBuilder; apply?: (config: RuntimeConfig) => RuntimeConfig }
@@ -77,6 +80,8 @@ export interface StageContext {
   secrets?: ReadonlyMap<string, SecretValue>;
   /** The ssh agent's socket when the build forwards one (`--ssh default`). */
   sshSocket?: string;
+  /** The node's Ansible toolchain, prepared when an image of the plan has ansible tasks. */
+  ansibleToolchain?: Toolchain;
 }
 
 /** One stage kind: its named inputs for the digest, and how it changes its parent. */

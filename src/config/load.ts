@@ -6,8 +6,8 @@
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.ts";
-import type { ImageConfig, ProjectConfig } from "./types.ts";
-import { renderTemplates } from "./template.ts";
+import { USER_STAGES, type ImageConfig, type ProjectConfig } from "./types.ts";
+import { renderTemplates, type RenderedConfig } from "./template.ts";
 import { controlCharacterProblems, decodeConfigText, parseYamlDocs, type PathSegment, type SourceDoc } from "./yaml-source.ts";
 import { controlCharacterValues, fieldPath, validateDoc } from "./validate.ts";
 import { imageDocSchema, metaDocSchema } from "./schema.ts";
@@ -67,12 +67,25 @@ export function parseConfig(text: string, file: string, dir: string, env: Record
   if (raw.length > 0) throw ConfigError.all(raw);
   const rendered = renderTemplates(text, shown, env, { dir: absDir, werfEnv: templates.werfEnv });
   try {
-    return parseRendered(rendered.text, absFile, absDir, shown);
+    return sourceLines(parseRendered(rendered.text, absFile, absDir, shown), rendered);
   } catch (err) {
     // Each problem back to the line of the file it came from (templates may move lines).
     if (err instanceof ConfigError && err.problems.length > 1) throw ConfigError.all(err.problems.map((p) => rendered.relocate(p) as ConfigError));
     throw rendered.relocate(err);
   }
+}
+
+/** Ansible tasks' lines as the user wrote them (a failed task names its line; templates may move lines). */
+function sourceLines(config: ProjectConfig, rendered: RenderedConfig): ProjectConfig {
+  for (const image of config.images) {
+    for (const tasks of image.ansible ? USER_STAGES.map((s) => image.ansible![s]) : []) {
+      for (const t of tasks) {
+        const moved = rendered.relocate(new ConfigError(t.location.file, t.location.line, t.location.column, undefined, "")) as ConfigError;
+        t.location = { file: moved.file, line: moved.line ?? t.location.line, ...(moved.column !== undefined ? { column: moved.column } : {}) };
+      }
+    }
+  }
+  return config;
 }
 
 /** The rendered config text read as YAML documents, validated and normalised. */

@@ -12,6 +12,7 @@ import { dependencyConfig, importConfig } from "./links.ts";
 import type { PathSegment } from "./yaml-source.ts";
 import { hostPath } from "./validate.ts";
 import { secretConfigs } from "./secrets.ts";
+import { ansibleConfig } from "./ansible.ts";
 
 /** A reference from one image to another, kept with its position for graph checks. */
 export interface ImageRef {
@@ -51,6 +52,7 @@ export function normalizeImageDoc(raw: RawImageDoc, ctx: DocContext): { images: 
     ...base.fields,
     git: (raw.git ?? []).map((g, i) => gitMapping(g, i, ctx)),
     shell: shellConfig(raw),
+    ...optional("ansible", ansibleConfig(raw, ctx)),
     docker: normalizeDocker(raw.docker, ctx.written.docker, ctx.fail),
     ...(raw.imageSpec != null ? { imageSpec: normalizeImageSpec(raw.imageSpec) } : {}),
     imports: (raw.import ?? []).map((imp, i) => importConfig(imp, i, ctx)),
@@ -147,6 +149,10 @@ function gitMapping(g: RawGit, i: number, ctx: DocContext): GitMapping {
   }
   if (g.url != null) m.url = g.url;
   return m;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function shellConfig(raw: RawImageDoc): ShellConfig {

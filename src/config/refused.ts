@@ -6,7 +6,6 @@ import { ConfigError } from "../errors.ts";
 import type { PathSegment, SourceDoc } from "./yaml-source.ts";
 
 const REFUSED_TOP: Record<string, string> = {
-  ansible: "ansible assembly instructions are not supported; use shell:",
   platform: "per-image platforms (werf `platform:`) are not supported",
 };
 

@@ -62,6 +62,23 @@ export const shellSchema = z.strictObject({
   setupCacheVersion: str.nullish(),
 });
 
+/** Ansible tasks are Ansible's business: kept as written, their modules checked in config/ansible.ts. */
+const ansibleTasks = z.array(z.record(z.string(), z.unknown(), { error: "expected an ansible task (a map)" }), {
+  error: "expected a list of ansible tasks",
+});
+
+export const ansibleSchema = z.strictObject({
+  beforeInstall: ansibleTasks.nullish(),
+  install: ansibleTasks.nullish(),
+  beforeSetup: ansibleTasks.nullish(),
+  setup: ansibleTasks.nullish(),
+  cacheVersion: str.nullish(),
+  beforeInstallCacheVersion: str.nullish(),
+  installCacheVersion: str.nullish(),
+  beforeSetupCacheVersion: str.nullish(),
+  setupCacheVersion: str.nullish(),
+});
+
 const healthcheckMap = z.strictObject({
   test: strings,
   interval: str.nullish(),
@@ -175,6 +192,7 @@ export const imageDocSchema = z.strictObject({
   herebyIAdmitThatFromLatestMightBreakReproducibility: flag,
   git: z.array(gitSchema, { error: "expected a list of git mappings" }).nullish(),
   shell: shellSchema.nullish(),
+  ansible: ansibleSchema.nullish(),
   docker: dockerSchema.nullish(),
   import: z.array(importSchema, { error: "expected a list of imports" }).nullish(),
   mount: z.array(mountSchema, { error: "expected a list of mounts" }).nullish(),

@@ -50,6 +50,23 @@ export interface ShellConfig {
   stageCacheVersions: Partial<Record<UserStageName, string>>;
 }
 
+/** One Ansible task as written (after template rendering), with the module it runs. */
+export interface AnsibleTask {
+  task: Record<string, unknown>;
+  /** The short module name (`copy` for `ansible.builtin.copy`); "block" for block/rescue/always. */
+  module: string;
+  location: SourceLocation;
+}
+
+export interface AnsibleConfig {
+  beforeInstall: AnsibleTask[];
+  install: AnsibleTask[];
+  beforeSetup: AnsibleTask[];
+  setup: AnsibleTask[];
+  cacheVersion?: string;
+  stageCacheVersions: Partial<Record<UserStageName, string>>;
+}
+
 export interface HealthcheckConfig {
   test: string[];
   interval?: string;
@@ -155,6 +172,8 @@ export interface ImageConfig {
   fromCacheVersion?: string;
   git: GitMapping[];
   shell: ShellConfig;
+  /** `ansible:` instead of `shell:` (werf: one builder per image). */
+  ansible?: AnsibleConfig;
   docker: DockerInstructions;
   imageSpec?: ImageSpec;
   imports: ImportConfig[];

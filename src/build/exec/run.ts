@@ -4,6 +4,7 @@ import { appendDiffId } from "../../image/index.ts";
 import { stageRef } from "../names.ts";
 import type { StageChange } from "../stage.ts";
 import { withBinds } from "./binds.ts";
+import { outputTail } from "./output-tail.ts";
 import { ownersOf } from "./read.ts";
 import { labelsOf, type ExecContext, type Parent, type TakenChanges } from "./types.ts";
 
@@ -33,13 +34,16 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
   // A patched stage adds two layers: only a single new layer is taken.
   const take = ctx.take && !patch ? ctx.take : undefined;
   const takeChanges = take && (async (dir: string) => (taken = await take(dir)) !== undefined);
-  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput: ctx.onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser, takeChanges };
+  const tail = change.describeFailure ? outputTail() : undefined;
+  const onOutput = tail ? (chunk: Buffer) => (tail.add(chunk), ctx.onOutput(chunk)) : ctx.onOutput;
+  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser, takeChanges };
   const { result, use } = await withBinds(change.binds, (binds) => aroundRun(ctx.caches, binds, () => engine.runAndCommit({ ...spec, binds }), (r) => r.exitCode === 0));
   for (const warning of use?.warnings ?? []) ctx.onOutput(Buffer.from(`slipway: warning: ${warning}\n`));
   if (result.committed) temporary.push(result.committed);
   if (result.exitCode !== 0) {
     await Promise.all(temporary.map((ref) => engine.removeImage(ref).catch(() => undefined)));
-    return { ok: false, error: new BuildError(meta.image, stage.name, `command failed with exit code ${result.exitCode}`, result.exitCode, sourceLocation(stage.stage.source)) };
+    const what = tail && change.describeFailure?.(tail.text());
+    return { ok: false, error: new BuildError(meta.image, stage.name, what ?? `command failed with exit code ${result.exitCode}`, result.exitCode, sourceLocation(stage.stage.source)) };
   }
   if (result.taken && taken) {
     if (taken.diffId) diffIds.push(taken.diffId);

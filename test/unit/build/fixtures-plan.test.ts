@@ -14,11 +14,13 @@ async function planFixture(name: string) {
   const project = await gitProject({});
   await cp(join(FIXTURES, name), project.dir, { recursive: true });
   await project.commit("fixture");
-  const config = await loadConfig({ dir: project.dir, env: { CI_COMMIT_SHA: "abc", ENV: "production" } });
+  const config = await loadConfig({ dir: project.dir, env: { CI_COMMIT_SHA: "abc", ENV: "production", BUILD_IMAGE: "node:8.12-slim" } });
   const plan = await planProject(config, [], {
     engine: {} as Engine,
     buildDir: "/tmp",
     resolveBase: async (ref) => `sha256:${Buffer.from(ref).toString("hex").padEnd(64, "0").slice(0, 64)}`,
+    // Planning only: ansible stages need the toolchain's digest, not the toolchain.
+    ansibleToolchain: async () => ({ dir: "/nonexistent", digest: `sha256:${"0".repeat(64)}` }),
   });
   return plan;
 }

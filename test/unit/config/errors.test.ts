@@ -74,9 +74,9 @@ describe("config errors name file, line, column and field", () => {
     expect(where(`${META}image: a\nfrom: x\nimport:\n- image: a\n  add: /x\n`)).toMatchObject({ line: 7, column: 10, field: "import[0].image" });
   });
 
-  test("ansible and unsupported Dockerfile image keys are refused by name; git branch needs url", () => {
-    expect(configError(`${META}image: a\nfrom: x\nansible:\n  install: []\n`).message)
-      .toBe("werf.yaml:6:1: ansible: ansible assembly instructions are not supported; use shell:");
+  test("unsupported ansible modules and Dockerfile image keys are refused by name; git branch needs url", () => {
+    expect(configError(`${META}image: a\nfrom: x\nansible:\n  install:\n  - name: sync\n    synchronize: { src: a }\n`).message)
+      .toBe(`werf.yaml:9:18: ansible.install[0].synchronize: task "sync": unsupported ansible module synchronize (werf's stapel module list, see docs/config.md)`);
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nssh: default\n`)).toMatchObject({ line: 6, field: "ssh" });
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nfrom: x\n`)).toMatchObject({ line: 6, field: "from", detail: expect.stringMatching(/cannot be used with dockerfile/) });
     expect(where(`${META}image: a\ndockerfile: Dockerfile\nnetwork: host\n`)).toMatchObject({ line: 6, field: "network" });

@@ -4,7 +4,6 @@
  */
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { ConfigError } from "../../../src/errors.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import type { ProjectConfig } from "../../../src/config/types.ts";
 
@@ -81,10 +80,22 @@ describe("fixtures from real projects", () => {
     });
   });
 
-  test("refused real shapes: ansible (iondv)", async () => {
-    const ansible = (await load("iondv-ansible-refused").catch((e: unknown) => e)) as ConfigError;
-    expect(ansible).toBeInstanceOf(ConfigError);
-    expect([ansible.file, ansible.line, ansible.field]).toEqual(["dappfile.yml", 14, "ansible"]);
+  test("iondv/studio: ansible npm and shell tasks (dapp), the artifact's tasks kept as written", async () => {
+    const build = named(await load("iondv-ansible", { BUILD_IMAGE: "node:8.12-slim" }), "build");
+    expect(build.ansible?.install.map((t) => [t.module, t.location.line])).toEqual([["npm", 16]]);
+    expect(build.ansible?.beforeSetup[0].task).toEqual({ name: "gulp and npm", shell: "gulp assemble\n", args: { chdir: "/build" } });
+  });
+
+  test("werf e2e ansible configs: range over images, become_user, tasks from included templates", async () => {
+    const general = await load("werf-e2e-ansible-general");
+    expect(summary(general)).toEqual(["image:alpine-test", "image:ubuntu-test"]);
+    expect(named(general, "alpine-test").ansible?.install.map((t) => t.module)).toEqual(["get_url", "unarchive", "unarchive", "group", "user", "copy", "replace"]);
+    // Both images come from one range: their tasks name the lines written, not the rendered ones.
+    expect(named(general, "ubuntu-test").ansible?.install.map((t) => t.location.line)).toEqual([12, 16, 20, 25, 29, 35, 41]);
+    const become = named(await load("werf-e2e-ansible-become-user"), "");
+    expect(become.ansible?.install[2].task).toMatchObject({ become: "yes", become_user: "testuser", args: { executable: "/bin/bash" } });
+    const encoding = named(await load("werf-e2e-ansible-python-encoding"), "alpine-python3");
+    expect(encoding.ansible?.install.map((t) => t.task.name)).toEqual(["Python requirements develop.txt", "Run script with utf8 chars"]);
   });
 
   test("dotplant-templates: include of a template defined further down the file", async () => {
