@@ -10,6 +10,7 @@ import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
 import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "../../image/index.ts";
+import type { KnownPaths } from "./known-paths.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
 /** Raised when a file stage needs the parent's filesystem (named owners): build it on the engine instead. */
@@ -30,6 +31,8 @@ export interface RemoteContext {
   store: RegistryStageStore;
   /** Registry clients for other hosts (base images elsewhere). */
   registryFor(host: string): Registry;
+  /** Paths of the stages this build made in Node, so a file stage can tell some exist without an engine. */
+  known?: KnownPaths;
 }
 
 async function readJson<T>(registry: Registry, repo: string, digest: string): Promise<T> {
@@ -82,10 +85,15 @@ export async function remoteStage(
   const parent = await ctx.store.read(stage.parent as string);
   const runtime = cleanConfig(normaliseRuntimeConfig(parent.config.config as unknown as Record<string, unknown>));
   if (change.kind === "config") {
+    ctx.known?.same(stage.digest, stage.parent);
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {}, runtime, needsEngine);
+  // A path this build made is known to exist; whether any other path exists, only an engine can tell.
+  const exists = async (path: string) => ctx.known?.has(stage.parent, path) === true || needsEngine();
+  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {}, runtime, exists);
+  if (layer) await ctx.known?.add(stage.digest, stage.parent, layer);
+  else ctx.known?.same(stage.digest, stage.parent);
   const applied = change.apply ? change.apply(runtime) : runtime;
   // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
   if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, applied, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };

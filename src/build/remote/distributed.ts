@@ -16,6 +16,7 @@ import { previousStages } from "./previous.ts";
 import { remakeMissing, repairing } from "./repair.ts";
 import type { RegistryStageStore } from "./store.ts";
 import { engineWants, fetchEarly, loadMade } from "./early.ts";
+import { KnownPaths } from "./known-paths.ts";
 import { addPhase, timed, totalPhases } from "./phases.ts";
 import { background, counters, ensureLocal, hasLocal, publishLocal, type Walk } from "./walk.ts";
 
@@ -119,7 +120,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
     // later command stage would upload it again. So it goes this way only when command
     // stages' layers are uploaded by slipway (which writes their manifests itself).
     const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
-    const { draft, borrowed, layer } = await remoteStage({ store: opts.store, registryFor: opts.registryFor }, stage, change, meta, { keepLayer: toEngine });
+    const { draft, borrowed, layer } = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known }, stage, change, meta, { keepLayer: toEngine });
     // A later command stage runs on this one: it goes into the engine from what was made
     // here (the engine pulls nothing back), while the registry gets it.
     if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
@@ -257,6 +258,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   const walk: Walk = {
     opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), manifestSeconds: 0,
+    known: new KnownPaths(),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
   const images: ImageReport[] = [];

@@ -1,3 +1,4 @@
+import { KnownPaths } from "./known-paths.ts";
 import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { Registry } from "../../registry/types.ts";
 import type { PlannedStage, ProjectPlan } from "../plan.ts";
@@ -33,6 +34,8 @@ export interface Walk {
   sharesChanges?: Promise<boolean>;
   /** Seconds spent writing final manifests and tags. */
   manifestSeconds: number;
+  /** Paths known to exist in the stages made in Node by this build (see ./known-paths.ts). */
+  known: KnownPaths;
 }
 
 /** Keeps a promise that may never be awaited (the build failed first) from crashing the process. */

@@ -51,7 +51,8 @@ async function node(ref: string): Promise<Node> {
 async function bpOnFreshNode(app: GitProject, repo: string, ref: string): Promise<{ report: BuildReport; downloaded: string[] }> {
   const n = await node(ref);
   const report = await slipwayJson(["bp", `${world.registry.host}/${repo}`, "--tag", ref.replace(/\//g, "-"), "--dir", app.dir], { env: n.env });
-  const file = await imageFile(client(world.registry.host), `${repo}/app`, ref.replace(/\//g, "-"), "downloaded.txt");
+  // The image this bp wrote, by digest: two nodes racing on one tag would read each other's.
+  const file = await imageFile(client(world.registry.host), `${repo}/app`, report.images[0].manifestDigest ?? "missing", "downloaded.txt");
   return { report, downloaded: (file ?? "").split("\n").filter(Boolean) };
 }
 
