@@ -79,8 +79,8 @@ function cacheOf(opts: BuildOptions, plan: ProjectPlan): StageCache {
 /** The stages a stage is made from (its parent, and the sources it reads), fetched into the engine. */
 async function fetchInputs(cache: StageCache, plan: ProjectPlan, image: ImagePlan, i: number): Promise<void> {
   const stage = image.stages[i];
-  const parent = image.stages[i - 1];
-  if (parent) await cache.fetch(parent.digest, parent.ref);
+  // A root stage (a Dockerfile's FROM) has no parent, whatever stage comes before it.
+  if (stage.parent) await cache.fetch(stage.parent, stageRef(plan.config.project, stage.parent));
   const reads = stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : [];
   for (const source of reads) await cache.fetch(source, stageRef(plan.config.project, source));
 }
@@ -92,34 +92,56 @@ function finalRef(plan: ProjectPlan, image: ImagePlan): string {
 /** Independent chains of stages (a Dockerfile's build stages) built at once, at most this many. */
 export const STAGE_CHAINS_AT_ONCE = 3;
 
-async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePlan): Promise<{ report: ImageReport; containers: number }> {
+/** Stages being made right now, by digest: a stage two chains or images share is made once. */
+type InFlight = Map<string, Promise<Made>>;
+
+interface Made {
+  status: StageReport["status"];
+  reason: string | null;
+  containers: number;
+}
+
+/** Makes one missing stage on the engine and keeps it in the stage cache; a failed stage is thrown. */
+async function makeStage(opts: BuildOptions, plan: ProjectPlan, image: ImagePlan, i: number, cache: StageCache): Promise<Made> {
+  const progress = opts.progress ?? silentProgress;
+  const name = image.image.name;
+  const stage = image.stages[i];
+  const reason = await reasonFor(opts.engine, plan, image, i);
+  progress.stageStarted(name, stage.name, stage.digest, reason);
+  await fetchInputs(cache, plan, image, i);
+  const result = await executeStage({
+    engine: opts.engine, stage, parentRef: image.stages[i - 1]?.ref,
+    meta: { project: plan.config.project, image: name, gitCommit: plan.worktree?.commit },
+    onOutput: (chunk) => progress.commandOutput(name, stage.name, chunk),
+  });
+  // A build stops at its first failed stage; the stages before it stay cached.
+  if (!result.ok) throw result.error;
+  await cache.publish(stage.digest, stage.ref);
+  return { status: result.status, reason, containers: result.containersRun };
+}
+
+async function buildImage(opts: BuildOptions, plan: ProjectPlan, image: ImagePlan, inFlight: InFlight): Promise<{ report: ImageReport; containers: number }> {
   const progress = opts.progress ?? silentProgress;
   const name = image.image.name;
   const cache = cacheOf(opts, plan);
   const built = await runChains(image.stages, opts.stageChains ?? STAGE_CHAINS_AT_ONCE, async (i) => {
     const stage = image.stages[i];
-    let containers = 0;
     const started = performance.now();
-    let status: StageReport["status"] = "local";
-    let reason: string | null = null;
+    // Another chain or image is making this very stage: wait for it, then find it (or make it, had it failed).
+    await inFlight.get(stage.digest)?.catch(() => undefined);
+    let made: Made = { status: "local", reason: null, containers: 0 };
     if (!(await cache.find(stage.digest))) {
-      reason = await reasonFor(opts.engine, plan, image, i);
-      progress.stageStarted(name, stage.name, stage.digest, reason);
-      await fetchInputs(cache, plan, image, i);
-      const result = await executeStage({
-        engine: opts.engine, stage, parentRef: image.stages[i - 1]?.ref,
-        meta: { project: plan.config.project, image: name, gitCommit: plan.worktree?.commit },
-        onOutput: (chunk) => progress.commandOutput(name, stage.name, chunk),
-      });
-      containers = result.containersRun;
-      // A build stops at its first failed stage; the stages before it stay cached.
-      if (!result.ok) throw result.error;
-      await cache.publish(stage.digest, stage.ref);
-      status = result.status;
+      const making = inFlight.get(stage.digest) ?? makeStage(opts, plan, image, i, cache);
+      if (!inFlight.has(stage.digest)) {
+        inFlight.set(stage.digest, making);
+        made = await making.finally(() => inFlight.delete(stage.digest));
+      } else {
+        await making;
+      }
     }
-    const report: StageReport = { name: stage.name, digest: stage.digest, status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason, ...sourceOf(stage) };
+    const report: StageReport = { name: stage.name, digest: stage.digest, status: made.status, seconds: seconds(started), bytesPulled: 0, bytesPushed: 0, reason: made.reason, ...sourceOf(stage) };
     progress.stageFinished(name, report);
-    return { report, containers };
+    return { report, containers: made.containers };
   });
   const stages = built.map((b) => b.report);
   const containers = built.reduce((n, b) => n + b.containers, 0);
@@ -138,9 +160,10 @@ export async function buildImages(opts: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   const plan = await planProject(opts.config, opts.images, opts);
   const running = new Map<string, Promise<{ report: ImageReport; containers: number }>>();
+  const inFlight: InFlight = new Map();
   for (const image of plan.images) {
     const deps = image.dependsOn.map((d) => running.get(d)).filter((p) => p !== undefined);
-    running.set(image.image.name, Promise.all(deps).then(() => buildImage(opts, plan, image)));
+    running.set(image.image.name, Promise.all(deps).then(() => buildImage(opts, plan, image, inFlight)));
   }
   const settled = await Promise.allSettled(running.values());
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");

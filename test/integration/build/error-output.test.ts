@@ -31,12 +31,12 @@ async function failing(args: string[], extraEnv: Record<string, string> = {}): P
 
 describe("--json errors", () => {
   test("a config with three problems: exit 2, one document listing all three with file, line and column", async () => {
-    const app = await gitProject({ "werf.yaml": "project: p\nconfigVersion: 1\n---\nimage: a\nfrom: x\nansible: {}\nshell:\n  install: [\"echo a\\0b\"]\nnetwork: maybe\n" });
+    const app = await gitProject({ "werf.yaml": "project: p\nconfigVersion: 1\n---\nimage: a\nfrom: x\nplatform: [linux/arm64]\nshell:\n  install: [\"echo a\\0b\"]\nnetwork: maybe\n" });
     const { code, doc, stderr } = await failing(["plan", "--dir", app.dir]);
     expect(code).toBe(2);
     expect(doc.error).toMatchObject({ code: "config", kind: "config", name: "ConfigError", exitCode: 2, file: "werf.yaml", line: 6, column: 1 });
     expect(doc.error.problems.map((p) => [p.file, p.line, p.column, p.field])).toEqual([
-      ["werf.yaml", 6, 1, "ansible"],
+      ["werf.yaml", 6, 1, "platform"],
       ["werf.yaml", 8, 13, "shell.install[0]"],
       ["werf.yaml", 9, 10, "network"],
     ]);
