@@ -5,10 +5,9 @@
  */
 import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
-import { Readable } from "node:stream";
-import { extract } from "tar-stream";
 import type { LayerEntry } from "../build/layer.ts";
 import type { OwnerResolver } from "../build/stages/owners.ts";
+import { readTar } from "../build/tar-read.ts";
 import type { Engine } from "../engine/types.ts";
 import type { RuntimeConfig } from "../image/index.ts";
 import { archiveEntries, isArchive } from "./archive.ts";
@@ -90,37 +89,6 @@ async function urlEntries(spec: CopySpec, base: string, intoDir: boolean, owner:
     else out.push({ type: "file", path: intoDir ? posix.join(base, got.name) : base, mode: spec.chmod ?? 0o600, ...who, content: got.data });
   }
   return out;
-}
-
-export interface TarItem {
-  name: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  linkname?: string;
-  content: Buffer;
-}
-
-export async function readTar(archive: Readable): Promise<TarItem[]> {
-  const items: TarItem[] = [];
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", () => {
-        items.push({ name: header.name.replace(/\/+$/, ""), type: header.type ?? "file", mode: header.mode ?? 0o644, uid: header.uid ?? 0, gid: header.gid ?? 0, linkname: header.linkname ?? undefined, content: Buffer.concat(chunks) });
-        next();
-      });
-      stream.resume();
-    });
-    reader.on("finish", resolve);
-    reader.on("error", reject);
-  });
-  archive.pipe(reader);
-  await done;
-  return items;
 }
 
 /** Thrown when a COPY --from source path does not exist in the source stage. */

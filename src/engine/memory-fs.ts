@@ -1,7 +1,7 @@
 import { posix } from "node:path";
-import { Readable } from "node:stream";
-import { extract, pack } from "tar-stream";
+import { pack } from "tar-stream";
 import type { LayerEntry } from "../build/layer.ts";
+import { readTar, type TarItem } from "../build/tar-read.ts";
 
 /** One path of a container filesystem kept in memory. */
 export type FsEntry =
@@ -13,36 +13,6 @@ export type FsEntry =
 export function fsKey(path: string): string {
   const n = posix.normalize(`/${path}`).replace(/\/+$/, "");
   return n.replace(/^\/+/, "");
-}
-
-interface TarItem {
-  name: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  linkname?: string;
-  content: Buffer;
-}
-
-async function readTar(tar: Buffer): Promise<TarItem[]> {
-  const items: TarItem[] = [];
-  const reader = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on("entry", (h, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", () => {
-        items.push({ name: h.name, type: h.type ?? "file", mode: h.mode ?? 0o644, uid: h.uid ?? 0, gid: h.gid ?? 0, linkname: h.linkname ?? undefined, content: Buffer.concat(chunks) });
-        next();
-      });
-    });
-    reader.on("finish", resolve);
-    reader.on("error", reject);
-  });
-  Readable.from([tar]).pipe(reader);
-  await done;
-  return items;
 }
 
 /**
