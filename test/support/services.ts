@@ -30,6 +30,16 @@ export interface BuildWorld {
   stop(): Promise<void>;
 }
 
+/** Pushes the busybox base image to `host` (with a short-lived engine of its own); returns its reference. */
+export async function seedBase(host: string): Promise<string> {
+  await using seed = await testEngine();
+  const base = `${host}/base/busybox:1`;
+  const { DockerEngine } = await import("../../src/engine/docker.ts");
+  const { pushBaseImage } = await import("./base-image.ts");
+  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  return base;
+}
+
 export async function buildWorld(): Promise<BuildWorld> {
   const [engine, registry] = await Promise.all([testEngine(), testRegistry()]);
   const base = `${registry.host}/base/busybox:1`;

@@ -8,13 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stageTag } from "../../../src/build/names.ts";
 import type { BuildReport } from "../../../src/build/report.ts";
 import type { CleanupReport } from "../../../src/cleanup/types.ts";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import { createRegistry } from "../../../src/registry/index.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import type { Registry } from "../../../src/registry/types.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
 import { startProxy } from "../registry/proxy.ts";
 import { assertImageWhole, cli, disposeCli } from "./scenario.ts";
 
@@ -25,9 +23,7 @@ let base: string;
 beforeAll(async () => {
   server = await testRegistry();
   registry = createRegistry({ host: server.host });
-  await using seed = await testEngine();
-  base = `${server.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  base = await seedBase(server.host);
 }, 60_000);
 afterAll(async () => {
   await disposeCli();

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import { stageTag } from "../../../src/build/names.ts";
 import type { CleanupReport } from "../../../src/cleanup/types.ts";
 import { createRegistry } from "../../../src/registry/index.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import type { Registry } from "../../../src/registry/types.ts";
 import { run } from "../../../src/util/process.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import type { BuildReport } from "../../../src/build/report.ts";
 import { gitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
 import { assertImageWhole, cli, disposeCli } from "./scenario.ts";
 
 let server: LocalRegistry;
@@ -19,9 +17,7 @@ let base: string;
 beforeAll(async () => {
   server = await testRegistry();
   registry = createRegistry({ host: server.host });
-  await using seed = await testEngine();
-  base = `${server.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  base = await seedBase(server.host);
 }, 60_000);
 afterAll(async () => {
   await disposeCli();

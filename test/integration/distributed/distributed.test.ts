@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipwayJson, statuses } from "../../support/cli.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
 import { accessLog, blobDownloads, blobUploads, mark } from "../../support/registry-log.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
 import { parseManifest } from "../../../src/image/index.ts";
 import { assertComplete, client, layerDigests, pullAndRun } from "./support.ts";
 
@@ -14,9 +13,7 @@ let base: string;
 
 beforeAll(async () => {
   registry = await testRegistry();
-  await using seed = await testEngine();
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  base = await seedBase(registry.host);
 });
 
 afterAll(async () => {

@@ -4,11 +4,9 @@
  * is checked for the effects the Dockerfile reference documents.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipwayJson, statuses } from "../../support/cli.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
 import { pullAndRun } from "../distributed/support.ts";
 import { contextDir, fileTree } from "./support.ts";
 
@@ -17,9 +15,7 @@ let base: string;
 
 beforeAll(async () => {
   registry = await testRegistry();
-  await using seed = await testEngine();
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  base = await seedBase(registry.host);
 });
 
 afterAll(async () => {

@@ -6,11 +6,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipwayJson } from "../../support/cli.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
 import { pullAndRun } from "../distributed/support.ts";
 import { contextDir, fileTree } from "./support.ts";
 
@@ -19,9 +17,7 @@ let base: string;
 
 beforeAll(async () => {
   registry = await testRegistry();
-  await using seed = await testEngine();
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  base = await seedBase(registry.host);
 });
 
 afterAll(async () => {

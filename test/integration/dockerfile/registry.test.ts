@@ -1,12 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipway, slipwayJson, statuses } from "../../support/cli.ts";
 import { accessLog, blobDownloads, mark } from "../../support/registry-log.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
 import { client, layerDigests, pullAndRun } from "../distributed/support.ts";
 import { contextDir } from "./support.ts";
 
@@ -15,9 +13,7 @@ let base: string;
 
 beforeAll(async () => {
   registry = await testRegistry();
-  await using seed = await testEngine();
-  base = `${registry.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  base = await seedBase(registry.host);
 });
 
 afterAll(async () => {

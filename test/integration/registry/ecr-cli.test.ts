@@ -10,14 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuildReport } from "../../../src/build/report.ts";
 import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
-import { pushBaseImage } from "../../support/base-image.ts";
 import { slipway } from "../../support/cli.ts";
 import { withoutAction } from "../../support/ecr-iam.ts";
 import { asShipped, CLEANUP_KEY, infraNodePolicy, NODE_KEY } from "../../support/ecr-infra.ts";
 import type { EcrStandInOptions } from "../../support/ecr-model.ts";
 import { startEcrStandIn, type EcrStandIn } from "../../support/ecr-standin.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
-import { scratchDir, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../../examples/app/", import.meta.url));
 let upstream: LocalRegistry;
@@ -25,9 +24,7 @@ let base: string;
 
 beforeAll(async () => {
   upstream = await testRegistry();
-  await using seed = await testEngine();
-  base = `${upstream.host}/base/busybox:1`;
-  await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
+  base = await seedBase(upstream.host);
 }, 120_000);
 afterAll(async () => {
   await upstream?.stop();
