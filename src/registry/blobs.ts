@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { RegistryError } from "../errors.ts";
 import { verifyDigest } from "./digest.ts";
 import { errorFrom, pullScope, pushScope, readBody, type RegistryHttp } from "./http.ts";
+import { countBlobBytes } from "./tally.ts";
 import type { TransferStats } from "./types.ts";
 
 /** Blob operations, one attempt each; OciRegistry wraps them in the retry policy. */
@@ -24,7 +25,7 @@ export class BlobClient {
   async get(repo: string, digest: string): Promise<Uint8Array> {
     const res = await this.open(repo, digest);
     const body = await readBody(res, `GET blob ${repo}@${digest}`);
-    this.stats.bytesPulled += body.byteLength;
+    countBlobBytes(this.stats, "pulled", body.byteLength);
     verifyDigest(body, digest, `blob ${repo}@${digest}`);
     return body;
   }
@@ -39,7 +40,7 @@ export class BlobClient {
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           hash.update(chunk);
-          stats.bytesPulled += chunk.byteLength;
+          countBlobBytes(stats, "pulled", chunk.byteLength);
           controller.enqueue(chunk);
         },
         flush(controller) {
@@ -80,7 +81,7 @@ export class BlobClient {
     const headers = { "content-type": "application/octet-stream", "content-length": String(data.byteLength) };
     const res = await this.http.send({ method: "PUT", url: url.toString(), scope: pushScope(repo), headers, body: data });
     // The registry received the body once it answers, whatever the status: count it as moved.
-    this.stats.bytesPushed += data.byteLength;
+    countBlobBytes(this.stats, "pushed", data.byteLength);
     if (res.status !== 201) throw await errorFrom(res, what);
     await res.body?.cancel();
     return { uploaded: true };

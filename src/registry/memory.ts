@@ -2,6 +2,7 @@ import { RegistryError } from "../errors.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
 import { manifestReferences } from "./manifest.ts";
 import type { BlobSource, Descriptor, ManifestResult, Registry, TransferStats } from "./types.ts";
+import { countBlobBytes } from "./tally.ts";
 
 interface Repo {
   blobs: Map<string, Uint8Array>;
@@ -85,7 +86,7 @@ export class MemoryRegistry implements Registry {
     this.stats.requests++;
     const blob = this.repos.get(repo)?.blobs.get(digest);
     if (!blob) throw new RegistryError(`GET blob ${repo}@${digest}: 404 BLOB_UNKNOWN`, 404, "BLOB_UNKNOWN");
-    this.stats.bytesPulled += blob.byteLength;
+    countBlobBytes(this.stats, "pulled", blob.byteLength);
     return blob.slice();
   }
 
@@ -106,7 +107,7 @@ export class MemoryRegistry implements Registry {
     const bytes = data instanceof Uint8Array ? data : await data();
     verifyDigest(bytes, digest, `blob to push to ${repo}`);
     this.repo(repo).blobs.set(digest, bytes.slice());
-    this.stats.bytesPushed += bytes.byteLength;
+    countBlobBytes(this.stats, "pushed", bytes.byteLength);
     return { uploaded: true };
   }
 

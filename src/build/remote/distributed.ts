@@ -2,7 +2,7 @@ import type { DependencyCache } from "../../cache/types.ts";
 import { BuildError } from "../../errors.ts";
 import type { ImageConfigDocument, LocalImage } from "../../engine/types.ts";
 import type { BuildOptions } from "../builder.ts";
-import { silentProgress, sourceOf } from "../builder.ts";
+import { STAGE_CHAINS_AT_ONCE, silentProgress, sourceOf } from "../builder.ts";
 import { earlierBuilds, explainMiss, stageKey } from "../explain.ts";
 import { buildStageLocally, type StageLabels } from "../local.ts";
 import { stageRef } from "../names.ts";
@@ -18,7 +18,10 @@ import type { RegistryStageStore } from "./store.ts";
 import { engineWants, fetchEarly, loadMade } from "./early.ts";
 import { KnownPaths } from "./known-paths.ts";
 import { addPhase, timed, totalPhases } from "./phases.ts";
-import { background, counters, ensureLocal, hasLocal, publishLocal, type Walk } from "./walk.ts";
+import pLimit from "p-limit";
+import { tallied } from "../../registry/tally.ts";
+import { runChains } from "../chains.ts";
+import { background, deferred, ensureLocal, hasLocal, publishLocal, type Walk } from "./walk.ts";
 
 export interface DistributedOptions extends BuildOptions {
   store: RegistryStageStore;
@@ -169,12 +172,14 @@ async function remake(walk: Walk, digest: string): Promise<boolean> {
     const forget = async () => {
       walk.inRegistry.delete(digest);
       walk.local.delete(digest);
+      walk.arriving.delete(digest);
       walk.opts.store.forget(digest);
       return true;
     };
     await forget();
+    // A stage this build already walked gets its report updated; else the remake goes unreported.
     let reports = walk.reports.get(image.image.name);
-    if (!reports || reports.length <= i) reports = image.stages.map(newReport);
+    if (!reports || !walk.begun.has(reports[i])) reports = image.stages.map(newReport);
     walk.remaking.add(digest);
     try {
       // Gone again while being remade (a cleanup deleted the identical manifest we pushed): once more.
@@ -190,34 +195,62 @@ async function remake(walk: Walk, digest: string): Promise<boolean> {
 async function publishFinal(walk: Walk, image: ImagePlan): Promise<{ ref: string; manifestDigest: string } | undefined> {
   const { opts } = walk;
   if (opts.tags.length === 0) return undefined;
-  const before = counters(opts.store.registry);
   const created = walk.plan.worktree?.commitTime ?? "1970-01-01T00:00:00.000Z";
   const started = performance.now();
-  const final = await repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created));
+  const { value: final, tally } = await tallied(opts.store.registry.stats, () =>
+    repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created)),
+  );
   walk.manifestSeconds += (performance.now() - started) / 1000;
-  const after = counters(opts.store.registry);
-  walk.finalBytes.pulled += after.pulled - before.pulled;
-  walk.finalBytes.pushed += after.pushed - before.pushed;
+  walk.finalBytes.pulled += tally.pulled;
+  walk.finalBytes.pushed += tally.pushed;
   return final;
+}
+
+/**
+ * One stage of one image, once the stages it reads from other images are done. A stage
+ * another image or chain is making right now is waited for, not made twice; the stage's
+ * own work takes one of the build's slots, so no more than that many run at once.
+ */
+async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
+  const { opts } = walk;
+  const stage = image.stages[i];
+  const report = reports[i];
+  for (const d of stage.stage.needs?.() ?? []) await walk.done.get(d)?.promise;
+  const started = performance.now();
+  walk.begun.add(report);
+  const { tally } = await tallied(opts.store.registry.stats, async () => {
+    const other = walk.making.get(stage.digest);
+    if (other) await other.catch(() => undefined);
+    if (other && walk.inRegistry.has(stage.digest)) return;
+    const making = walk.slots(() => repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports)));
+    walk.making.set(stage.digest, making);
+    try {
+      await making;
+    } finally {
+      if (walk.making.get(stage.digest) === making) walk.making.delete(stage.digest);
+    }
+  });
+  report.bytesPulled += tally.pulled;
+  report.bytesPushed += tally.pushed;
+  report.seconds = Math.round((performance.now() - started) / 10) / 100;
+  (opts.progress ?? silentProgress).stageFinished(image.image.name, report);
 }
 
 async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
   const { opts } = walk;
-  const progress = opts.progress ?? silentProgress;
-  const reports: StageReport[] = [];
+  const reports = image.stages.map(newReport);
   walk.reports.set(image.image.name, reports);
-  for (let i = 0; i < image.stages.length; i++) {
-    const started = performance.now();
-    const before = counters(opts.store.registry);
-    const report = newReport(image.stages[i]);
-    reports.push(report);
-    await repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports));
-    const after = counters(opts.store.registry);
-    report.bytesPulled += after.pulled - before.pulled;
-    report.bytesPushed += after.pushed - before.pushed;
-    report.seconds = Math.round((performance.now() - started) / 10) / 100;
-    progress.stageFinished(image.image.name, report);
-  }
+  // Independent chains (a Dockerfile's build stages) at once; the build's slots bound the work.
+  await runChains(image.stages, Infinity, async (i) => {
+    const done = walk.done.get(image.stages[i].digest);
+    try {
+      await walkStage(walk, image, i, reports);
+      done?.resolve();
+    } catch (err) {
+      done?.reject(err);
+      throw err;
+    }
+  });
   const final = await publishFinal(walk, image);
   return {
     name: image.image.name,
@@ -258,13 +291,17 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   const walk: Walk = {
     opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), manifestSeconds: 0,
-    known: new KnownPaths(),
+    known: new KnownPaths(), making: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
+    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
-  const images: ImageReport[] = [];
+  let images: ImageReport[] = [];
   try {
-    // Images one after another, so each stage's byte counts are its own.
-    for (const image of plan.images) images.push(await walkImage(walk, image));
+    // Independent images (and artifacts) at once; a stage that reads another image's waits for it.
+    const settled = await Promise.allSettled(plan.images.map((image) => walkImage(walk, image)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
+    images = settled.map((s) => (s as PromiseFulfilledResult<ImageReport>).value);
     await completeImages(walk, images);
   } finally {
     // Nothing keeps working on the engine after the build returns.

@@ -65,8 +65,11 @@ export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: Ima
     let bytes = 0;
     const base = pulledBase(image, i);
     if (base) {
-      bytes = await (walk.bases.get(base) ?? pullBase(walk, base));
-      walk.bases.delete(base);
+      // Two images on one base: the first to wait for its pull counts the bytes.
+      const pulling = walk.bases.get(base);
+      bytes = await (pulling ?? pullBase(walk, base));
+      if (pulling && walk.bases.get(base) === pulling) walk.bases.delete(base);
+      else if (pulling) bytes = 0;
     } else {
       // fromImage: the other image's last stage; else the parent.
       const below = stage.parent ?? stage.stage.needs?.()[0];

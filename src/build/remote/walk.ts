@@ -1,3 +1,4 @@
+import type { LimitFunction } from "p-limit";
 import { KnownPaths } from "./known-paths.ts";
 import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { Registry } from "../../registry/types.ts";
@@ -36,6 +37,27 @@ export interface Walk {
   manifestSeconds: number;
   /** Paths known to exist in the stages made in Node by this build (see ./known-paths.ts). */
   known: KnownPaths;
+  /** Stages being made right now, by digest: a stage two images or chains share is made once. */
+  making: Map<string, Promise<void>>;
+  /** Reports of the stages this build has started walking. */
+  begun: WeakSet<StageReport>;
+  /** Per planned stage, settled when its walk ends: stages that read it from another image wait. */
+  done: Map<string, Deferred>;
+  /** Bounds the stages worked on at once. */
+  slots: LimitFunction;
+}
+
+export interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = background(new Promise<void>((res, rej) => ((resolve = res), (reject = rej))));
+  return { promise, resolve, reject };
 }
 
 /** Keeps a promise that may never be awaited (the build failed first) from crashing the process. */
@@ -49,27 +71,26 @@ export function runsCommands(stage: PlannedStage): boolean {
   return stage.stage.kind === "user" || stage.stage.kind === "dockerfile-run";
 }
 
-export function counters(registry: Registry) {
-  return { pulled: registry.stats.bytesPulled, pushed: registry.stats.bytesPushed };
-}
-
 export async function hasLocal(walk: Walk, stage: PlannedStage): Promise<boolean> {
   let known = walk.local.get(stage.digest);
   if (known === undefined) walk.local.set(stage.digest, (known = (await walk.opts.engine.inspectImage(stage.ref)) !== undefined));
   return known;
 }
 
-/** Makes a stage available in the engine, pulling it from the registry when needed. Returns bytes pulled. */
+/**
+ * Makes a stage available in the engine, pulling it from the registry when needed.
+ * Returns bytes pulled: the first caller to wait for a stage on its way counts them,
+ * any other (a stage of another image or chain, at the same time) counts 0.
+ */
 export async function ensureLocal(walk: Walk, digest: string, localRef: string): Promise<number> {
-  const arriving = walk.arriving.get(digest);
-  if (arriving) {
-    walk.arriving.delete(digest);
-    const bytes = await arriving;
-    walk.local.set(digest, true);
-    return bytes;
-  }
-  if (walk.local.get(digest)) return 0;
-  return pullStage(walk, digest, localRef);
+  if (walk.local.get(digest) && !walk.arriving.has(digest)) return 0;
+  let arriving = walk.arriving.get(digest);
+  if (!arriving) walk.arriving.set(digest, (arriving = background(pullStage(walk, digest, localRef))));
+  const bytes = await arriving;
+  walk.local.set(digest, true);
+  if (walk.arriving.get(digest) !== arriving) return 0;
+  walk.arriving.delete(digest);
+  return bytes;
 }
 
 /** Starts pulling a stage from the registry now, for whoever needs it in the engine later. */
