@@ -86,4 +86,50 @@ export class BlobClient {
     await res.body?.cancel();
     return { uploaded: true };
   }
+
+  /**
+   * A streamed upload, as `docker push` makes one: POST an upload, one PATCH whose body
+   * is the chunks as they come (no length known), then PUT ?digest= with the digest
+   * computed on the way. Bytes count as pushed when sent.
+   */
+  async pushStream(repo: string, chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
+    const what = `streamed push of a blob to ${repo}`;
+    const scope = pushScope(repo);
+    const started = await this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, scope, headers: { "content-length": "0" } });
+    if (started.status !== 202) throw await errorFrom(started, what);
+    await started.body?.cancel();
+    const hash = createHash("sha256");
+    let size = 0;
+    const stats = this.stats;
+    const iterator = chunks[Symbol.asyncIterator]();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await iterator.next();
+        if (next.done) return controller.close();
+        hash.update(next.value);
+        size += next.value.byteLength;
+        countBlobBytes(stats, "pushed", next.value.byteLength);
+        controller.enqueue(next.value);
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    });
+    const patched = await this.http.send({ method: "PATCH", url: this.#location(started, what), scope, headers: { "content-type": "application/octet-stream" }, stream });
+    if (patched.status !== 202) throw await errorFrom(patched, what);
+    await patched.body?.cancel();
+    const digest = `sha256:${hash.digest("hex")}`;
+    const url = new URL(this.#location(patched, what), this.http.baseUrl);
+    url.searchParams.set("digest", digest);
+    const closed = await this.http.send({ method: "PUT", url: url.toString(), scope, headers: { "content-length": "0" } });
+    if (closed.status !== 201) throw await errorFrom(closed, what);
+    await closed.body?.cancel();
+    return { digest, size };
+  }
+
+  #location(res: Response, what: string): string {
+    const location = res.headers.get("location");
+    if (!location) throw new RegistryError(`${what}: ${res.status} without a Location`, res.status, "BLOB_UPLOAD_INVALID");
+    return new URL(location, this.http.baseUrl).toString();
+  }
 }

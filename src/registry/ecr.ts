@@ -98,6 +98,15 @@ export class EcrRegistry implements Registry {
   getBlobStream(repo: string, digest: string) { return this.oci(repo, "getBlob", () => this.ociClient.getBlobStream(repo, digest)); }
   pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string) { return this.oci(repo, "pushBlob", () => this.ociClient.pushBlob(repo, digest, data, mountFrom)); }
   listTags(repo: string) { return this.oci(repo, "listTags", () => this.ociClient.listTags(repo)); }
+  /** Not repeated when the token is refused: the chunks are gone; the caller pushes what it kept. */
+  async pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>) {
+    try {
+      return await this.ociClient.pushBlobStream(repo, chunks);
+    } catch (err) {
+      if (this.token && tokenRefused(err)) this.token.invalidate();
+      throw about(err, repo, ACTIONS.pushBlob);
+    }
+  }
 
   async tagManifest(repo: string, tag: string, manifest: ManifestResult): Promise<void> {
     const text = Buffer.from(manifest.body).toString("utf8");

@@ -5,13 +5,15 @@ import { NETWORK_ERROR, withRetryAfter } from "./retry.ts";
 import type { CredentialSource, TransferStats } from "./types.ts";
 
 export interface HttpRequest {
-  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+  method: "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
   /** "/v2/..." or an absolute URL (upload locations). */
   url: string;
   /** Token scope(s), space separated, e.g. "repository:a/b:pull,push". */
   scope: string;
   headers?: Record<string, string>;
   body?: Uint8Array;
+  /** A body sent as it is read (chunked); such a request is never sent twice, so a 401 is final. */
+  stream?: ReadableStream<Uint8Array>;
 }
 
 export const pullScope = (repo: string) => `repository:${repo}:pull`;
@@ -54,7 +56,7 @@ export class RegistryHttp {
     if (this.authorization) return this.attempt(req, url, await this.authorization());
     const sent = await this.auth.header(req.scope);
     let res = await this.attempt(req, url, sent);
-    if (res.status === 401 && (await this.auth.answer(res.headers.get("www-authenticate"), req.scope, sent))) {
+    if (res.status === 401 && !req.stream && (await this.auth.answer(res.headers.get("www-authenticate"), req.scope, sent))) {
       await res.body?.cancel();
       res = await this.attempt(req, url, await this.auth.header(req.scope));
     }
@@ -64,22 +66,29 @@ export class RegistryHttp {
   private attempt(req: HttpRequest, url: string, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { ...req.headers };
     if (authorization) headers.authorization = authorization;
+    if (req.stream) return this.fetch(url, { method: req.method, headers, body: req.stream, duplex: "half" } as RequestInit);
     // Bodies are plain in-memory bytes (never a SharedArrayBuffer view), which fetch accepts.
     return this.fetch(url, { method: req.method, headers, body: req.body as Uint8Array<ArrayBuffer> | undefined });
   }
 
-  /** Every request, including token requests, goes through here and is counted. */
   /**
    * Every request, including token requests, goes through here and is counted.
    * A registry that sends no answer within timeoutMs counts as a connection failure;
-   * the limit is on the answer's headers only, so big bodies may take their time.
+   * the limit is on the answer's headers only, so big bodies may take their time (a
+   * streamed body's clock starts when its last chunk is sent).
    */
   async fetch(url: string, init: RequestInit): Promise<Response> {
     this.stats.requests++;
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new RegistryError(`no answer within ${this.timeoutMs} ms`, undefined, NETWORK_ERROR)), this.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const startClock = () => {
+      timer = setTimeout(() => abort.abort(new RegistryError(`no answer within ${this.timeoutMs} ms`, undefined, NETWORK_ERROR)), this.timeoutMs);
+    };
+    let body = init.body;
+    if (body instanceof ReadableStream) body = body.pipeThrough(new TransformStream({ flush: startClock }));
+    else startClock();
     try {
-      return await fetch(url, { ...init, signal: abort.signal });
+      return await fetch(url, { ...init, body, signal: abort.signal });
     } catch (err) {
       const why = abort.signal.aborted ? String((abort.signal.reason as Error).message) : describe(err);
       throw new RegistryError(`${init.method ?? "GET"} ${url}: ${why}`, undefined, NETWORK_ERROR, { cause: err });

@@ -111,6 +111,19 @@ export class MemoryRegistry implements Registry {
     return { uploaded: true };
   }
 
+  async pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
+    this.stats.requests += 3;
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) {
+      parts.push(chunk.slice());
+      countBlobBytes(this.stats, "pushed", chunk.byteLength);
+    }
+    const bytes = Buffer.concat(parts);
+    const digest = sha256Digest(bytes);
+    this.repo(repo).blobs.set(digest, new Uint8Array(bytes));
+    return { digest, size: bytes.byteLength };
+  }
+
   async listTags(repo: string): Promise<string[]> {
     this.stats.requests++;
     return [...(this.repos.get(repo)?.tags.keys() ?? [])].sort();

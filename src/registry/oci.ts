@@ -132,6 +132,10 @@ export class OciRegistry implements Registry {
     return this.retry(() => this.blobs.push(repo, digest, source, mountFrom));
   }
 
+  pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
+    return this.blobs.pushStream(repo, chunks);
+  }
+
   async listTags(repo: string): Promise<string[]> {
     const tags: string[] = [];
     let next: string | undefined = `/v2/${repo}/tags/list?n=${this.opts.tagsPageSize}`;

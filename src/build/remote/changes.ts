@@ -1,7 +1,8 @@
 /**
  * A command stage's layer made in Node from the container's changed files (overlay2's
  * upper directory), instead of `docker commit` then `docker push`: one pass that tars,
- * hashes and compresses (gzip level 1: the engine's push uses level 6, serially), so
+ * hashes and compresses (gzip level 1 on every core, incompressible pieces stored: see
+ * ../../util/parallel-gzip.ts; the engine's push uses level 6, serially), so
  * the blob is ready for slipway's own registry client. The upper directory is overlay's
  * format; the layer is the image format: a whiteout (character device 0/0) becomes
  * `.wh.<name>`, an opaque directory (xattr trusted.overlay.opaque=y) gets
@@ -17,15 +18,60 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 import { extract, pack, type Header, type Pack } from "tar-stream";
 import { MAX_COMPRESSED_IN_MEMORY, type Layer } from "../layer.ts";
+import { parallelGzip } from "../../util/parallel-gzip.ts";
 
 /** A layer taken from a container: the tar (kept only when asked) and its gzip blob. */
 export interface TakenLayer {
   /** undefined: the run changed no file (no layer, as the engine's commit drops empty ones). */
   layer?: Layer;
   gz?: { digest: string; data: Uint8Array };
+  /** The blob is in the registry already: streamed there while it was compressed. */
+  uploaded?: boolean;
+}
+
+/** Sends a blob to the registry as it is made; resolves to its digest. */
+export type StreamUpload = (chunks: AsyncIterable<Uint8Array>) => Promise<{ digest: string }>;
+
+/**
+ * The blob's chunks, handed to `upload` as they are compressed. The chunks are kept in
+ * memory anyway (for a push of whole bytes should the stream fail), so the upload reads
+ * the same buffers at its own pace and never holds compression back.
+ */
+function feedUpload(upload: StreamUpload) {
+  const queue: Uint8Array[] = [];
+  let ended = false;
+  let abandoned = false;
+  let wake: (() => void) | undefined;
+  const notify = () => (wake?.(), (wake = undefined));
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      // Failing the body aborts the request: the registry keeps nothing of it.
+      if (abandoned) throw new Error("the layer is not uploaded this way");
+      if (queue.length > 0) yield queue.shift()!;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  const done = upload(chunks()).then((r) => r, () => undefined);
+  return {
+    push(chunk: Uint8Array) {
+      queue.push(chunk);
+      notify();
+    },
+    /** Resolves to the digest the registry took, or undefined when the stream failed (or was abandoned). */
+    end(): Promise<{ digest: string } | undefined> {
+      ended = true;
+      notify();
+      return done;
+    },
+    abandon() {
+      queue.length = 0;
+      abandoned = true;
+      notify();
+    },
+  };
 }
 
 const XATTR = "SCHILY.xattr.";
@@ -93,9 +139,11 @@ async function convert(upper: string, out: Pack): Promise<boolean> {
 /**
  * The layer of the container whose upper directory is `upper`; undefined when this
  * cannot be done exactly, or the blob would exceed `maxCompressed` (then the engine
- * commits). `keep`: also keep the tar, to load into the engine.
+ * commits). `keep`: also keep the tar, to load into the engine. `upload`: stream the blob
+ * to the registry while it is made (a failed stream is not an error: the blob's bytes are
+ * returned for an ordinary push).
  */
-export async function takeChanges(upper: string, keep: boolean, maxCompressed = MAX_COMPRESSED_IN_MEMORY): Promise<TakenLayer | undefined> {
+export async function takeChanges(upper: string, keep: boolean, maxCompressed = MAX_COMPRESSED_IN_MEMORY, upload?: StreamUpload): Promise<TakenLayer | undefined> {
   const dir = await mkdtemp(join(tmpdir(), "slipway-changes-"));
   const file = join(dir, "layer.tar");
   const dispose = () => rm(dir, { recursive: true, force: true });
@@ -106,6 +154,7 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
     let size = 0;
     let gzSize = 0;
     const chunks: Buffer[] = [];
+    const feed = upload && feedUpload(upload);
     const fileOut = keep ? createWriteStream(file) : undefined;
     const hashing = new Transform({
       transform(chunk: Buffer, _e, done) {
@@ -119,24 +168,30 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
       write(chunk: Buffer, _e, done) {
         gzHash.update(chunk);
         gzSize += chunk.length;
-        if (gzSize <= maxCompressed) chunks.push(chunk);
+        if (gzSize <= maxCompressed) {
+          chunks.push(chunk);
+          feed?.push(chunk);
+        } else feed?.abandon();
         done();
       },
     });
-    const writing = pipeline(archive, hashing, createGzip({ level: 1 }), collect);
+    const writing = pipeline(archive, hashing, parallelGzip({ level: 1 }), collect);
     const converting = convert(upper, archive).then(
       (any) => (archive.finalize(), any),
       (err: Error) => (archive.destroy(err), Promise.reject(err)),
     );
     const [converted, written] = await Promise.allSettled([converting, writing]);
     if (fileOut) await new Promise<void>((resolve, reject) => fileOut.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (converted.status === "rejected" || written.status === "rejected" || gzSize > maxCompressed || !converted.value) feed?.abandon();
+    const streamed = await feed?.end();
     if (converted.status === "rejected") throw converted.reason;
     if (written.status === "rejected") throw written.reason;
     if (gzSize > maxCompressed) return (await dispose(), undefined);
     if (!converted.value) return (await dispose(), {});
     const layer: Layer = { diffId: `sha256:${tarHash.digest("hex")}`, size, open: () => createReadStream(file), dispose };
     if (!keep) await dispose();
-    return { layer, gz: { digest: `sha256:${gzHash.digest("hex")}`, data: Buffer.concat(chunks) } };
+    const digest = `sha256:${gzHash.digest("hex")}`;
+    return { layer, gz: { digest, data: Buffer.concat(chunks) }, uploaded: streamed?.digest === digest };
   } catch (err) {
     await dispose();
     if (err instanceof CannotTake) return undefined;

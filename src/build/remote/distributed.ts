@@ -49,7 +49,9 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   // Made and uploaded here (see ./changes.ts); loaded into the engine only for a later command stage.
   const keep = engineWants(walk, image, i);
   const take = parent && (await sharesChanges(walk)) ? async (upper: string) => {
-    taken = await timed(report, "commit", () => takeChanges(upper, keep));
+    const { store } = walk.opts;
+    // The blob goes to the registry as it is compressed (the `commit` phase holds both).
+    taken = await timed(report, "commit", () => takeChanges(upper, keep, undefined, (chunks) => store.registry.pushBlobStream(store.repository, chunks)));
     return taken && { diffId: taken.layer?.diffId, load: keep ? taken.layer : undefined };
   } : undefined;
   try {
@@ -69,7 +71,8 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
     }
     const below = await walk.opts.store.read(parent.digest);
     const draft = taken.gz ? appendLayer(below.manifest, taken.gz, applied.doc as ImageConfigDocument) : withConfig(below.manifest, applied.doc as ImageConfigDocument);
-    const outcome = await timed(report, "upload", () => walk.opts.store.publish(stage.digest, draft, [], { overwrite: walk.remaking.has(stage.digest) }));
+    const present = taken.uploaded && taken.gz ? [taken.gz.digest] : [];
+    const outcome = await timed(report, "upload", () => walk.opts.store.publish(stage.digest, draft, [], { overwrite: walk.remaking.has(stage.digest), present }));
     walk.inRegistry.add(stage.digest);
     if (outcome === "adopted" && applied.inEngine) await dropOurs(walk, stage.digest, stage.ref);
   } finally {

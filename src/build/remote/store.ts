@@ -87,12 +87,15 @@ export class RegistryStageStore {
   }
 
   /**
-   * Uploads the draft's new blobs, then writes the stage tag (with its publish time)
+   * Uploads the draft's new blobs (but those in `present`), then writes the stage tag (with its publish time)
    * unless another node published this digest meanwhile; then theirs is adopted and
    * ours is dropped.
    */
-  async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean } = {}): Promise<"published" | "adopted"> {
-    for (const blob of draft.newBlobs) await this.registry.pushBlob(this.repository, blob.digest, blob.data);
+  async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean; present?: string[] } = {}): Promise<"published" | "adopted"> {
+    for (const blob of draft.newBlobs) {
+      // `present`: blobs this build has just uploaded itself (a streamed layer).
+      if (!opts.present?.includes(blob.digest)) await this.registry.pushBlob(this.repository, blob.digest, blob.data);
+    }
     // Blobs of another repository (a base image): mounted when the registry can, copied otherwise.
     for (const b of borrowed) await this.registry.pushBlob(this.repository, b.digest, b.fetch, b.mountFrom);
     // `overwrite`: the tag found is known to be broken (a stage being remade); ours replaces it.

@@ -109,6 +109,7 @@ describe("distributed builds through the registry", () => {
     await ciJob(project, repo, "main");
     await project.write({ "deps.txt": "dep 2\n" });
     await project.commit();
+    const since = await mark(registry.logPath);
     const job = await ciJob(project, repo, "main");
     const s = statuses(job.bp, "web");
     // `stages pull` fetched only the stage under the first changed one...
@@ -128,6 +129,11 @@ describe("distributed builds through the registry", () => {
     const stored = await client(registry).getManifest("depchange", `stage-${install.digest}`);
     const pushed = parseManifest(stored!.body);
     expect([pushed.layers.at(-1)!.size, pushed.layers.at(-1)!.size + pushed.config.size]).toContain(install.bytesPushed);
+    // The layer was streamed to the registry while it was compressed (one PATCH), and sent once.
+    const log = await accessLog(registry.logPath, since);
+    const layerUploads = blobUploads(log).filter((d) => d === pushed.layers.at(-1)!.digest);
+    expect(layerUploads).toHaveLength(1);
+    expect(log.filter((e) => e.method === "PATCH" && e.status === 202).length).toBeGreaterThanOrEqual(1);
     await using other = await testEngine();
     expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("dep 2\nmain 1\n");
   });

@@ -66,6 +66,35 @@ export function registryContract(name: string, make: () => Registry) {
       expect((await reg.listTags(repo)).sort()).toEqual(["final", "stage"]);
     });
 
+    it("takes a blob streamed as it is made, under the digest of all its chunks, and counts its bytes", async () => {
+      const reg = make();
+      const repo = repoName("stream");
+      const parts = [randomBytes(70_000), randomBytes(1), randomBytes(300_000)];
+      async function* chunks() {
+        for (const p of parts) {
+          await new Promise((r) => setTimeout(r, 5));
+          yield new Uint8Array(p);
+        }
+      }
+      const whole = Buffer.concat(parts);
+      expect(await reg.pushBlobStream(repo, chunks())).toEqual({ digest: sha256Digest(whole), size: whole.length });
+      expect(reg.stats.bytesPushed).toBe(whole.length);
+      expect(await reg.hasBlob(repo, sha256Digest(whole))).toBe(true);
+      expect(Buffer.from(await reg.getBlob(repo, sha256Digest(whole)))).toEqual(whole);
+    });
+
+    it("a stream whose source fails leaves no blob behind", async () => {
+      const reg = make();
+      const repo = repoName("stream-fail");
+      const first = randomBytes(1000);
+      async function* chunks() {
+        yield new Uint8Array(first);
+        throw new Error("the layer could not be made");
+      }
+      await expect(reg.pushBlobStream(repo, chunks())).rejects.toThrow();
+      expect(await reg.hasBlob(repo, sha256Digest(first))).toBe(false);
+    });
+
     it("calls a lazy blob source only when the bytes must be sent", async () => {
       const reg = make();
       const [a, b] = [repoName("lazy-a"), repoName("lazy-b")];
