@@ -8,6 +8,8 @@ import { build } from "esbuild";
 // Chunk names carry content hashes: stale chunks from earlier builds would pile up.
 rmSync("dist", { recursive: true, force: true });
 
+const EXTERNAL = ["@aws-sdk/*", "@smithy/*", "@kubernetes/*", "@pulumi/*", "@napi-rs/*", "dockerode", "docker-modem", "ssh2", "cpu-features", "seek-bzip", "tar"];
+
 await build({
   entryPoints: { slipway: "src/cli/main.ts" },
   outdir: "dist",
@@ -16,7 +18,10 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
+  // Small dependencies are bundled (one file read and compiled per chunk, not per module:
+  // a CLI's start-up is mostly module loading); the heavy ones stay external, imported lazily.
+  external: EXTERNAL,
+  banner: { js: 'import { createRequire as __slipwayRequire } from "node:module"; const require = __slipwayRequire(import.meta.url);' },
   sourcemap: "linked",
   logLevel: "warning",
 });
