@@ -13,8 +13,16 @@ import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageMani
 import type { KnownPaths } from "./known-paths.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
-/** Raised when a file stage needs the parent's filesystem (named owners): build it on the engine instead. */
-export class NeedsEngine extends Error {}
+/**
+ * Raised inside, where a file stage finds it needs the parent's filesystem (named
+ * owners, paths to look at); remoteStage turns it into its result.
+ */
+class NeedsEngine extends Error {}
+
+/** A stage made in the registry (the draft to publish), or why only the engine can make it. */
+export type RemoteOutcome =
+  | { made: true; draft: ImageDraft; borrowed: BorrowedBlob[]; layer?: Layer }
+  | { made: false; needsEngine: string };
 
 /** Numeric owners resolve as on the engine; a name needs the parent's /etc/passwd, so the engine. */
 const numericOnly = (image: string, stage: string) =>
@@ -52,10 +60,23 @@ async function baseManifest(registry: Registry, repo: string, digest: string): P
 /**
  * Builds a stage in the registry, without a container or a layer download: a base
  * image re-labelled (its blobs mounted), a config change, or a file layer made in
- * Node and appended. Returns the draft and blobs borrowed from another repository.
+ * Node and appended. Returns the draft and blobs borrowed from another repository, or
+ * (never thrown) why the stage needs the engine: commands, a named owner, a path of the
+ * parent's filesystem to look at, a layer too big to hold in memory.
  */
 export async function remoteStage(
   ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels, opts: { keepLayer?: boolean } = {},
+): Promise<RemoteOutcome> {
+  try {
+    return { made: true, ...(await makeInRegistry(ctx, stage, change, meta, opts)) };
+  } catch (err) {
+    if (err instanceof NeedsEngine) return { made: false, needsEngine: err.message };
+    throw err;
+  }
+}
+
+async function makeInRegistry(
+  ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels, opts: { keepLayer?: boolean },
 ): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[]; layer?: Layer }> {
   if (change.kind === "base" && change.ref === SCRATCH) {
     return { draft: withConfig(SCRATCH_MANIFEST, stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], stage, meta)), borrowed: [] };

@@ -8,7 +8,7 @@ import { buildStageLocally, type StageLabels } from "../local.ts";
 import { stageRef } from "../names.ts";
 import { planProject, type ImagePlan, type PlannedStage } from "../plan.ts";
 import { totals, type BuildReport, type ImageReport, type StageReport } from "../report.ts";
-import { NeedsEngine, remoteStage, type RemoteContext } from "./append.ts";
+import { remoteStage, type RemoteContext } from "./append.ts";
 import { takeChanges, type TakenLayer } from "./changes.ts";
 import { appendLayer, withConfig } from "../../image/index.ts";
 import { publishFinalImage } from "./final.ts";
@@ -118,27 +118,24 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   report.reason = explainMiss(stage, await nearestBuilds(walk, image, stage.name), image.stages[i - 1]?.name);
   (opts.progress ?? silentProgress).stageStarted(meta.image, stage.name, stage.digest, report.reason);
   const change = stage.stage.change();
-  try {
-    for (const source of stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : []) {
-      report.bytesPulled += await timed(report, "pull", () => ensureLocal(walk, source, stageRef(plan.config.project, source)));
-    }
-    // A file layer loaded here has no registry blob the engine knows of: an engine push of a
-    // later command stage would upload it again. So it goes this way only when command
-    // stages' layers are uploaded by slipway (which writes their manifests itself).
-    const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
-    const { draft, borrowed, layer } = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known }, stage, change, meta, { keepLayer: toEngine });
-    // A later command stage runs on this one: it goes into the engine from what was made
-    // here (the engine pulls nothing back), while the registry gets it.
-    if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
-    else walk.local.set(stage.digest, false);
-    const outcome = await timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) }));
-    report.status = outcome === "adopted" ? "registry" : "appended";
-    walk.inRegistry.add(stage.digest);
-    if (outcome === "adopted" && toEngine) await dropOurs(walk, stage.digest, stage.ref);
-  } catch (err) {
-    if (!(err instanceof NeedsEngine)) throw err;
-    await buildOnEngine(walk, image, i, meta, report, reports);
+  for (const source of stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : []) {
+    report.bytesPulled += await timed(report, "pull", () => ensureLocal(walk, source, stageRef(plan.config.project, source)));
   }
+  // A file layer loaded here has no registry blob the engine knows of: an engine push of a
+  // later command stage would upload it again. So it goes this way only when command
+  // stages' layers are uploaded by slipway (which writes their manifests itself).
+  const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
+  const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known }, stage, change, meta, { keepLayer: toEngine });
+  if (!made.made) return buildOnEngine(walk, image, i, meta, report, reports);
+  const { draft, borrowed, layer } = made;
+  // A later command stage runs on this one: it goes into the engine from what was made
+  // here (the engine pulls nothing back), while the registry gets it.
+  if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
+  else walk.local.set(stage.digest, false);
+  const outcome = await timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) }));
+  report.status = outcome === "adopted" ? "registry" : "appended";
+  walk.inRegistry.add(stage.digest);
+  if (outcome === "adopted" && toEngine) await dropOurs(walk, stage.digest, stage.ref);
 }
 
 /** Another node published the stage first: later stages build on theirs (pulled when needed), not on ours. */
