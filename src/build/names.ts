@@ -46,6 +46,12 @@ export const ANNOTATIONS = {
   image: "io.slipway.image",
   created: "org.opencontainers.image.created",
   /**
+   * On final image manifests: the image's stages, a JSON object of stage name to digest,
+   * so that a later build reads the stages it explains a rebuild against all at once
+   * (without it, through the parent labels one after another).
+   */
+  stages: "io.slipway.stages",
+  /**
    * On stage manifests: when this stage tag was written (the clock, ISO 8601). Cleanup's
    * grace window keeps recently published stages by it, whether or not an image names
    * them yet. Never part of the stage digest, which is the tag.

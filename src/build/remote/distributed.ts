@@ -109,6 +109,21 @@ async function nearestBuilds(walk: Walk, image: ImagePlan, stageName: string): P
   return earlierBuilds(opts.engine, plan.config.project, image.image.name, stageName).catch(() => []);
 }
 
+/**
+ * Right after the registry lookup, for an image with stages to build: starts reading the
+ * stages its first tag names now, which explain the rebuilds, while the work begins.
+ */
+function explainEarly(walk: Walk, image: ImagePlan): void {
+  const { opts } = walk;
+  const name = image.image.name;
+  if (walk.previous.has(name) || image.stages.every((s) => walk.inRegistry.has(s.digest))) return;
+  const reading = tallied(opts.store.registry.stats, () => previousStages(opts.store, name, opts.tags[0])).then(({ value, tally }) => {
+    walk.finalBytes.pulled += tally.pulled;
+    return value;
+  });
+  walk.previous.set(name, background(reading));
+}
+
 async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
   const { opts, plan } = walk;
   const stage = image.stages[i];
@@ -295,6 +310,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
+  if (opts.build && opts.tags.length > 0) for (const image of plan.images) explainEarly(walk, image);
   let images: ImageReport[] = [];
   try {
     // Independent images (and artifacts) at once; a stage that reads another image's waits for it.

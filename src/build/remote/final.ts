@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { normaliseRuntimeConfig } from "../../image/config.ts";
 import { cleanConfig } from "../local.ts";
 import { ANNOTATIONS, imageRepository } from "../names.ts";
@@ -9,7 +10,7 @@ import type { RegistryStageStore } from "./store.ts";
 /**
  * Writes an image's tags from the manifest of its last stage: a clean config (no
  * slipway labels) and an OCI manifest over the same layers, annotated with the
- * stage digest for cleanup. Layers are mounted across repositories, never
+ * stage digest for cleanup (and every stage's, for explanations). Layers are mounted across repositories, never
  * downloaded; the only bytes are the new config and manifest.
  */
 export async function publishFinalImage(
@@ -25,14 +26,15 @@ export async function publishFinalImage(
     // The commit's time, not the clock's: the same commit always gives the same manifest
     // digest, so a no-change pipeline does not trigger a redeploy.
     [ANNOTATIONS.created]: created,
+    [ANNOTATIONS.stages]: JSON.stringify(Object.fromEntries(image.stages.map((s) => [s.name, s.digest]))),
   });
   const repository = imageRepository(store.repository, image.image.name);
   const registry = store.registry;
   for (const blob of draft.newBlobs) await registry.pushBlob(repository, blob.digest, blob.data);
   if (repository !== store.repository) {
-    for (const layer of draft.manifest.layers) {
-      await registry.pushBlob(repository, layer.digest, () => registry.getBlob(store.repository, layer.digest), store.repository);
-    }
+    // Mounted (or copied) side by side: each is a HEAD and a POST on its own.
+    const limit = pLimit(8);
+    await Promise.all(draft.manifest.layers.map((layer) => limit(() => registry.pushBlob(repository, layer.digest, () => registry.getBlob(store.repository, layer.digest), store.repository))));
   }
   const body = encodeJson(draft.manifest);
   const manifestDigest = await registry.putManifest(repository, tags[0], body, draft.manifest.mediaType);

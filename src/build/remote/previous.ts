@@ -1,18 +1,32 @@
+import pLimit from "p-limit";
 import type { LocalImage } from "../../engine/types.ts";
 import { ANNOTATIONS, imageRepository, LABELS } from "../names.ts";
 import { parseManifest } from "../../image/index.ts";
 import type { RegistryStageStore } from "./store.ts";
 
 /**
- * The stages of the image a tag names now (its last stage, then parents through the
- * `slipway.parent` labels), by stage name: on a fresh node the nearest earlier build
- * to explain a rebuild against. Costs one manifest and a few small config reads, and
- * only runs when a stage must be built.
+ * The stages of the image a tag names now (those its `io.slipway.stages` annotation
+ * lists, read at once; for images written before it, the last stage, then parents
+ * through the `slipway.parent` labels), by stage name: on a fresh node the nearest
+ * earlier build to explain a rebuild against. Costs one manifest and a few small config
+ * reads, and only runs when a stage must be built.
  */
 export async function previousStages(store: RegistryStageStore, image: string, tag: string, limit = 32): Promise<Map<string, LocalImage>> {
   const out = new Map<string, LocalImage>();
   const found = await store.registry.getManifest(imageRepository(store.repository, image), tag).catch(() => undefined);
-  let digest = found ? parseManifest(found.body).annotations?.[ANNOTATIONS.stage] : undefined;
+  const annotations = found ? parseManifest(found.body).annotations : undefined;
+  const listed = stagesListed(annotations?.[ANNOTATIONS.stages]);
+  if (listed) {
+    // Every stage's digest is on the manifest: read them all at once.
+    const reads = pLimit(8);
+    const stages = await Promise.all(listed.slice(-limit).map((d) => reads(() => store.read(d).catch(() => undefined))));
+    for (const stage of stages) {
+      const name = stage?.config.config.Labels?.[LABELS.stage];
+      if (stage && name) out.set(name, { id: "", repoDigests: [], repoTags: [], config: stage.config });
+    }
+    return out;
+  }
+  let digest = annotations?.[ANNOTATIONS.stage];
   while (digest && out.size < limit) {
     const stage = await store.read(digest).catch(() => undefined);
     const labels = stage?.config.config.Labels ?? {};
@@ -22,4 +36,17 @@ export async function previousStages(store: RegistryStageStore, image: string, t
     digest = labels[LABELS.parent] || undefined;
   }
   return out;
+}
+
+/** The stage digests an `io.slipway.stages` annotation lists; undefined when absent or not that shape. */
+function stagesListed(value: string | undefined): string[] | undefined {
+  if (!value) return undefined;
+  try {
+    const doc = JSON.parse(value) as unknown;
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
+    const digests = Object.values(doc as Record<string, unknown>);
+    return digests.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d)) ? (digests as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -17,7 +17,7 @@ export interface Walk {
   containers: number;
   /** Per image, the stages the first tag named before this build, for explanations. */
   previous: Map<string, Promise<Map<string, LocalImage>>>;
-  /** Bytes moved to write final images (configs), counted in the totals. */
+  /** Bytes moved outside any stage's own work (final images' configs, earlier builds read to explain rebuilds), counted in the totals. */
   finalBytes: { pulled: number; pushed: number };
   /** Per image name, the stage reports made so far (a repaired stage updates its own). */
   reports: Map<string, StageReport[]>;
