@@ -29,7 +29,10 @@ export function ansibleRun(tasks: AnsibleTask[], toolchain: Toolchain): AnsibleR
     // TMPDIR: Ansible's Python writes temporary files; in /tmp they would change the layer's /tmp.
     env: [`ANSIBLE_CONFIG=${WORK_MOUNT}/ansible.cfg`, `TMPDIR=${TMP_MOUNT}/tmp`],
     binds: [
-      { source: toolchain.dir, target: TOOLCHAIN_MOUNT, readOnly: true },
+      toolchain.ready
+        // Fetched from the registry on the first run that needs it; the bind is its directory.
+        ? { source: "", target: TOOLCHAIN_MOUNT, readOnly: true, fill: async () => (await toolchain.ready?.(), toolchain.dir) }
+        : { source: toolchain.dir, target: TOOLCHAIN_MOUNT, readOnly: true },
       {
         source: "", target: WORK_MOUNT, readOnly: true,
         fill: async (dir) => {

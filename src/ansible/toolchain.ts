@@ -6,7 +6,6 @@
  * digest enters every ansible stage's digest. Build containers get the directory as
  * a read-only bind at TOOLCHAIN_MOUNT, never as part of a layer.
  */
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -25,7 +24,34 @@ export interface Toolchain {
   dir: string;
   /** sha256:<hex> of the directory as a canonical tar (its layer's diff id). */
   digest: string;
+  /**
+   * The recipe id (`ansible-toolchain.sh --id`: the packages and script it is made of) when
+   * known: the tag it is published under, ansible-toolchain-<id>.
+   */
+  recipe?: string;
+  /**
+   * Makes `dir` real before a container mounts it: a toolchain known from the registry by
+   * its digest alone (enough to plan) is fetched on first use. Absent: `dir` is there.
+   */
+  ready?: () => Promise<void>;
 }
+
+/**
+ * The registry side of the toolchain (src/ansible/publish.ts): the stages repository of a
+ * build, when it has one.
+ */
+export interface ToolchainRemote {
+  /**
+   * The toolchain published for `recipe`: `local` when it has the published digest, else one
+   * fetched into `cacheDir` on first use; undefined when the repository has none.
+   */
+  find(recipe: string, cacheDir: string, local?: Toolchain & { recipe: string }): Promise<Toolchain | undefined>;
+  /** Publishes `toolchain` under its recipe unless the registry has one for it; nothing when this build must not write. */
+  publish(toolchain: Toolchain & { recipe: string }): Promise<void>;
+}
+
+/** What the toolchain's preparation tells the user (stderr): built, fetched, published. */
+export type ToolchainLog = (line: string) => void;
 
 export type ToolchainSource = () => Promise<Toolchain>;
 
@@ -41,21 +67,48 @@ export function toolchainScript(): string {
 /** Where the node image (runner-image/install.sh) puts the toolchain it builds. */
 export const NODE_IMAGE_TOOLCHAIN = "/opt/slipway/ansible-toolchain";
 
+/** A directory holds a whole toolchain (the wrapper is written last). */
+export const isToolchain = (dir: string) => existsSync(join(dir, "bin", "ansible-playbook"));
+
 /**
  * The toolchain of this node: SLIPWAY_ANSIBLE_TOOLCHAIN (a directory built beforehand by
- * the same script, for TOOLCHAIN_MOUNT), else the node image's, else one built on first
- * use in `cacheDir` under the key of the packages it is made of.
+ * the same script, for TOOLCHAIN_MOUNT), else the node image's, else the one the stages
+ * repository has for this node's recipe (`remote`: its digest is what stages are planned
+ * with, so every node of a repository agrees; fetched only when a stage runs), else one
+ * built in `cacheDir` under the recipe id, and published to the repository for the next
+ * node. A given directory is published too when a `<dir>.key` file beside it names its
+ * recipe id (runner-image/install.sh writes one).
  */
-export async function nodeToolchain(cacheDir: string, env: Record<string, string | undefined> = process.env, prebuilt = NODE_IMAGE_TOOLCHAIN): Promise<Toolchain> {
-  const given = env.SLIPWAY_ANSIBLE_TOOLCHAIN || (existsSync(join(prebuilt, "bin", "ansible-playbook")) ? prebuilt : undefined);
-  if (given) return { dir: given, digest: await cachedDigest(given, `${given}.digest`) };
+export async function nodeToolchain(
+  cacheDir: string, env: Record<string, string | undefined> = process.env, prebuilt = NODE_IMAGE_TOOLCHAIN,
+  remote?: ToolchainRemote, log: ToolchainLog = () => undefined,
+): Promise<Toolchain> {
+  const given = env.SLIPWAY_ANSIBLE_TOOLCHAIN || (isToolchain(prebuilt) ? prebuilt : undefined);
+  if (given) {
+    const recipe = (await readFile(`${given}.key`, "utf8").catch(() => "")).trim();
+    const toolchain = { dir: given, digest: await cachedDigest(given, `${given}.digest`) };
+    if (!/^[0-9a-f]{32}$/.test(recipe)) return toolchain;
+    await remote?.publish({ ...toolchain, recipe });
+    return { ...toolchain, recipe };
+  }
   const script = toolchainScript();
-  const key = await run(script, ["--key"]);
-  if (key.code !== 0) throw new BuildError("", "ansible", `the ansible toolchain cannot be built here (needs Debian's python3.11, ansible-core, ansible, busybox-static): ${key.stderr.trim()}`);
-  const id = createHash("sha256").update(key.stdout).digest("hex").slice(0, 32);
-  const dir = join(cacheDir, id);
-  if (!existsSync(join(dir, "bin", "ansible-playbook"))) await buildInto(script, dir);
-  return { dir, digest: await cachedDigest(dir, `${dir}.digest`) };
+  const id = await run(script, ["--id"]);
+  if (id.code !== 0) throw new BuildError("", "ansible", `the ansible toolchain cannot be built here (needs Debian's python3.11, ansible-core, ansible, busybox-static): ${id.stderr.trim()}`);
+  const recipe = id.stdout.trim();
+  const dir = join(cacheDir, recipe);
+  const local = isToolchain(dir) ? { dir, digest: await cachedDigest(dir, `${dir}.digest`), recipe } : undefined;
+  // The repository's toolchain for the recipe wins over a local build with another digest.
+  const found = await remote?.find(recipe, cacheDir, local);
+  if (found) return found;
+  if (!local) {
+    const started = performance.now();
+    await buildInto(script, dir);
+    await writeFile(`${dir}.key`, `${recipe}\n`);
+    log(`ansible toolchain built in ${dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  const toolchain = { dir, digest: await cachedDigest(dir, `${dir}.digest`), recipe };
+  await remote?.publish(toolchain);
+  return toolchain;
 }
 
 /** Builds beside `dir` and renames into place, so a concurrent build never sees half a toolchain. */
