@@ -9,12 +9,13 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Readable, Transform, Writable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import { createGunzip, gzip } from "node:zlib";
+import { gzip } from "node:zlib";
 import { ANNOTATIONS } from "../build/names.ts";
 import { BuildError } from "../errors.ts";
 import { MEDIA_TYPES, type Registry } from "../registry/types.ts";
@@ -103,23 +104,27 @@ export async function fetchToolchain(registry: Registry, repo: string, recipe: s
   await mkdir(dirname(dir), { recursive: true });
   const tmp = `${dir}.fetch-${process.pid}-${Date.now()}`;
   await mkdir(tmp);
-  let bytes = 0;
+  const refuse = (why: string) => new BuildError("", "ansible", `refused the ansible toolchain from ${where}: ${why}; delete the tag so that a node publishes it again`);
   try {
-    const tar = spawn("tar", ["-x", "-C", tmp, "-f", "-"], { stdio: ["pipe", "ignore", "pipe"] });
-    const exited = new Promise<number>((resolve) => tar.on("close", (code) => resolve(code ?? 1)));
-    let stderr = "";
-    tar.stderr?.on("data", (b: Buffer) => void (stderr += b.toString()));
-    const count = new Transform({ transform: (chunk: Buffer, _e, done) => done(null, (bytes += chunk.length, chunk)) });
+    // The whole blob first, checked against its digest, so a damaged one never reaches tar.
+    const blob = `${tmp}.layer`;
+    const hash = createHash("sha256");
+    let bytes = 0;
+    const count = new Transform({ transform: (chunk: Buffer, _e, done) => (hash.update(chunk), (bytes += chunk.length), done(null, chunk)) });
     try {
       const body = Readable.fromWeb((await registry.getBlobStream(repo, published.layer.digest)) as never);
-      await pipeline(body, count, createGunzip(), tar.stdin as Writable);
+      await pipeline(body, count, createWriteStream(blob));
     } catch (err) {
-      tar.kill();
-      throw new BuildError("", "ansible", `refused the ansible toolchain from ${where}: its layer ${published.layer.digest} does not read back intact (${(err as Error).message}); delete the tag so a node publishes it again`);
+      if ((err as { code?: string }).code === "DIGEST_INVALID") throw refuse(`its layer does not match its digest (${(err as Error).message})`);
+      throw refuse(`reading its layer ${published.layer.digest} failed after ${bytes} of ${published.layer.size} bytes (${(err as Error).message})`);
     }
-    if ((await exited) !== 0) throw new BuildError("", "ansible", `refused the ansible toolchain from ${where}: its layer does not extract (${stderr.trim()})`);
-    const got = (await run(toolchainScript(), ["--digest", tmp])).stdout.trim();
-    if (got !== digest) throw new BuildError("", "ansible", `refused the ansible toolchain from ${where}: its files have digest ${got}, not ${digest}; delete the tag so a node publishes it again`);
+    const got = `sha256:${hash.digest("hex")}`;
+    if (got !== published.layer.digest) throw refuse(`its layer ${published.layer.digest} reads back as ${got} (digest mismatch)`);
+    const untar = await run("tar", ["-xzf", blob, "-C", tmp]);
+    await rm(blob, { force: true });
+    if (untar.code !== 0) throw refuse(`its layer does not extract (${untar.stderr.trim()})`);
+    const files = (await run(toolchainScript(), ["--digest", tmp])).stdout.trim();
+    if (files !== digest) throw refuse(`its files have digest ${files}, not ${digest} (the config's diff id)`);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir).catch(async () => rm(tmp, { recursive: true, force: true }));
     await writeFile(`${dir}.digest`, digest);
@@ -127,6 +132,7 @@ export async function fetchToolchain(registry: Registry, repo: string, recipe: s
     return bytes;
   } finally {
     await rm(tmp, { recursive: true, force: true });
+    await rm(`${tmp}.layer`, { force: true });
   }
 }
 
