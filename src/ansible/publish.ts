@@ -20,22 +20,10 @@ import { ANNOTATIONS } from "../build/names.ts";
 import { BuildError } from "../errors.ts";
 import { MEDIA_TYPES, type Registry } from "../registry/types.ts";
 import { run } from "../util/process.ts";
+import { TOOLCHAIN_ANNOTATION, toolchainTag } from "./tag.ts";
 import { isToolchain, toolchainScript, type Toolchain, type ToolchainLog, type ToolchainRemote } from "./toolchain.ts";
 
-export const TOOLCHAIN_TAG_PREFIX = "ansible-toolchain-";
-
-/** On the toolchain's manifest: its digest (the layer's diff id), so cleanup needs no config read. */
-export const TOOLCHAIN_ANNOTATION = "io.slipway.ansible-toolchain";
-
-/** `ansible-toolchain-<recipe id>`: the tag of a toolchain in a stages repository. */
-export function toolchainTag(recipe: string): string {
-  if (!/^[0-9a-f]{32}$/.test(recipe)) throw new BuildError("", "ansible", `not an ansible toolchain recipe id: ${JSON.stringify(recipe)}`);
-  return `${TOOLCHAIN_TAG_PREFIX}${recipe}`;
-}
-
-export function isToolchainTag(tag: string): boolean {
-  return /^ansible-toolchain-[0-9a-f]{32}$/.test(tag);
-}
+export { isToolchainTag, TOOLCHAIN_ANNOTATION, toolchainTag } from "./tag.ts";
 
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const megabytes = (n: number) => `${(n / 1e6).toFixed(1)} MB`;

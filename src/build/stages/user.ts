@@ -1,4 +1,5 @@
 import type { DependencyConfig, ImportStageHook, UserStageName } from "../../config/types.ts";
+import { TOOLCHAIN_INPUT } from "../../ansible/tag.ts";
 import { BuildError } from "../../errors.ts";
 import type { NamedInput } from "../digest.ts";
 import { repoComponent } from "../names.ts";
@@ -64,7 +65,7 @@ export function userStage(
     ...(visible.length > 0 ? [["dependencyImages", JSON.stringify(dependencies().map((e) => [e.name, e.type, e.digest]))] as const] : []),
     // Only secrets that ask to rebuild on rotation, as salted hashes: by default a secret is in no digest.
     ...(rotating ? [["secrets", rotating] as const] : []),
-    ...(builder.ansible ? [["ansibleToolchain", builder.ansible.toolchain] as const] : []),
+    ...(builder.ansible ? [[TOOLCHAIN_INPUT, builder.ansible.toolchain] as const] : []),
   ];
   return {
     name,
