@@ -1,16 +1,15 @@
 import { existsSync } from "node:fs";
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { publishedToolchain, toolchainTag } from "../../../src/ansible/publish.ts";
 import type { Toolchain } from "../../../src/ansible/toolchain.ts";
 import { createRegistry } from "../../../src/registry/index.ts";
-import { run } from "../../../src/util/process.ts";
 import { slipway } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
 import { type BuildWorld, buildWorld, scratchDir, testEngine } from "../../support/services.ts";
 import type { BuildReport } from "../../../src/build/report.ts";
+import type { CleanupReport } from "../../../src/cleanup/types.ts";
 import { testToolchain } from "./support.ts";
 
 /*
@@ -82,21 +81,46 @@ test("a fresh node plans with the toolchain its repository has, fetches it when 
   expect(again.report.images[0].stages.map((s) => s.status)).toEqual(["registry", "registry", "registry"]);
 }, 300_000);
 
+test("cleanup keeps the toolchain while a kept stage was built with it, and deletes it with the last such stage", async () => {
+  const project = await gitProject({ "werf.yaml": config(world.base, "one") });
+  const envA = { ...world.env, SLIPWAY_ANSIBLE_TOOLCHAIN: toolchain.dir };
+  const res = await slipway(["bp", `${world.registry.host}/app`, "--tag", "main", "--dir", project.dir], { env: envA });
+  expect(res.code, res.stderr).toBe(0);
+  const cleanup = async (dir: string) => {
+    const out = await slipway(["cleanup", "repo", `${world.registry.host}/app`, "--dir", dir, "--no-kube", "--grace", "0s", "--dry-run", "--json"], { env: envA });
+    expect(out.code, out.stderr).toBe(0);
+    return JSON.parse(out.stdout) as CleanupReport;
+  };
+  const tag = toolchainTag(toolchain.recipe!);
+  // Branch main exists: its image and stages stay, and with them the toolchain.
+  const kept = (await cleanup(project.dir)).tags.find((t) => t.tag === tag);
+  expect(kept).toMatchObject({ kind: "toolchain", action: "keep", reason: expect.stringMatching(/^used by kept stage stage-[0-9a-f]{12}$/) });
+  // A checkout where no branch has an image: nothing keeps the stages, nor the toolchain.
+  const other = await gitProject({ "werf.yaml": config(world.base, "one") });
+  await other.git("branch", "-m", "main", "elsewhere");
+  const doomed = (await cleanup(other.dir)).tags.find((t) => t.tag === tag);
+  expect(doomed).toMatchObject({ kind: "toolchain", action: "delete", reason: "no kept stage was built with this toolchain" });
+}, 300_000);
+
 test("a toolchain layer changed in the registry is refused, naming the tag", async () => {
   const client = createRegistry({ host: world.registry.host });
   const published = await publishedToolchain(client, "app", toolchain.recipe!);
   expect(published).toBeDefined();
-  // Another (valid) gzip tar where the layer's bytes were: the registry serves it under the old digest.
-  const scratch = await scratchDir("slipway-tamper-");
-  await run("sh", ["-c", `mkdir -p "$1/bin" && printf '#!/bin/sh\\necho owned\\n' > "$1/bin/ansible-playbook" && tar -C "$1" -cf "$1.tar" .`, "sh", scratch]);
+  // Bytes changed in the middle of the stored layer (same size): the registry serves them under the old digest.
   const hex = published!.layer.digest.slice(7);
-  const { readFile } = await import("node:fs/promises");
-  await writeFile(join(world.registry.root, "data/docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data"), gzipSync(await readFile(`${scratch}.tar`)));
+  const blob = join(world.registry.root, "data/docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+  const data = await readFile(blob);
+  data.write("tampered", Math.floor(data.length / 2), "latin1");
+  await writeFile(blob, data);
 
   const third = await gitProject({ "werf.yaml": config(world.base, "three") });
-  const res = await slipway(["bp", `${world.registry.host}/app`, "--tag", "t", "--dir", third.dir], { env: { ...(await nodeB()), SLIPWAY_ANSIBLE_TOOLCHAIN: "" } });
+  const envC = await nodeB();
+  const res = await slipway(["bp", `${world.registry.host}/app`, "--tag", "t", "--dir", third.dir], { env: { ...envC, SLIPWAY_ANSIBLE_TOOLCHAIN: "" } });
   expect(res.code, res.stderr).toBe(1);
   expect(res.stderr).toContain(`refused the ansible toolchain from app:${toolchainTag(toolchain.recipe!)}`);
-  expect(res.stderr).toMatch(/digest mismatch|have digest/);
-  expect(res.stderr).not.toContain("owned");
+  expect(res.stderr).toContain("its layer does not match its digest");
+  expect(res.stderr).toContain("digest mismatch");
+  // Nothing of it was kept on the node: no toolchain, no half-extracted directory, no layer file.
+  expect(res.stderr).not.toMatch(/ansible toolchain .* fetched/);
+  expect(await readdir(join(envC.SLIPWAY_HOME, "ansible")).catch(() => [])).toEqual([]);
 }, 300_000);
