@@ -19,7 +19,7 @@ set -eu
 
 packages="python3.11-minimal libpython3.11-minimal libpython3.11-stdlib ansible-core ansible
 python3-jinja2 python3-markupsafe python3-yaml python3-cryptography python3-cffi-backend
-python3-packaging python3-resolvelib python3-six python3-passlib busybox-static libc6"
+python3-packaging python3-resolvelib python3-six python3-passlib python3-pkg-resources busybox-static libc6"
 
 # The packages of the shared libraries the interpreter and its extension modules load (copied
 # by ldd below): not needed to build, but their versions change the result.
@@ -61,9 +61,10 @@ tar -C /usr/lib -cf - --exclude='python3.11/test' --exclude='python3.11/idlelib'
   --exclude='python3.11/lib2to3' --exclude='python3.11/ensurepip' --exclude='python3.11/turtledemo' \
   --exclude='__pycache__' python3.11 | tar -C "$out/usr/lib" -xf -
 
-# Ansible and its Python dependencies: the files their Debian packages put in dist-packages.
+# Ansible and its Python dependencies: the files their Debian packages put in dist-packages
+# (pkg_resources: the pip module imports it before it looks for the image's pip).
 for pkg in ansible-core python3-jinja2 python3-markupsafe python3-yaml python3-cryptography python3-cffi-backend \
-  python3-packaging python3-resolvelib python3-six python3-passlib; do
+  python3-packaging python3-resolvelib python3-six python3-passlib python3-pkg-resources; do
   dpkg -L "$pkg" | grep '^/usr/lib/python3/dist-packages/.' | grep -v '__pycache__' | while read -r f; do
     [ -d "$f" ] && continue
     rel=${f#/usr/lib/python3/dist-packages/}
