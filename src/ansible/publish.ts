@@ -17,11 +17,10 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { ANNOTATIONS } from "../build/names.ts";
-import { BuildError } from "../errors.ts";
 import { MEDIA_TYPES, type Registry } from "../registry/types.ts";
 import { run } from "../util/process.ts";
 import { TOOLCHAIN_ANNOTATION, toolchainTag } from "./tag.ts";
-import { isToolchain, toolchainScript, type Toolchain, type ToolchainLog, type ToolchainRemote } from "./toolchain.ts";
+import { isToolchain, toolchainScript, ToolchainError, type Toolchain, type ToolchainLog, type ToolchainRemote } from "./toolchain.ts";
 
 export { isToolchainTag, TOOLCHAIN_ANNOTATION, toolchainTag } from "./tag.ts";
 
@@ -37,7 +36,7 @@ export async function publishToolchain(registry: Registry, repo: string, toolcha
   const known = await registry.headManifest(repo, tag);
   if (known) return { manifestDigest: known.digest, pushed: 0 };
   const tar = await canonicalTarBytes(toolchain.dir);
-  if (sha(tar) !== toolchain.digest) throw new BuildError("", "ansible", `the toolchain in ${toolchain.dir} changed since its digest was taken (${toolchain.digest}); remove ${toolchain.dir}.digest to take it again`);
+  if (sha(tar) !== toolchain.digest) throw new ToolchainError(`the toolchain in ${toolchain.dir} changed since its digest was taken (${toolchain.digest}); remove ${toolchain.dir}.digest to take it again`);
   // zlib's thread pool: a build running beside it keeps its event loop.
   const layer = await promisify(gzip)(tar);
   const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [toolchain.digest] } }));
@@ -69,12 +68,12 @@ export async function publishedToolchain(registry: Registry, repo: string, recip
   try {
     doc = JSON.parse(Buffer.from(manifest.body).toString("utf8")) as typeof doc;
   } catch {
-    throw new BuildError("", "ansible", `${where} is not an ansible toolchain image (its manifest is not JSON)`);
+    throw new ToolchainError(`${where} is not an ansible toolchain image (its manifest is not JSON)`);
   }
-  if (doc.layers?.length !== 1 || !doc.config?.digest) throw new BuildError("", "ansible", `${where} is not a one-layer ansible toolchain image`);
+  if (doc.layers?.length !== 1 || !doc.config?.digest) throw new ToolchainError(`${where} is not a one-layer ansible toolchain image`);
   const config = JSON.parse(Buffer.from(await registry.getBlob(repo, doc.config.digest)).toString("utf8")) as { rootfs?: { diff_ids?: string[] } };
   const digest = config.rootfs?.diff_ids?.[0];
-  if (config.rootfs?.diff_ids?.length !== 1 || !/^sha256:[0-9a-f]{64}$/.test(digest ?? "")) throw new BuildError("", "ansible", `${where} is not a one-layer ansible toolchain image (no diff id)`);
+  if (config.rootfs?.diff_ids?.length !== 1 || !/^sha256:[0-9a-f]{64}$/.test(digest ?? "")) throw new ToolchainError(`${where} is not a one-layer ansible toolchain image (no diff id)`);
   return { digest: digest as string, layer: doc.layers[0] };
 }
 
@@ -88,11 +87,11 @@ export async function fetchToolchain(registry: Registry, repo: string, recipe: s
   const published = await publishedToolchain(registry, repo, recipe);
   if (!published) return undefined;
   const where = `${repo}:${toolchainTag(recipe)}`;
-  if (published.digest !== digest) throw new BuildError("", "ansible", `${where} now holds toolchain ${published.digest}, not ${digest} that this build planned with; run the build again`);
+  if (published.digest !== digest) throw new ToolchainError(`${where} now holds toolchain ${published.digest}, not ${digest} that this build planned with; run the build again`);
   await mkdir(dirname(dir), { recursive: true });
   const tmp = `${dir}.fetch-${process.pid}-${Date.now()}`;
   await mkdir(tmp);
-  const refuse = (why: string) => new BuildError("", "ansible", `refused the ansible toolchain from ${where}: ${why}; delete the tag so that a node publishes it again`);
+  const refuse = (why: string) => new ToolchainError(`refused the ansible toolchain from ${where}: ${why}; delete the tag so that a node publishes it again`);
   try {
     // The whole blob first, checked against its digest, so a damaged one never reaches tar.
     const blob = `${tmp}.layer`;
@@ -146,7 +145,7 @@ export function registryToolchains(registry: Registry, repo: string, opts: Regis
       const ready = () => (fetching ??= (async () => {
         const started = performance.now();
         const bytes = await fetchToolchain(registry, repo, recipe, published.digest, dir);
-        if (bytes === undefined) throw new BuildError("", "ansible", `${repo}:${toolchainTag(recipe)} was deleted while this build ran; run the build again`);
+        if (bytes === undefined) throw new ToolchainError(`${repo}:${toolchainTag(recipe)} was deleted while this build ran; run the build again`);
         if (bytes > 0) log(`ansible toolchain ${published.digest.slice(0, 19)} fetched from ${repo} (${megabytes(bytes)}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
       })());
       return { dir, digest: published.digest, recipe, ready };
@@ -166,6 +165,6 @@ function canonicalTarBytes(dir: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
     tar.stdout.on("data", (b: Buffer) => chunks.push(b));
     tar.on("error", reject);
-    tar.on("close", (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new BuildError("", "ansible", `tar of ${dir} failed`))));
+    tar.on("close", (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new ToolchainError(`tar of ${dir} failed`))));
   });
 }

@@ -14,6 +14,16 @@ import { BuildError } from "../errors.ts";
 import { run } from "../util/process.ts";
 
 /**
+ * A problem with the toolchain itself (building, fetching, publishing it). Found while
+ * planning it names no image; a stage that fetches it on first use names itself (user.ts).
+ */
+export class ToolchainError extends BuildError {
+  constructor(readonly detail: string, options?: ErrorOptions) {
+    super("", "ansible", detail, undefined, options);
+  }
+}
+
+/**
  * Where build containers see the toolchain. Under /dev on purpose: the engine mounts a
  * tmpfs there in every container, so the mount point it creates for a bind lives in that
  * tmpfs and never in the stage's layer (a bind at /.slipway would leave `/.slipway` in it).
@@ -60,7 +70,7 @@ export function toolchainScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, "../../scripts/ansible-toolchain.sh"), join(here, "../scripts/ansible-toolchain.sh")];
   const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new BuildError("", "ansible", `scripts/ansible-toolchain.sh is missing (looked at ${candidates.join(", ")})`);
+  if (!found) throw new ToolchainError(`scripts/ansible-toolchain.sh is missing (looked at ${candidates.join(", ")})`);
   return found;
 }
 
@@ -93,7 +103,7 @@ export async function nodeToolchain(
   }
   const script = toolchainScript();
   const id = await run(script, ["--id"]);
-  if (id.code !== 0) throw new BuildError("", "ansible", `the ansible toolchain cannot be built here (needs Debian's python3.11, ansible-core, ansible, busybox-static): ${id.stderr.trim()}`);
+  if (id.code !== 0) throw new ToolchainError(`the ansible toolchain cannot be built here (needs Debian's python3.11, ansible-core, ansible, busybox-static): ${id.stderr.trim()}`);
   const recipe = id.stdout.trim();
   const dir = join(cacheDir, recipe);
   const local = isToolchain(dir) ? { dir, digest: await cachedDigest(dir, `${dir}.digest`), recipe } : undefined;
@@ -118,7 +128,7 @@ async function buildInto(script: string, dir: string): Promise<void> {
   const built = await run(script, [tmp, TOOLCHAIN_MOUNT]);
   if (built.code !== 0) {
     await rm(tmp, { recursive: true, force: true });
-    throw new BuildError("", "ansible", `building the ansible toolchain failed: ${built.stderr.trim().split("\n").slice(-5).join("\n")}`);
+    throw new ToolchainError(`building the ansible toolchain failed: ${built.stderr.trim().split("\n").slice(-5).join("\n")}`);
   }
   await rename(tmp, dir).catch(async () => rm(tmp, { recursive: true, force: true })); // another build won
 }
@@ -128,7 +138,7 @@ async function cachedDigest(dir: string, file: string): Promise<string> {
   if (/^sha256:[0-9a-f]{64}$/.test(known.trim())) return known.trim();
   const res = await run(toolchainScript(), ["--digest", dir]);
   const digest = res.stdout.trim();
-  if (res.code !== 0 || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new BuildError("", "ansible", `the digest of the ansible toolchain in ${dir}: ${res.stderr.trim()}`);
+  if (res.code !== 0 || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new ToolchainError(`the digest of the ansible toolchain in ${dir}: ${res.stderr.trim()}`);
   // Beside the directory; a read-only place (a node image's /opt) just recomputes it next time.
   await writeFile(file, digest).catch(() => undefined);
   return digest;

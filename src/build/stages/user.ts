@@ -1,5 +1,6 @@
 import type { DependencyConfig, ImportStageHook, UserStageName } from "../../config/types.ts";
 import { TOOLCHAIN_INPUT } from "../../ansible/tag.ts";
+import { ToolchainError } from "../../ansible/toolchain.ts";
 import { BuildError } from "../../errors.ts";
 import type { NamedInput } from "../digest.ts";
 import { repoComponent } from "../names.ts";
@@ -111,8 +112,15 @@ function instructions(name: UserStageName, ctx: StageContext) {
   }
   const tasks = ansible[name];
   const toolchain = () => {
-    if (!ctx.ansibleToolchain) throw new BuildError(ctx.image.name, name, "the ansible toolchain has not been prepared");
-    return ctx.ansibleToolchain;
+    const t = ctx.ansibleToolchain;
+    if (!t) throw new BuildError(ctx.image.name, name, "the ansible toolchain has not been prepared");
+    const { ready } = t;
+    if (!ready) return t;
+    // Fetched when this stage first runs: a failure names the stage.
+    const named = (err: unknown) => {
+      throw err instanceof ToolchainError ? new BuildError(ctx.image.name, name, err.detail, undefined, { cause: err }) : err;
+    };
+    return { ...t, ready: () => ready().catch(named) };
   };
   return {
     empty: tasks.length === 0,

@@ -117,7 +117,8 @@ test("a toolchain layer changed in the registry is refused, naming the tag", asy
   const envC = await nodeB();
   const res = await slipway(["bp", `${world.registry.host}/app`, "--tag", "t", "--dir", third.dir], { env: { ...envC, SLIPWAY_ANSIBLE_TOOLCHAIN: "" } });
   expect(res.code, res.stderr).toBe(1);
-  expect(res.stderr).toContain(`refused the ansible toolchain from app:${toolchainTag(toolchain.recipe!)}`);
+  // The stage that needed it is named.
+  expect(res.stderr).toContain(`image app, stage setup: refused the ansible toolchain from app:${toolchainTag(toolchain.recipe!)}`);
   expect(res.stderr).toContain("its layer does not match its digest");
   expect(res.stderr).toContain("digest mismatch");
   // Nothing of it was kept on the node: no toolchain, no half-extracted directory, no layer file.
