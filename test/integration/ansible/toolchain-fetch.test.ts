@@ -76,6 +76,14 @@ test("a fresh node plans with the toolchain its repository has, fetches it when 
   expect(home.filter((f) => !f.includes("."))).toEqual([`sha256-${toolchain.digest.slice(7, 39)}`]);
   expect(existsSync(join(envB.SLIPWAY_HOME, "ansible", toolchain.recipe!))).toBe(false);
 
+  // plan --repo on a fresh node plans what bp would (the repository's toolchain) and writes nothing.
+  const plan = await slipway(["plan", "--repo", `${world.registry.host}/app`, "--dir", second.dir, "--json"], { env: { ...(await nodeB()), SLIPWAY_ANSIBLE_TOOLCHAIN: "" } });
+  expect(plan.code, plan.stderr).toBe(0);
+  expect(digests(JSON.parse(plan.stdout) as BuildReport)).toEqual(digests(c.report));
+  const elsewhere = await slipway(["plan", "--repo", `${world.registry.host}/elsewhere`, "--dir", second.dir, "--json"], { env: envA });
+  expect(elsewhere.code, elsewhere.stderr).toBe(0);
+  expect(await createRegistry({ host: world.registry.host }).listTags("elsewhere").catch(() => [])).toEqual([]);
+
   // Node A, a build from the fetched stages: what B built, A reuses.
   const again = await bp(second.dir, envA);
   expect(again.report.images[0].stages.map((s) => s.status)).toEqual(["registry", "registry", "registry"]);
