@@ -112,7 +112,8 @@ export async function fetchToolchain(registry: Registry, repo: string, recipe: s
     if (untar.code !== 0) throw refuse(`its layer does not extract (${untar.stderr.trim()})`);
     const files = (await run(toolchainScript(), ["--digest", tmp])).stdout.trim();
     if (files !== digest) throw refuse(`its files have digest ${files}, not ${digest} (the config's diff id)`);
-    await rm(dir, { recursive: true, force: true });
+    // Another build on this node may have fetched it meanwhile (and be running it): its
+    // directory, complete (renames are atomic), stays, and this copy goes.
     await rename(tmp, dir).catch(async () => rm(tmp, { recursive: true, force: true }));
     await writeFile(`${dir}.digest`, digest);
     await writeFile(`${dir}.key`, `${recipe}\n`);

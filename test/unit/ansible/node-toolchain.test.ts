@@ -1,0 +1,58 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { nodeToolchain, toolchainScript, type Toolchain, type ToolchainRemote } from "../../../src/ansible/toolchain.ts";
+import { run } from "../../../src/util/process.ts";
+import { scratchDir } from "../../support/services.ts";
+
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+
+/** A directory that passes for a toolchain, with its digest recorded beside it (no build). */
+async function fakeToolchain(dir: string, digest: string, recipe?: string): Promise<void> {
+  await mkdir(join(dir, "bin"), { recursive: true });
+  await writeFile(join(dir, "bin", "ansible-playbook"), "#!/bin/sh\n", { mode: 0o755 });
+  await writeFile(`${dir}.digest`, digest);
+  if (recipe) await writeFile(`${dir}.key`, `${recipe}\n`);
+}
+
+function remote(published?: string): ToolchainRemote & { published: Array<Toolchain & { recipe: string }> } {
+  const calls: Array<Toolchain & { recipe: string }> = [];
+  return {
+    published: calls,
+    find: async (recipe, cacheDir, local) => (!published ? undefined : local?.digest === published ? local : { dir: join(cacheDir, "fetched"), digest: published, recipe, ready: async () => undefined }),
+    publish: async (t) => void calls.push(t),
+  };
+}
+
+describe("the node's toolchain with a stages repository", () => {
+  test("a given directory is used as it is; it is published only when a .key beside it names its recipe", async () => {
+    const root = await scratchDir("slipway-tc-");
+    await fakeToolchain(join(root, "given"), D("a"), "b".repeat(32));
+    await fakeToolchain(join(root, "bare"), D("c"));
+    const r = remote(D("f"));
+    expect(await nodeToolchain(join(root, "cache"), { SLIPWAY_ANSIBLE_TOOLCHAIN: join(root, "given") }, "/nonexistent", r))
+      .toEqual({ dir: join(root, "given"), digest: D("a"), recipe: "b".repeat(32) });
+    expect(r.published.map((t) => t.recipe)).toEqual(["b".repeat(32)]);
+    expect(await nodeToolchain(join(root, "cache"), { SLIPWAY_ANSIBLE_TOOLCHAIN: join(root, "bare") }, "/nonexistent", r)).toEqual({ dir: join(root, "bare"), digest: D("c") });
+    expect(r.published).toHaveLength(1);
+  });
+
+  test("the repository's digest wins over a local build of the same recipe; the same digest uses the local directory; none publishes the local one", async () => {
+    const recipe = (await run(toolchainScript(), ["--id"])).stdout.trim();
+    expect(recipe).toMatch(/^[0-9a-f]{32}$/);
+    const cache = await scratchDir("slipway-tc-");
+    await fakeToolchain(join(cache, recipe), D("1"));
+    const other = remote(D("2"));
+    const fromRepo = await nodeToolchain(cache, {}, "/nonexistent", other);
+    expect(fromRepo).toMatchObject({ dir: join(cache, "fetched"), digest: D("2"), recipe });
+    expect(fromRepo.ready).toBeTypeOf("function");
+    expect(other.published).toEqual([]);
+
+    const same = remote(D("1"));
+    expect(await nodeToolchain(cache, {}, "/nonexistent", same)).toEqual({ dir: join(cache, recipe), digest: D("1"), recipe });
+
+    const empty = remote(undefined);
+    expect(await nodeToolchain(cache, {}, "/nonexistent", empty)).toEqual({ dir: join(cache, recipe), digest: D("1"), recipe });
+    expect(empty.published).toEqual([{ dir: join(cache, recipe), digest: D("1"), recipe }]);
+  });
+});
