@@ -1,7 +1,8 @@
 /**
  * slipway's Ansible toolchain on the node: a directory built by
- * scripts/ansible-toolchain.sh from the host's Debian packages, kept under a key made
- * of those packages' versions (so an upgrade builds a new one), and its digest: the
+ * scripts/ansible-toolchain.sh from the host's Debian packages, kept under its recipe id
+ * (`--id`: those packages' versions and the script, so an upgrade builds a new one), or
+ * fetched from the stages repository (src/ansible/publish.ts), and its digest: the
  * sha256 of its canonical tar, the diff id of the one layer it is published as. The
  * digest enters every ansible stage's digest. Build containers get the directory as
  * a read-only bind at TOOLCHAIN_MOUNT, never as part of a layer.
