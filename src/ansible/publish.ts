@@ -153,8 +153,13 @@ export function registryToolchains(registry: Registry, repo: string, opts: Regis
     },
     async publish(toolchain) {
       if (!opts.publish) return;
-      const { pushed } = await publishToolchain(registry, repo, toolchain);
-      if (pushed > 0) log(`ansible toolchain ${toolchain.digest.slice(0, 19)} published to ${repo}:${toolchainTag(toolchain.recipe)} (${megabytes(pushed)})`);
+      // Publishing is for the next node: this build has its toolchain and goes on without it.
+      try {
+        const { pushed } = await publishToolchain(registry, repo, toolchain);
+        if (pushed > 0) log(`ansible toolchain ${toolchain.digest.slice(0, 19)} published to ${repo}:${toolchainTag(toolchain.recipe)} (${megabytes(pushed)})`);
+      } catch (err) {
+        log(`slipway: warning: publishing the ansible toolchain to ${repo}:${toolchainTag(toolchain.recipe)} failed (${(err as Error).message}); nodes without it build their own`);
+      }
     },
   };
 }

@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { registryToolchains } from "../../../src/ansible/publish.ts";
+import { MemoryRegistry } from "../../../src/registry/memory.ts";
 import { nodeToolchain, toolchainScript, type Toolchain, type ToolchainRemote } from "../../../src/ansible/toolchain.ts";
 import { run } from "../../../src/util/process.ts";
 import { scratchDir } from "../../support/services.ts";
@@ -55,4 +57,21 @@ describe("the node's toolchain with a stages repository", () => {
     expect(await nodeToolchain(cache, {}, "/nonexistent", empty)).toEqual({ dir: join(cache, recipe), digest: D("1"), recipe });
     expect(empty.published).toEqual([{ dir: join(cache, recipe), digest: D("1"), recipe }]);
   });
+});
+
+test("a publish that fails is a warning: the build has its toolchain and goes on", async () => {
+  const dir = await scratchDir("slipway-tc-");
+  await mkdir(join(dir, "bin"));
+  await writeFile(join(dir, "bin", "ansible-playbook"), "#!/bin/sh\n", { mode: 0o755 });
+  const digest = (await run(toolchainScript(), ["--digest", dir])).stdout.trim();
+  const registry = new MemoryRegistry("registry.test");
+  registry.pushBlob = async () => {
+    throw new Error("413 Request Entity Too Large");
+  };
+  const lines: string[] = [];
+  await registryToolchains(registry, "app", { publish: true, log: (l) => lines.push(l) }).publish({ dir, digest, recipe: "e".repeat(32) });
+  expect(lines).toEqual([`slipway: warning: publishing the ansible toolchain to app:ansible-toolchain-${"e".repeat(32)} failed (413 Request Entity Too Large); nodes without it build their own`]);
+  // Read-only (plan --repo): nothing is even tried.
+  await registryToolchains(registry, "app", { publish: false, log: (l) => lines.push(l) }).publish({ dir, digest, recipe: "e".repeat(32) });
+  expect(lines).toHaveLength(1);
 });
