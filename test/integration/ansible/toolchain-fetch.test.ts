@@ -71,10 +71,11 @@ test("a fresh node plans with the toolchain its repository has, fetches it when 
   expect(c.stderr).not.toMatch(/ansible toolchain built/);
   expect(c.report.images[0].stages.find((s) => s.name === "setup")?.status).toBe("built");
   expect(digests(c.report).install).toBe(digests(a.report).install);
-  const home = await readdir(join(envB.SLIPWAY_HOME, "ansible"));
-  // Only the fetched directory (named by digest): no directory under the recipe id, where a build goes.
-  expect(home.filter((f) => !f.includes("."))).toEqual([`sha256-${toolchain.digest.slice(7, 39)}`]);
-  expect(existsSync(join(envB.SLIPWAY_HOME, "ansible", toolchain.recipe!))).toBe(false);
+  // Only the fetched directory (named by digest) and its notes: nothing under the recipe id,
+  // where a build goes (nor the <recipe>.tmp-* directory a build starts in).
+  const fetched = `sha256-${toolchain.digest.slice(7, 39)}`;
+  expect((await readdir(join(envB.SLIPWAY_HOME, "ansible"))).sort()).toEqual([fetched, `${fetched}.digest`, `${fetched}.key`]);
+  expect(existsSync(join(envB.SLIPWAY_HOME, "ansible", fetched, "bin", "ansible-playbook"))).toBe(true);
 
   // plan --repo on a fresh node plans what bp would (the repository's toolchain) and writes nothing.
   const plan = await slipway(["plan", "--repo", `${world.registry.host}/app`, "--dir", second.dir, "--json"], { env: { ...(await nodeB()), SLIPWAY_ANSIBLE_TOOLCHAIN: "" } });
