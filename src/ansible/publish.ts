@@ -20,7 +20,7 @@ import { ANNOTATIONS } from "../build/names.ts";
 import { MEDIA_TYPES, type Registry } from "../registry/types.ts";
 import { run } from "../util/process.ts";
 import { TOOLCHAIN_ANNOTATION, toolchainTag } from "./tag.ts";
-import { isToolchain, toolchainScript, ToolchainError, type Toolchain, type ToolchainLog, type ToolchainRemote } from "./toolchain.ts";
+import { isToolchain, toolchainScript, ToolchainError, ToolchainGone, type Toolchain, type ToolchainLog, type ToolchainRemote } from "./toolchain.ts";
 
 export { isToolchainTag, TOOLCHAIN_ANNOTATION, toolchainTag } from "./tag.ts";
 
@@ -142,12 +142,13 @@ export function registryToolchains(registry: Registry, repo: string, opts: Regis
       if (!published) return undefined;
       if (local && local.digest === published.digest) return local;
       const dir = join(cacheDir, `sha256-${published.digest.slice(7, 39)}`);
-      let fetching: Promise<void> | undefined;
+      let fetching: Promise<string> | undefined;
       const ready = () => (fetching ??= (async () => {
         const started = performance.now();
         const bytes = await fetchToolchain(registry, repo, recipe, published.digest, dir);
-        if (bytes === undefined) throw new ToolchainError(`${repo}:${toolchainTag(recipe)} was deleted while this build ran; run the build again`);
+        if (bytes === undefined) throw new ToolchainGone(`${repo}:${toolchainTag(recipe)} was deleted while this build ran`);
         if (bytes > 0) log(`ansible toolchain ${published.digest.slice(0, 19)} fetched from ${repo} (${megabytes(bytes)}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+        return dir;
       })());
       return { dir, digest: published.digest, recipe, ready };
     },

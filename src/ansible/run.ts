@@ -31,7 +31,7 @@ export function ansibleRun(tasks: AnsibleTask[], toolchain: Toolchain): AnsibleR
     binds: [
       toolchain.ready
         // Fetched from the registry on the first run that needs it; the bind is its directory.
-        ? { source: "", target: TOOLCHAIN_MOUNT, readOnly: true, fill: async () => (await toolchain.ready?.(), toolchain.dir) }
+        ? { source: "", target: TOOLCHAIN_MOUNT, readOnly: true, fill: toolchain.ready }
         : { source: toolchain.dir, target: TOOLCHAIN_MOUNT, readOnly: true },
       {
         source: "", target: WORK_MOUNT, readOnly: true,

@@ -24,6 +24,9 @@ export class ToolchainError extends BuildError {
   }
 }
 
+/** The repository's tag went away between planning and the first run (a cleanup). */
+export class ToolchainGone extends ToolchainError {}
+
 /**
  * Where build containers see the toolchain. Under /dev on purpose: the engine mounts a
  * tmpfs there in every container, so the mount point it creates for a bind lives in that
@@ -41,10 +44,11 @@ export interface Toolchain {
    */
   recipe?: string;
   /**
-   * Makes `dir` real before a container mounts it: a toolchain known from the registry by
-   * its digest alone (enough to plan) is fetched on first use. Absent: `dir` is there.
+   * Makes the toolchain real before a container mounts it and resolves to the directory
+   * to mount: a toolchain known from the registry by its digest alone (enough to plan) is
+   * fetched on first use. Absent: `dir` is there.
    */
-  ready?: () => Promise<void>;
+  ready?: () => Promise<string>;
 }
 
 /**
@@ -110,6 +114,7 @@ export async function nodeToolchain(
   const local = isToolchain(dir) ? { dir, digest: await cachedDigest(dir, `${dir}.digest`), recipe } : undefined;
   // The repository's toolchain for the recipe wins over a local build with another digest.
   const found = await remote?.find(recipe, cacheDir, local);
+  if (found?.ready && remote) return orBuiltHere(found, found.ready, { script, dir, recipe, remote, log });
   if (found) return found;
   if (!local) {
     const started = performance.now();
@@ -120,6 +125,28 @@ export async function nodeToolchain(
   const toolchain = { dir, digest: await cachedDigest(dir, `${dir}.digest`), recipe };
   await remote?.publish(toolchain);
   return toolchain;
+}
+
+/**
+ * A toolchain to fetch that, should its tag be gone when a stage first needs it, is built
+ * here instead, if that gives the digest the build was planned with (the script's output
+ * is reproducible), and published again.
+ */
+function orBuiltHere(found: Toolchain, fetch: () => Promise<string>, o: { script: string; dir: string; recipe: string; remote: ToolchainRemote; log: ToolchainLog }): Toolchain {
+  let once: Promise<string> | undefined;
+  const ready = () => (once ??= fetch().catch(async (err: unknown) => {
+    if (!(err instanceof ToolchainGone)) throw err;
+    if (!isToolchain(o.dir)) {
+      await buildInto(o.script, o.dir);
+      await writeFile(`${o.dir}.key`, `${o.recipe}\n`);
+    }
+    const digest = await cachedDigest(o.dir, `${o.dir}.digest`);
+    if (digest !== found.digest) throw new ToolchainError(`${err.detail}, and the toolchain here (${o.dir}) has digest ${digest}, not ${found.digest}; run the build again`);
+    o.log(`ansible toolchain ${digest.slice(0, 19)} was gone from the repository: built here (the same digest)`);
+    await o.remote.publish({ dir: o.dir, digest, recipe: o.recipe });
+    return o.dir;
+  }));
+  return { ...found, ready };
 }
 
 /** Builds beside `dir` and renames into place, so a concurrent build never sees half a toolchain. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { registryToolchains } from "../../../src/ansible/publish.ts";
 import { MemoryRegistry } from "../../../src/registry/memory.ts";
-import { nodeToolchain, toolchainScript, type Toolchain, type ToolchainRemote } from "../../../src/ansible/toolchain.ts";
+import { nodeToolchain, toolchainScript, ToolchainGone, type Toolchain, type ToolchainRemote } from "../../../src/ansible/toolchain.ts";
 import { run } from "../../../src/util/process.ts";
 import { scratchDir } from "../../support/services.ts";
 
@@ -21,7 +21,7 @@ function remote(published?: string): ToolchainRemote & { published: Array<Toolch
   const calls: Array<Toolchain & { recipe: string }> = [];
   return {
     published: calls,
-    find: async (recipe, cacheDir, local) => (!published ? undefined : local?.digest === published ? local : { dir: join(cacheDir, "fetched"), digest: published, recipe, ready: async () => undefined }),
+    find: async (recipe, cacheDir, local) => (!published ? undefined : local?.digest === published ? local : { dir: join(cacheDir, "fetched"), digest: published, recipe, ready: async () => join(cacheDir, "fetched") }),
     publish: async (t) => void calls.push(t),
   };
 }
@@ -57,6 +57,25 @@ describe("the node's toolchain with a stages repository", () => {
     expect(await nodeToolchain(cache, {}, "/nonexistent", empty)).toEqual({ dir: join(cache, recipe), digest: D("1"), recipe });
     expect(empty.published).toEqual([{ dir: join(cache, recipe), digest: D("1"), recipe }]);
   });
+});
+
+test("a tag deleted between planning and the first run: the toolchain here is used if it has the planned digest, and published again", async () => {
+  const recipe = (await run(toolchainScript(), ["--id"])).stdout.trim();
+  const cache = await scratchDir("slipway-tc-");
+  await fakeToolchain(join(cache, recipe), D("1"));
+  const published: string[] = [];
+  // A repository whose tag goes away once planned (the real one never offers a local digest to fetch).
+  const gone = (digest: string): ToolchainRemote => ({
+    find: async (r, dir) => ({ dir: join(dir, "fetched"), digest, recipe: r, ready: async () => { throw new ToolchainGone("app:ansible-toolchain-x was deleted while this build ran"); } }),
+    publish: async (t) => void published.push(t.digest),
+  });
+  const lines: string[] = [];
+  const same = await nodeToolchain(cache, {}, "/nonexistent", gone(D("1")), (l) => lines.push(l));
+  expect(await same.ready?.()).toBe(join(cache, recipe));
+  expect(published).toEqual([D("1")]);
+  expect(lines).toEqual([`ansible toolchain ${D("1").slice(0, 19)} was gone from the repository: built here (the same digest)`]);
+  const other = await nodeToolchain(cache, {}, "/nonexistent", gone(D("2")));
+  await expect(other.ready?.()).rejects.toThrow(`app:ansible-toolchain-x was deleted while this build ran, and the toolchain here (${join(cache, recipe)}) has digest ${D("1")}, not ${D("2")}; run the build again`);
 });
 
 test("a publish that fails is a warning: the build has its toolchain and goes on", async () => {
