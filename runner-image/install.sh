@@ -46,9 +46,10 @@ debian=public.ecr.aws/docker/library/debian:bookworm
 mkdir -p /opt/slipway
 docker run --rm -v "${slipway_root}/scripts:/scripts:ro" -v /opt/slipway:/out "$debian" sh -c '
   apt-get update -qq &&
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 ansible-core ansible busybox-static >/dev/null &&
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3-pkg-resources ansible-core ansible busybox-static >/dev/null &&
   /scripts/ansible-toolchain.sh /out/ansible-toolchain /dev/.slipway/ansible &&
-  /scripts/ansible-toolchain.sh --digest /out/ansible-toolchain > /out/ansible-toolchain.digest'
+  /scripts/ansible-toolchain.sh --digest /out/ansible-toolchain > /out/ansible-toolchain.digest &&
+  /scripts/ansible-toolchain.sh --id > /out/ansible-toolchain.key'
 docker image rm "$debian" >/dev/null
 systemctl stop docker.socket docker.service
 systemctl disable docker.service docker.socket

@@ -12,19 +12,34 @@
 #
 # PREFIX is the absolute path the directory is mounted at in build containers (the
 # wrappers' #! lines name it). `scripts/ansible-toolchain.sh --key` prints the versions
-# the result depends on (cache key), one per line; `--digest DIR` prints the digest of a
+# the result depends on (cache key), one per line, `--id` a short hash of them; `--digest DIR` prints the digest of a
 # built directory: sha256 of its canonical tar (sorted, root-owned, mtime 0), the diff id
 # of the one layer it is published as.
 set -eu
 
 packages="python3.11-minimal libpython3.11-minimal libpython3.11-stdlib ansible-core ansible
 python3-jinja2 python3-markupsafe python3-yaml python3-cryptography python3-cffi-backend
-python3-packaging python3-resolvelib python3-six python3-passlib busybox-static libc6"
+python3-packaging python3-resolvelib python3-six python3-passlib python3-pkg-resources busybox-static libc6"
+
+# The packages of the shared libraries the interpreter and its extension modules load (copied
+# by ldd below): not needed to build, but their versions change the result.
+libraries="libssl3 libffi8 libyaml-0-2 zlib1g libexpat1 libbz2-1.0 liblzma5 libsqlite3-0 libuuid1
+libncursesw6 libtinfo6 libreadline8 libdb5.3 libcrypt1 libnsl2 libtirpc3 libgssapi-krb5-2
+libkrb5-3 libk5crypto3 libkrb5support0 libkeyutils1 libcom-err2 libgcc-s1"
 
 if [ "${1:-}" = "--key" ]; then
   # shellcheck disable=SC2086 # one word per package
   dpkg-query -W -f '${Package}=${Version}\n' $packages
+  # shellcheck disable=SC2086
+  dpkg-query -W -f '${Package}=${Version}\n' $libraries 2>/dev/null || true
   sha256sum "$0" | cut -d' ' -f1
+  exit 0
+fi
+if [ "${1:-}" = "--id" ]; then
+  # The recipe id: 32 hex of the sha256 of --key. Where a node keeps the toolchain it builds
+  # ($SLIPWAY_HOME/ansible/<id>) and the tag it is published under (ansible-toolchain-<id>).
+  key=$("$0" --key) || exit 1
+  printf '%s\n' "$key" | sha256sum | cut -c1-32
   exit 0
 fi
 if [ "${1:-}" = "--digest" ]; then
@@ -46,9 +61,10 @@ tar -C /usr/lib -cf - --exclude='python3.11/test' --exclude='python3.11/idlelib'
   --exclude='python3.11/lib2to3' --exclude='python3.11/ensurepip' --exclude='python3.11/turtledemo' \
   --exclude='__pycache__' python3.11 | tar -C "$out/usr/lib" -xf -
 
-# Ansible and its Python dependencies: the files their Debian packages put in dist-packages.
+# Ansible and its Python dependencies: the files their Debian packages put in dist-packages
+# (pkg_resources: the pip module imports it before it looks for the image's pip).
 for pkg in ansible-core python3-jinja2 python3-markupsafe python3-yaml python3-cryptography python3-cffi-backend \
-  python3-packaging python3-resolvelib python3-six python3-passlib; do
+  python3-packaging python3-resolvelib python3-six python3-passlib python3-pkg-resources; do
   dpkg -L "$pkg" | grep '^/usr/lib/python3/dist-packages/.' | grep -v '__pycache__' | while read -r f; do
     [ -d "$f" ] && continue
     rel=${f#/usr/lib/python3/dist-packages/}

@@ -21,6 +21,9 @@ command -v gcc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 command -v python3.11 >/dev/null 2>&1 || need="$need python3.11"
 dpkg-query -W -f '${Status}' ansible-core 2>/dev/null | grep -q "ok installed" || need="$need ansible-core"
 dpkg-query -W -f '${Status}' ansible 2>/dev/null | grep -q "ok installed" || need="$need ansible"
+dpkg-query -W -f '${Status}' python3-pkg-resources 2>/dev/null | grep -q "ok installed" || need="$need python3-pkg-resources"
+# The musl-like base image of the ansible tests (no glibc): musl's libc and loader from Debian's musl.
+[ -e /lib/ld-musl-x86_64.so.1 ] || need="$need musl"
 if [ -n "$need" ]; then
   echo "setup: installing$need"
   SUDO=""

@@ -70,15 +70,35 @@ export function ansibleCfg(): string {
  * header before the first `fatal:`/`failed:` line (ignored failures print `...ignoring`).
  */
 export function failedTask(output: string): string | undefined {
+  return failure(output)?.task;
+}
+
+/**
+ * The failed task and the module's `msg` (its JSON after `=>`), e.g. the pip module's
+ * "Unable to find any of pip3, pip to use. pip needs to be installed." in an image without pip.
+ */
+export function failure(output: string): { task: string; message?: string } | undefined {
   const lines = output.split(/\r?\n/);
   let current: string | undefined;
-  for (const line of lines) {
+  for (const [i, line] of lines.entries()) {
     const header = /^TASK \[(.*)\] \**$/.exec(line);
     if (header) current = header[1];
     else if (/^(fatal|failed): \[/.test(line) && current !== undefined) {
-      const rest = lines.slice(lines.indexOf(line) + 1, lines.indexOf(line) + 2).join("");
-      if (!/^\.\.\.ignoring/.test(rest)) return current;
+      if (/^\.\.\.ignoring/.test(lines[i + 1] ?? "")) continue;
+      return { task: current, ...messageOf(line) };
     }
   }
   return undefined;
+}
+
+function messageOf(line: string): { message?: string } {
+  const json = line.slice(line.indexOf("=> ") + 3);
+  try {
+    const msg = (JSON.parse(json) as { msg?: unknown }).msg;
+    if (typeof msg !== "string" || msg.trim() === "") return {};
+    const one = msg.replace(/\s+/g, " ").trim();
+    return { message: one.length > 400 ? `${one.slice(0, 400)}…` : one };
+  } catch {
+    return {};
+  }
 }

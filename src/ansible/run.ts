@@ -8,7 +8,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AnsibleTask } from "../config/types.ts";
 import type { RunBind } from "../engine/types.ts";
-import { ansibleCfg, failedTask, inventory, playbook, TMP_MOUNT, WORK_MOUNT } from "./playbook.ts";
+import { ansibleCfg, failure, inventory, playbook, TMP_MOUNT, WORK_MOUNT } from "./playbook.ts";
 import { TOOLCHAIN_MOUNT, type Toolchain } from "./toolchain.ts";
 
 export interface AnsibleRun {
@@ -29,7 +29,10 @@ export function ansibleRun(tasks: AnsibleTask[], toolchain: Toolchain): AnsibleR
     // TMPDIR: Ansible's Python writes temporary files; in /tmp they would change the layer's /tmp.
     env: [`ANSIBLE_CONFIG=${WORK_MOUNT}/ansible.cfg`, `TMPDIR=${TMP_MOUNT}/tmp`],
     binds: [
-      { source: toolchain.dir, target: TOOLCHAIN_MOUNT, readOnly: true },
+      toolchain.ready
+        // Fetched from the registry on the first run that needs it; the bind is its directory.
+        ? { source: "", target: TOOLCHAIN_MOUNT, readOnly: true, fill: toolchain.ready }
+        : { source: toolchain.dir, target: TOOLCHAIN_MOUNT, readOnly: true },
       {
         source: "", target: WORK_MOUNT, readOnly: true,
         fill: async (dir) => {
@@ -41,8 +44,8 @@ export function ansibleRun(tasks: AnsibleTask[], toolchain: Toolchain): AnsibleR
       { source: "", target: TMP_MOUNT, fill: async (dir) => void (await Promise.all(["home", "tmp"].map((d) => mkdir(join(dir, d))))) },
     ],
     describeFailure: (output) => {
-      const task = failedTask(output);
-      return task ? `ansible task ${task} failed` : undefined;
+      const failed = failure(output);
+      return failed ? `ansible task ${failed.task} failed${failed.message ? `: ${failed.message}` : ""}` : undefined;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { ToolchainSource } from "../ansible/toolchain.ts";
 import type { ProjectConfig } from "../config/types.ts";
 import type { Engine } from "../engine/types.ts";
 import { runChains } from "./chains.ts";
@@ -34,6 +35,8 @@ export interface BuildOptions {
   remote?: Pick<StageCache, "findMany">;
   /** Where `build` finds and keeps stages: the engine's own images unless given. */
   cache?: StageCache;
+  /** The Ansible toolchain for ansible stages (with a stages repository: src/build/wiring.ts); default: this node's. */
+  ansibleToolchain?: ToolchainSource;
 }
 
 /** A Dockerfile stage's report says where its instruction is written. */

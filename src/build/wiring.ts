@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { nodeToolchain, type ToolchainLog, type ToolchainSource } from "../ansible/toolchain.ts";
 import { loadProject, type ProjectSource } from "../dockerfile/entry.ts";
 import { DockerEngine } from "../engine/docker.ts";
 import { engineSocket } from "../engine/socket.ts";
@@ -79,4 +80,19 @@ export type BuilderContext = Awaited<ReturnType<typeof builderContext>>;
 export function stageStore(repo: string, registryFor: (host: string) => Registry): RegistryStageStore {
   const { host, repository } = parseStagesRepo(repo);
   return new RegistryStageStore(registryFor(host), repository);
+}
+
+/**
+ * The Ansible toolchain of a build with a stages repository: the one REPO has for this
+ * node's recipe (fetched when a stage runs), else this node's, published to REPO when
+ * `publish` (`bp`, `push`, `stages push`; `plan --repo` only reads). Kept under
+ * SLIPWAY_HOME/ansible. Its registry client is the dependency caches' (not the stages').
+ */
+export function ansibleToolchains(ctx: Pick<BuilderContext, "buildDir" | "cacheRegistryFor">, repo: string, publish: boolean, log: ToolchainLog, env: Record<string, string | undefined>): ToolchainSource {
+  return async () => {
+    const { registryToolchains } = await import("../ansible/publish.ts");
+    const { host, repository } = parseStagesRepo(repo);
+    const remote = registryToolchains(ctx.cacheRegistryFor(host), repository, { publish, log });
+    return nodeToolchain(join(dirname(ctx.buildDir), "ansible"), env, undefined, remote, log);
+  };
 }

@@ -12,7 +12,7 @@
 import pLimit from "p-limit";
 import { digestOfStageTag, stageTag } from "../build/names.ts";
 import type { ManifestResult, Registry } from "../registry/types.ts";
-import { needsOfManifest, reach, type NeedsLoader } from "./reach.ts";
+import { needsOfManifest, reach, type NeedsLoader, type ToolchainLoader } from "./reach.ts";
 import { keyOf, takeSnapshot, type SnapshotOptions } from "./snapshot.ts";
 import type { Decision, DeleteOutcome, Progress, TagDeleter, TagEntry } from "./types.ts";
 
@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   deleter: TagDeleter;
   snapshot: SnapshotOptions;
   needs: NeedsLoader;
+  /** The toolchain of a stage pushed since the plan keeps it (see stillUnusedToolchains). */
+  toolchain?: ToolchainLoader;
   progress?: Progress;
   concurrency?: number;
   /** Stage tags of the plan's snapshot (skipped when re-checking shared manifests). */
@@ -126,7 +128,33 @@ export async function executePlan(decisions: Decision[], entries: TagEntry[], op
   failed += await deleteGroup(opts, "deleting stages", opts.snapshot.repo, stillDoomedStages);
 
   if (opts.deleter.unit === "digest") await restoreNeeded(opts, known, stageRefs, stillDoomedStages, saved, broken);
+  const doomedToolchains = decisions.filter((d) => d.kind === "toolchain" && d.action === "delete");
+  if (doomedToolchains.length > 0) failed += await deleteGroup(opts, "deleting toolchains", opts.snapshot.repo, await stillUnusedToolchains(opts, doomedToolchains));
   return { failed, warnings: [] };
+}
+
+/**
+ * Toolchains go last: a stage tag pushed since the plan that was built with a doomed
+ * toolchain keeps it (the snapshot's stage tags are immutable and were judged already).
+ */
+async function stillUnusedToolchains(opts: ExecuteOptions, doomed: Decision[]): Promise<Decision[]> {
+  if (!opts.toolchain) {
+    for (const d of doomed) mark(d, "keep", `stages pushed during cleanup were not checked for it; not deleted (was: ${d.reason})`);
+    return [];
+  }
+  const fresh = (await opts.registry.listTags(opts.snapshot.repo)).filter((t) => digestOfStageTag(t) && !opts.knownStageTags?.has(t));
+  const found = await opts.registry.findTags(opts.snapshot.repo, fresh);
+  const limit = pLimit(opts.concurrency ?? 8);
+  const used = new Map<string, string>();
+  await Promise.all([...found].map(([tag, d]) => limit(async () => {
+    const toolchain = await opts.toolchain!(digestOfStageTag(tag)!, d.digest);
+    if (toolchain) used.set(toolchain, tag);
+  })));
+  return doomed.filter((d) => {
+    const by = d.toolchain ? used.get(d.toolchain) : undefined;
+    if (by) mark(d, "keep", `used by ${by}, pushed during cleanup; not deleted`);
+    return !by;
+  });
 }
 
 /**

@@ -12,7 +12,7 @@ import { formatDuration } from "./duration.ts";
 import { indexKubeImages, type KubeIndex } from "./kube-match.ts";
 import type { CleanupPolicy } from "./policy.ts";
 import pLimit from "p-limit";
-import { reach, type NeedsLoader, type PublishedLoader } from "./reach.ts";
+import { reach, type NeedsLoader, type PublishedLoader, type ToolchainLoader } from "./reach.ts";
 import { commitsOf, imagesKeptForRef, judgeRefs, tagBelongsTo, type RefVerdict } from "./refs.ts";
 import { keyOf } from "./snapshot.ts";
 import type { Decision, TagEntry } from "./types.ts";
@@ -34,6 +34,8 @@ export interface PlanInput {
   needs: NeedsLoader;
   /** Publish times of stage tags: stages published within the grace window are roots. */
   published?: PublishedLoader;
+  /** The Ansible toolchain a stage was built with; without it every toolchain tag is kept. */
+  toolchain?: ToolchainLoader;
 }
 
 export interface Plan {
@@ -137,7 +139,39 @@ export async function makePlan(input: PlanInput): Promise<Plan> {
   const decisions: Decision[] = [...images.map((e) => ({ ...e, ...decide(e) })), ...decideCaches(input, kube)];
   if (input.unit === "digest") protectSharedDigests(decisions);
   const stageDecisions = await decideStages(input, decisions, kube);
-  return { decisions: [...decisions, ...stageDecisions.decisions], missing: stageDecisions.missing };
+  const toolchains = await decideToolchains(input, stageDecisions.decisions, kube);
+  return { decisions: [...decisions, ...stageDecisions.decisions, ...toolchains], missing: stageDecisions.missing };
+}
+
+/**
+ * The Ansible toolchain image (src/ansible/publish.ts): kept while a kept stage was built
+ * with it (the ansibleToolchain of its slipway.inputs label), or within the grace window
+ * (a build may be about to push stages made with it); else it goes: no stage left needs it,
+ * and the next node to build an ansible stage publishes its own. The labels are the ones
+ * the needs walk reads, so this costs no more reads.
+ */
+async function decideToolchains(input: PlanInput, stages: Decision[], kube: KubeIndex): Promise<Decision[]> {
+  const toolchains = input.entries.filter((e) => e.kind === "toolchain");
+  if (toolchains.length === 0) return [];
+  const usedBy = new Map<string, string>();
+  const read = input.toolchain;
+  if (read) {
+    const limit = pLimit(16);
+    await Promise.all(stages.filter((d) => d.action === "keep").map((d) => limit(async () => {
+      const used = await read(d.stage!, d.digest);
+      if (used && !usedBy.has(used)) usedBy.set(used, d.stage!);
+    })));
+  }
+  return toolchains.map((e): Decision => {
+    const user = e.toolchain ? usedBy.get(e.toolchain) : undefined;
+    const verdict: Verdict = pinned(e, input, kube)
+      ?? (!read ? { action: "keep", reason: "the stages' toolchains were not read" } : undefined)
+      ?? (!e.toolchain ? { action: "keep", reason: "records no toolchain digest" } : undefined)
+      ?? (user ? { action: "keep", reason: `used by kept stage stage-${user.slice(0, 12)}` } : undefined)
+      ?? withinGrace(e, input)
+      ?? { action: "delete", reason: "no kept stage was built with this toolchain" };
+    return { ...e, ...verdict };
+  });
 }
 
 /**

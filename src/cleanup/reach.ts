@@ -1,9 +1,13 @@
 import pLimit from "p-limit";
-import { ANNOTATIONS, NEEDS_LABEL } from "../build/names.ts";
+import { TOOLCHAIN_INPUT } from "../ansible/tag.ts";
+import { ANNOTATIONS, LABELS, NEEDS_LABEL } from "../build/names.ts";
 import type { ManifestResult, Registry } from "../registry/types.ts";
 
 /** The stage digests a stage is built from (its slipway.needs label), read from the registry. */
 export type NeedsLoader = (stageDigest: string, manifestDigest: string) => Promise<string[]>;
+
+/** The Ansible toolchain digest a stage was built with (its slipway.inputs label); undefined for other stages. */
+export type ToolchainLoader = (stageDigest: string, manifestDigest: string) => Promise<string | undefined>;
 
 /** When a stage tag was written (its manifest's io.slipway.published); undefined when not recorded. */
 export type PublishedLoader = (stageDigest: string, manifestDigest: string) => Promise<Date | undefined>;
@@ -27,14 +31,15 @@ function memo<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T>
  * more GET, for `slipway.needs` only): stages are immutable by digest, so every answer is
  * cached for the whole run.
  */
-export function registryStageFacts(registry: Registry, repo: string): { needs: NeedsLoader; published: PublishedLoader } {
+export function registryStageFacts(registry: Registry, repo: string): { needs: NeedsLoader; published: PublishedLoader; toolchain: ToolchainLoader } {
   const manifest = memo((digest): Promise<ManifestResult | undefined> => registry.getManifest(repo, digest));
-  const needs = memo(async (digest) => {
+  const labels = memo(async (digest) => {
     const m = await manifest(digest);
-    return m ? needsOfManifest(registry, repo, m.body) : [];
+    return m ? labelsOfManifest(registry, repo, m.body) : {};
   });
   return {
-    needs: (_stage, manifestDigest) => needs(manifestDigest),
+    needs: async (_stage, manifestDigest) => needsOfLabels(await labels(manifestDigest)),
+    toolchain: async (_stage, manifestDigest) => toolchainOfLabels(await labels(manifestDigest)),
     published: async (_stage, manifestDigest) => {
       const m = await manifest(manifestDigest);
       return m ? publishedOf(m.body) : undefined;
@@ -60,12 +65,30 @@ export function publishedOf(body: Uint8Array): Date | undefined {
   return when && !Number.isNaN(when.getTime()) ? when : undefined;
 }
 
+/** The labels of the config blob of a stage manifest. */
+async function labelsOfManifest(registry: Registry, repo: string, body: Uint8Array): Promise<Record<string, string>> {
+  const manifest = JSON.parse(Buffer.from(body).toString("utf8")) as { config?: { digest?: string } };
+  if (!manifest.config?.digest) return {};
+  const config = JSON.parse(Buffer.from(await registry.getBlob(repo, manifest.config.digest)).toString("utf8")) as { config?: { Labels?: Record<string, string> } };
+  return config.config?.Labels ?? {};
+}
+
+function needsOfLabels(labels: Record<string, string>): string[] {
+  return (labels[NEEDS_LABEL] ?? "").split(/\s+/).filter((d) => /^[0-9a-f]{64}$/.test(d));
+}
+
+function toolchainOfLabels(labels: Record<string, string>): string | undefined {
+  try {
+    const value = (JSON.parse(labels[LABELS.inputs] ?? "{}") as Record<string, unknown>)[TOOLCHAIN_INPUT];
+    return typeof value === "string" && /^sha256:[0-9a-f]{64}$/.test(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The needs recorded in the config blob of a stage manifest. */
 export async function needsOfManifest(registry: Registry, repo: string, body: Uint8Array): Promise<string[]> {
-  const manifest = JSON.parse(Buffer.from(body).toString("utf8")) as { config?: { digest?: string } };
-  if (!manifest.config?.digest) return [];
-  const config = JSON.parse(Buffer.from(await registry.getBlob(repo, manifest.config.digest)).toString("utf8")) as { config?: { Labels?: Record<string, string> } };
-  return (config.config?.Labels?.[NEEDS_LABEL] ?? "").split(/\s+/).filter((d) => /^[0-9a-f]{64}$/.test(d));
+  return needsOfLabels(await labelsOfManifest(registry, repo, body));
 }
 
 export interface Reachability {

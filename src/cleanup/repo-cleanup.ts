@@ -39,7 +39,7 @@ export interface CleanupRepoOptions {
 export async function cleanupRepo(opts: CleanupRepoOptions): Promise<CleanupReport> {
   const snapshotOpts = { registry: opts.registry, repo: opts.repo, images: opts.images, concurrency: opts.concurrency };
   const [entries, refs, kube] = await Promise.all([takeSnapshot(snapshotOpts), opts.refs.list(), opts.kube ? opts.kube.list() : Promise.resolve([])]);
-  const { needs, published } = registryStageFacts(opts.registry, opts.repo);
+  const { needs, published, toolchain } = registryStageFacts(opts.registry, opts.repo);
   const plan = await makePlan({
     entries,
     refs,
@@ -53,9 +53,10 @@ export async function cleanupRepo(opts: CleanupRepoOptions): Promise<CleanupRepo
     unit: opts.deleter.unit,
     needs,
     published,
+    toolchain,
   });
   const warnings = [...(opts.warnings ?? []), ...[...plan.missing].map((d) => `stage ${d} is needed by a kept image but missing from ${opts.repo}`)];
   if (opts.dryRun) return toReport(plan.decisions, { dryRun: true, failed: 0, warnings });
-  const result = await executePlan(plan.decisions, entries, { registry: opts.registry, deleter: opts.deleter, snapshot: snapshotOpts, needs, progress: opts.progress, missing: plan.missing });
+  const result = await executePlan(plan.decisions, entries, { registry: opts.registry, deleter: opts.deleter, snapshot: snapshotOpts, needs, toolchain, progress: opts.progress, missing: plan.missing });
   return toReport(plan.decisions, { dryRun: false, failed: result.failed, warnings: [...warnings, ...result.warnings] });
 }

@@ -1,6 +1,6 @@
 import type { CleanupReport, Decision } from "./types.ts";
 
-const ORDER = { image: 0, stage: 1, cache: 2 } as const;
+const ORDER = { image: 0, stage: 1, cache: 2, toolchain: 3 } as const;
 
 export function toReport(decisions: Decision[], extra: { dryRun: boolean; failed: number; warnings: string[] }): CleanupReport {
   const sorted = [...decisions].sort((a, b) => ORDER[a.kind] - ORDER[b.kind] || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));

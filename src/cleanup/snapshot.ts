@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { ANNOTATIONS, digestOfStageTag } from "../build/names.ts";
+import { isToolchainTag, TOOLCHAIN_ANNOTATION } from "../ansible/tag.ts";
 import { CACHE_ANNOTATIONS, isCacheTag } from "../cache/tag.ts";
 import type { Registry } from "../registry/types.ts";
 import { finalRepository } from "./repos.ts";
@@ -17,6 +18,7 @@ interface ManifestFacts {
   stage?: string;
   created?: Date;
   ref?: string;
+  toolchain?: string;
 }
 
 /** Annotations of a final image (or cache) manifest; unreadable or foreign manifests give no facts. */
@@ -35,6 +37,7 @@ async function imageFacts(registry: Registry, repository: string, digest: string
     ...(/^[0-9a-f]{64}$/.test(a[ANNOTATIONS.stage] ?? "") && { stage: a[ANNOTATIONS.stage] }),
     ...(created && !Number.isNaN(created.getTime()) && { created }),
     ...(typeof a[CACHE_ANNOTATIONS.ref] === "string" && { ref: a[CACHE_ANNOTATIONS.ref] }),
+    ...(/^sha256:[0-9a-f]{64}$/.test(a[TOOLCHAIN_ANNOTATION] ?? "") && { toolchain: a[TOOLCHAIN_ANNOTATION] }),
   };
 }
 
@@ -44,8 +47,9 @@ export async function snapshotRepository(opts: SnapshotOptions, repository: stri
   const limit = pLimit(opts.concurrency ?? 8);
   const isStage = (tag: string) => repository === opts.repo && digestOfStageTag(tag) !== undefined;
   const isCache = (tag: string) => repository === opts.repo && isCacheTag(tag);
+  const isToolchain = (tag: string) => repository === opts.repo && isToolchainTag(tag);
   // Re-reads during deletion only care about images: skip HEADs of thousands of stage tags.
-  const tags = (await registry.listTags(repository)).filter((t) => !imagesOnly || !(isStage(t) || isCache(t)));
+  const tags = (await registry.listTags(repository)).filter((t) => !imagesOnly || !(isStage(t) || isCache(t) || isToolchain(t)));
   const found = await registry.findTags(repository, tags);
   const facts = new Map<string, Promise<ManifestFacts>>();
   const entries = [...found].map(async ([tag, d]): Promise<TagEntry> => {
@@ -54,7 +58,8 @@ export async function snapshotRepository(opts: SnapshotOptions, repository: stri
     const old = known?.get(`${repository}:${tag}`);
     if (old && old.digest === d.digest) return old;
     if (!facts.has(d.digest)) facts.set(d.digest, limit(() => imageFacts(registry, repository, d.digest)));
-    const { stage: last, created, ref } = await facts.get(d.digest)!;
+    const { stage: last, created, ref, toolchain } = await facts.get(d.digest)!;
+    if (isToolchain(tag)) return { repository, tag, digest: d.digest, kind: "toolchain", ...(created && { created }), ...(toolchain && { toolchain }) };
     if (isCache(tag)) return { repository, tag, digest: d.digest, kind: "cache", ...(created && { created }), ...(ref !== undefined && { ref }) };
     return { repository, tag, digest: d.digest, kind: "image", image: image ?? "", ...(last && { stage: last }), ...(created && { created }) };
   });

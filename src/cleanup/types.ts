@@ -4,15 +4,20 @@ export interface TagEntry {
   tag: string;
   /** Manifest digest the tag pointed at when the snapshot was taken. */
   digest: string;
-  /** `cache`: a dependency cache (`cache..<key>..<scope>` in REPO, see src/cache/tag.ts). */
-  kind: "image" | "stage" | "cache";
+  /**
+   * `cache`: a dependency cache (`cache..<key>..<scope>` in REPO, see src/cache/tag.ts);
+   * `toolchain`: the Ansible toolchain (`ansible-toolchain-<recipe>` in REPO, src/ansible/tag.ts).
+   */
+  kind: "image" | "stage" | "cache" | "toolchain";
   /** Caches: the git ref they were saved for (io.slipway.cache.ref). */
   ref?: string;
   /** Final images: the config's image name ("" for the nameless image). */
   image?: string;
   /** Stage tags: their own stage digest; images: the io.slipway.stage annotation (last stage). */
   stage?: string;
-  /** Images and caches: org.opencontainers.image.created. */
+  /** Toolchains: the toolchain's digest (io.slipway.ansible-toolchain), which ansible stages record in slipway.inputs. */
+  toolchain?: string;
+  /** Images, caches and toolchains: org.opencontainers.image.created. */
   created?: Date;
 }
 
@@ -23,7 +28,7 @@ export interface Decision extends TagEntry {
 
 /** The JSON contract of `cleanup repo --json`. */
 export interface CleanupReport {
-  tags: Array<{ tag: string; digest: string; action: "keep" | "delete"; reason: string; repository: string; kind: "image" | "stage" | "cache"; image?: string; ref?: string }>;
+  tags: Array<{ tag: string; digest: string; action: "keep" | "delete"; reason: string; repository: string; kind: "image" | "stage" | "cache" | "toolchain"; image?: string; ref?: string }>;
   totals: { kept: number; deleted: number; failed: number };
   dryRun: boolean;
   warnings: string[];

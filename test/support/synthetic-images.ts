@@ -52,6 +52,8 @@ export interface StageSpec {
   files?: LayerEntry[];
   /** Recorded as the manifest's io.slipway.published, as the builder does; default: not recorded. */
   published?: Date;
+  /** The slipway.inputs label (the builder's input fingerprint, e.g. an ansible stage's ansibleToolchain). */
+  inputs?: Record<string, string>;
 }
 
 export async function publishStage(registry: Registry, repo: string, spec: StageSpec): Promise<SyntheticStage> {
@@ -67,6 +69,7 @@ export async function publishStage(registry: Registry, repo: string, spec: Stage
       [LABELS.project]: spec.project ?? "demo", [LABELS.image]: spec.image || "_", [LABELS.stage]: spec.name, [LABELS.digest]: digest,
       [LABELS.parent]: spec.parent?.digest ?? "", [LABELS.cacheVersion]: CACHE_VERSION, [NEEDS_LABEL]: needs,
       ...(spec.gitCommit && { [LABELS.gitCommit]: spec.gitCommit }),
+      ...(spec.inputs && { [LABELS.inputs]: JSON.stringify(spec.inputs) }),
     } },
     rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
   });

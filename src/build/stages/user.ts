@@ -1,4 +1,6 @@
 import type { DependencyConfig, ImportStageHook, UserStageName } from "../../config/types.ts";
+import { TOOLCHAIN_INPUT } from "../../ansible/tag.ts";
+import { ToolchainError } from "../../ansible/toolchain.ts";
 import { BuildError } from "../../errors.ts";
 import type { NamedInput } from "../digest.ts";
 import { repoComponent } from "../names.ts";
@@ -64,7 +66,7 @@ export function userStage(
     ...(visible.length > 0 ? [["dependencyImages", JSON.stringify(dependencies().map((e) => [e.name, e.type, e.digest]))] as const] : []),
     // Only secrets that ask to rebuild on rotation, as salted hashes: by default a secret is in no digest.
     ...(rotating ? [["secrets", rotating] as const] : []),
-    ...(builder.ansible ? [["ansibleToolchain", builder.ansible.toolchain] as const] : []),
+    ...(builder.ansible ? [[TOOLCHAIN_INPUT, builder.ansible.toolchain] as const] : []),
   ];
   return {
     name,
@@ -110,8 +112,15 @@ function instructions(name: UserStageName, ctx: StageContext) {
   }
   const tasks = ansible[name];
   const toolchain = () => {
-    if (!ctx.ansibleToolchain) throw new BuildError(ctx.image.name, name, "the ansible toolchain has not been prepared");
-    return ctx.ansibleToolchain;
+    const t = ctx.ansibleToolchain;
+    if (!t) throw new BuildError(ctx.image.name, name, "the ansible toolchain has not been prepared");
+    const { ready } = t;
+    if (!ready) return t;
+    // Fetched when this stage first runs: a failure names the stage.
+    const named = (err: unknown) => {
+      throw err instanceof ToolchainError ? new BuildError(ctx.image.name, name, err.detail, undefined, { cause: err }) : err;
+    };
+    return { ...t, ready: () => ready().catch(named) };
   };
   return {
     empty: tasks.length === 0,

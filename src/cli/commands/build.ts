@@ -27,6 +27,12 @@ export async function stageStore(repo: string, registryFor: (host: string) => im
   return (await import("../../build/wiring.ts")).stageStore(repo, registryFor);
 }
 
+/** The ansible toolchain of a build with stages repository REPO: found there, else this node's (published there when `publish`). */
+export async function toolchainFrom(repo: string, ctx: Awaited<ReturnType<typeof builderContext>>, publish: boolean) {
+  const { ansibleToolchains } = await import("../../build/wiring.ts");
+  return ansibleToolchains(ctx, repo, publish, (line) => process.stderr.write(`${line}\n`), process.env);
+}
+
 /** The builder's context from flags and this process's environment; the wiring is the library's. */
 export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { builderContext: wire } = await import("../../build/wiring.ts");
@@ -56,7 +62,9 @@ export function register(program: Command): void {
       const { planImages } = await import("../../build/builder.ts");
       const ctx = await builderContext(flags, images);
       const remote = flags.repo ? await stageStore(flags.repo, ctx.registryFor) : undefined;
-      await emitReport(await ctx.masked(() => planImages({ ...ctx, remote })), flags);
+      // Planned with the repository's toolchain, so the digests are the ones `bp` would use; nothing is written.
+      const ansibleToolchain = flags.repo ? await toolchainFrom(flags.repo, ctx, false) : undefined;
+      await emitReport(await ctx.masked(() => planImages({ ...ctx, remote, ...(ansibleToolchain && { ansibleToolchain }) })), flags);
     });
   addProjectFlags(
     program.command("build").argument("[images...]", "images to build (default: all)").description("build the images' stages on the local Docker engine"),

@@ -4,7 +4,7 @@ import type { BuildReport } from "../../build/report.ts";
 import type { TagFlags } from "../../build/remote/tags.ts";
 import type { CacheFlags } from "../../cache/wiring.ts";
 import { addProjectFlags, type ProjectFlags } from "../context.ts";
-import { builderContext, emitReport, stageStore } from "./build.ts";
+import { builderContext, emitReport, stageStore, toolchainFrom } from "./build.ts";
 import { registerStagesCleanup } from "./cleanup.ts";
 
 interface RegistryFlags extends ProjectFlags, TagFlags, CacheFlags {
@@ -44,7 +44,8 @@ async function publish(repo: string, images: string[], flags: RegistryFlags, mod
   const { distributedBuild } = await import("../../build/remote/distributed.ts");
   const store = await stageStore(repo, ctx.registryFor);
   const caches = mode.build ? await dependencyCache(repo, ctx, flags) : undefined;
-  const report = await ctx.masked(() => distributedBuild({ ...ctx, store, build: mode.build, tags, ...(caches && { caches }) }));
+  const ansibleToolchain = await toolchainFrom(repo, ctx, true);
+  const report = await ctx.masked(() => distributedBuild({ ...ctx, store, build: mode.build, tags, ansibleToolchain, ...(caches && { caches }) }));
   if (flags.dotenv) await writeDotenv(report, flags.dotenv, repo);
   await emitReport(report, flags);
 }
@@ -59,7 +60,8 @@ export function registerStages(program: Command): Command {
       const ctx = await builderContext(flags, images);
       const { pullStages } = await import("../../build/remote/pull.ts");
       const store = await stageStore(repo, ctx.registryFor);
-      await emitReport(await ctx.masked(() => pullStages({ ...ctx, store, all: flags.all === true })), flags);
+      const ansibleToolchain = await toolchainFrom(repo, ctx, false);
+      await emitReport(await ctx.masked(() => pullStages({ ...ctx, store, all: flags.all === true, ansibleToolchain })), flags);
     });
   addProjectFlags(stages.command("push").argument("<repo>", "stages repository (host/path)").argument("[images...]"))
     .description("publish the stages the engine has and the registry lacks")

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ansibleCfg, canonicalJson, failedTask, inventory, playbook } from "../../../src/ansible/playbook.ts";
+import { ansibleCfg, canonicalJson, failedTask, failure, inventory, playbook } from "../../../src/ansible/playbook.ts";
 import { TOOLCHAIN_MOUNT } from "../../../src/ansible/toolchain.ts";
 
 const at = (line: number) => ({ file: "werf.yaml", line });
@@ -38,6 +38,11 @@ describe("the generated playbook", () => {
       "PLAY RECAP ****",
     ].join("\n");
     expect(failedTask(out)).toBe("breaks (werf.yaml:10)");
+    expect(failure(out)).toEqual({ task: "breaks (werf.yaml:10)", message: "x" });
     expect(failedTask("TASK [a] ****\nok: [localhost]\n")).toBeUndefined();
+    // The module's message, on one line; none when the output has no JSON after =>.
+    expect(failure('TASK [pip (werf.yaml:4)] ****\nfatal: [localhost]: FAILED! => {"changed": false, "msg": "Unable to find any of pip3, pip to use.  pip needs\\nto be installed."}\n'))
+      .toEqual({ task: "pip (werf.yaml:4)", message: "Unable to find any of pip3, pip to use. pip needs to be installed." });
+    expect(failure("TASK [a] ****\nfatal: [localhost]: UNREACHABLE!\n")).toEqual({ task: "a" });
   });
 });
