@@ -21,7 +21,7 @@ async function world(annotate: "listed" | "legacy" | "garbled") {
     const config: ImageConfigDocument = { architecture: "amd64", os: "linux", config: { Labels: labels }, rootfs: { type: "layers", diff_ids: [] } };
     await store.publish(digests[i], withConfig(empty, config));
   }
-  const stages = annotate === "listed" ? { [ANNOTATIONS.stages]: JSON.stringify(Object.fromEntries(names.map((n, i) => [n, digests[i]]))) }
+  const stages: Record<string, string> = annotate === "listed" ? { [ANNOTATIONS.stages]: JSON.stringify(Object.fromEntries(names.map((n, i) => [n, digests[i]]))) }
     : annotate === "garbled" ? { [ANNOTATIONS.stages]: "{not json" } : {};
   const last = await store.read(digests[2]);
   const final = asOciWithAnnotations(withConfig(last.manifest, last.config), { [ANNOTATIONS.stage]: digests[2], ...stages });
