@@ -1,4 +1,5 @@
 import { mkdtemp } from "node:fs/promises";
+import { afterAll, beforeAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEngine, type PrivateEngine } from "../../src/engine/daemon.ts";
@@ -38,6 +39,21 @@ export async function seedBase(host: string): Promise<string> {
   const { pushBaseImage } = await import("./base-image.ts");
   await pushBaseImage(new DockerEngine({ socketPath: seed.socketPath }), base);
   return base;
+}
+
+/**
+ * For a test file's tests: a registry with the busybox base pushed, started before them
+ * and stopped after them; `use` receives both.
+ */
+export function withRegistryAndBase(use: (registry: LocalRegistry, base: string) => void): void {
+  let registry: LocalRegistry | undefined;
+  beforeAll(async () => {
+    registry = await testRegistry();
+    use(registry, await seedBase(registry.host));
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
 }
 
 export async function buildWorld(): Promise<BuildWorld> {

@@ -3,26 +3,19 @@
  * each stage's own bytes: the counts come from the stage's own transfers, not from
  * differences of the registry client's running totals.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { BuildReport } from "../../../src/build/report.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { parseManifest } from "../../../src/image/index.ts";
 import { slipway } from "../../support/cli.ts";
 import { gitProject } from "../../support/project.ts";
-import { scratchDir, seedBase, testEngine, testRegistry } from "../../support/services.ts";
+import { scratchDir, testEngine, withRegistryAndBase } from "../../support/services.ts";
 import { client, pullAndRun } from "./support.ts";
 
 let registry: LocalRegistry;
 let base: string;
 
-beforeAll(async () => {
-  registry = await testRegistry();
-  base = await seedBase(registry.host);
-});
-
-afterAll(async () => {
-  await registry?.stop();
-});
+withRegistryAndBase((r, b) => ((registry = r), (base = b)));
 
 /** An image whose install writes `kib` KiB of incompressible bytes, slowly. */
 function image(name: string, kib: number, extra = ""): string {

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { DockerEngine } from "../../../src/engine/docker.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { slipwayJson, statuses } from "../../support/cli.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
 import { accessLog, blobDownloads, blobUploads, mark } from "../../support/registry-log.ts";
-import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
+import { scratchDir, testEngine, withRegistryAndBase } from "../../support/services.ts";
 import { parseManifest } from "../../../src/image/index.ts";
 import { assertComplete, client, layerDigests, pullAndRun } from "./support.ts";
 
 let registry: LocalRegistry;
 let base: string;
 
-beforeAll(async () => {
-  registry = await testRegistry();
-  base = await seedBase(registry.host);
-});
-
-afterAll(async () => {
-  await registry?.stop();
-});
+withRegistryAndBase((r, b) => ((registry = r), (base = b)));
 
 function config(project: string): string {
   return `project: ${project}

@@ -3,24 +3,17 @@
  * (Docker 20.10, no dockerfile:1.4 frontend offline) cannot build them, so the image
  * is checked for the effects the Dockerfile reference documents.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { slipwayJson, statuses } from "../../support/cli.ts";
-import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
+import { scratchDir, testEngine, withRegistryAndBase } from "../../support/services.ts";
 import { pullAndRun } from "../distributed/support.ts";
 import { contextDir, fileTree } from "./support.ts";
 
 let registry: LocalRegistry;
 let base: string;
 
-beforeAll(async () => {
-  registry = await testRegistry();
-  base = await seedBase(registry.host);
-});
-
-afterAll(async () => {
-  await registry?.stop();
-});
+withRegistryAndBase((r, b) => ((registry = r), (base = b)));
 
 const DOCKERFILE = `ARG BASE
 FROM \${BASE}

@@ -5,24 +5,17 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { slipwayJson } from "../../support/cli.ts";
-import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
+import { scratchDir, testEngine, withRegistryAndBase } from "../../support/services.ts";
 import { pullAndRun } from "../distributed/support.ts";
 import { contextDir, fileTree } from "./support.ts";
 
 let registry: LocalRegistry;
 let base: string;
 
-beforeAll(async () => {
-  registry = await testRegistry();
-  base = await seedBase(registry.host);
-});
-
-afterAll(async () => {
-  await registry?.stop();
-});
+withRegistryAndBase((r, b) => ((registry = r), (base = b)));
 
 const DOCKERFILE = `ARG BASE
 FROM \${BASE}

@@ -1,24 +1,17 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import { slipway, slipwayJson, statuses } from "../../support/cli.ts";
 import { accessLog, blobDownloads, mark } from "../../support/registry-log.ts";
-import { scratchDir, testEngine, testRegistry, seedBase } from "../../support/services.ts";
+import { scratchDir, testEngine, withRegistryAndBase } from "../../support/services.ts";
 import { client, layerDigests, pullAndRun } from "../distributed/support.ts";
 import { contextDir } from "./support.ts";
 
 let registry: LocalRegistry;
 let base: string;
 
-beforeAll(async () => {
-  registry = await testRegistry();
-  base = await seedBase(registry.host);
-});
-
-afterAll(async () => {
-  await registry?.stop();
-});
+withRegistryAndBase((r, b) => ((registry = r), (base = b)));
 
 const DOCKERFILE = `ARG BASE
 FROM \${BASE}
