@@ -5,7 +5,7 @@
  */
 import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
-import type { LayerEntry } from "../build/layer.ts";
+import type { LayerEntry, Stat } from "../build/layer.ts";
 import type { OwnerResolver } from "../build/stages/owners.ts";
 import { readTar } from "../build/tar-read.ts";
 import type { Engine } from "../engine/types.ts";
@@ -36,28 +36,26 @@ async function ownerOf(spec: CopySpec, owners: OwnerResolver): Promise<{ uid: nu
   return owners(user || undefined, group || undefined);
 }
 
-export type Exists = (path: string) => Promise<boolean>;
-
 /**
  * With --chown, BuildKit gives the directories a COPY creates (the destination and its
  * missing parents) that owner; existing ones are left alone, so the parent must be looked at.
  */
-async function createdDirectories(base: string, owner: { uid: number; gid: number }, exists: Exists | undefined): Promise<LayerEntry[]> {
+async function createdDirectories(base: string, owner: { uid: number; gid: number }, stat: Stat | undefined): Promise<LayerEntry[]> {
   const out: LayerEntry[] = [];
-  for (let dir = base; dir !== "/" && exists && !(await exists(dir)); dir = posix.dirname(dir)) {
-    out.push({ type: "directory", path: dir, mode: 0o755, ...owner });
+  for (let dir = base; dir !== "/" && stat && !(await stat(dir)); dir = posix.dirname(dir)) {
+    out.push({ type: "directory", path: dir, mode: 0o755, ...owner, made: "chown" });
   }
   return out;
 }
 
 export async function contextEntries(
-  ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists, inline: InlineFile[] = [],
+  ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, stat?: Stat, inline: InlineFile[] = [],
 ): Promise<LayerEntry[]> {
   const base = destination(spec.dest, config);
   const owner = (await ownerOf(spec, owners)) ?? { uid: 0, gid: 0 };
   const destIsDir = spec.dest.endsWith("/") || spec.dest === "." || spec.dest.endsWith("/.");
   const intoDir = selected.some((s) => s.destPath !== "" || s.unpack) || (inline.length > 0 && destIsDir);
-  const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir ? base : posix.dirname(base), owner, exists) : [];
+  const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir ? base : posix.dirname(base), owner, stat) : [];
   for (const { entry, destPath, unpack } of selected) {
     const path = destPath === "" ? base : posix.join(base, destPath);
     // An archive is unpacked into the destination, a directory whatever its spelling (as Docker
@@ -96,12 +94,12 @@ export class MissingStagePath extends Error {}
 
 /** Files of `sources` in the image `sourceRef`, placed as COPY places them; owners kept unless --chown. */
 export async function stageEntries(
-  engine: Engine, sourceRef: string, sources: string[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, exists?: Exists,
+  engine: Engine, sourceRef: string, sources: string[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, stat?: Stat,
 ): Promise<LayerEntry[]> {
   const base = destination(spec.dest, config);
   const destIsDir = spec.dest.endsWith("/") || spec.dest === "." || spec.dest.endsWith("/.");
   const forced = await ownerOf(spec, owners);
-  const out: LayerEntry[] = forced ? await createdDirectories(destIsDir || sources.length > 1 ? base : posix.dirname(base), forced, exists) : [];
+  const out: LayerEntry[] = forced ? await createdDirectories(destIsDir || sources.length > 1 ? base : posix.dirname(base), forced, stat) : [];
   for (const source of sources) {
     const path = posix.normalize(posix.join("/", source));
     const items = await engine.readPath(sourceRef, path, readTar);

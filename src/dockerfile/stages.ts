@@ -7,7 +7,7 @@
  */
 import { stageDigest, sha256Hex, type NamedInput } from "../build/digest.ts";
 import { posix } from "node:path";
-import { buildLayer, type LayerEntry } from "../build/layer.ts";
+import { buildLayer, withParents, type LayerEntry, type Stat } from "../build/layer.ts";
 import type { RuntimeConfig } from "../image/index.ts";
 import { repoComponent, stageRef } from "../build/names.ts";
 import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
@@ -35,7 +35,12 @@ function fromImage(ctx: StageContext, ref: string): { inputs: NamedInput[]; chan
   const digest = ctx.baseDigest(ref);
   if (!digest) throw new BuildError(ctx.image.name, "from", `base image ${ref} is not resolved`);
   const repo = ref.includes("@") ? ref.slice(0, ref.indexOf("@")) : ref.replace(/:[^:/]+$/, "");
-  return { inputs: [["baseDigest", digest]], change: { kind: "base", ref: `${repo}@${digest}`, local: false } };
+  return { inputs: [["baseDigest", digest]], change: { kind: "base", ref: `${repo}@${digest}`, local: false, indexFiles: true } };
+}
+
+/** A COPY/ADD/WORKDIR layer: with its parent directories as the parent image has them (BuildKit's diff). */
+async function fileLayer(entries: LayerEntry[], stat: Stat | undefined) {
+  return buildLayer(stat && entries.length > 0 ? await withParents(entries, stat) : entries);
 }
 
 /**
@@ -51,13 +56,13 @@ function workdir(build: DockerfileBuild, step: Step, op: Extract<Op, { op: "conf
     change: () => ({
       kind: "files",
       apply,
-      layer: async (owners, _parentLabels, config, exists) => {
+      layer: async (owners, _parentLabels, config, stat) => {
         const dir = apply(config ?? {}).WorkingDir ?? "/";
         const [user, group] = (config?.User ?? "").split(":");
         const owner = user ? await owners(user, group || undefined) : { uid: 0, gid: 0 };
         const entries: LayerEntry[] = [];
-        for (let d = dir; d !== "/" && exists && !(await exists(d)); d = posix.dirname(d)) entries.push({ type: "directory", path: d, mode: 0o755, ...owner });
-        return buildLayer(entries);
+        for (let d = dir; d !== "/" && stat && !(await stat(d)); d = posix.dirname(d)) entries.push({ type: "directory", path: d, mode: 0o755, ...owner, made: user ? "chown" : "inherit" });
+        return fileLayer(entries, stat);
       },
     }),
   };
@@ -97,7 +102,7 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
       kind: "dockerfile-copy-from",
       inputs: [instruction, ["fromStage", digest]],
       needs: [digest],
-      change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
+      change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, stat) => fileLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, stat), stat) }),
     };
   }
   const selected = op.selected ?? [];
@@ -108,7 +113,7 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
   return {
     kind: "dockerfile-copy",
     inputs: [instruction, ["context", lines], ...heredocs],
-    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists, inline)) }),
+    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, stat) => fileLayer(await contextEntries(build.context, selected, spec, owners, config, stat, inline), stat) }),
   };
 }
 
