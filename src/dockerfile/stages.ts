@@ -10,10 +10,11 @@ import { posix } from "node:path";
 import { buildLayer, withParents, type LayerEntry, type Stat } from "../build/layer.ts";
 import type { RuntimeConfig } from "../image/index.ts";
 import { repoComponent, stageRef } from "../build/names.ts";
-import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
+import type { LayerBuilder, Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
 import { BuildError } from "../errors.ts";
 import { applyInstruction } from "./config.ts";
-import { contextEntries, stageEntries, writeStagePath } from "./copy.ts";
+import { contextEntries, MissingStagePath, stageEntries, writeStagePath } from "./copy.ts";
+import { FetchError } from "./url.ts";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunBind } from "../engine/types.ts";
@@ -88,6 +89,23 @@ interface Made {
   needs?: string[];
 }
 
+/**
+ * What goes wrong while a COPY/ADD layer is made (a URL that cannot be fetched, a
+ * source path missing in a stage) is a build error at the instruction's line.
+ */
+function atLine(ctx: StageContext, build: DockerfileBuild, step: Step, layer: LayerBuilder): LayerBuilder {
+  return async (...args) => {
+    try {
+      return await layer(...args);
+    } catch (err) {
+      if (err instanceof FetchError || err instanceof MissingStagePath) {
+        throw new BuildError(ctx.image.name, step.label, `${step.ins.keyword}: ${err.message}`, undefined, { file: build.file, line: step.ins.line });
+      }
+      throw err;
+    }
+  };
+}
+
 /** COPY/ADD: of context files (their content hashes), or of a source stage's files (its digest). */
 function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Extract<Op, { op: "copy" }>, source: (index: number) => string): Made {
   const urls = op.urls ?? [];
@@ -102,7 +120,7 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
       kind: "dockerfile-copy-from",
       inputs: [instruction, ["fromStage", digest]],
       needs: [digest],
-      change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, stat) => fileLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, stat), stat) }),
+      change: () => ({ kind: "files", layer: atLine(ctx, build, step, async (owners, _parentLabels, config, stat) => fileLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, stat), stat)) }),
     };
   }
   const selected = op.selected ?? [];
@@ -113,7 +131,7 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
   return {
     kind: "dockerfile-copy",
     inputs: [instruction, ["context", lines], ...heredocs],
-    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, stat) => fileLayer(await contextEntries(build.context, selected, spec, owners, config, stat, inline), stat) }),
+    change: () => ({ kind: "files", layer: atLine(ctx, build, step, async (owners, _parentLabels, config, stat) => fileLayer(await contextEntries(build.context, selected, spec, owners, config, stat, inline), stat)) }),
   };
 }
 
