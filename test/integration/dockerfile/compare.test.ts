@@ -224,6 +224,23 @@ describe("files written into directories the parent already has", () => {
   });
 });
 
+test("RUN --mount points as the engine's BuildKit leaves them: a directory target the run made stays, a file bind's empty file does not (bind, tmpfs, cache; nested, relative, existing)", async () => {
+  const dir = await contextDir({
+    "src/a.txt": "a\n",
+    "one.txt": "1\n",
+    Dockerfile: `ARG BASE
+FROM \${BASE}
+RUN mkdir -p /srv/owned && chown 1000:1000 /srv/owned && chmod 0750 /srv/owned
+RUN --mount=type=bind,source=src,target=/mnt/bindnew --mount=type=tmpfs,target=/mnt/tmpfsnew --mount=type=cache,target=/var/cachenew true
+RUN --mount=type=bind,source=src,target=/deep/er/bind --mount=type=tmpfs,target=/tmp --mount=type=cache,target=/srv/owned/cache,uid=1000 true
+RUN --mount=type=bind,source=one.txt,target=/etc/one.txt --mount=type=bind,source=one.txt,target=/newdir/one.txt cat /etc/one.txt
+WORKDIR /work
+RUN --mount=type=tmpfs,target=rel/tmp --mount=type=cache,target=.cache echo made > /made.txt
+`,
+  });
+  await compare(dir, "mounts", ["--build-arg", `BASE=${base}`]);
+});
+
 /** Real public Dockerfiles adapted to build offline on busybox (test/fixtures/dockerfiles/*-busybox, SOURCE.md each). */
 const FIXTURES = new URL("../../fixtures/dockerfiles/", import.meta.url).pathname;
 const BUILDABLE = (await readdir(FIXTURES)).filter((n) => n.endsWith("-busybox")).sort();
