@@ -20,6 +20,8 @@ export interface FileSource {
 export type LayerEntry =
   | { type: "file"; path: string; mode: number; uid: number; gid: number; content: Buffer | FileSource }
   | { type: "symlink"; path: string; uid: number; gid: number; target: string }
+  /** A hard link to `target`, a file entry of the same layer (written before it: paths sort). */
+  | { type: "link"; path: string; mode: number; uid: number; gid: number; target: string }
   /**
    * `made`: created by mkdir (WORKDIR, a COPY's missing destination or parent), not copied:
    * under a setgid directory it gets the setgid bit and, unless `made: "chown"` (its
@@ -76,7 +78,10 @@ export async function withParents(entries: LayerEntry[], stat: Stat): Promise<La
   };
   const own = new Set(entries.filter((e) => e.type === "directory").map((e) => tarName(e.path)));
   const moved: LayerEntry[] = [];
-  for (const e of entries) moved.push({ ...e, path: await resolveParents(posix.join("/", e.path), cached, own) });
+  for (const e of entries) {
+    const path = await resolveParents(posix.join("/", e.path), cached, own);
+    moved.push(e.type === "link" ? { ...e, path, target: await resolveParents(posix.join("/", e.target), cached, own) } : { ...e, path });
+  }
   const have = new Set(moved.map((e) => tarName(e.path)));
   const parents: LayerEntry[] = [];
   for (const e of moved) {
@@ -168,6 +173,8 @@ async function writeEntries(archive: Pack, sorted: LayerEntry[]): Promise<void> 
         else await pipeline(content.open(), archive.entry(header) as unknown as Writable);
       } else if (e.type === "symlink") {
         archive.entry({ ...common, name: e.path, type: "symlink", linkname: e.target, mode: 0o777, uid: e.uid, gid: e.gid });
+      } else if (e.type === "link") {
+        archive.entry({ ...common, name: e.path, type: "link", linkname: tarName(e.target), mode: e.mode, uid: e.uid, gid: e.gid });
       } else if (e.type === "directory") {
         archive.entry({ ...common, name: `${e.path}/`, type: "directory", mode: e.mode, uid: e.uid, gid: e.gid });
       } else {

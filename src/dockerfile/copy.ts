@@ -22,6 +22,8 @@ export interface CopySpec {
   /** ADD's http(s) sources, and ADD --unpack (URL content is unpacked only with it). */
   urls?: UrlSource[];
   unpack?: boolean;
+  /** A source is a directory: the destination is a directory, made if missing (even with nothing in it). */
+  directory?: boolean;
 }
 
 /** The destination as an absolute path: a relative one is under the parent's WORKDIR. */
@@ -48,6 +50,23 @@ async function createdDirectories(base: string, owner: { uid: number; gid: numbe
   return out;
 }
 
+/**
+ * The selected files that are hard links of an earlier selected one (same inode): each
+ * with that first one, which the layer holds as a file; the others are links to it, as
+ * BuildKit copies them.
+ */
+export function hardLinks(selected: Selected[]): Map<Selected, Selected> {
+  const first = new Map<string, Selected>();
+  const out = new Map<Selected, Selected>();
+  const files = selected.filter((s) => s.entry.type === "file" && s.entry.inode !== undefined && !s.unpack);
+  for (const s of [...files].sort((a, b) => (a.destPath < b.destPath ? -1 : a.destPath > b.destPath ? 1 : 0))) {
+    const seen = first.get(s.entry.inode as string);
+    if (seen) out.set(s, seen);
+    else first.set(s.entry.inode as string, s);
+  }
+  return out;
+}
+
 export async function contextEntries(
   ctx: BuildContext, selected: Selected[], spec: CopySpec, owners: OwnerResolver, config?: RuntimeConfig, stat?: Stat, inline: InlineFile[] = [],
 ): Promise<LayerEntry[]> {
@@ -55,9 +74,19 @@ export async function contextEntries(
   const owner = (await ownerOf(spec, owners)) ?? { uid: 0, gid: 0 };
   const destIsDir = spec.dest.endsWith("/") || spec.dest === "." || spec.dest.endsWith("/.");
   const intoDir = selected.some((s) => s.destPath !== "" || s.unpack) || (inline.length > 0 && destIsDir);
-  const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir ? base : posix.dirname(base), owner, stat) : [];
-  for (const { entry, destPath, unpack } of selected) {
-    const path = destPath === "" ? base : posix.join(base, destPath);
+  const out: LayerEntry[] = spec.chown !== undefined ? await createdDirectories(intoDir || spec.directory ? base : posix.dirname(base), owner, stat) : [];
+  // A directory source's contents go into the destination, made even when there are none.
+  if (spec.directory && spec.chown === undefined && stat && !(await stat(base))) out.push({ type: "directory", path: base, mode: 0o755, uid: 0, gid: 0, made: "inherit" });
+  const links = hardLinks(selected);
+  const at = (destPath: string) => (destPath === "" ? base : posix.join(base, destPath));
+  for (const picked of selected) {
+    const { entry, destPath, unpack } = picked;
+    const path = at(destPath);
+    const linked = links.get(picked);
+    if (linked) {
+      out.push({ type: "link", path, target: at(linked.destPath), mode: spec.chmod ?? entry.mode, ...owner });
+      continue;
+    }
     // An archive is unpacked into the destination, a directory whatever its spelling (as Docker
     // does); its entries keep their own owners even with --chown, as in BuildKit.
     if (unpack) {

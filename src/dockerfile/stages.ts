@@ -13,7 +13,8 @@ import { repoComponent, stageRef } from "../build/names.ts";
 import type { LayerBuilder, Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
 import { BuildError } from "../errors.ts";
 import { applyInstruction } from "./config.ts";
-import { contextEntries, MissingStagePath, stageEntries, writeStagePath } from "./copy.ts";
+import { contextEntries, hardLinks, MissingStagePath, stageEntries, writeStagePath } from "./copy.ts";
+import { copiesDirectory } from "./context.ts";
 import { FetchError } from "./url.ts";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -124,14 +125,17 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
     };
   }
   const selected = op.selected ?? [];
-  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}${s.unpack ? " unpacked" : ""}`).join("\n");
+  // A hard link names the file it links to (appended only then: every other COPY keeps its digest).
+  const links = hardLinks(selected);
+  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}${s.unpack ? " unpacked" : ""}${links.has(s) ? ` link:${links.get(s)?.entry.path}` : ""}`).join("\n");
+  const directory = copiesDirectory(build.context, op.sources);
   const inline = op.inline ?? [];
   const heredocs: NamedInput[] = inline.length > 0 ? [["heredocs", inline.map((f) => `${f.name} sha256:${sha256Hex(f.content)}`).join("\n")]] : [];
   if (urls.length > 0) heredocs.push(["urls", urls.map((u) => `${u.url} ${u.digest}`).join("\n")]);
   return {
     kind: "dockerfile-copy",
     inputs: [instruction, ["context", lines], ...heredocs],
-    change: () => ({ kind: "files", layer: atLine(ctx, build, step, async (owners, _parentLabels, config, stat) => fileLayer(await contextEntries(build.context, selected, spec, owners, config, stat, inline), stat)) }),
+    change: () => ({ kind: "files", layer: atLine(ctx, build, step, async (owners, _parentLabels, config, stat) => fileLayer(await contextEntries(build.context, selected, { ...spec, directory }, owners, config, stat, inline), stat)) }),
   };
 }
 

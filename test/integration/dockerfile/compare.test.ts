@@ -1,4 +1,4 @@
-import { cp, readdir, writeFile } from "node:fs/promises";
+import { cp, link, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
@@ -239,6 +239,55 @@ RUN --mount=type=tmpfs,target=rel/tmp --mount=type=cache,target=.cache echo made
 `,
   });
   await compare(dir, "mounts", ["--build-arg", `BASE=${base}`]);
+});
+
+test("an audit: ENV quoting, ARG defaults in FROM, symlinks and hard links, dir vs dir/, --chmod on directories, USER forms and WORKDIR", async () => {
+  const dir = await contextDir({
+    "tree/a.txt": "a\n",
+    "tree/sub/b.txt": "b\n",
+    "tree/empty/.keep": "",
+    "hard/one.txt": "same\n",
+    "x.txt": "x\n",
+  });
+  await symlink("a.txt", join(dir, "tree/link-to-a"));
+  await symlink("sub", join(dir, "tree/link-to-sub"));
+  await symlink("tree/a.txt", join(dir, "toplink"));
+  await symlink("/nowhere", join(dir, "tree/dangling"));
+  await link(join(dir, "hard/one.txt"), join(dir, "hard/two.txt"));
+  await mkdir(join(dir, "emptydir"));
+  const repo = base.slice(0, base.lastIndexOf(":"));
+  await writeFile(join(dir, "Dockerfile"), `ARG REPO=${repo}
+ARG TAG=1
+FROM \${REPO}:\${TAG}
+ARG TAG
+ENV TAG_SEEN=\${TAG}
+ENV A="a b" B='c d' C=e\\ f D="quote \\" inside" E=\${A}-\${B}
+ENV LEGACY value with   spaces
+ENV EMPTY=""
+COPY tree /t1
+COPY tree/ /t2/
+COPY tree/sub /t3
+COPY toplink /t4/
+COPY tree/link-to-sub /t5/
+COPY hard /hard/
+COPY --chmod=700 tree /t6/
+COPY --chmod=640 x.txt tree/sub/ /t7/
+COPY emptydir /t8
+COPY emptydir /t9/
+USER 1000
+WORKDIR /w-uid
+USER app
+WORKDIR /w-name
+USER 1234:5678
+WORKDIR /w-both
+USER app:root
+WORKDIR /w-name-group
+USER 4321
+WORKDIR /w-unknown-uid
+USER root
+WORKDIR /w-root
+`);
+  await compare(dir, "audit");
 });
 
 /** Real public Dockerfiles adapted to build offline on busybox (test/fixtures/dockerfiles/*-busybox, SOURCE.md each). */
