@@ -7,7 +7,7 @@ import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import type { LayerEntry, Stat } from "../build/layer.ts";
 import type { OwnerResolver } from "../build/stages/owners.ts";
-import { readTar } from "../build/tar-read.ts";
+import { readTar, type TarItem } from "../build/tar-read.ts";
 import type { Engine } from "../engine/types.ts";
 import type { RuntimeConfig } from "../image/index.ts";
 import { archiveEntries, isArchive } from "./archive.ts";
@@ -130,27 +130,49 @@ export async function stageEntries(
   const forced = await ownerOf(spec, owners);
   const out: LayerEntry[] = forced ? await createdDirectories(destIsDir || sources.length > 1 ? base : posix.dirname(base), forced, stat) : [];
   for (const source of sources) {
-    const path = posix.normalize(posix.join("/", source));
-    const items = await engine.readPath(sourceRef, path, readTar);
-    if (!items) throw new MissingStagePath(`${source} does not exist in the source stage`);
+    const { path, items } = await followedSource(engine, sourceRef, source);
     const contents = new Map(items.map((i) => [i.name, i.content]));
     const top = items[0];
+    // Where each archive entry goes: a hard link points at its target's new place.
+    const placed = new Map<string, string>();
     for (const item of items) {
       const rel = item.name.split("/").slice(1).join("/");
       if (top.type === "directory" && rel === "") continue; // a directory source copies its contents
-      const to = top.type === "directory" ? posix.join(base, rel) : destIsDir || sources.length > 1 ? posix.join(base, posix.basename(item.name)) : base;
+      const name = item === top ? posix.basename(path) : posix.basename(item.name);
+      const to = top.type === "directory" ? posix.join(base, rel) : destIsDir || sources.length > 1 ? posix.join(base, name) : base;
+      placed.set(item.name, to);
       const owner = forced ?? { uid: item.uid, gid: item.gid };
       const mode = spec.chmod ?? item.mode;
       if (item.type === "directory") out.push({ type: "directory", path: to, mode, ...owner });
       else if (item.type === "symlink") out.push({ type: "symlink", path: to, target: item.linkname ?? "", ...owner });
-      else if (item.type === "file" || item.type === "link") {
-        // A hard link becomes a copy of its target: layers built here carry no links.
+      else if (item.type === "link" && placed.has(item.linkname ?? "")) {
+        // A hard link to a file copied here stays a link, as BuildKit copies it.
+        out.push({ type: "link", path: to, target: placed.get(item.linkname ?? "") as string, mode, ...owner });
+      } else if (item.type === "file" || item.type === "link") {
         const content = item.type === "link" ? contents.get(item.linkname ?? "") ?? Buffer.alloc(0) : item.content;
         out.push({ type: "file", path: to, mode, ...owner, content });
       }
     }
   }
   return out;
+}
+
+/**
+ * A COPY --from source read from the stage, a symlink followed as BuildKit follows its
+ * sources (relative to the link's directory, an absolute target from the stage's root).
+ * `path` is the source as written (a file keeps its name).
+ */
+async function followedSource(engine: Engine, sourceRef: string, source: string): Promise<{ path: string; items: TarItem[] }> {
+  const path = posix.normalize(posix.join("/", source));
+  let at = path;
+  for (let hops = 0; ; hops++) {
+    const items = await engine.readPath(sourceRef, at, readTar);
+    if (!items || items.length === 0) throw new MissingStagePath(`${source} does not exist in the source stage`);
+    const top = items[0];
+    if (top.type !== "symlink" || hops >= 40) return { path, items };
+    const target = top.linkname ?? "";
+    at = posix.normalize(posix.isAbsolute(target) ? target : posix.join(posix.dirname(at), target));
+  }
 }
 
 /**

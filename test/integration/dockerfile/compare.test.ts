@@ -290,6 +290,31 @@ WORKDIR /w-root
   await compare(dir, "audit");
 });
 
+test("an audit, continued: COPY --from of links, destinations under symlinked directories, ENV that reads itself, --chown forms, WORKDIR chains", async () => {
+  const dir = await contextDir({ "a.txt": "a\n", "b.txt": "b\n" });
+  await writeFile(join(dir, "Dockerfile"), `ARG BASE
+FROM \${BASE} AS build
+RUN mkdir -p /out/d && echo real > /out/real && ln -s real /out/link && ln /out/real /out/hard && ln -s d /out/dlink && echo in > /out/d/in.txt
+FROM \${BASE}
+RUN mkdir -p /srv/real && chown 1000:1000 /srv/real && chmod 0750 /srv/real && ln -s /srv/real /app && ln -s real /srv/rel
+COPY --from=build /out/link /from-link/
+COPY --from=build /out /from-dir/
+COPY --from=build /out/dlink /from-dlink/
+COPY a.txt /app/
+COPY b.txt /srv/rel/sub/
+COPY --chown=1000 a.txt /own/uid-only/
+COPY --chown=app:app a.txt /own/names/
+COPY --chown=:1000 a.txt /own/group-only/
+ENV A=1 B=2
+ENV A=first B=\${A}-seen C="\${B}"
+WORKDIR rel
+WORKDIR deeper/still
+WORKDIR /app/wd
+RUN pwd > /pwd.txt
+`);
+  await compare(dir, "audit2", ["--build-arg", `BASE=${base}`]);
+});
+
 /** Real public Dockerfiles adapted to build offline on busybox (test/fixtures/dockerfiles/*-busybox, SOURCE.md each). */
 const FIXTURES = new URL("../../fixtures/dockerfiles/", import.meta.url).pathname;
 const BUILDABLE = (await readdir(FIXTURES)).filter((n) => n.endsWith("-busybox")).sort();
