@@ -153,8 +153,14 @@ export function lookup(layers: LayerIndex[], path: string): PathAttrs | undefine
 
 type Row = [string, string, number?, number?, number?, string?];
 
+/**
+ * The index as an annotation value. Files are left out (a node_modules layer has ten
+ * times more files than directories): a lookup only asks about directories a layer
+ * writes into, and a file there would fail BuildKit's COPY anyway.
+ */
 export function encodeIndex(index: LayerIndex): string {
-  const rows: Row[] = [...index].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, e]) => {
+  const kept = [...index].filter(([, e]) => e.type !== "file");
+  const rows: Row[] = kept.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, e]) => {
     if (e.type === "whiteout") return [path, "w"];
     if (e.type === "file") return [path, "f"];
     const kind = e.type === "symlink" ? "l" : "opaque" in e ? "o" : "d";

@@ -210,6 +210,19 @@ function secretParts(ctx: StageContext, build: DockerfileBuild, step: Step, moun
 }
 
 /**
+ * The Dockerfile stages whose files a COPY/ADD or WORKDIR (a file layer made in Node)
+ * writes into: those that have one, and those a stage that does is built `FROM`.
+ */
+function filesWritten(steps: Step[]): Set<number> {
+  const writes = new Set(steps.filter((s) => s.op.op === "copy" || (s.op.op === "config" && s.ins.keyword === "WORKDIR")).map((s) => s.stage));
+  const from = new Map<number, number>();
+  for (const s of steps) if (s.op.op === "from-stage") from.set(s.stage, s.op.index);
+  const out = new Set<number>();
+  for (const w of writes) for (let st: number | undefined = w; st !== undefined && !out.has(st); st = from.get(st)) out.add(st);
+  return out;
+}
+
+/**
  * Every step as a stage. Digests are computed here too (with the planner's rule: a
  * FROM has no parent) so a FROM <stage> or COPY --from names the source's digest.
  */
@@ -217,8 +230,14 @@ export function dockerfileStages(ctx: StageContext, build: DockerfileBuild): Sta
   const last = new Map<number, string>();
   const stages: Stage[] = [];
   let parent: string | undefined;
+  const indexed = filesWritten(build.steps);
   for (const step of build.steps) {
     const made = make(ctx, build, step, last);
+    // A base is indexed only under a stage that writes files into it without a container.
+    if (step.op.op === "from-image" && !indexed.has(step.stage)) {
+      const change = made.change;
+      made.change = () => ({ ...change(), indexFiles: false }) as StageChange;
+    }
     const root = step.op.op === "from-image" || step.op.op === "from-stage";
     const digest = stageDigest(made.kind, root ? undefined : parent, made.inputs);
     last.set(step.stage, digest);
