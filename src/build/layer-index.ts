@@ -71,6 +71,9 @@ export async function indexTar(tar: Readable): Promise<LayerIndex> {
   return index;
 }
 
+/** A layer this process cannot index (zstd, not a tar): its stage is built on the engine, which can look. */
+export class UnreadableLayer extends Error {}
+
 /** A gzip-compressed (or plain) layer tar. */
 export async function indexBlob(stream: Readable): Promise<LayerIndex> {
   const head: Buffer[] = [];
@@ -82,7 +85,14 @@ export async function indexBlob(stream: Readable): Promise<LayerIndex> {
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield Buffer.from(r.value as Uint8Array);
   })());
   const gzip = head[0]?.[0] === 0x1f && head[0]?.[1] === 0x8b;
-  return indexTar(gzip ? rest.pipe(createGunzip()) : rest);
+  if (head[0] && head[0].readUInt32LE(0) === 0xfd2fb528) {
+    rest.destroy();
+    throw new UnreadableLayer("a zstd-compressed layer (Node 20 has no decoder)");
+  }
+  const gunzip = gzip ? createGunzip() : undefined;
+  return indexTar(gunzip ? rest.on("error", (err) => gunzip.destroy(err)).pipe(gunzip) : rest).catch((err: unknown) => {
+    throw new UnreadableLayer(`the layer cannot be read: ${(err as Error).message}`);
+  });
 }
 
 interface HeaderLike {

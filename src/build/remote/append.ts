@@ -10,7 +10,7 @@ import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
 import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "../../image/index.ts";
-import { indexTar } from "../layer-index.ts";
+import { indexTar, UnreadableLayer } from "../layer-index.ts";
 import { annotated, KnownPaths, nodeStream } from "./known-paths.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
@@ -81,7 +81,10 @@ export async function remoteStage(
     // (The store's registry counts what it sends; another host's bytes are counted here.)
     let bytesPulled = 0;
     const known = ctx.known ?? new KnownPaths();
-    await known.indexAll(manifest, config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(ref.repository, digest)), (n) => (bytesPulled += sameHost ? 0 : n));
+    // One that cannot be indexed (zstd) is left out: a file stage on it then goes to the engine.
+    await known.indexAll(manifest, config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(ref.repository, digest)), (n) => (bytesPulled += sameHost ? 0 : n)).catch((err: unknown) => {
+      if (!(err instanceof UnreadableLayer)) throw err;
+    });
     return { draft: await annotated(known, draft), borrowed, bytesPulled };
   }
   if (change.kind === "run") throw new NeedsEngine("commands need a container");
@@ -95,7 +98,10 @@ export async function remoteStage(
   // The parent's files as its layer indexes tell (a layer without one is downloaded and
   // indexed; the store's registry counts those bytes).
   const { registry, repository } = ctx.store;
-  const stat = known.stat(parent.manifest, parent.config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(repository, digest)), () => undefined);
+  const indexed = known.stat(parent.manifest, parent.config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(repository, digest)), () => undefined);
+  const stat = async (path: string) => indexed(path).catch((err: unknown) => {
+    throw err instanceof UnreadableLayer ? new NeedsEngine(err.message) : err;
+  });
   const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {}, runtime, stat);
   const applied = change.apply ? change.apply(runtime) : runtime;
   // A werf-view git patch with nothing to change adds no layer: the stage is a new config.

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
 import { buildLayer, layerBytes, withParents, type LayerEntry, type PathAttrs } from "../../../src/build/layer.ts";
-import { annotatedIndexes, decodeIndex, encodeIndex, indexTar, LAYER_INDEX_ANNOTATION, lookup } from "../../../src/build/layer-index.ts";
+import { annotatedIndexes, decodeIndex, encodeIndex, indexTar, LAYER_INDEX_ANNOTATION, lookup, UnreadableLayer } from "../../../src/build/layer-index.ts";
 import { KnownPaths } from "../../../src/build/remote/known-paths.ts";
 import type { ImageManifest } from "../../../src/image/index.ts";
 import { readTar } from "../../../src/build/tar-read.ts";
@@ -86,6 +86,18 @@ describe("parent directories in a file layer, as BuildKit's diff has them", () =
 });
 
 describe("the parent's filesystem in the registry", () => {
+  test("a layer that cannot be indexed (zstd, not a tar) says so, and is not remembered", async () => {
+    const zstd = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
+    const m: ImageManifest = { schemaVersion: 2, mediaType: "x", config: { mediaType: "x", digest: "sha256:c", size: 1 }, layers: [{ mediaType: "x", digest: "sha256:z", size: 8 }] };
+    let fetches = 0;
+    const stat = new KnownPaths().stat(m, ["sha256:zd"], async () => (fetches++, Readable.from([zstd])), () => undefined);
+    await expect(stat("/app")).rejects.toBeInstanceOf(UnreadableLayer);
+    await expect(stat("/app")).rejects.toThrow(/zstd/);
+    expect(fetches).toBe(2);
+    const junk = new KnownPaths().stat(m, ["sha256:zd"], async () => Readable.from([gzipSync(Buffer.from("not a tar at all".repeat(64)))]), () => undefined);
+    await expect(junk("/app")).rejects.toBeInstanceOf(UnreadableLayer);
+  });
+
   const manifest = (layers: string[], annotations?: Record<string, string>): ImageManifest =>
     ({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "x", digest: "sha256:c", size: 1 }, layers: layers.map((digest) => ({ mediaType: "x", digest, size: 1 })), ...(annotations ? { annotations } : {}) });
 
