@@ -7,6 +7,9 @@ import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { pack, type Pack } from "tar-stream";
+import type { PathAttrs } from "./layer-index.ts";
+
+export type { PathAttrs } from "./layer-index.ts";
 
 /** File content read once, when the layer is written: streamed, so its size is not bounded by memory. */
 export interface FileSource {
@@ -17,9 +20,96 @@ export interface FileSource {
 export type LayerEntry =
   | { type: "file"; path: string; mode: number; uid: number; gid: number; content: Buffer | FileSource }
   | { type: "symlink"; path: string; uid: number; gid: number; target: string }
-  | { type: "directory"; path: string; mode: number; uid: number; gid: number }
+  /** A hard link to `target`, a file entry of the same layer (written before it: paths sort). */
+  | { type: "link"; path: string; mode: number; uid: number; gid: number; target: string }
+  /**
+   * `made`: created by mkdir (WORKDIR, a COPY's missing destination or parent), not copied:
+   * under a setgid directory it gets the setgid bit and, unless `made: "chown"` (its
+   * owner was set explicitly), that directory's group, as the kernel does (see withParents).
+   */
+  | { type: "directory"; path: string; mode: number; uid: number; gid: number; made?: "inherit" | "chown" }
   /** Deletes `path` from the layers below (OCI whiteout `.wh.<name>`). */
   | { type: "whiteout"; path: string };
+
+/** What a path is in the parent's filesystem (undefined: it does not exist). Symlinks are not followed. */
+export type Stat = (path: string) => Promise<PathAttrs | undefined>;
+
+const MAX_LINKS = 40;
+
+/**
+ * `path` with the symlinks among its parent directories resolved in the parent's
+ * filesystem, as BuildKit's COPY follows them (`/bin/x` with `/bin -> usr/bin` is
+ * `/usr/bin/x`). Directories the layer makes itself (`own`) are not looked up.
+ */
+async function resolveParents(path: string, stat: Stat, own: Set<string>): Promise<string> {
+  const parts = path.split("/").filter(Boolean);
+  const name = parts.pop();
+  if (name === undefined) return "/";
+  let dir = "/";
+  let hops = 0;
+  while (parts.length > 0) {
+    const next = posix.join(dir, parts.shift() as string);
+    const attrs = own.has(tarName(next)) ? undefined : await stat(next);
+    if (attrs?.type === "symlink" && hops++ < MAX_LINKS) {
+      const target = posix.normalize(posix.isAbsolute(attrs.target ?? "") ? (attrs.target as string) : posix.join(dir, attrs.target ?? ""));
+      // The target may itself lie under symlinks: walk it again from the root.
+      parts.unshift(...target.split("/").filter(Boolean));
+      dir = "/";
+      continue;
+    }
+    dir = next;
+  }
+  return posix.join(dir, name);
+}
+
+/**
+ * The entries with their parent directories, as BuildKit's diff carries them: a parent
+ * that exists in the parent image keeps its mode and owner, one that does not is made
+ * 0755 root:root (an entry the caller gives, such as a --chown directory, wins). Without
+ * them the engine would make every parent 0755 root:root in this layer, over the parent's.
+ * Paths under a symlinked directory are moved to where the link points.
+ */
+export async function withParents(entries: LayerEntry[], stat: Stat): Promise<LayerEntry[]> {
+  const cache = new Map<string, Promise<PathAttrs | undefined>>();
+  const cached: Stat = (p) => {
+    let hit = cache.get(p);
+    if (!hit) cache.set(p, (hit = stat(p)));
+    return hit;
+  };
+  const own = new Set(entries.filter((e) => e.type === "directory").map((e) => tarName(e.path)));
+  const moved: LayerEntry[] = [];
+  for (const e of entries) {
+    const path = await resolveParents(posix.join("/", e.path), cached, own);
+    moved.push(e.type === "link" ? { ...e, path, target: await resolveParents(posix.join("/", e.target), cached, own) } : { ...e, path });
+  }
+  const have = new Set(moved.map((e) => tarName(e.path)));
+  const parents: LayerEntry[] = [];
+  for (const e of moved) {
+    for (let dir = posix.dirname(posix.join("/", tarName(e.path))); dir !== "/"; dir = posix.dirname(dir)) {
+      if (have.has(tarName(dir))) continue;
+      have.add(tarName(dir));
+      const attrs = await cached(dir);
+      if (attrs && attrs.type !== "directory") continue; // not a directory: the engine's apply decides
+      parents.push(attrs ? { type: "directory", path: dir, mode: attrs.mode, uid: attrs.uid, gid: attrs.gid } : { type: "directory", path: dir, mode: 0o755, uid: 0, gid: 0, made: "inherit" });
+    }
+  }
+  const all = [...parents, ...moved];
+  // mkdir under a setgid directory: the new directory is setgid too, and of that group
+  // unless chowned (BuildKit makes them with mkdir in the snapshot, so the kernel decides).
+  const byPath = new Map(all.map((e) => [posix.join("/", tarName(e.path)), e]));
+  const made = all.filter((e): e is Extract<LayerEntry, { type: "directory" }> => e.type === "directory" && e.made !== undefined);
+  for (const e of made.sort((a, b) => depth(a.path) - depth(b.path))) {
+    const up = posix.dirname(posix.join("/", tarName(e.path)));
+    const above = byPath.get(up);
+    const attrs = above?.type === "directory" ? above : up === "/" ? undefined : await cached(up);
+    if (!attrs || attrs.type !== "directory" || (attrs.mode & 0o2000) === 0) continue;
+    e.mode |= 0o2000;
+    if (e.made === "inherit") e.gid = attrs.gid;
+  }
+  return all;
+}
+
+const depth = (path: string) => tarName(path).split("/").length;
 
 /** An uncompressed tar layer in a temporary file: open it as often as needed, dispose of it once used. */
 export interface Layer {
@@ -42,8 +132,8 @@ function tarName(path: string): string {
  * Written to a temporary file while hashed: memory stays bounded whatever the file sizes.
  */
 export async function buildLayer(entries: LayerEntry[]): Promise<Layer> {
-  // No implicit parent directories: an entry for /srv would reset the owner and mode of an
-  // existing /srv below; the engine creates missing parents when it applies the layer.
+  // No implicit parent directories here: an entry for /srv would reset the owner and mode of
+  // an existing /srv below (withParents adds them with the parent's attributes).
   const byPath = new Map(entries.map((e) => [tarName(e.path), { ...e, path: tarName(e.path) }]));
   const sorted = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const dir = await mkdtemp(join(tmpdir(), "slipway-layer-"));
@@ -83,6 +173,8 @@ async function writeEntries(archive: Pack, sorted: LayerEntry[]): Promise<void> 
         else await pipeline(content.open(), archive.entry(header) as unknown as Writable);
       } else if (e.type === "symlink") {
         archive.entry({ ...common, name: e.path, type: "symlink", linkname: e.target, mode: 0o777, uid: e.uid, gid: e.gid });
+      } else if (e.type === "link") {
+        archive.entry({ ...common, name: e.path, type: "link", linkname: tarName(e.target), mode: e.mode, uid: e.uid, gid: e.gid });
       } else if (e.type === "directory") {
         archive.entry({ ...common, name: `${e.path}/`, type: "directory", mode: e.mode, uid: e.uid, gid: e.gid });
       } else {

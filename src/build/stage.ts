@@ -4,7 +4,7 @@ import type { RuntimeConfig } from "../image/index.ts";
 import type { Toolchain } from "../ansible/toolchain.ts";
 import type { Worktree } from "./git.ts";
 import type { RemoteTree } from "./git-remote.ts";
-import type { Layer } from "./layer.ts";
+import type { Layer, Stat } from "./layer.ts";
 import type { NamedInput } from "./digest.ts";
 import type { OwnerResolver } from "./stages/owners.ts";
 import type { SecretValue } from "./secrets/values.ts";
@@ -29,17 +29,18 @@ export type StageName =
  * Builds a layer against the parent stage: `parentLabels` are the parent image's config
  * labels (werf-view git patches read which files it holds). Undefined: no layer to add.
  * `config` is the parent's runtime config (a Dockerfile COPY to a relative path needs its
- * WORKDIR); `exists` says whether a path is in the parent's filesystem (in the registry it
- * throws NeedsEngine: only the engine can look).
+ * WORKDIR); `stat` describes a path of the parent's filesystem (the engine looks; in the
+ * registry the parent's layer indexes answer, see ./layer-index.ts).
  */
 export type LayerBuilder = (
-  owners: OwnerResolver, parentLabels: Record<string, string>, config?: RuntimeConfig, exists?: (path: string) => Promise<boolean>,
+  owners: OwnerResolver, parentLabels: Record<string, string>, config?: RuntimeConfig, stat?: Stat,
 ) => Promise<Layer | undefined>;
 
 /** What a stage does to its parent image. Executors (local engine, registry) realise it. */
 export type StageChange =
   /** Start from an image: `ref` is pinned (name@sha256:...) or a local stage image. */
-  | { kind: "base"; ref: string; local: boolean }
+  /** `indexFiles`: in the registry, index the base's layers now (a Dockerfile's file stages look at its files; see ./layer-index.ts). */
+  | { kind: "base"; ref: string; local: boolean; indexFiles?: boolean }
   /** Run commands in a container made from the parent (the only change that needs one). */
   /** A bind with source "" is a fresh temporary directory (mount from tmp_dir). */
   /** `patch`: a layer applied before the commands run (werf's git patch of a user stage). */

@@ -2,8 +2,9 @@
  * The build context: every path under the context directory that .dockerignore
  * leaves in, and what a COPY/ADD selects from it with Docker's rules (a directory
  * source copies its contents, wildcards, `dest/` takes the basename). Nothing outside
- * the context directory is ever read: sources are rooted at the context, links are
- * copied as links.
+ * the context directory is ever read: sources are rooted at the context, a source that
+ * is a symlink is followed inside it, links inside a copied directory are copied as
+ * links, and hard links stay hard links.
  */
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
@@ -19,6 +20,8 @@ export interface ContextEntry {
   mode: number;
   size: number;
   target?: string;
+  /** A file with more than one link: its device and inode (`dev:ino`), so its links stay links. */
+  inode?: string;
 }
 
 export interface BuildContext {
@@ -63,7 +66,8 @@ export async function readContext(dir: string): Promise<BuildContext> {
         if (ignored && [...entries.keys()].some((k) => k.startsWith(`${path}/`))) entries.set(path, { path, type: "directory", mode: st.mode & 0o7777, size: 0 });
       } else if (!ignored && (st.isFile() || st.isSymbolicLink())) {
         const target = st.isSymbolicLink() ? await readlink(join(dir, path)) : undefined;
-        entries.set(path, { path, type: target === undefined ? "file" : "symlink", mode: st.mode & 0o7777, size: st.size, target });
+        const inode = st.isFile() && st.nlink > 1 ? { inode: `${st.dev}:${st.ino}` } : {};
+        entries.set(path, { path, type: target === undefined ? "file" : "symlink", mode: st.mode & 0o7777, size: st.size, target, ...inode });
       }
     }
   };
@@ -86,14 +90,52 @@ function under(ctx: BuildContext, dir: string): ContextEntry[] {
 /** Thrown for a source that selects nothing; the caller names the instruction. */
 export class MissingSource extends Error {}
 
+const MAX_LINKS = 40;
+
+/**
+ * A source that is a symlink, followed inside the context as BuildKit's COPY follows
+ * its sources (links found inside a copied directory stay links): an absolute target
+ * is rooted at the context, as if the context were `/`.
+ */
+function followed(ctx: BuildContext, entry: ContextEntry, source: string): ContextEntry {
+  let e = entry;
+  for (let hops = 0; e.type === "symlink"; hops++) {
+    const target = e.target ?? "";
+    const path = contextPath(posix.isAbsolute(target) ? target : posix.join(posix.dirname(e.path), target));
+    const next = path === "" ? undefined : ctx.entries.get(path);
+    if (!next || hops >= MAX_LINKS) throw new MissingSource(`${source}: a symlink to ${target}, which is not in the build context (or excluded by .dockerignore)`);
+    e = next;
+  }
+  return e;
+}
+
+/** Whether a source of these is a directory (its contents are copied into the destination, which is made even when it is empty). */
+export function copiesDirectory(ctx: BuildContext, sources: string[]): boolean {
+  return sources.some((source) => {
+    const path = contextPath(source);
+    if (path === "") return true;
+    if (WILDCARD.test(path)) {
+      const re = patternRegex(path);
+      return [...ctx.entries.values()].some((e) => re.test(e.path) && e.type === "directory");
+    }
+    const entry = ctx.entries.get(path);
+    try {
+      return entry !== undefined && followed(ctx, entry, source).type === "directory";
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The entries `sources` select, placed under `dest` as COPY places them. */
 export function select(ctx: BuildContext, sources: string[], dest: string): Picked[] {
   const destIsDir = dest.endsWith("/") || dest === "." || dest.endsWith("/.");
   const out: Picked[] = [];
-  const place = (entry: ContextEntry | undefined, path: string, intoDir: boolean) => {
+  // `entry` is the source after its symlinks; a file keeps the name the source gives it.
+  const place = (entry: ContextEntry | undefined, path: string, intoDir: boolean, named = path) => {
     if (path === "" || entry?.type === "directory") {
       for (const e of under(ctx, path)) out.push({ entry: e, destPath: path === "" ? e.path : e.path.slice(path.length + 1) });
-    } else if (entry) out.push({ entry, destPath: intoDir ? posix.basename(entry.path) : "", named: true });
+    } else if (entry) out.push({ entry, destPath: intoDir ? posix.basename(named) : "", named: true });
   };
   const many = sources.length > 1 || sources.some((s) => WILDCARD.test(s));
   if (many && !destIsDir) throw new MissingSource("with more than one source file the destination must be a directory and end with a /");
@@ -103,11 +145,15 @@ export function select(ctx: BuildContext, sources: string[], dest: string): Pick
       const re = patternRegex(path);
       const matches = [...ctx.entries.values()].filter((e) => re.test(e.path));
       if (matches.length === 0) throw new MissingSource(`no source files were specified: ${source} matches nothing`);
-      for (const m of matches) place(m, m.path, true);
+      for (const m of matches) {
+        const e = followed(ctx, m, m.path);
+        place(e, e.path, true, m.path);
+      }
     } else {
       const entry = ctx.entries.get(path);
       if (path !== "" && !entry) throw new MissingSource(`${source}: not found in the build context (or excluded by .dockerignore)`);
-      place(entry, path, destIsDir);
+      const e = entry && followed(ctx, entry, source);
+      place(e, e ? e.path : path, destIsDir, path);
     }
   }
   return out;

@@ -3,6 +3,10 @@
  * directory for the run) and `bind` of context files (a copy of exactly the files the
  * source selects after .dockerignore, read-only unless `rw`, whose writes are thrown
  * away). Neither enters the layer: both are mounts, and a commit leaves mounts out.
+ * Their mount points do, as with the engine's BuildKit: a directory target the run made
+ * stays (empty, 0755 root, with the parents made for it); the empty file the engine makes
+ * to bind a file on is removed (its parents stay). Checked against BuildKit in
+ * test/integration/dockerfile/compare.test.ts.
  * A bind `from=` a build stage or an image binds that stage's files (read through the
  * engine); the stage's digest is the input then.
  * `cache` is a directory per node and project under SLIPWAY_HOME, keyed by its id,
@@ -105,13 +109,15 @@ export function mountBind(mount: Mount, ctx: BuildContext, cacheRoot: string, st
   if (mount.fromStage !== undefined) {
     if (!stageFiles) throw new Error("a bind from a stage needs the stage's files");
     const files = stageFiles;
-    return { source: "", target: mount.target, readOnly: !mount.rw, fill: async (dir) => files(mount.source, dir) };
+    return { source: "", target: mount.target, readOnly: !mount.rw, noFileStub: true, fill: async (dir) => files(mount.source, dir) };
   }
   const selected = mount.selected ?? [];
   return {
     source: "",
     target: mount.target,
     readOnly: !mount.rw,
+    // The engine makes an empty file to bind a file on; BuildKit removes it after the run.
+    noFileStub: true,
     fill: async (dir) => {
       await chmod(dir, 0o755);
       const source = posix.normalize(posix.join("/", mount.source)).slice(1);

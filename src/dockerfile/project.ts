@@ -50,7 +50,7 @@ async function fetchUrls(build: DockerfileBuild, step: Step, urls: UrlSource[]):
     try {
       Object.assign(source, await fetchUrl(source.url));
     } catch (err) {
-      if (err instanceof FetchError) throw new BuildError("", step.label, err.message, undefined, { file: build.file, line: step.ins.line });
+      if (err instanceof FetchError) throw new BuildError("", step.label, `${step.ins.keyword}: ${err.message}`, undefined, { file: build.file, line: step.ins.line });
       throw err;
     }
   }

@@ -7,13 +7,15 @@
  */
 import { stageDigest, sha256Hex, type NamedInput } from "../build/digest.ts";
 import { posix } from "node:path";
-import { buildLayer, type LayerEntry } from "../build/layer.ts";
+import { buildLayer, withParents, type LayerEntry, type Stat } from "../build/layer.ts";
 import type { RuntimeConfig } from "../image/index.ts";
 import { repoComponent, stageRef } from "../build/names.ts";
-import type { Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
+import type { LayerBuilder, Stage, StageChange, StageContext, StageName } from "../build/stage.ts";
 import { BuildError } from "../errors.ts";
 import { applyInstruction } from "./config.ts";
-import { contextEntries, stageEntries, writeStagePath } from "./copy.ts";
+import { contextEntries, hardLinks, MissingStagePath, stageEntries, writeStagePath } from "./copy.ts";
+import { copiesDirectory } from "./context.ts";
+import { FetchError } from "./url.ts";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunBind } from "../engine/types.ts";
@@ -35,7 +37,12 @@ function fromImage(ctx: StageContext, ref: string): { inputs: NamedInput[]; chan
   const digest = ctx.baseDigest(ref);
   if (!digest) throw new BuildError(ctx.image.name, "from", `base image ${ref} is not resolved`);
   const repo = ref.includes("@") ? ref.slice(0, ref.indexOf("@")) : ref.replace(/:[^:/]+$/, "");
-  return { inputs: [["baseDigest", digest]], change: { kind: "base", ref: `${repo}@${digest}`, local: false } };
+  return { inputs: [["baseDigest", digest]], change: { kind: "base", ref: `${repo}@${digest}`, local: false, indexFiles: true } };
+}
+
+/** A COPY/ADD/WORKDIR layer: with its parent directories as the parent image has them (BuildKit's diff). */
+async function fileLayer(entries: LayerEntry[], stat: Stat | undefined) {
+  return buildLayer(stat && entries.length > 0 ? await withParents(entries, stat) : entries);
 }
 
 /**
@@ -51,13 +58,13 @@ function workdir(build: DockerfileBuild, step: Step, op: Extract<Op, { op: "conf
     change: () => ({
       kind: "files",
       apply,
-      layer: async (owners, _parentLabels, config, exists) => {
+      layer: async (owners, _parentLabels, config, stat) => {
         const dir = apply(config ?? {}).WorkingDir ?? "/";
         const [user, group] = (config?.User ?? "").split(":");
         const owner = user ? await owners(user, group || undefined) : { uid: 0, gid: 0 };
         const entries: LayerEntry[] = [];
-        for (let d = dir; d !== "/" && exists && !(await exists(d)); d = posix.dirname(d)) entries.push({ type: "directory", path: d, mode: 0o755, ...owner });
-        return buildLayer(entries);
+        for (let d = dir; d !== "/" && stat && !(await stat(d)); d = posix.dirname(d)) entries.push({ type: "directory", path: d, mode: 0o755, ...owner, made: user ? "chown" : "inherit" });
+        return fileLayer(entries, stat);
       },
     }),
   };
@@ -83,6 +90,23 @@ interface Made {
   needs?: string[];
 }
 
+/**
+ * What goes wrong while a COPY/ADD layer is made (a URL that cannot be fetched, a
+ * source path missing in a stage) is a build error at the instruction's line.
+ */
+function atLine(ctx: StageContext, build: DockerfileBuild, step: Step, layer: LayerBuilder): LayerBuilder {
+  return async (...args) => {
+    try {
+      return await layer(...args);
+    } catch (err) {
+      if (err instanceof FetchError || err instanceof MissingStagePath) {
+        throw new BuildError(ctx.image.name, step.label, `${step.ins.keyword}: ${err.message}`, undefined, { file: build.file, line: step.ins.line });
+      }
+      throw err;
+    }
+  };
+}
+
 /** COPY/ADD: of context files (their content hashes), or of a source stage's files (its digest). */
 function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Extract<Op, { op: "copy" }>, source: (index: number) => string): Made {
   const urls = op.urls ?? [];
@@ -97,18 +121,21 @@ function copyStage(ctx: StageContext, build: DockerfileBuild, step: Step, op: Ex
       kind: "dockerfile-copy-from",
       inputs: [instruction, ["fromStage", digest]],
       needs: [digest],
-      change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, exists)) }),
+      change: () => ({ kind: "files", layer: atLine(ctx, build, step, async (owners, _parentLabels, config, stat) => fileLayer(await stageEntries(ctx.engine, ref, op.sources, spec, owners, config, stat), stat)) }),
     };
   }
   const selected = op.selected ?? [];
-  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}${s.unpack ? " unpacked" : ""}`).join("\n");
+  // A hard link names the file it links to (appended only then: every other COPY keeps its digest).
+  const links = hardLinks(selected);
+  const lines = selected.map((s) => `${s.entry.path}${s.entry.type === "directory" ? "/" : ""} ${s.entry.mode.toString(8)}:${s.hash}${s.unpack ? " unpacked" : ""}${links.has(s) ? ` link:${links.get(s)?.entry.path}` : ""}`).join("\n");
+  const directory = copiesDirectory(build.context, op.sources);
   const inline = op.inline ?? [];
   const heredocs: NamedInput[] = inline.length > 0 ? [["heredocs", inline.map((f) => `${f.name} sha256:${sha256Hex(f.content)}`).join("\n")]] : [];
   if (urls.length > 0) heredocs.push(["urls", urls.map((u) => `${u.url} ${u.digest}`).join("\n")]);
   return {
     kind: "dockerfile-copy",
     inputs: [instruction, ["context", lines], ...heredocs],
-    change: () => ({ kind: "files", layer: async (owners, _parentLabels, config, exists) => buildLayer(await contextEntries(build.context, selected, spec, owners, config, exists, inline)) }),
+    change: () => ({ kind: "files", layer: atLine(ctx, build, step, async (owners, _parentLabels, config, stat) => fileLayer(await contextEntries(build.context, selected, { ...spec, directory }, owners, config, stat, inline), stat)) }),
   };
 }
 
@@ -183,6 +210,19 @@ function secretParts(ctx: StageContext, build: DockerfileBuild, step: Step, moun
 }
 
 /**
+ * The Dockerfile stages whose files a COPY/ADD or WORKDIR (a file layer made in Node)
+ * writes into: those that have one, and those a stage that does is built `FROM`.
+ */
+function filesWritten(steps: Step[]): Set<number> {
+  const writes = new Set(steps.filter((s) => s.op.op === "copy" || (s.op.op === "config" && s.ins.keyword === "WORKDIR")).map((s) => s.stage));
+  const from = new Map<number, number>();
+  for (const s of steps) if (s.op.op === "from-stage") from.set(s.stage, s.op.index);
+  const out = new Set<number>();
+  for (const w of writes) for (let st: number | undefined = w; st !== undefined && !out.has(st); st = from.get(st)) out.add(st);
+  return out;
+}
+
+/**
  * Every step as a stage. Digests are computed here too (with the planner's rule: a
  * FROM has no parent) so a FROM <stage> or COPY --from names the source's digest.
  */
@@ -190,8 +230,14 @@ export function dockerfileStages(ctx: StageContext, build: DockerfileBuild): Sta
   const last = new Map<number, string>();
   const stages: Stage[] = [];
   let parent: string | undefined;
+  const indexed = filesWritten(build.steps);
   for (const step of build.steps) {
     const made = make(ctx, build, step, last);
+    // A base is indexed only under a stage that writes files into it without a container.
+    if (step.op.op === "from-image" && !indexed.has(step.stage)) {
+      const change = made.change;
+      made.change = () => ({ ...change(), indexFiles: false }) as StageChange;
+    }
     const root = step.op.op === "from-image" || step.op.op === "from-stage";
     const digest = stageDigest(made.kind, root ? undefined : parent, made.inputs);
     last.set(step.stage, digest);

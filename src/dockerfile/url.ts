@@ -49,7 +49,10 @@ export async function fetchUrl(url: string, expected?: string): Promise<{ data: 
   try {
     res = await fetch(url, { redirect: "follow" });
   } catch (err) {
-    throw new FetchError(`cannot fetch ${url}: ${(err as Error).message}`);
+    // undici says "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, ...) is its cause.
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+    const why = cause ? [cause.code, cause.message].filter(Boolean).join(" ") : (err as Error).message;
+    throw new FetchError(`cannot fetch ${url}: ${why}`);
   }
   if (!res.ok) throw new FetchError(`cannot fetch ${url}: HTTP ${res.status}`);
   const data = Buffer.from(await res.arrayBuffer());

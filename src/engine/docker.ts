@@ -199,10 +199,12 @@ export class DockerEngine implements Engine {
       (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
       const stubbed = spec.binds.filter((b) => b.stub !== undefined).map((b) => b.target);
-      if (stubbed.length > 0) {
+      const fileStubs = spec.binds.filter((b) => b.noFileStub && b.stub === undefined).map((b) => b.target);
+      if (stubbed.length > 0 || fileStubs.length > 0) {
         // Secrets and the agent leave no mount point in the layer (src/engine/stubs.ts); on another storage driver they would.
         const dirs = overlayDirs((await container.inspect()).GraphDriver);
         if (dirs) await removeMountStubs(dirs, stubbed);
+        if (dirs) await removeMountStubs(dirs, fileStubs, { filesOnly: true });
       }
       if (spec.takeChanges) {
         const driver = (await container.inspect()).GraphDriver as { Name?: string; Data?: { UpperDir?: string } } | undefined;

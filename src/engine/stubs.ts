@@ -31,18 +31,23 @@ async function stubKind(path: string): Promise<"directory" | "file" | undefined>
   return info?.isFile() && info.size === 0 ? "file" : undefined;
 }
 
-/** Removes the stubs of `targets` (deepest first, then each parent the run created), stopping at the first path that is not one. */
-export async function removeMountStubs(dirs: OverlayDirs, targets: string[]): Promise<void> {
+/**
+ * Removes the stubs of `targets` (deepest first, then each parent the run created), stopping
+ * at the first path that is not one. `filesOnly`: only a target that is an empty file, never
+ * a parent (the engine's BuildKit leaves the directories a file mount made).
+ */
+export async function removeMountStubs(dirs: OverlayDirs, targets: string[], opts: { filesOnly?: boolean } = {}): Promise<void> {
   for (const target of targets) {
     for (let path = posix.normalize(target); path !== "/"; path = posix.dirname(path)) {
       if ((await Promise.all(dirs.lowers.map((l) => exists(join(l, path))))).some(Boolean)) break;
       const upper = join(dirs.upper, path);
       const kind = await stubKind(upper);
-      if (!kind) break;
+      if (!kind || (opts.filesOnly && kind !== "file")) break;
       const parent = join(dirs.upper, posix.dirname(path));
       const times = await stat(parent).catch(() => undefined);
       await (kind === "directory" ? rmdir(upper) : unlink(upper));
       if (times) await utimes(parent, times.atime, times.mtime).catch(() => undefined);
+      if (opts.filesOnly) break;
     }
   }
 }

@@ -103,6 +103,11 @@ export interface RunBind {
    * builder provides it, a `file` or a `directory`, in a layer the stage does not keep.
    */
   stub?: "file" | "directory";
+  /**
+   * A file bound here leaves no empty file at the target (Dockerfile binds, as the
+   * engine's BuildKit removes a file mount's stub); directories made for it stay.
+   */
+  noFileStub?: boolean;
   /** Called after the run, on every path (stops what `fill` started, e.g. an agent proxy). */
   release?: () => Promise<void>;
   /**

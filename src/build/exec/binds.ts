@@ -27,11 +27,11 @@ export async function withBinds<T>(binds: RunBind[], fn: (b: RunBind[]) => Promi
         const dir = await mkdtemp(join(tmpdir(), "slipway-mount-"));
         temps.push(dir);
         const filled = await b.fill?.(dir);
-        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }), ...(b.stub && { stub: b.stub }) });
+        real.push({ source: filled || dir, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }), ...(b.stub && { stub: b.stub }), ...(b.noFileStub && { noFileStub: true }) });
       } else {
         const source = expandHome(b.source);
         await mkdir(source, { recursive: true });
-        real.push({ source, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }), ...(b.stub && { stub: b.stub }) });
+        real.push({ source, target: b.target, readOnly: b.readOnly, ...(b.cache !== undefined && { cache: b.cache }), ...(b.stub && { stub: b.stub }), ...(b.noFileStub && { noFileStub: true }) });
       }
     }
     return await fn(real);

@@ -4,7 +4,7 @@ import type { Layer } from "../layer.ts";
 import { SCRATCH, SCRATCH_CONFIG } from "../scratch.ts";
 import { cleanConfig, stageDocument } from "../stage-config.ts";
 import type { StageChange } from "../stage.ts";
-import { ownersOf } from "./read.ts";
+import { ownersOf, statOf } from "./read.ts";
 import { runCommands } from "./run.ts";
 import { done, labelsOf, type ExecContext, type Parent, type StageResult, type TakenChanges } from "./types.ts";
 
@@ -51,8 +51,7 @@ async function changeStage(ctx: ExecContext, change: Exclude<StageChange, { kind
     taken = ran.taken;
     if (taken?.load) layers.push(taken.load);
   } else if (change.kind === "files") {
-    const exists = async (path: string) => (await engine.readPath(parent.ref, path, async () => true)) === true;
-    const layer = await change.layer(ownersOf(ctx, parent.ref), labelsOf(parent.image), runtime, exists);
+    const layer = await change.layer(ownersOf(ctx, parent.ref), labelsOf(parent.image), runtime, statOf(engine, parent.ref));
     if (layer) diffIds.push(layer.diffId), layers.push(layer);
   }
   const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;

@@ -10,7 +10,8 @@ import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
 import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "../../image/index.ts";
-import type { KnownPaths } from "./known-paths.ts";
+import { indexTar, UnreadableLayer } from "../layer-index.ts";
+import { annotated, KnownPaths, nodeStream } from "./known-paths.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
 /**
@@ -21,7 +22,7 @@ class NeedsEngine extends Error {}
 
 /** A stage made in the registry (the draft to publish), or why only the engine can make it. */
 export type RemoteOutcome =
-  | { made: true; draft: ImageDraft; borrowed: BorrowedBlob[]; layer?: Layer }
+  | { made: true; draft: ImageDraft; borrowed: BorrowedBlob[]; layer?: Layer; bytesPulled?: number }
   | { made: false; needsEngine: string };
 
 /** Numeric owners resolve as on the engine; a name needs the parent's /etc/passwd, so the engine. */
@@ -30,16 +31,11 @@ const numericOnly = (image: string, stage: string) =>
     throw new NeedsEngine("a named owner needs the parent image's /etc/passwd");
   }, { image, stage });
 
-/** Whether a path exists in the parent is only known to an engine that has the parent. */
-const needsEngine = async (): Promise<boolean> => {
-  throw new NeedsEngine("a path of the parent image's filesystem must be looked at");
-};
-
 export interface RemoteContext {
   store: RegistryStageStore;
   /** Registry clients for other hosts (base images elsewhere). */
   registryFor(host: string): Registry;
-  /** Paths of the stages this build made in Node, so a file stage can tell some exist without an engine. */
+  /** Layer indexes this build knows or read: a file stage looks at its parent's filesystem through them (./known-paths.ts). */
   known?: KnownPaths;
 }
 
@@ -77,7 +73,7 @@ export async function remoteStage(
 
 async function makeInRegistry(
   ctx: RemoteContext, stage: PlannedStage, change: StageChange, meta: StageLabels, opts: { keepLayer?: boolean },
-): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[]; layer?: Layer }> {
+): Promise<{ draft: ImageDraft; borrowed: BorrowedBlob[]; layer?: Layer; bytesPulled?: number }> {
   if (change.kind === "base" && change.ref === SCRATCH) {
     return { draft: withConfig(SCRATCH_MANIFEST, stageDocument(SCRATCH_CONFIG, SCRATCH_CONFIG.config, [], stage, meta)), borrowed: [] };
   }
@@ -100,21 +96,34 @@ async function makeInRegistry(
       fetch: () => registry.getBlob(ref.repository, l.digest),
       mountFrom: sameHost ? ref.repository : undefined,
     }));
-    return { draft: withConfig(manifest, stageDocument(config, runtime, config.rootfs.diff_ids, stage, meta)), borrowed };
+    const draft = withConfig(manifest, stageDocument(config, runtime, config.rootfs.diff_ids, stage, meta));
+    if (!change.indexFiles) return { draft, borrowed };
+    // A Dockerfile's base: its layers indexed once, now, so no later file stage on it downloads them.
+    // (The store's registry counts what it sends; another host's bytes are counted here.)
+    let bytesPulled = 0;
+    const known = ctx.known ?? new KnownPaths();
+    // One that cannot be indexed (zstd) is left out: a file stage on it then goes to the engine.
+    await known.indexAll(manifest, config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(ref.repository, digest)), (n) => (bytesPulled += sameHost ? 0 : n)).catch((err: unknown) => {
+      if (!(err instanceof UnreadableLayer)) throw err;
+    });
+    return { draft: await annotated(known, draft), borrowed, bytesPulled };
   }
   if (change.kind === "run") throw new NeedsEngine("commands need a container");
   const parent = await ctx.store.read(stage.parent as string);
   const runtime = cleanConfig(normaliseRuntimeConfig(parent.config.config as unknown as Record<string, unknown>));
+  const known = ctx.known ?? new KnownPaths();
   if (change.kind === "config") {
-    ctx.known?.same(stage.digest, stage.parent);
     const doc = stageDocument(parent.config, change.apply(runtime), parent.config.rootfs.diff_ids, stage, meta);
     return { draft: withConfig(parent.manifest, doc), borrowed: [] };
   }
-  // A path this build made is known to exist; whether any other path exists, only an engine can tell.
-  const exists = async (path: string) => ctx.known?.has(stage.parent, path) === true || needsEngine();
-  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {}, runtime, exists);
-  if (layer) await ctx.known?.add(stage.digest, stage.parent, layer);
-  else ctx.known?.same(stage.digest, stage.parent);
+  // The parent's files as its layer indexes tell (a layer without one is downloaded and
+  // indexed; the store's registry counts those bytes).
+  const { registry, repository } = ctx.store;
+  const indexed = known.stat(parent.manifest, parent.config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(repository, digest)), () => undefined);
+  const stat = async (path: string) => indexed(path).catch((err: unknown) => {
+    throw err instanceof UnreadableLayer ? new NeedsEngine(err.message) : err;
+  });
+  const layer = await change.layer(numericOnly(meta.image, stage.name), parent.config.config.Labels ?? {}, runtime, stat);
   const applied = change.apply ? change.apply(runtime) : runtime;
   // A werf-view git patch with nothing to change adds no layer: the stage is a new config.
   if (!layer) return { draft: withConfig(parent.manifest, stageDocument(parent.config, applied, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
@@ -124,9 +133,11 @@ async function makeInRegistry(
     const gz = await gzipLayer(layer);
     // Held in memory until uploaded: a layer that compresses to more goes to the engine, which streams it.
     if (!gz) throw new NeedsEngine(`the layer compresses to more than ${MAX_COMPRESSED_IN_MEMORY / 2 ** 20} MiB`);
+    known.remember(layer.diffId, await indexTar(layer.open()));
+    const draft = await annotated(known, appendLayer(parent.manifest, gz, doc));
     kept = opts.keepLayer === true;
     // keepLayer: the caller loads the same tar into the engine, then disposes of it.
-    return { draft: appendLayer(parent.manifest, gz, doc), borrowed: [], ...(kept ? { layer } : {}) };
+    return { draft, borrowed: [], ...(kept ? { layer } : {}) };
   } finally {
     if (!kept) await layer.dispose();
   }

@@ -21,6 +21,7 @@ import { pipeline } from "node:stream/promises";
 import { extract, pack, type Header, type Pack } from "tar-stream";
 import { MAX_COMPRESSED_IN_MEMORY, type Layer } from "../layer.ts";
 import { parallelGzip } from "../../util/parallel-gzip.ts";
+import { indexEntries, type LayerIndex } from "../layer-index.ts";
 
 /** A layer taken from a container: the tar (kept only when asked) and its gzip blob. */
 export interface TakenLayer {
@@ -29,6 +30,8 @@ export interface TakenLayer {
   gz?: { digest: string; data: Uint8Array };
   /** The blob is in the registry already: streamed there while it was compressed. */
   uploaded?: boolean;
+  /** Its paths (see ../layer-index.ts), for the stage manifest's annotation. */
+  index?: LayerIndex;
 }
 
 /** Sends a blob to the registry as it is made; resolves to its digest. */
@@ -109,7 +112,7 @@ export function convertEntry(h: Header): Header[] {
   throw new CannotTake(`${h.name}: entry of type ${h.type}`);
 }
 
-async function convert(upper: string, out: Pack): Promise<boolean> {
+async function convert(upper: string, out: Pack, seen: Header[]): Promise<boolean> {
   // GNU tar reads the directory (xattrs included) fast; entries are rewritten here.
   const tar = spawn("tar", ["--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", upper, "-cf", "-", "."], { stdio: ["ignore", "pipe", "ignore"] });
   const exited = new Promise<number>((resolve, reject) => tar.on("error", reject).on("close", (code) => resolve(code ?? 1)));
@@ -124,6 +127,7 @@ async function convert(upper: string, out: Pack): Promise<boolean> {
       return ex.destroy(err as Error);
     }
     entries += headers.length;
+    seen.push(...headers);
     const content = headers.length === 1 && headers[0].type === "file" && (headers[0].size ?? 0) > 0;
     if (!content) {
       for (const header of headers) out.entry(header, Buffer.alloc(0));
@@ -176,7 +180,8 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
       },
     });
     const writing = pipeline(archive, hashing, parallelGzip({ level: 1 }), collect);
-    const converting = convert(upper, archive).then(
+    const seen: Header[] = [];
+    const converting = convert(upper, archive, seen).then(
       (any) => (archive.finalize(), any),
       (err: Error) => (archive.destroy(err), Promise.reject(err)),
     );
@@ -191,7 +196,7 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
     const layer: Layer = { diffId: `sha256:${tarHash.digest("hex")}`, size, open: () => createReadStream(file), dispose };
     if (!keep) await dispose();
     const digest = `sha256:${gzHash.digest("hex")}`;
-    return { layer, gz: { digest, data: Buffer.concat(chunks) }, uploaded: streamed?.digest === digest };
+    return { layer, gz: { digest, data: Buffer.concat(chunks) }, uploaded: streamed?.digest === digest, index: indexEntries(seen) };
   } catch (err) {
     await dispose();
     if (err instanceof CannotTake) return undefined;

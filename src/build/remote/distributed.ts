@@ -16,7 +16,7 @@ import { previousStages } from "./previous.ts";
 import { remakeMissing, repairing } from "./repair.ts";
 import type { RegistryStageStore } from "./store.ts";
 import { engineWants, fetchEarly, loadMade } from "./early.ts";
-import { KnownPaths } from "./known-paths.ts";
+import { annotated, KnownPaths } from "./known-paths.ts";
 import { addPhase, timed, totalPhases } from "./phases.ts";
 import pLimit from "p-limit";
 import { tallied } from "../../registry/tally.ts";
@@ -70,7 +70,8 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
       return;
     }
     const below = await walk.opts.store.read(parent.digest);
-    const draft = taken.gz ? appendLayer(below.manifest, taken.gz, applied.doc as ImageConfigDocument) : withConfig(below.manifest, applied.doc as ImageConfigDocument);
+    if (taken.layer && taken.index) walk.known.remember(taken.layer.diffId, taken.index);
+    const draft = await annotated(walk.known, taken.gz ? appendLayer(below.manifest, taken.gz, applied.doc as ImageConfigDocument) : withConfig(below.manifest, applied.doc as ImageConfigDocument));
     const present = taken.uploaded && taken.gz ? [taken.gz.digest] : [];
     const outcome = await timed(report, "upload", () => walk.opts.store.publish(stage.digest, draft, [], { overwrite: walk.remaking.has(stage.digest), present }));
     walk.inRegistry.add(stage.digest);
@@ -142,7 +143,9 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
   const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known }, stage, change, meta, { keepLayer: toEngine });
   if (!made.made) return buildOnEngine(walk, image, i, meta, report, reports);
-  const { draft, borrowed, layer } = made;
+  const { draft, borrowed, layer, bytesPulled } = made;
+  // A base image's layers indexed from another registry (the store's counts its own bytes).
+  report.bytesPulled += bytesPulled ?? 0;
   // A later command stage runs on this one: it goes into the engine from what was made
   // here (the engine pulls nothing back), while the registry gets it.
   if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));

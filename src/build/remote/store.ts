@@ -110,11 +110,11 @@ export class RegistryStageStore {
 
   /**
    * After the engine pushed a stage (its manifest carries no publish time), writes the
-   * same manifest again with one. Returns the manifest as pushed.
+   * same manifest again with one (and `annotations`). Returns the manifest as pushed.
    */
-  async stamp(digest: string): Promise<ImageManifest> {
+  async stamp(digest: string, annotations: Record<string, string> = {}): Promise<ImageManifest> {
     const pushed = parseManifest((await this.#get(digest)).body);
-    const manifest = this.#stamped(pushed);
+    const manifest = withAnnotations(this.#stamped(pushed), annotations);
     await this.registry.putManifest(this.repository, stageTag(digest), encodeJson(manifest), manifest.mediaType);
     return pushed;
   }

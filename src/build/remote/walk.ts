@@ -1,5 +1,5 @@
 import type { LimitFunction } from "p-limit";
-import { KnownPaths } from "./known-paths.ts";
+import { KnownPaths, LAYER_INDEX_ANNOTATION } from "./known-paths.ts";
 import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { Registry } from "../../registry/types.ts";
 import type { PlannedStage, ProjectPlan } from "../plan.ts";
@@ -135,7 +135,9 @@ export async function publishLocal(walk: Walk, stage: PlannedStage): Promise<{ b
   const { uploaded } = await engine.push(remote);
   await engine.removeImage(remote).catch(() => undefined);
   // The engine's manifest carries no publish time: written again with one, for cleanup's grace window.
-  const manifest = await store.stamp(stage.digest);
+  // The parent's layer indexes hold for the same layers here (by diff id): later file stages read them.
+  const inherited = stage.parent ? (await store.read(stage.parent).catch(() => undefined))?.manifest.annotations?.[LAYER_INDEX_ANNOTATION] : undefined;
+  const manifest = await store.stamp(stage.digest, inherited ? { [LAYER_INDEX_ANNOTATION]: inherited } : {});
   walk.inRegistry.add(stage.digest);
   // What crossed the wire: the compressed sizes of the layers the engine uploaded. The engine
   // names layers by diff id; the manifest lists the same layers, in the same order, by blob.

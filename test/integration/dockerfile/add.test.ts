@@ -119,6 +119,48 @@ ${checksum ? `ADD --checksum=${checksum} ${origin}/files/hello.txt /srv/checked.
     expect(mismatch.stderr).toContain("checksum mismatch");
   });
 
+  test("a URL that cannot be fetched (404, connection refused), when planning or when its layer is made: Dockerfile:line and the URL, exit 1, nothing published", async () => {
+    served = { "/files/hello.txt": Buffer.from("hello\n") };
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, "127.0.0.1", () => {
+        const port = (s.address() as AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const sum = `sha256:${"a".repeat(64)}`;
+    const cases: [string, string, RegExp][] = [
+      // --checksum: fetched when the layer is made
+      [`ADD --checksum=${sum} ${origin}/files/missing.txt /srv/`, `${origin}/files/missing.txt`, /HTTP 404/],
+      [`ADD --checksum=${sum} http://127.0.0.1:${closed}/x.txt /srv/x.txt`, `http://127.0.0.1:${closed}/x.txt`, /ECONNREFUSED|connection refused|fetch failed/i],
+      // no --checksum: fetched when planning (its content is the digest input)
+      [`ADD ${origin}/files/missing.txt /srv/`, `${origin}/files/missing.txt`, /HTTP 404/],
+    ];
+    for (const [n, [line, url, why]] of cases.entries()) {
+      const dir = await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN echo ok > /ok\n${line}\nCMD ["cat", "/ok"]\n` });
+      const repo = `${world.registry.host}/add-fails-${n}`;
+      const env = { ...world.env, CI_COMMIT_REF_NAME: "main" };
+      for (const args of [["build", "--dir", dir], ["bp", repo, "--tag-ci", "--dir", dir]]) {
+        const res = await slipway([...args, "--build-arg", `BASE=${world.base}`, "--network", "default", "--json"], { env });
+        expect(res.code, `${line} (${args[0]}): ${res.stderr}`).toBe(1);
+        expect(res.stderr).toContain(`Dockerfile:4: ADD: cannot fetch ${url}: `);
+        expect(res.stderr).toContain(url);
+        expect(res.stderr).toMatch(why);
+        expect(res.stderr).not.toMatch(/\n\s+at /); // a message, not a stack
+        expect(JSON.parse(res.stdout).error).toMatchObject({ file: "Dockerfile", line: 4 });
+      }
+      const tags = await fetch(`http://${world.registry.host}/v2/add-fails-${n}/tags/list`).then((r) => (r.ok ? r.json() : { tags: [] })) as { tags: string[] | null };
+      expect(tags.tags ?? []).not.toContain("main");
+    }
+    // Without the network the URL is refused before anything is built: a config error, exit 2.
+    const dir = await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN echo ok > /ok\nADD --checksum=${sum} ${origin}/files/hello.txt /srv/\n` });
+    const res = await slipway(["bp", `${world.registry.host}/add-fails-net`, "--tag-ci", "--dir", dir, "--build-arg", `BASE=${world.base}`, "--json"], { env: { ...world.env, CI_COMMIT_REF_NAME: "main" } });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`Dockerfile:4: ADD of a URL (${origin}/files/hello.txt) needs the network`);
+    expect(JSON.parse(res.stdout).error).toMatchObject({ kind: "config", file: "Dockerfile", line: 4 });
+    expect((await fetch(`http://${world.registry.host}/v2/add-fails-net/tags/list`)).status).toBe(404);
+  });
+
   test("git sources and --keep-git-dir are refused by name", async () => {
     for (const [line, message] of [
       ["ADD https://github.com/moby/buildkit.git#v0.10.1 /src", /ADD of a git repository \(https:\/\/github.com\/moby\/buildkit.git#v0.10.1\) is not supported/],

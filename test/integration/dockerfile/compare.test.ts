@@ -1,9 +1,14 @@
-import { cp, readdir } from "node:fs/promises";
+import { cp, link, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
-import { slipwayJson } from "../../support/cli.ts";
-import { type BuildWorld, buildWorld, scratchDir } from "../../support/services.ts";
+import type { BuildReport } from "../../../src/build/report.ts";
+import { DockerEngine } from "../../../src/engine/docker.ts";
+import { slipwayJson, statuses } from "../../support/cli.ts";
+import { accessLog, blobDownloads, mark } from "../../support/registry-log.ts";
+import { client, layerDigests } from "../distributed/support.ts";
+import { type BuildWorld, buildWorld, scratchDir, testEngine } from "../../support/services.ts";
 import { buildkit, contextDir, fileTree, imageConfig } from "./support.ts";
 
 let engine: PrivateEngine;
@@ -41,6 +46,48 @@ async function compare(dir: string, name: string, extra: string[] = []): Promise
   expect(await fileTree(engine.socketPath, ours)).toEqual(await fileTree(engine.socketPath, theirs));
   expect(await imageConfig(engine.socketPath, ours)).toEqual(await imageConfig(engine.socketPath, theirs));
 }
+
+/**
+ * The same through the registry (`bp` on a fresh node: file stages made in the registry,
+ * the parent's files known from layer indexes), pulled back into the engine.
+ */
+async function compareRegistry(dir: string, name: string, extra: string[] = []): Promise<{ report: BuildReport; downloads: { digest: string }[] }> {
+  await using node = await testEngine();
+  const nodeEnv = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-"), CI_COMMIT_REF_NAME: "main" };
+  const repo = `${registry.host}/cmp-${name}`;
+  const since = await mark(registry.logPath);
+  const report = await slipwayJson(["bp", repo, "--tag-ci", "--dir", dir, ...extra], { env: nodeEnv });
+  const downloads = blobDownloads(await accessLog(registry.logPath, since));
+  await new DockerEngine({ socketPath: engine.socketPath }).pull(`${repo}:main`);
+  const theirs = `buildkit/${name}:latest`;
+  await buildkit(engine.socketPath, dir, theirs, extra);
+  expect(await fileTree(engine.socketPath, `${repo}:main`)).toEqual(await fileTree(engine.socketPath, theirs));
+  expect(await imageConfig(engine.socketPath, `${repo}:main`)).toEqual(await imageConfig(engine.socketPath, theirs));
+  return { report, downloads };
+}
+
+/**
+ * Directories that exist before a COPY/WORKDIR writes into them, with owners and modes
+ * of their own (setgid included: what is made under it takes its group and bit).
+ */
+const OWNED_PARENTS = `ARG BASE
+FROM \${BASE}
+RUN mkdir -p /srv/owned/deep /opt/tight /home/app && chown -R 1000:1000 /srv/owned /home/app && chmod 0750 /srv/owned && chmod 2770 /srv/owned/deep && chmod 0700 /opt/tight
+COPY a.txt /home/app/
+COPY sub /srv/owned/deep/newdir/
+COPY a.txt /opt/tight/a.txt
+COPY a.txt /tmp/in-tmp/
+COPY a.txt /root/
+WORKDIR /srv/owned/deep/wd
+COPY b.txt relative.txt
+COPY --chown=1000:1000 a.txt /srv/owned/c/d.txt
+COPY --chown=app sub /home/app/named/
+COPY --chown=2000:2000 sub /srv/owned/deep/chowned/
+USER app
+WORKDIR /srv/owned/deep/as-app
+WORKDIR /home/app/work
+COPY --chmod=600 a.txt ./
+`;
 
 describe("Dockerfile builds equal BuildKit's", () => {
   test("one stage: ARG/ENV expansion, WORKDIR, COPY rules and .dockerignore, USER, every config instruction", async () => {
@@ -153,6 +200,119 @@ STOPSIGNAL SIGQUIT
 `,
   });
   await compare(dir, "corners", ["--build-arg", `BASE=${base}`]);
+});
+
+describe("files written into directories the parent already has", () => {
+  test("COPY, WORKDIR and COPY --chown keep an existing parent's owner and mode (base image and RUN-made directories)", async () => {
+    const dir = await contextDir({ "a.txt": "a\n", "b.txt": "b\n", "sub/x.txt": "x\n", Dockerfile: OWNED_PARENTS });
+    await compare(dir, "owned", ["--build-arg", `BASE=${base}`]);
+  });
+
+  test("the same made in the registry by bp on a fresh node; an app change then downloads no layer", async () => {
+    // Numeric owners: a name needs the parent's /etc/passwd, so the engine (which pulls the parent).
+    const numeric = OWNED_PARENTS.replace("--chown=app ", "--chown=1000 ").replace("USER app", "USER 1000:1000");
+    const dir = await contextDir({ "a.txt": "a\n", "b.txt": "b\n", "sub/x.txt": "x\n", Dockerfile: numeric });
+    const { report } = await compareRegistry(dir, "owned", ["--build-arg", `BASE=${base}`]);
+    expect(report.totals.containersRun).toBe(1);
+    // The parents' attributes come from the layer indexes the stage manifests carry.
+    await writeFile(join(dir, "a.txt"), "a 2\n");
+    const again = await compareRegistry(dir, "owned", ["--build-arg", `BASE=${base}`]);
+    expect(again.report.totals.containersRun).toBe(0);
+    expect(statuses(again.report)).toMatchObject({ "RUN#2 mkdir -p /srv/owned/deep /opt/tight /hom...": "registry", "COPY#3 a.txt /home/app/": "appended" });
+    const layers = await layerDigests(client(registry), ["cmp-owned", "base/busybox"]);
+    expect(again.downloads.filter((d) => layers.has(d.digest))).toEqual([]);
+  });
+});
+
+test("RUN --mount points as the engine's BuildKit leaves them: a directory target the run made stays, a file bind's empty file does not (bind, tmpfs, cache; nested, relative, existing)", async () => {
+  const dir = await contextDir({
+    "src/a.txt": "a\n",
+    "one.txt": "1\n",
+    Dockerfile: `ARG BASE
+FROM \${BASE}
+RUN mkdir -p /srv/owned && chown 1000:1000 /srv/owned && chmod 0750 /srv/owned
+RUN --mount=type=bind,source=src,target=/mnt/bindnew --mount=type=tmpfs,target=/mnt/tmpfsnew --mount=type=cache,target=/var/cachenew true
+RUN --mount=type=bind,source=src,target=/deep/er/bind --mount=type=tmpfs,target=/tmp --mount=type=cache,target=/srv/owned/cache,uid=1000 true
+RUN --mount=type=bind,source=one.txt,target=/etc/one.txt --mount=type=bind,source=one.txt,target=/newdir/one.txt cat /etc/one.txt
+WORKDIR /work
+RUN --mount=type=tmpfs,target=rel/tmp --mount=type=cache,target=.cache echo made > /made.txt
+`,
+  });
+  await compare(dir, "mounts", ["--build-arg", `BASE=${base}`]);
+});
+
+test("an audit: ENV quoting, ARG defaults in FROM, symlinks and hard links, dir vs dir/, --chmod on directories, USER forms and WORKDIR", async () => {
+  const dir = await contextDir({
+    "tree/a.txt": "a\n",
+    "tree/sub/b.txt": "b\n",
+    "tree/empty/.keep": "",
+    "hard/one.txt": "same\n",
+    "x.txt": "x\n",
+  });
+  await symlink("a.txt", join(dir, "tree/link-to-a"));
+  await symlink("sub", join(dir, "tree/link-to-sub"));
+  await symlink("tree/a.txt", join(dir, "toplink"));
+  await symlink("/nowhere", join(dir, "tree/dangling"));
+  await link(join(dir, "hard/one.txt"), join(dir, "hard/two.txt"));
+  await mkdir(join(dir, "emptydir"));
+  const repo = base.slice(0, base.lastIndexOf(":"));
+  await writeFile(join(dir, "Dockerfile"), `ARG REPO=${repo}
+ARG TAG=1
+FROM \${REPO}:\${TAG}
+ARG TAG
+ENV TAG_SEEN=\${TAG}
+ENV A="a b" B='c d' C=e\\ f D="quote \\" inside" E=\${A}-\${B}
+ENV LEGACY value with   spaces
+ENV EMPTY=""
+COPY tree /t1
+COPY tree/ /t2/
+COPY tree/sub /t3
+COPY toplink /t4/
+COPY tree/link-to-sub /t5/
+COPY hard /hard/
+COPY --chmod=700 tree /t6/
+COPY --chmod=640 x.txt tree/sub/ /t7/
+COPY emptydir /t8
+COPY emptydir /t9/
+USER 1000
+WORKDIR /w-uid
+USER app
+WORKDIR /w-name
+USER 1234:5678
+WORKDIR /w-both
+USER app:root
+WORKDIR /w-name-group
+USER 4321
+WORKDIR /w-unknown-uid
+USER root
+WORKDIR /w-root
+`);
+  await compare(dir, "audit");
+});
+
+test("an audit, continued: COPY --from of links, destinations under symlinked directories, ENV that reads itself, --chown forms, WORKDIR chains", async () => {
+  const dir = await contextDir({ "a.txt": "a\n", "b.txt": "b\n" });
+  await writeFile(join(dir, "Dockerfile"), `ARG BASE
+FROM \${BASE} AS build
+RUN mkdir -p /out/d && echo real > /out/real && ln -s real /out/link && ln /out/real /out/hard && ln -s d /out/dlink && echo in > /out/d/in.txt
+FROM \${BASE}
+RUN mkdir -p /srv/real && chown 1000:1000 /srv/real && chmod 0750 /srv/real && ln -s /srv/real /app && ln -s real /srv/rel
+COPY --from=build /out/link /from-link/
+COPY --from=build /out /from-dir/
+COPY --from=build /out/dlink /from-dlink/
+COPY a.txt /app/
+COPY b.txt /srv/rel/sub/
+COPY --chown=1000 a.txt /own/uid-only/
+COPY --chown=app:app a.txt /own/names/
+COPY --chown=:1000 a.txt /own/group-only/
+ENV A=1 B=2
+ENV A=first B=\${A}-seen C="\${B}"
+WORKDIR rel
+WORKDIR deeper/still
+WORKDIR /app/wd
+RUN pwd > /pwd.txt
+`);
+  await compare(dir, "audit2", ["--build-arg", `BASE=${base}`]);
 });
 
 /** Real public Dockerfiles adapted to build offline on busybox (test/fixtures/dockerfiles/*-busybox, SOURCE.md each). */

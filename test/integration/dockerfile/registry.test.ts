@@ -191,6 +191,27 @@ docker:
     expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("hello from args\n");
   });
 
+  test("FROM indexes the base's layers (one download, on the cold build) only when a stage writes files into it without a container", async () => {
+    const baseLayers = await layerDigests(client(registry), ["base/busybox"]);
+    const baseDownloads = async (dir: string, repo: string) => {
+      const since = await mark(registry.logPath);
+      await ciJob(dir, `${registry.host}/${repo}`);
+      return blobDownloads(await accessLog(registry.logPath, since)).filter((d) => baseLayers.has(d.digest)).length;
+    };
+    // Only the engine's pull for the RUN.
+    expect(await baseDownloads(await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN echo hi > /hi\n` }), "df-index-run")).toBe(1);
+    // A builder stage that only runs commands is indexed when a later stage is built FROM it and copies: once more.
+    const copies = await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE} AS b\nRUN echo hi > /hi\nFROM b\nCOPY a.txt /srv/\n`, "a.txt": "a\n" });
+    expect(await baseDownloads(copies, "df-index-copy")).toBe(2);
+    // The app change after it downloads no layer: every index is in the stage manifests.
+    await writeFile(join(copies, "a.txt"), "a 2\n");
+    const since = await mark(registry.logPath);
+    const again = await ciJob(copies, `${registry.host}/df-index-copy`);
+    expect(again.totals.containersRun).toBe(0);
+    const layers = await layerDigests(client(registry), ["df-index-copy"]);
+    expect(blobDownloads(await accessLog(registry.logPath, since)).filter((d) => layers.has(d.digest))).toEqual([]);
+  });
+
   test("bad Dockerfiles exit 2 naming file:line; flags for a Dockerfile next to a config file are refused", async () => {
     const env = { DOCKER_HOST: "unix:///nonexistent.sock" };
     const cases: [string, RegExp][] = [

@@ -1,8 +1,9 @@
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { link, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { planProject } from "../../../src/build/plan.ts";
-import { readContext, select, type BuildContext } from "../../../src/dockerfile/context.ts";
+import { hashSelected, readContext, select, type BuildContext } from "../../../src/dockerfile/context.ts";
+import { contextEntries, hardLinks } from "../../../src/dockerfile/copy.ts";
 import { loadDockerfileProject } from "../../../src/dockerfile/project.ts";
 import type { Engine } from "../../../src/engine/types.ts";
 import { scratchDir } from "../../support/services.ts";
@@ -42,6 +43,35 @@ describe("what COPY selects from the context", () => {
     expect(placed(ctx, ["../../in.txt"], "/x")).toEqual(["in.txt -> "]);
     expect(() => select(ctx, ["secret.env"], "/x")).toThrow(/not found in the build context/);
     expect(ctx.entries.get("link")).toMatchObject({ type: "symlink", target: "/etc/passwd" });
+  });
+
+  test("a source that is a symlink is followed inside the context (as BuildKit); one inside a copied directory stays a link", async () => {
+    const dir = await dirWith({ "tree/a.txt": "a", "tree/sub/b.txt": "b", "secret.env": "s", ".dockerignore": "secret.env\n" });
+    await symlink("tree/a.txt", join(dir, "top"));
+    await symlink("/tree/sub", join(dir, "abs-dir"));
+    await symlink("top", join(dir, "chain"));
+    await symlink("a.txt", join(dir, "tree/inner"));
+    await symlink("secret.env", join(dir, "to-ignored"));
+    await symlink("../../etc/passwd", join(dir, "outside"));
+    const ctx = await readContext(dir);
+    expect(placed(ctx, ["top"], "/x/")).toEqual(["tree/a.txt -> top"]);
+    expect(placed(ctx, ["chain"], "/x")).toEqual(["tree/a.txt -> "]);
+    expect(placed(ctx, ["abs-dir"], "/x")).toEqual(["tree/sub/b.txt -> b.txt"]);
+    expect(placed(ctx, ["tree"], "/x")).toContain("tree/inner -> inner");
+    expect(select(ctx, ["tree"], "/x").find((s) => s.destPath === "inner")?.entry.type).toBe("symlink");
+    expect(() => select(ctx, ["to-ignored"], "/x")).toThrow(/a symlink to secret.env, which is not in the build context/);
+    expect(() => select(ctx, ["outside"], "/x")).toThrow(/not in the build context/);
+  });
+
+  test("hard links: the first (by destination) is the file, the others link to it; their stage digest says so", async () => {
+    const dir = await dirWith({ "h/one.txt": "same", "h/solo.txt": "solo" });
+    await link(join(dir, "h/one.txt"), join(dir, "h/two.txt"));
+    const ctx = await readContext(dir);
+    const selected = await hashSelected(ctx, select(ctx, ["h"], "/x"));
+    const links = [...hardLinks(selected)].map(([s, to]) => `${s.destPath} -> ${to.destPath}`);
+    expect(links).toEqual(["two.txt -> one.txt"]);
+    const entries = await contextEntries(ctx, selected, { dest: "/x" }, async () => ({ uid: 0, gid: 0 }));
+    expect(entries.find((e) => e.path === "/x/two.txt")).toMatchObject({ type: "link", target: "/x/one.txt" });
   });
 });
 

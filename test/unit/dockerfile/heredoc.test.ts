@@ -96,7 +96,7 @@ describe("COPY heredocs", () => {
     const owners = async () => ({ uid: 7, gid: 8 });
     const one = await contextEntries(ctx, [], { dest: "/etc/motd" }, owners, {}, undefined, [{ name: "EOF", content: "hi\n" }]);
     expect(one).toEqual([{ type: "file", path: "/etc/motd", mode: 0o644, uid: 0, gid: 0, content: Buffer.from("hi\n") }]);
-    const into = await contextEntries(ctx, [], { dest: "bin/", chmod: 0o755, chown: "app" }, owners, { WorkingDir: "/app" }, async () => true, [{ name: "run.sh", content: "x" }]);
+    const into = await contextEntries(ctx, [], { dest: "bin/", chmod: 0o755, chown: "app" }, owners, { WorkingDir: "/app" }, async () => ({ type: "directory", mode: 0o755, uid: 0, gid: 0 }), [{ name: "run.sh", content: "x" }]);
     expect(into).toEqual([{ type: "file", path: "/app/bin/run.sh", mode: 0o755, uid: 7, gid: 8, content: Buffer.from("x") }]);
   });
 
