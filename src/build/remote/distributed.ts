@@ -181,15 +181,24 @@ function newReport(stage: PlannedStage): StageReport {
 }
 
 /** Makes a planned stage again after a cleanup deleted it under this build (see ./repair.ts). */
-async function remake(walk: Walk, digest: string): Promise<boolean> {
-  // A stage that vanishes again while it is being remade is not chased in circles.
-  if (walk.remaking.has(digest)) return false;
+function remake(walk: Walk, digest: string): Promise<boolean> {
+  // Two images found the same stage gone at once: the second waits for the first's remake.
+  const pending = walk.remakes.get(digest);
+  if (pending) return pending.catch(() => false);
+  const remaking = remakeOnce(walk, digest);
+  walk.remakes.set(digest, remaking);
+  return remaking.finally(() => walk.remakes.delete(digest));
+}
+
+async function remakeOnce(walk: Walk, digest: string): Promise<boolean> {
   for (const image of walk.plan.images) {
     const i = image.stages.findIndex((s) => s.digest === digest);
     if (i < 0) continue;
     const forget = async () => {
       walk.inRegistry.delete(digest);
       walk.local.delete(digest);
+      // Engine work on its way for the stage is let finish (nothing runs on after the build).
+      await walk.arriving.get(digest)?.catch(() => 0);
       walk.arriving.delete(digest);
       walk.opts.store.forget(digest);
       return true;
@@ -234,13 +243,18 @@ async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: Stage
   const stage = image.stages[i];
   const report = reports[i];
   for (const d of stage.stage.needs?.() ?? []) await walk.done.get(d)?.promise;
+  // Another image failed: what has started finishes, nothing more starts.
+  if (walk.failure) throw new NotStarted();
   const started = performance.now();
   walk.begun.add(report);
   const { tally } = await tallied(opts.store.registry.stats, async () => {
     const other = walk.making.get(stage.digest);
     if (other) await other.catch(() => undefined);
     if (other && walk.inRegistry.has(stage.digest)) return;
-    const making = walk.slots(() => repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports)));
+    const making = walk.slots(() => {
+      if (walk.failure) throw new NotStarted();
+      return repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports));
+    });
     walk.making.set(stage.digest, making);
     try {
       await making;
@@ -254,21 +268,26 @@ async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: Stage
   (opts.progress ?? silentProgress).stageFinished(image.image.name, report);
 }
 
+/** A stage not started because another failed first. */
+class NotStarted extends Error {}
+
 async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
   const { opts } = walk;
   const reports = image.stages.map(newReport);
   walk.reports.set(image.image.name, reports);
-  // Independent chains (a Dockerfile's build stages) at once; the build's slots bound the work.
-  await runChains(image.stages, Infinity, async (i) => {
-    const done = walk.done.get(image.stages[i].digest);
-    try {
+  try {
+    // Independent chains (a Dockerfile's build stages) at once; the build's slots bound the work.
+    await runChains(image.stages, Infinity, async (i) => {
       await walkStage(walk, image, i, reports);
-      done?.resolve();
-    } catch (err) {
-      done?.reject(err);
-      throw err;
-    }
-  });
+      walk.done.get(image.stages[i].digest)?.resolve();
+    });
+  } catch (err) {
+    if (!(err instanceof NotStarted)) walk.failure ??= err;
+    // Stages after the failure are never walked: whatever waits for them (another image's
+    // stage that reads this image's) learns it now, instead of waiting forever.
+    for (const s of image.stages) walk.done.get(s.digest)?.reject(err);
+    throw err;
+  }
   const final = await publishFinal(walk, image);
   return {
     name: image.image.name,
@@ -309,7 +328,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   const walk: Walk = {
     opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), manifestSeconds: 0,
-    known: new KnownPaths(), making: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
+    known: new KnownPaths(), making: new Map(), remakes: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
     slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
@@ -318,13 +337,15 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   try {
     // Independent images (and artifacts) at once; a stage that reads another image's waits for it.
     const settled = await Promise.allSettled(plan.images.map((image) => walkImage(walk, image)));
+    // The first failure is the one to report, not a stage it kept from starting.
+    if (walk.failure) throw walk.failure;
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) throw failed.reason;
     images = settled.map((s) => (s as PromiseFulfilledResult<ImageReport>).value);
     await completeImages(walk, images);
   } finally {
     // Nothing keeps working on the engine after the build returns.
-    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values()]);
+    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values()]);
   }
   const report = { images, totals: totals(images, walk.containers, (performance.now() - started) / 1000) };
   report.totals.bytesPulled += walk.finalBytes.pulled;

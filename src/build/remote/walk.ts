@@ -23,6 +23,10 @@ export interface Walk {
   reports: Map<string, StageReport[]>;
   /** Stages being made again right now (see ./repair.ts). */
   remaking: Set<string>;
+  /** The remakes under way, by digest: a second image that finds the stage gone waits for the first's. */
+  remakes: Map<string, Promise<boolean>>;
+  /** The first stage failure: once set, no further stage starts. */
+  failure?: unknown;
   /**
    * Stages on their way into the engine (a pull started early, or a stage made in Node
    * being loaded), by digest; each resolves to the bytes pulled. The first stage to
@@ -128,6 +132,7 @@ export async function publishLocal(walk: Walk, stage: PlannedStage): Promise<{ b
     // (Should our copy stay, a later push carries its layers: every image stays complete.)
     await engine.removeImage(stage.ref).catch(() => undefined);
     walk.local.set(stage.digest, false);
+    walk.inRegistry.add(stage.digest);
     return { bytes: 0, adopted: true };
   }
   const remote = store.ref(stage.digest);
