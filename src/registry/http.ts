@@ -81,18 +81,31 @@ export class RegistryHttp {
     this.stats.requests++;
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const startClock = () => {
-      timer = setTimeout(() => abort.abort(new RegistryError(`no answer within ${this.timeoutMs} ms`, undefined, NETWORK_ERROR)), this.timeoutMs);
+    let settled = false;
+    const startClock = (why: string) => {
+      clearTimeout(timer);
+      if (!settled) timer = setTimeout(() => abort.abort(new RegistryError(`${why} within ${this.timeoutMs} ms`, undefined, NETWORK_ERROR)), this.timeoutMs);
     };
     let body = init.body;
-    if (body instanceof ReadableStream) body = body.pipeThrough(new TransformStream({ flush: startClock }));
-    else startClock();
+    if (body instanceof ReadableStream) {
+      // A streamed body: the clock restarts with every chunk the transport takes, so a
+      // registry that stops reading fails the request as one that stops answering does.
+      startClock("no progress sending the body");
+      body = body.pipeThrough(new TransformStream({
+        transform(chunk, controller) {
+          startClock("no progress sending the body");
+          controller.enqueue(chunk);
+        },
+        flush: () => startClock("no answer"),
+      }));
+    } else startClock("no answer");
     try {
       return await fetch(url, { ...init, body, signal: abort.signal });
     } catch (err) {
       const why = abort.signal.aborted ? String((abort.signal.reason as Error).message) : describe(err);
       throw new RegistryError(`${init.method ?? "GET"} ${url}: ${why}`, undefined, NETWORK_ERROR, { cause: err });
     } finally {
+      settled = true;
       clearTimeout(timer);
     }
   }

@@ -151,6 +151,7 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
   const dir = await mkdtemp(join(tmpdir(), "slipway-changes-"));
   const file = join(dir, "layer.tar");
   const dispose = () => rm(dir, { recursive: true, force: true });
+  let feed: ReturnType<typeof feedUpload> | undefined;
   try {
     const archive = pack();
     const tarHash = createHash("sha256");
@@ -158,8 +159,10 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
     let size = 0;
     let gzSize = 0;
     const chunks: Buffer[] = [];
-    const feed = upload && feedUpload(upload);
+    feed = upload && feedUpload(upload);
     const fileOut = keep ? createWriteStream(file) : undefined;
+    // A write error (a full disk) fails the pipeline through the write's callback.
+    fileOut?.on("error", () => undefined);
     const hashing = new Transform({
       transform(chunk: Buffer, _e, done) {
         tarHash.update(chunk);
@@ -198,6 +201,9 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
     const digest = `sha256:${gzHash.digest("hex")}`;
     return { layer, gz: { digest, data: Buffer.concat(chunks) }, uploaded: streamed?.digest === digest, index: indexEntries(seen) };
   } catch (err) {
+    // The upload never outlives the layer it was for.
+    feed?.abandon();
+    await feed?.end();
     await dispose();
     if (err instanceof CannotTake) return undefined;
     throw err;

@@ -32,9 +32,14 @@ export async function publishFinalImage(
   const registry = store.registry;
   for (const blob of draft.newBlobs) await registry.pushBlob(repository, blob.digest, blob.data);
   if (repository !== store.repository) {
-    // Mounted (or copied) side by side: each is a HEAD and a POST on its own.
+    // Which layers the image's repository has, asked side by side (after the first build,
+    // most); the others mounted one after another, as a registry that cannot mount has
+    // each copied through memory.
     const limit = pLimit(8);
-    await Promise.all(draft.manifest.layers.map((layer) => limit(() => registry.pushBlob(repository, layer.digest, () => registry.getBlob(store.repository, layer.digest), store.repository))));
+    const present = await Promise.all(draft.manifest.layers.map((layer) => limit(() => registry.hasBlob(repository, layer.digest))));
+    for (const [i, layer] of draft.manifest.layers.entries()) {
+      if (!present[i]) await registry.pushBlob(repository, layer.digest, () => registry.getBlob(store.repository, layer.digest), store.repository);
+    }
   }
   const body = encodeJson(draft.manifest);
   const manifestDigest = await registry.putManifest(repository, tags[0], body, draft.manifest.mediaType);
