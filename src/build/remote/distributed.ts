@@ -245,7 +245,8 @@ async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: Stage
   for (const d of stage.stage.needs?.() ?? []) await walk.done.get(d)?.promise;
   // Another image failed: what has started finishes, nothing more starts.
   if (walk.failure) throw new NotStarted();
-  const started = performance.now();
+  // The stage's own time: from when its work starts (a slot free), not from when it queued.
+  let started = performance.now();
   walk.begun.add(report);
   const { tally } = await tallied(opts.store.registry.stats, async () => {
     const other = walk.making.get(stage.digest);
@@ -253,6 +254,7 @@ async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: Stage
     if (other && walk.inRegistry.has(stage.digest)) return;
     const making = walk.slots(() => {
       if (walk.failure) throw new NotStarted();
+      started = performance.now();
       return repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports));
     });
     walk.making.set(stage.digest, making);
