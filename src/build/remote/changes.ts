@@ -161,13 +161,14 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
     const chunks: Buffer[] = [];
     feed = upload && feedUpload(upload);
     const fileOut = keep ? createWriteStream(file) : undefined;
-    // A write error (a full disk) fails the pipeline through the write's callback.
-    fileOut?.on("error", () => undefined);
+    // A write error (a full disk) fails the pipeline through the write's callback, and is the error reported.
+    let fileError: Error | undefined;
+    fileOut?.on("error", (err) => (fileError ??= err));
     const hashing = new Transform({
       transform(chunk: Buffer, _e, done) {
         tarHash.update(chunk);
         size += chunk.length;
-        if (fileOut) fileOut.write(chunk, (err) => done(err, chunk));
+        if (fileOut) fileOut.write(chunk, (err) => (err && (fileError ??= err), done(err, chunk)));
         else done(null, chunk);
       },
     });
@@ -189,7 +190,12 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
       (err: Error) => (archive.destroy(err), Promise.reject(err)),
     );
     const [converted, written] = await Promise.allSettled([converting, writing]);
-    if (fileOut) await new Promise<void>((resolve, reject) => fileOut.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (fileOut) {
+      await new Promise<void>((resolve, reject) => {
+        if (fileOut.destroyed) return reject(fileError ?? new Error(`the layer's temporary file ${file} was closed`));
+        fileOut.end((err?: Error | null) => (err ? reject(fileError ?? err) : resolve()));
+      });
+    }
     if (converted.status === "rejected" || written.status === "rejected" || gzSize > maxCompressed || !converted.value) feed?.abandon();
     const streamed = await feed?.end();
     if (converted.status === "rejected") throw converted.reason;
