@@ -28,6 +28,9 @@ export function textProgress(opts: ProgressOptions): ProgressSink {
   const write = (s: string) => opts.stream.write(s);
   const section = (image: string, stage: string) => `slipway_${label(image).replace(/[^a-zA-Z0-9_]/g, "_")}_${stage}`;
   const decoders = new Map<string, StringDecoder>();
+  // GitLab nests sections but cannot interleave them: while one stage's section is open,
+  // a stage that starts beside it gets none (its lines are headed by its name).
+  let sectionOpen: string | undefined;
   // Who wrote last, and whether its last line of output is still open.
   let last: string | undefined;
   let open = false;
@@ -50,7 +53,10 @@ export function textProgress(opts: ProgressOptions): ProgressSink {
     stageStarted(image, stage, digest, reason) {
       endLine();
       last = key(image, stage);
-      if (opts.gitlab) write(`\x1b[0Ksection_start:${Math.floor(Date.now() / 1000)}:${section(image, stage)}[collapsed=false]\r\x1b[0K`);
+      if (opts.gitlab && sectionOpen === undefined) {
+        sectionOpen = key(image, stage);
+        write(`\x1b[0Ksection_start:${Math.floor(Date.now() / 1000)}:${section(image, stage)}[collapsed=false]\r\x1b[0K`);
+      }
       write(`${bold(`[${label(image)}] ${stage}`)} ${dim(digest.slice(0, 12))} building${reason ? dim(` (${reason})`) : ""}\n`);
     },
     stageFinished(image, report: StageReport) {
@@ -61,7 +67,10 @@ export function textProgress(opts: ProgressOptions): ProgressSink {
       last = who;
       const status = report.status === "built" || report.status === "appended" ? green(report.status) : dim(report.status);
       write(`[${label(image)}] ${report.name} ${dim(report.digest.slice(0, 12))} ${status} ${dim(`${report.seconds.toFixed(2)}s`)}\n`);
-      if (opts.gitlab && report.reason !== null) write(`\x1b[0Ksection_end:${Math.floor(Date.now() / 1000)}:${section(image, report.name)}\r\x1b[0K`);
+      if (opts.gitlab && sectionOpen === who) {
+        sectionOpen = undefined;
+        write(`\x1b[0Ksection_end:${Math.floor(Date.now() / 1000)}:${section(image, report.name)}\r\x1b[0K`);
+      }
     },
     commandOutput(image, stage, chunk) {
       const who = key(image, stage);

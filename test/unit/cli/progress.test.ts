@@ -3,10 +3,10 @@ import { describe, expect, test } from "vitest";
 import type { StageReport } from "../../../src/build/report.ts";
 import { textProgress } from "../../../src/cli/progress.ts";
 
-function sink() {
+function sink(gitlab = false) {
   let text = "";
   const stream = new Writable({ write(chunk, _enc, done) { text += chunk.toString(); done(); } }) as unknown as NodeJS.WriteStream;
-  return { progress: textProgress({ stream, gitlab: false, color: false }), text: () => text };
+  return { progress: textProgress({ stream, gitlab, color: false }), text: () => text };
 }
 
 const report = (name: string): StageReport => ({ name, digest: "d".repeat(64), status: "built", seconds: 1.5, bytesPulled: 0, bytesPushed: 0, reason: "new" });
@@ -36,5 +36,17 @@ describe("human progress", () => {
       "[b] install:", "  │ b1",
       "[a] install:", "  │  rest", "  │ │", "",
     ]);
+  });
+
+  test("GitLab sections never interleave: a stage that starts while another's section is open gets none", () => {
+    const { progress, text } = sink(true);
+    progress.stageStarted("a", "install", "d".repeat(64), "new");
+    progress.stageStarted("b", "install", "d".repeat(64), "new");
+    progress.stageFinished("a", report("install"));
+    progress.stageFinished("b", report("install"));
+    progress.stageStarted("b", "setup", "d".repeat(64), "new");
+    progress.stageFinished("b", report("setup"));
+    const markers = [...text().matchAll(/section_(start|end):\d+:(\w+)/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(markers).toEqual(["start slipway_a_install", "end slipway_a_install", "start slipway_b_setup", "end slipway_b_setup"]);
   });
 });
