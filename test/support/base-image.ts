@@ -20,17 +20,17 @@ export function busyboxEntries(extra: LayerEntry[] = []): LayerEntry[] {
 }
 
 /**
- * Makes a busybox base image in `engine` (no Docker Hub here) and pushes it to a
- * registry as `ref`. Returns the pushed manifest digest.
+ * Makes a one-layer image of `entries` in `engine` (no Docker Hub here) and pushes it
+ * to a registry as `ref`. Returns the pushed manifest digest.
  */
-export async function pushBaseImage(engine: Engine, ref: string, extra: LayerEntry[] = []): Promise<string> {
-  const layer = await buildLayer(busyboxEntries(extra));
+export async function pushRootfsImage(engine: Engine, ref: string, entries: LayerEntry[], config: { Env: string[]; Cmd: string[]; Labels?: Record<string, string> }): Promise<string> {
+  const layer = await buildLayer(entries);
   await engine.loadImage(
     {
       architecture: "amd64",
       os: "linux",
       created: "1970-01-01T00:00:00Z",
-      config: { Env: ["PATH=/usr/local/bin:/usr/bin:/bin"], Cmd: ["sh"], Labels: { base: "busybox" } },
+      config,
       rootfs: { type: "layers", diff_ids: [layer.diffId] },
     },
     [layer],
@@ -39,4 +39,9 @@ export async function pushBaseImage(engine: Engine, ref: string, extra: LayerEnt
   const { digest } = await engine.push(ref);
   if (!digest) throw new Error(`push of ${ref} reported no digest`);
   return digest;
+}
+
+/** The busybox base image (busyboxEntries plus `extra`), pushed as `ref`. Returns the pushed manifest digest. */
+export function pushBaseImage(engine: Engine, ref: string, extra: LayerEntry[] = []): Promise<string> {
+  return pushRootfsImage(engine, ref, busyboxEntries(extra), { Env: ["PATH=/usr/local/bin:/usr/bin:/bin"], Cmd: ["sh"], Labels: { base: "busybox" } });
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
-import { buildLayer, type LayerEntry } from "../../src/build/layer.ts";
+import type { LayerEntry } from "../../src/build/layer.ts";
+import { pushRootfsImage } from "./base-image.ts";
 import type { Engine } from "../../src/engine/types.ts";
 
 /** Host programs a Debian slim image has and the tests use: dash as /bin/sh, coreutils, shadow's tools. */
@@ -52,15 +53,5 @@ export function debianLikeEntries(): LayerEntry[] {
 
 /** Loads the Debian-like image into `engine` as `ref` and pushes it. */
 export async function pushDebianLike(engine: Engine, ref: string): Promise<void> {
-  const layer = await buildLayer(debianLikeEntries());
-  await engine.loadImage(
-    {
-      architecture: "amd64", os: "linux", created: "1970-01-01T00:00:00Z",
-      config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
-      rootfs: { type: "layers", diff_ids: [layer.diffId] },
-    },
-    [layer], [ref],
-  ).finally(() => layer.dispose());
-  const { digest } = await engine.push(ref);
-  if (!digest) throw new Error(`push of ${ref} reported no digest`);
+  await pushRootfsImage(engine, ref, debianLikeEntries(), { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] });
 }

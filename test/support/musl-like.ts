@@ -1,7 +1,7 @@
 import { readFileSync, readlinkSync } from "node:fs";
-import { buildLayer, type LayerEntry } from "../../src/build/layer.ts";
+import type { LayerEntry } from "../../src/build/layer.ts";
 import type { Engine } from "../../src/engine/types.ts";
-import { busyboxEntries } from "./base-image.ts";
+import { busyboxEntries, pushRootfsImage } from "./base-image.ts";
 
 /** Debian's `musl` package (scripts/setup.sh installs it): the loader, which is musl's libc, and its path file. */
 const MUSL_LIBC = "/lib/x86_64-linux-musl/libc.so";
@@ -29,15 +29,5 @@ export function muslLikeEntries(): LayerEntry[] {
 
 /** Loads the musl-like image into `engine` as `ref` and pushes it. */
 export async function pushMuslLike(engine: Engine, ref: string): Promise<void> {
-  const layer = await buildLayer(muslLikeEntries());
-  await engine.loadImage(
-    {
-      architecture: "amd64", os: "linux", created: "1970-01-01T00:00:00Z",
-      config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
-      rootfs: { type: "layers", diff_ids: [layer.diffId] },
-    },
-    [layer],
-    [ref],
-  ).finally(() => layer.dispose());
-  await engine.push(ref);
+  await pushRootfsImage(engine, ref, muslLikeEntries(), { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] });
 }
