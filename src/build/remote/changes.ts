@@ -16,7 +16,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { Transform, Writable, type Readable } from "node:stream";
+import { PassThrough, Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { extract, pack, type Header, type Pack } from "tar-stream";
 import { MAX_COMPRESSED_IN_MEMORY, type Layer } from "../layer.ts";
@@ -43,37 +43,21 @@ export type StreamUpload = (chunks: AsyncIterable<Uint8Array>) => Promise<{ dige
  * the same buffers at its own pace and never holds compression back.
  */
 function feedUpload(upload: StreamUpload) {
-  const queue: Uint8Array[] = [];
-  let ended = false;
-  let abandoned = false;
-  let wake: (() => void) | undefined;
-  const notify = () => (wake?.(), (wake = undefined));
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      // Failing the body aborts the request: the registry keeps nothing of it.
-      if (abandoned) throw new Error("the layer is not uploaded this way");
-      if (queue.length > 0) yield queue.shift()!;
-      else if (ended) return;
-      else await new Promise<void>((resolve) => (wake = resolve));
-    }
-  }
-  const done = upload(chunks()).then((r) => r, () => undefined);
+  // Unbounded on purpose: it holds references to chunks kept anyway, never copies.
+  const feed = new PassThrough({ highWaterMark: Number.MAX_SAFE_INTEGER });
+  // Its failure is the upload's (reported through `done`), never the process's.
+  feed.on("error", () => undefined);
+  const done = upload(feed).then((r) => r, () => undefined);
   return {
-    push(chunk: Uint8Array) {
-      queue.push(chunk);
-      notify();
-    },
+    // An upload that gave up (or was abandoned) has destroyed the feed: nothing more to send.
+    push: (chunk: Uint8Array) => void (feed.destroyed || feed.write(chunk)),
     /** Resolves to the digest the registry took, or undefined when the stream failed (or was abandoned). */
     end(): Promise<{ digest: string } | undefined> {
-      ended = true;
-      notify();
+      if (!feed.destroyed) feed.end();
       return done;
     },
-    abandon() {
-      queue.length = 0;
-      abandoned = true;
-      notify();
-    },
+    /** Failing the body aborts the request: the registry keeps nothing of it. */
+    abandon: () => void feed.destroy(new Error("the layer is not uploaded this way")),
   };
 }
 
