@@ -72,11 +72,10 @@ export class BlobClient {
     }
     if (started.status !== 202) throw await errorFrom(started, what);
     await started.body?.cancel();
-    const location = started.headers.get("location");
-    if (!location) throw new RegistryError(`${what}: upload started without a Location`, started.status, "BLOB_UPLOAD_INVALID");
+    const location = this.#location(started, what);
     data ??= await source();
     verifyDigest(data, digest, `blob to push to ${repo}`);
-    const url = new URL(location, this.http.baseUrl);
+    const url = new URL(location);
     url.searchParams.set("digest", digest);
     const headers = { "content-type": "application/octet-stream", "content-length": String(data.byteLength) };
     const res = await this.http.send({ method: "PUT", url: url.toString(), scope: pushScope(repo), headers, body: data });
@@ -119,7 +118,7 @@ export class BlobClient {
     if (patched.status !== 202) throw await errorFrom(patched, what);
     await patched.body?.cancel();
     const digest = `sha256:${hash.digest("hex")}`;
-    const url = new URL(this.#location(patched, what), this.http.baseUrl);
+    const url = new URL(this.#location(patched, what));
     url.searchParams.set("digest", digest);
     const closed = await this.http.send({ method: "PUT", url: url.toString(), scope, headers: { "content-length": "0" } });
     if (closed.status !== 201) throw await errorFrom(closed, what);
@@ -129,7 +128,7 @@ export class BlobClient {
 
   #location(res: Response, what: string): string {
     const location = res.headers.get("location");
-    if (!location) throw new RegistryError(`${what}: ${res.status} without a Location`, res.status, "BLOB_UPLOAD_INVALID");
+    if (!location) throw new RegistryError(`${what}: ${res.status} answered without a Location`, res.status, "BLOB_UPLOAD_INVALID");
     return new URL(location, this.http.baseUrl).toString();
   }
 }
