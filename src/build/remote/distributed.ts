@@ -277,12 +277,14 @@ async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
   const { opts } = walk;
   const reports = image.stages.map(newReport);
   walk.reports.set(image.image.name, reports);
+  let final: Awaited<ReturnType<typeof publishFinal>>;
   try {
     // Independent chains (a Dockerfile's build stages) at once; the build's slots bound the work.
     await runChains(image.stages, Infinity, async (i) => {
       await walkStage(walk, image, i, reports);
       walk.done.get(image.stages[i].digest)?.resolve();
     });
+    final = await publishFinal(walk, image);
   } catch (err) {
     if (!(err instanceof NotStarted)) walk.failure ??= err;
     // Stages after the failure are never walked: whatever waits for them (another image's
@@ -290,7 +292,6 @@ async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
     for (const s of image.stages) walk.done.get(s.digest)?.reject(err);
     throw err;
   }
-  const final = await publishFinal(walk, image);
   return {
     name: image.image.name,
     digest: image.digest,
@@ -339,10 +340,8 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   try {
     // Independent images (and artifacts) at once; a stage that reads another image's waits for it.
     const settled = await Promise.allSettled(plan.images.map((image) => walkImage(walk, image)));
-    // The first failure is the one to report, not a stage it kept from starting.
+    // Every failure is recorded there: the first is the one to report, not a stage it kept from starting.
     if (walk.failure) throw walk.failure;
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) throw failed.reason;
     images = settled.map((s) => (s as PromiseFulfilledResult<ImageReport>).value);
     await completeImages(walk, images);
   } finally {

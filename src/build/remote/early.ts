@@ -9,7 +9,7 @@ import type { Layer } from "../layer.ts";
 import { stageRef } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
 import { SCRATCH } from "../scratch.ts";
-import { background, ensureLocal, pullEarly, runsCommands, type Walk } from "./walk.ts";
+import { background, ensureLocal, firstToWait, pullEarly, runsCommands, type Walk } from "./walk.ts";
 
 /** The first stage from `from` on that runs commands and is missing from the registry, if any. */
 function nextCommandStage(walk: Walk, image: ImagePlan, from: number): number {
@@ -67,9 +67,7 @@ export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: Ima
     if (base) {
       // Two images on one base: the first to wait for its pull counts the bytes.
       const pulling = walk.bases.get(base);
-      bytes = await (pulling ?? pullBase(walk, base));
-      if (pulling && walk.bases.get(base) === pulling) walk.bases.delete(base);
-      else if (pulling) bytes = 0;
+      bytes = pulling ? await firstToWait(walk.bases, base, pulling) : await pullBase(walk, base);
     } else {
       // fromImage: the other image's last stage; else the parent.
       const below = stage.parent ?? stage.stage.needs?.()[0];

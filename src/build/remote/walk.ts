@@ -1,7 +1,6 @@
 import type { LimitFunction } from "p-limit";
 import { KnownPaths, LAYER_INDEX_ANNOTATION } from "./known-paths.ts";
 import type { Engine, LocalImage } from "../../engine/types.ts";
-import type { Registry } from "../../registry/types.ts";
 import type { PlannedStage, ProjectPlan } from "../plan.ts";
 import type { StageReport } from "../report.ts";
 import type { DistributedOptions } from "./distributed.ts";
@@ -90,10 +89,19 @@ export async function ensureLocal(walk: Walk, digest: string, localRef: string):
   if (walk.local.get(digest) && !walk.arriving.has(digest)) return 0;
   let arriving = walk.arriving.get(digest);
   if (!arriving) walk.arriving.set(digest, (arriving = background(pullStage(walk, digest, localRef))));
-  const bytes = await arriving;
+  const bytes = await firstToWait(walk.arriving, digest, arriving);
   walk.local.set(digest, true);
-  if (walk.arriving.get(digest) !== arriving) return 0;
-  walk.arriving.delete(digest);
+  return bytes;
+}
+
+/**
+ * Waits for `pending`, the transfer `map` holds under `key`: the first waiter counts its
+ * bytes and takes it out of the map; any other waiter (at the same time) counts 0.
+ */
+export async function firstToWait(map: Map<string, Promise<number>>, key: string, pending: Promise<number>): Promise<number> {
+  const bytes = await pending;
+  if (map.get(key) !== pending) return 0;
+  map.delete(key);
   return bytes;
 }
 
