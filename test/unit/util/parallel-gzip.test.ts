@@ -23,8 +23,9 @@ describe("parallel gzip of layer blobs", () => {
     for (const piece of [4096, 65536, 1 << 20]) {
       for (const chunk of [1, 999, 100_000]) {
         if (chunk === 1 && piece > 4096) continue;
-        const out = await gz(input.subarray(0, chunk === 1 ? 5_000 : input.length), { piece, parallel: 3 }, chunk);
-        expect(gunzipSync(out)).toEqual(input.subarray(0, chunk === 1 ? 5_000 : input.length));
+        // Byte-at-a-time input only over a prefix: the point is pieces spanning many writes.
+        const part = chunk === 1 ? input.subarray(0, 5_000) : input;
+        expect(gunzipSync(await gz(part, { piece, parallel: 3 }, chunk))).toEqual(part);
       }
     }
   });
