@@ -1,7 +1,7 @@
 import { dirname, join } from "node:path";
 import { nodeToolchain, type ToolchainLog, type ToolchainSource } from "../ansible/toolchain.ts";
 import { loadProject, type ProjectSource } from "../dockerfile/entry.ts";
-import { DockerEngine } from "../engine/docker.ts";
+import { DockerEngine, executorFrom } from "../engine/docker.ts";
 import { engineSocket } from "../engine/socket.ts";
 import { registryClients } from "../registry/clients.ts";
 import { dockerConfigCredentials, dockerConfigPath, parseEcrHosts } from "../registry/index.ts";
@@ -48,7 +48,7 @@ export async function builderContext(o: BuilderWiring) {
   const credentials = dockerConfigCredentials({ path: dockerConfigPath(o.env, o.home), env: o.env });
   const registryFor = registryClients(credentials, undefined, parseEcrHosts(o.env.SLIPWAY_ECR_HOSTS));
   // The engine pushes and pulls stages itself: on ECR it needs the token slipway's client holds.
-  const engine = new DockerEngine({ socketPath: engineSocket(o.env), credentials: registryFor.credentials, buildNetwork: o.env.SLIPWAY_BUILD_NETWORK });
+  const engine = new DockerEngine({ socketPath: engineSocket(o.env), credentials: registryFor.credentials, buildNetwork: o.env.SLIPWAY_BUILD_NETWORK, executor: executorFrom(o.env.SLIPWAY_EXECUTOR) });
   return {
     config,
     images: o.images,

@@ -4,13 +4,14 @@ import type Docker from "dockerode";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
-import { EngineError } from "../errors.ts";
+import { EngineError, UsageError } from "../errors.ts";
 import { parseImageRef } from "../registry/ref.ts";
 import type { CredentialSource } from "../registry/types.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../util/retry.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
 import { configDigest, encodeConfig, normaliseRuntimeConfig } from "../image/config.ts";
 import { overlayDirs, removeMountStubs } from "./stubs.ts";
+import { runWithRunc, type ContainerInfo } from "./runc.ts";
 import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
 
 export { normaliseRuntimeConfig };
@@ -60,6 +61,19 @@ function statusOf(err: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
+/**
+ * Who starts a command container: "runc" runs it with runc on dockerd's own layers when
+ * it has no network and this machine allows it (./runc.ts), else dockerd; "engine": always dockerd.
+ */
+export type Executor = "runc" | "engine";
+
+/** The executor named by SLIPWAY_EXECUTOR (default runc); anything else is a usage error. */
+export function executorFrom(value: string | undefined): Executor {
+  if (value === undefined || value === "" || value === "runc") return "runc";
+  if (value === "engine") return "engine";
+  throw new UsageError(`SLIPWAY_EXECUTOR must be "runc" or "engine", not "${value}"`);
+}
+
 /** The Engine port on a Docker engine through dockerode. */
 export class DockerEngine implements Engine {
   #client?: Promise<Docker>;
@@ -69,14 +83,18 @@ export class DockerEngine implements Engine {
   #credentials?: CredentialSource;
   #buildNetwork: string;
   #retry: RetryPolicy;
+  #executor: Executor;
+  /** How many command containers ran with runc and how many dockerd started (tests, reports). */
+  readonly runs = { runc: 0, engine: 0 };
 
   /**
    * `buildNetwork` is the network of command containers that ask for one: the engine's
    * "bridge" by default, never the host's, so a build cannot reach the node's
    * instance metadata (IMDSv2 hop limit 1 stops containers behind a bridge).
    */
-  constructor(opts: { socketPath?: string; credentials?: CredentialSource; buildNetwork?: string; retry?: RetryPolicy } = {}) {
+  constructor(opts: { socketPath?: string; credentials?: CredentialSource; buildNetwork?: string; retry?: RetryPolicy; executor?: Executor } = {}) {
     this.#socketPath = opts.socketPath;
+    this.#executor = opts.executor ?? "runc";
     this.#retry = opts.retry ?? DEFAULT_RETRY;
     this.#credentials = opts.credentials;
     this.#buildNetwork = opts.buildNetwork ?? "bridge";
@@ -189,14 +207,8 @@ export class DockerEngine implements Engine {
       },
     });
     try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-      const out = new PassThrough();
-      out.on("data", (chunk: Buffer) => spec.onOutput?.(chunk));
-      container.modem.demuxStream(stream, out, out);
-      await container.start();
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      const StatusCode = (await this.#runFast(container, spec)) ?? (await this.#start(container, spec));
       spec.onExited?.();
-      (stream as unknown as Readable).destroy();
       if (StatusCode !== 0) return { exitCode: StatusCode };
       const stubbed = spec.binds.filter((b) => b.stub !== undefined).map((b) => b.target);
       const fileStubs = spec.binds.filter((b) => b.noFileStub && b.stub === undefined).map((b) => b.target);
@@ -223,6 +235,30 @@ export class DockerEngine implements Engine {
       return { exitCode: 0, diffId, committed: id };
     } finally {
       await container.remove({ force: true, v: true }).catch(() => undefined);
+    }
+  }
+
+  /** Runs the created container with runc on its own layers (./runc.ts); undefined when dockerd must start it. */
+  async #runFast(container: Docker.Container, spec: RunSpec): Promise<number | undefined> {
+    if (this.#executor !== "runc" || spec.network) return undefined;
+    const info = (await container.inspect()) as unknown as ContainerInfo;
+    const code = await runWithRunc({ info, binds: spec.binds, onOutput: spec.onOutput });
+    if (code !== undefined) this.runs.runc++;
+    return code;
+  }
+
+  async #start(container: Docker.Container, spec: RunSpec): Promise<number> {
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    try {
+      const out = new PassThrough();
+      out.on("data", (chunk: Buffer) => spec.onOutput?.(chunk));
+      container.modem.demuxStream(stream, out, out);
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      this.runs.engine++;
+      return StatusCode;
+    } finally {
+      (stream as unknown as Readable).destroy();
     }
   }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import { DockerEngine } from "../../../src/engine/docker.ts";
 import { createRegistry } from "../../../src/registry/index.ts";
@@ -15,8 +15,21 @@ afterAll(async () => {
   await Promise.all([dockerd?.stop(), server?.stop()]);
 });
 
-engineContract("DockerEngine on a private dockerd", async () => ({
-  engine: new DockerEngine({ socketPath: dockerd.socketPath }),
-  registryHost: server.host,
-  registry: createRegistry({ host: server.host }),
-}));
+// The same contract, whoever starts the command containers: runc on dockerd's layers (the default) or dockerd.
+const engines = { runc: undefined as DockerEngine | undefined, engine: undefined as DockerEngine | undefined };
+for (const executor of ["runc", "engine"] as const) {
+  engineContract(`DockerEngine on a private dockerd, containers started by ${executor}`, async () => ({
+    engine: (engines[executor] ??= new DockerEngine({ socketPath: dockerd.socketPath, executor })),
+    registryHost: server.host,
+    registry: createRegistry({ host: server.host }),
+  }));
+}
+
+describe("the contract's runs", () => {
+  it("were started by runc with the runc executor and by dockerd with the engine executor", () => {
+    expect(engines.runc?.runs.runc).toBeGreaterThan(3);
+    expect(engines.runc?.runs.engine).toBe(0);
+    expect(engines.engine?.runs.runc).toBe(0);
+    expect(engines.engine?.runs.engine).toBeGreaterThan(3);
+  });
+});
