@@ -191,7 +191,6 @@ export class DockerEngine implements Engine {
 
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
     const docker = await this.#docker();
-    const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
     const container = await docker.createContainer({
       Image: spec.image,
       Entrypoint: spec.argv ? spec.argv.slice(0, 1) : ["/bin/sh", "-c"],
@@ -225,6 +224,7 @@ export class DockerEngine implements Engine {
       }
       // The commit's image config is not used: the stage's config is written separately
       // (see loadImage), so nothing of this run's container config leaks into the image.
+      const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
       const committed = await container.commit({ pause: false });
       const id = (committed as { Id: string }).Id;
       const layers = (await this.inspectImage(id))?.config.rootfs.diff_ids ?? [];

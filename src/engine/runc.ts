@@ -23,7 +23,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { access, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { basename, dirname, join, posix } from "node:path";
 
@@ -198,13 +198,19 @@ export function containerEnv(hostname: string, env: string[]): string[] {
 
 let usable: Promise<boolean> | undefined;
 
-/** Whether runc, unshare and mount are here and this process may mount (asked once). */
+/** The first executable `name` on PATH (an absolute name as it is), without running anything. */
+async function onPath(name: string): Promise<string | undefined> {
+  if (name.includes("/")) return (await access(name, fsConstants.X_OK).then(() => true, () => false)) ? name : undefined;
+  for (const dir of (process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":").filter(Boolean)) {
+    const path = join(dir, name);
+    if (await access(path, fsConstants.X_OK).then(() => true, () => false)) return path;
+  }
+  return undefined;
+}
+
+/** Whether this process is root and has runc and unshare (asked once, from the file system alone: nothing is spawned). */
 function runcUsable(runc: string): Promise<boolean> {
-  usable ??= (async () => {
-    if (process.getuid?.() !== 0) return false;
-    const ok = (cmd: string, args: string[]) => new Promise<boolean>((resolve) => spawn(cmd, args, { stdio: "ignore" }).on("error", () => resolve(false)).on("close", (code) => resolve(code === 0)));
-    return (await ok(runc, ["--version"])) && (await ok("unshare", ["-m", "true"]));
-  })();
+  usable ??= (async () => process.getuid?.() === 0 && (await onPath(runc)) !== undefined && (await onPath("unshare")) !== undefined)();
   return usable;
 }
 
@@ -299,8 +305,9 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     ].join("\n");
     const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", options, bundle, runc, stateRoot, name], { cwd: overlayRoot, stdio: ["ignore", "pipe", "ignore"] });
     child.stdout.on("data", (c: Buffer) => run.onOutput?.(c));
-    const code = await new Promise<number>((resolve, reject) => {
-      child.on("error", reject);
+    const code = await new Promise<number>((resolve) => {
+      // Not started at all (no unshare after all): nothing ran, as when the mount fails.
+      child.on("error", () => resolve(-1));
       child.on("close", (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
     });
     if (code !== 0 && !(await access(join(bundle, "mounted")).then(() => true, () => false))) {
