@@ -1,5 +1,6 @@
 import { RegistryError } from "../errors.ts";
 import { withRetryAfter } from "./retry.ts";
+import type { HttpInit, HttpResponse } from "./transport.ts";
 import type { Credential, CredentialSource } from "./types.ts";
 
 interface Challenge {
@@ -39,7 +40,7 @@ export class Authenticator {
   constructor(
     private readonly host: string,
     private readonly credentials: CredentialSource | undefined,
-    private readonly send: (url: string, init: RequestInit) => Promise<Response>,
+    private readonly send: (url: string, init: HttpInit) => Promise<HttpResponse>,
   ) {}
 
   /** The Authorization header to send for a request needing `scope`, if we know one. */
@@ -99,13 +100,13 @@ export class Authenticator {
     if (params.service) form.set("service", params.service);
     for (const s of scopes) form.append("scope", s);
     const cred = await this.lookup();
-    let init: RequestInit;
+    let init: HttpInit;
     if (cred && "identityToken" in cred) {
       // Docker's identitytoken is an OAuth2 refresh token: exchange it with a POST.
       form.set("grant_type", "refresh_token");
       form.set("refresh_token", cred.identityToken);
       form.set("client_id", "slipway");
-      init = { method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } };
+      init = { method: "POST", body: Buffer.from(form.toString()), headers: { "content-type": "application/x-www-form-urlencoded" } };
     } else {
       for (const [k, v] of form) url.searchParams.append(k, v);
       init = { method: "GET", headers: cred ? { authorization: basicHeader(cred) } : {} };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { RegistryError } from "../errors.ts";
 import { verifyDigest } from "./digest.ts";
-import { errorFrom, pullScope, pushScope, readBody, type RegistryHttp } from "./http.ts";
+import { errorFrom, pullScope, pushScope, readBody, type HttpResponse, type RegistryHttp } from "./http.ts";
 import { countBlobBytes } from "./tally.ts";
 import type { TransferStats } from "./types.ts";
 
@@ -16,7 +16,7 @@ export class BlobClient {
     return true;
   }
 
-  private async open(repo: string, digest: string): Promise<Response> {
+  private async open(repo: string, digest: string): Promise<HttpResponse> {
     const res = await this.http.send({ method: "GET", url: `/v2/${repo}/blobs/${digest}`, scope: pullScope(repo) });
     if (!res.ok) throw await errorFrom(res, `GET blob ${repo}@${digest}`);
     return res;
@@ -126,7 +126,7 @@ export class BlobClient {
     return { digest, size };
   }
 
-  #location(res: Response, what: string): string {
+  #location(res: HttpResponse, what: string): string {
     const location = res.headers.get("location");
     if (!location) throw new RegistryError(`${what}: ${res.status} answered without a Location`, res.status, "BLOB_UPLOAD_INVALID");
     return new URL(location, this.http.baseUrl).toString();

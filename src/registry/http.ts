@@ -2,7 +2,10 @@ import { RegistryError } from "../errors.ts";
 import { Authenticator } from "./auth.ts";
 import { registryBaseUrl } from "./ref.ts";
 import { NETWORK_ERROR, withRetryAfter } from "./retry.ts";
+import { send, type HttpInit, type HttpResponse } from "./transport.ts";
 import type { CredentialSource, TransferStats } from "./types.ts";
+
+export type { HttpResponse };
 
 export interface HttpRequest {
   method: "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
@@ -21,7 +24,7 @@ export const pushScope = (repo: string) => `repository:${repo}:pull,push`;
 
 function describe(err: unknown): string {
   const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  const detail = cause?.code ?? cause?.message;
+  const detail = cause?.code ?? cause?.message ?? (err as { code?: string }).code;
   return `${err instanceof Error ? err.message : String(err)}${detail ? ` (${detail})` : ""}`;
 }
 
@@ -51,7 +54,7 @@ export class RegistryHttp {
     this.authorization = opts.authorization;
   }
 
-  async send(req: HttpRequest): Promise<Response> {
+  async send(req: HttpRequest): Promise<HttpResponse> {
     const url = new URL(req.url, this.baseUrl).toString();
     if (this.authorization) return this.attempt(req, url, await this.authorization());
     const sent = await this.auth.header(req.scope);
@@ -63,12 +66,10 @@ export class RegistryHttp {
     return res;
   }
 
-  private attempt(req: HttpRequest, url: string, authorization: string | undefined): Promise<Response> {
+  private attempt(req: HttpRequest, url: string, authorization: string | undefined): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...req.headers };
     if (authorization) headers.authorization = authorization;
-    if (req.stream) return this.fetch(url, { method: req.method, headers, body: req.stream, duplex: "half" } as RequestInit);
-    // Bodies are plain in-memory bytes (never a SharedArrayBuffer view), which fetch accepts.
-    return this.fetch(url, { method: req.method, headers, body: req.body as Uint8Array<ArrayBuffer> | undefined });
+    return this.fetch(url, { method: req.method, headers, body: req.stream ?? req.body });
   }
 
   /**
@@ -77,7 +78,7 @@ export class RegistryHttp {
    * the limit is on the answer's headers only, so big bodies may take their time (a
    * streamed body's clock starts when its last chunk is sent).
    */
-  async fetch(url: string, init: RequestInit): Promise<Response> {
+  async fetch(url: string, init: HttpInit): Promise<HttpResponse> {
     this.stats.requests++;
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -100,7 +101,7 @@ export class RegistryHttp {
       }));
     } else startClock("no answer");
     try {
-      return await fetch(url, { ...init, body, signal: abort.signal });
+      return await send(url, { ...init, body, signal: abort.signal });
     } catch (err) {
       const why = abort.signal.aborted ? String((abort.signal.reason as Error).message) : describe(err);
       throw new RegistryError(`${init.method ?? "GET"} ${url}: ${why}`, undefined, NETWORK_ERROR, { cause: err });
@@ -112,7 +113,7 @@ export class RegistryHttp {
 }
 
 /** Reads a body fully; a connection dropped mid-body becomes a retryable NETWORK_ERROR. */
-export async function readBody(res: Response, what: string): Promise<Uint8Array> {
+export async function readBody(res: HttpResponse, what: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await res.arrayBuffer());
   } catch (err) {
@@ -121,7 +122,7 @@ export async function readBody(res: Response, what: string): Promise<Uint8Array>
 }
 
 /** A RegistryError from an error response, with the OCI error code from `{errors:[{code,message}]}`. */
-export async function errorFrom(res: Response, what: string): Promise<RegistryError> {
+export async function errorFrom(res: HttpResponse, what: string): Promise<RegistryError> {
   const text = await res.text().catch(() => "");
   let code: string | undefined;
   let message = text.trim().slice(0, 300);

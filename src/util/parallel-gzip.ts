@@ -13,7 +13,7 @@
 import { availableParallelism } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import { promisify } from "node:util";
-import { gzip as gzipCallback, type ZlibOptions } from "node:zlib";
+import { crc32, gzip as gzipCallback, type ZlibOptions } from "node:zlib";
 
 const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzipCallback);
 
@@ -47,8 +47,35 @@ async function compresses(piece: Buffer, level: number): Promise<boolean> {
   return out.length - MEMBER_OVERHEAD <= sample.length * (1 - MIN_SAVING);
 }
 
+/** The gzip header zlib writes at level 0 (no name, mtime 0, OS unix). */
+const STORED_HEADER = Buffer.from("1f8b0800000000000403", "hex");
+/** The most bytes one stored deflate block holds (RFC 1951 section 3.2.4). */
+const STORED_BLOCK = 0xffff;
+
+/**
+ * A gzip member holding `piece` in stored deflate blocks, written here: a copy and a
+ * CRC-32 (zlib's, vectorised), where zlib at level 0 costs several times that.
+ */
+export function storedMember(piece: Buffer): Buffer {
+  const blocks = Math.max(1, Math.ceil(piece.length / STORED_BLOCK));
+  const out = Buffer.allocUnsafe(STORED_HEADER.length + blocks * 5 + piece.length + 8);
+  let at = STORED_HEADER.copy(out, 0);
+  for (let i = 0; i < blocks; i++) {
+    const start = i * STORED_BLOCK;
+    const len = Math.min(STORED_BLOCK, piece.length - start);
+    out[at] = i === blocks - 1 ? 1 : 0;
+    out.writeUInt16LE(len, at + 1);
+    out.writeUInt16LE(~len & 0xffff, at + 3);
+    at += 5;
+    at += piece.copy(out, at, start, start + len);
+  }
+  out.writeUInt32LE(crc32(piece), at);
+  out.writeUInt32LE(piece.length >>> 0, at + 4);
+  return out;
+}
+
 async function member(piece: Buffer, level: number): Promise<Buffer> {
-  return gzipAsync(piece, { level: (await compresses(piece, level)) ? level : 0 });
+  return (await compresses(piece, level)) ? gzipAsync(piece, { level }) : storedMember(piece);
 }
 
 /** A Transform from bytes to a multi-member gzip of them, compressing pieces in parallel, in order. */

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
-import { parallelGzip, type ParallelGzipOptions } from "../../../src/util/parallel-gzip.ts";
+import { parallelGzip, storedMember, type ParallelGzipOptions } from "../../../src/util/parallel-gzip.ts";
 
 async function gz(input: Buffer, opts: ParallelGzipOptions = {}, chunk = 7000): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -51,6 +51,15 @@ describe("parallel gzip of layer blobs", () => {
     expect(stored.length).toBeGreaterThan(noise.length);
     const prose = text(4 << 20);
     expect((await gz(prose, { parallel: 2 })).length).toBeLessThan(prose.length / 5);
+  });
+
+  test("a stored member is a gzip member of its bytes, in blocks of at most 65535", () => {
+    for (const size of [0, 1, 65535, 65536, 3 * 65535 + 7, 1 << 20]) {
+      const piece = randomBytes(size);
+      const member = storedMember(piece);
+      expect(gunzipSync(member).equals(piece), `size ${size}`).toBe(true);
+      expect(member.length).toBe(10 + Math.max(1, Math.ceil(size / 65535)) * 5 + size + 8);
+    }
   });
 
   test("an empty input is one empty member", async () => {
