@@ -23,7 +23,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { access, chmod, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { basename, dirname, join, posix } from "node:path";
 
@@ -281,10 +281,12 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     await mkdir(join(bundle, "rootfs"));
     const resolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
     const hostname = info.Config.Hostname ?? info.Id.slice(0, 12);
+    // 0644 whatever this process's umask: a RUN as another user reads them, as dockerd's.
+    const visible = (name: string, content: string) => writeFile(join(bundle, name), content).then(() => chmod(join(bundle, name), 0o644));
     await Promise.all([
-      writeFile(join(bundle, "resolv.conf"), resolv),
-      writeFile(join(bundle, "hostname"), `${hostname}\n`),
-      writeFile(join(bundle, "hosts"), HOSTS),
+      visible("resolv.conf", resolv),
+      visible("hostname", `${hostname}\n`),
+      visible("hosts", HOSTS),
       writeFile(join(bundle, "config.json"), JSON.stringify(ociSpec(info, user, bundle, run.binds))),
     ]);
     // As dockerd's overlay2 mounts it: short lower links relative to the overlay2 root, index off when the kernel has it.
@@ -297,8 +299,10 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     // runc copies the container's stdout and stderr (two pipes, as dockerd's) to its own, both to one pipe here.
     // A stopped job (SIGTERM to its process group) kills the container too: runc would only pass the signal
     // on to the container's first process, which ignores it, as a namespace's init does.
+    // dockerd runs with umask 0022 (and so its runc): the mount points runc makes in the layer get 0755 whatever ours is.
     const script = [
       'mount -t overlay overlay -o "$1" "$2/rootfs" 2>"$2/mount.err" && : >"$2/mounted" || exit 1',
+      "umask 022",
       '"$3" --root "$4" run --bundle "$2" "$5" 2>&1 & pid=$!',
       'trap \'"$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
       'wait $pid; code=$?; while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done; exit $code',
