@@ -34,6 +34,8 @@ export interface ContainerInfo {
   Args: string[];
   Config: { Hostname?: string; User?: string; Env?: string[] | null; WorkingDir?: string };
   HostConfig?: { NetworkMode?: string };
+  /** What dockerd would mount: the binds, and a volume for each of the image's VOLUMEs. */
+  Mounts?: { Type?: string; Destination?: string }[] | null;
   GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
 }
 
@@ -240,10 +242,16 @@ function ociSpec(info: ContainerInfo, user: ExecUser, bundle: string, binds: Run
       { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro", "nosuid", "noexec", "nodev"] },
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
       { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"] },
-      bind(join(bundle, "resolv.conf"), "/etc/resolv.conf"),
-      bind(join(bundle, "hostname"), "/etc/hostname"),
-      bind(join(bundle, "hosts"), "/etc/hosts"),
-      ...binds.map((b) => bind(b.source, b.target, b.readOnly)),
+      // dockerd sorts its mounts by depth (daemon/volumes.go sortMounts), so a bind inside another one's target is
+      // mounted after it and stays visible, whatever the order of the spec's binds.
+      ...[
+        bind(join(bundle, "resolv.conf"), "/etc/resolv.conf"),
+        bind(join(bundle, "hostname"), "/etc/hostname"),
+        bind(join(bundle, "hosts"), "/etc/hosts"),
+        ...binds.map((b) => bind(b.source, b.target, b.readOnly)),
+      ].map((m, i) => ({ m, i, depth: posix.normalize(m.destination).split("/").length }))
+        .sort((a, b) => a.depth - b.depth || a.i - b.i)
+        .map(({ m }) => m),
     ],
     linux: {
       namespaces: ["pid", "ipc", "uts", "mount", "network", "cgroup"].map((type) => ({ type })),
@@ -266,6 +274,9 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
   const data = info.GraphDriver?.Data;
   if (info.GraphDriver?.Name !== "overlay2" || !data?.UpperDir || !data.WorkDir || info.HostConfig?.NetworkMode !== "none") return undefined;
   if (!(await runcUsable(runc))) return undefined;
+  // Only the spec's binds are mounted here: an image VOLUME (or any other mount dockerd made for the container) is dockerd's.
+  const targets = new Set(run.binds.map((b) => posix.normalize(b.target)));
+  if ((info.Mounts ?? []).some((m) => m.Type !== "bind" || !targets.has(posix.normalize(m.Destination ?? "")))) return undefined;
   const layerDir = dirname(data.UpperDir);
   const overlayRoot = dirname(layerDir);
   const lower = (await readFile(join(layerDir, "lower"), "utf8").catch(() => "")).trim();
