@@ -22,6 +22,7 @@
  * and dockerd starts the container as before, with its own errors.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { access, chmod, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
@@ -314,23 +315,44 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     const script = [
       'mount -t overlay overlay -o "$1" "$2/rootfs" 2>"$2/mount.err" && : >"$2/mounted" || exit 1',
       "umask 022",
-      '"$3" --root "$4" run --bundle "$2" "$5" 2>&1 & pid=$!',
-      'trap \'"$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
+      '"$3" --root "$4" run --pid-file "$2/pid" --bundle "$2" "$5" 2>&1 & pid=$!',
+      'trap \': >"$2/stopped"; "$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
       'wait $pid; code=$?; while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done; exit $code',
     ].join("\n");
     const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", options, bundle, runc, stateRoot, name], { cwd: overlayRoot, stdio: ["ignore", "pipe", "ignore"] });
-    child.stdout.on("data", (c: Buffer) => run.onOutput?.(c));
+    // runc writes the pid file once the container's process is exec'd. Until then, what comes out can only be
+    // runc's own error (a program not found or not executable, a mount or a working directory it cannot make):
+    // held back, so that a container runc could not start goes to dockerd, which fails its start as it does.
+    const pidFile = join(bundle, "pid");
+    let started = false;
+    let held: Buffer[] = [];
+    const release = () => {
+      if (started || !existsSync(pidFile)) return;
+      started = true;
+      for (const c of held) run.onOutput?.(c);
+      held = [];
+    };
+    const poll = setInterval(release, 20);
+    child.stdout.on("data", (c: Buffer) => {
+      release();
+      if (started) run.onOutput?.(c);
+      else held.push(c);
+    });
     const code = await new Promise<number>((resolve) => {
       // Not started at all (no unshare after all): nothing ran, as when the mount fails.
       child.on("error", () => resolve(-1));
       child.on("close", (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
-    });
+    }).finally(() => clearInterval(poll));
+    release();
     if (code !== 0 && !(await access(join(bundle, "mounted")).then(() => true, () => false))) {
       // Not mounted: nothing ran. Remember it, so later runs go straight to dockerd.
       usable = Promise.resolve(false);
       return undefined;
     }
     if (code !== 0) await new Promise((resolve) => spawn(runc, ["--root", stateRoot, "delete", "--force", name], { stdio: "ignore" }).on("error", resolve).on("close", resolve));
+    // runc failed before the process ran (and the job was not stopped): dockerd starts it, with its own error.
+    if (code !== 0 && !started && !existsSync(join(bundle, "stopped"))) return undefined;
+    for (const c of held) run.onOutput?.(c);
     return code;
   } finally {
     await rm(bundle, { recursive: true, force: true });
