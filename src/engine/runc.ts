@@ -22,8 +22,9 @@
  * and dockerd starts the container as before, with its own errors.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { access, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { access, chmod, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { basename, dirname, join, posix } from "node:path";
 
@@ -34,6 +35,8 @@ export interface ContainerInfo {
   Args: string[];
   Config: { Hostname?: string; User?: string; Env?: string[] | null; WorkingDir?: string };
   HostConfig?: { NetworkMode?: string };
+  /** What dockerd would mount: the binds, and a volume for each of the image's VOLUMEs. */
+  Mounts?: { Type?: string; Destination?: string }[] | null;
   GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
 }
 
@@ -240,10 +243,16 @@ function ociSpec(info: ContainerInfo, user: ExecUser, bundle: string, binds: Run
       { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro", "nosuid", "noexec", "nodev"] },
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
       { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"] },
-      bind(join(bundle, "resolv.conf"), "/etc/resolv.conf"),
-      bind(join(bundle, "hostname"), "/etc/hostname"),
-      bind(join(bundle, "hosts"), "/etc/hosts"),
-      ...binds.map((b) => bind(b.source, b.target, b.readOnly)),
+      // dockerd sorts its mounts by depth (daemon/volumes.go sortMounts), so a bind inside another one's target is
+      // mounted after it and stays visible, whatever the order of the spec's binds.
+      ...[
+        bind(join(bundle, "resolv.conf"), "/etc/resolv.conf"),
+        bind(join(bundle, "hostname"), "/etc/hostname"),
+        bind(join(bundle, "hosts"), "/etc/hosts"),
+        ...binds.map((b) => bind(b.source, b.target, b.readOnly)),
+      ].map((m, i) => ({ m, i, depth: posix.normalize(m.destination).split("/").length }))
+        .sort((a, b) => a.depth - b.depth || a.i - b.i)
+        .map(({ m }) => m),
     ],
     linux: {
       namespaces: ["pid", "ipc", "uts", "mount", "network", "cgroup"].map((type) => ({ type })),
@@ -266,6 +275,9 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
   const data = info.GraphDriver?.Data;
   if (info.GraphDriver?.Name !== "overlay2" || !data?.UpperDir || !data.WorkDir || info.HostConfig?.NetworkMode !== "none") return undefined;
   if (!(await runcUsable(runc))) return undefined;
+  // Only the spec's binds are mounted here: an image VOLUME (or any other mount dockerd made for the container) is dockerd's.
+  const targets = new Set(run.binds.map((b) => posix.normalize(b.target)));
+  if ((info.Mounts ?? []).some((m) => m.Type !== "bind" || !targets.has(posix.normalize(m.Destination ?? "")))) return undefined;
   const layerDir = dirname(data.UpperDir);
   const overlayRoot = dirname(layerDir);
   const lower = (await readFile(join(layerDir, "lower"), "utf8").catch(() => "")).trim();
@@ -281,10 +293,12 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     await mkdir(join(bundle, "rootfs"));
     const resolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
     const hostname = info.Config.Hostname ?? info.Id.slice(0, 12);
+    // 0644 whatever this process's umask: a RUN as another user reads them, as dockerd's.
+    const visible = (name: string, content: string) => writeFile(join(bundle, name), content).then(() => chmod(join(bundle, name), 0o644));
     await Promise.all([
-      writeFile(join(bundle, "resolv.conf"), resolv),
-      writeFile(join(bundle, "hostname"), `${hostname}\n`),
-      writeFile(join(bundle, "hosts"), HOSTS),
+      visible("resolv.conf", resolv),
+      visible("hostname", `${hostname}\n`),
+      visible("hosts", HOSTS),
       writeFile(join(bundle, "config.json"), JSON.stringify(ociSpec(info, user, bundle, run.binds))),
     ]);
     // As dockerd's overlay2 mounts it: short lower links relative to the overlay2 root, index off when the kernel has it.
@@ -297,25 +311,48 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     // runc copies the container's stdout and stderr (two pipes, as dockerd's) to its own, both to one pipe here.
     // A stopped job (SIGTERM to its process group) kills the container too: runc would only pass the signal
     // on to the container's first process, which ignores it, as a namespace's init does.
+    // dockerd runs with umask 0022 (and so its runc): the mount points runc makes in the layer get 0755 whatever ours is.
     const script = [
       'mount -t overlay overlay -o "$1" "$2/rootfs" 2>"$2/mount.err" && : >"$2/mounted" || exit 1',
-      '"$3" --root "$4" run --bundle "$2" "$5" 2>&1 & pid=$!',
-      'trap \'"$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
+      "umask 022",
+      '"$3" --root "$4" run --pid-file "$2/pid" --bundle "$2" "$5" 2>&1 & pid=$!',
+      'trap \': >"$2/stopped"; "$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
       'wait $pid; code=$?; while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done; exit $code',
     ].join("\n");
     const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", options, bundle, runc, stateRoot, name], { cwd: overlayRoot, stdio: ["ignore", "pipe", "ignore"] });
-    child.stdout.on("data", (c: Buffer) => run.onOutput?.(c));
+    // runc writes the pid file once the container's process is exec'd. Until then, what comes out can only be
+    // runc's own error (a program not found or not executable, a mount or a working directory it cannot make):
+    // held back, so that a container runc could not start goes to dockerd, which fails its start as it does.
+    const pidFile = join(bundle, "pid");
+    let started = false;
+    let held: Buffer[] = [];
+    const release = () => {
+      if (started || !existsSync(pidFile)) return;
+      started = true;
+      for (const c of held) run.onOutput?.(c);
+      held = [];
+    };
+    const poll = setInterval(release, 20);
+    child.stdout.on("data", (c: Buffer) => {
+      release();
+      if (started) run.onOutput?.(c);
+      else held.push(c);
+    });
     const code = await new Promise<number>((resolve) => {
       // Not started at all (no unshare after all): nothing ran, as when the mount fails.
       child.on("error", () => resolve(-1));
       child.on("close", (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
-    });
+    }).finally(() => clearInterval(poll));
+    release();
     if (code !== 0 && !(await access(join(bundle, "mounted")).then(() => true, () => false))) {
       // Not mounted: nothing ran. Remember it, so later runs go straight to dockerd.
       usable = Promise.resolve(false);
       return undefined;
     }
     if (code !== 0) await new Promise((resolve) => spawn(runc, ["--root", stateRoot, "delete", "--force", name], { stdio: "ignore" }).on("error", resolve).on("close", resolve));
+    // runc failed before the process ran (and the job was not stopped): dockerd starts it, with its own error.
+    if (code !== 0 && !started && !existsSync(join(bundle, "stopped"))) return undefined;
+    for (const c of held) run.onOutput?.(c);
     return code;
   } finally {
     await rm(bundle, { recursive: true, force: true });

@@ -156,3 +156,64 @@ describe("command containers started by runc on dockerd's layers", () => {
     expect(engines.runc.runs.runc).toBe(before.runc);
   }, 60_000);
 });
+
+/** Runs `spec` under both executors without requiring who started it; a thrown error is the result's `error`. */
+async function runEach(spec: Omit<RunSpec, "takeChanges" | "onOutput">) {
+  const out: Record<string, { exitCode?: number; error?: string; output: string; layer: string[] }> = {};
+  for (const executor of ["runc", "engine"] as const) {
+    let taken: TakenLayer | undefined;
+    let output = "";
+    const result = await engines[executor].runAndCommit({ ...spec, onOutput: (c) => (output += c.toString()), takeChanges: async (dir) => (taken = await takeChanges(dir, true)) !== undefined })
+      .then((r) => ({ exitCode: r.exitCode }), (e: Error) => ({ error: e.message.replace(/[0-9a-f]{64}/g, "ID") }));
+    out[executor] = { ...result, output, layer: await entriesOf(taken) };
+  }
+  return out;
+}
+
+describe("runc against dockerd: mounts, image volumes, umask, start failures", () => {
+  beforeAll(async () => {
+    const image = await engines.engine.inspectImage("runc-base:1");
+    await engines.engine.loadImage({ ...image!.config, config: { ...image!.config.config, Volumes: { "/data": {} } } }, [], ["runc-volume:1"]);
+  });
+
+  test("binds are mounted parents first, as dockerd sorts them, whatever their order in the spec", async () => {
+    const [outer, inner] = [await scratchDir("slipway-runc-"), await scratchDir("slipway-runc-")];
+    await writeFile(join(outer, "in.txt"), "outer\n");
+    await writeFile(join(inner, "in.txt"), "inner\n");
+    const r = await runBoth({ image: "runc-base:1", script: "cat /srv/a/in.txt /srv/a/b/in.txt", network: false, binds: [{ source: inner, target: "/srv/a/b" }, { source: outer, target: "/srv/a" }] });
+    expect(r.engine).toMatchObject({ exitCode: 0, output: "outer\ninner\n" });
+    expect(r.runc).toEqual(r.engine);
+  }, 60_000);
+
+  test("an image's VOLUME is dockerd's to mount: writes there stay out of the layer", async () => {
+    const r = await runEach({ image: "runc-volume:1", script: "echo v > /data/f; ls /data", network: false, binds: [] });
+    expect(r.engine).toMatchObject({ exitCode: 0, output: "f\n", layer: ["directory data/ 755 0:0 0 "] });
+    expect(r.runc).toEqual(r.engine);
+  }, 60_000);
+
+  test("mount points and /etc/hosts do not depend on slipway's umask (dockerd runs with 0022)", async () => {
+    const dir = await scratchDir("slipway-runc-");
+    await writeFile(join(dir, "file.conf"), "conf\n");
+    const old = process.umask(0o077);
+    try {
+      const script = "ls -ld /mnt/new/deep /opt/cfg | cut -c1-10; ls -l /etc/hosts /etc/hostname /etc/resolv.conf | cut -c1-10; echo made > /tmp/x";
+      const binds = [{ source: dir, target: "/mnt/new/deep" }, { source: join(dir, "file.conf"), target: "/opt/cfg/file.conf" }];
+      const r = await runBoth({ image: "runc-base:1", script, network: false, binds });
+      expect(r.engine.layer).toContain("directory mnt/new/ 755 0:0 0 ");
+      expect(r.runc).toEqual(r.engine);
+      const user = await runBoth({ image: "runc-user:1", script: "cat /etc/hosts /etc/hostname /etc/resolv.conf >/dev/null && echo readable", network: false, binds: [], imageUser: true });
+      expect(user.engine.output).toBe("readable\n");
+      expect(user.runc).toEqual(user.engine);
+    } finally {
+      process.umask(old);
+    }
+  }, 60_000);
+
+  test("a program that cannot be started fails as dockerd's start fails, not as the command's exit code", async () => {
+    for (const argv of [["no-such-program", "x"], ["/etc/passwd"]]) {
+      const r = await runEach({ image: "runc-base:1", script: "", argv, network: false, binds: [] });
+      expect(r.engine.error).toMatch(/exec: .*(not found|permission denied)/);
+      expect(r.runc).toEqual(r.engine);
+    }
+  }, 60_000);
+});
