@@ -315,11 +315,15 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     const script = [
       'mount -t overlay overlay -o "$1" "$2/rootfs" 2>"$2/mount.err" && : >"$2/mounted" || exit 1',
       "umask 022",
-      '"$3" --root "$4" run --pid-file "$2/pid" --bundle "$2" "$5" 2>&1 & pid=$!',
+      '"$3" --root "$4" run --pid-file "$2/pid" --bundle "$2" "$5" 3<&- 2>&1 & pid=$!',
       'trap \': >"$2/stopped"; "$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
-      'wait $pid; code=$?; while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done; exit $code',
+      // This process's end (even by SIGKILL) closes the pipe on stdin: the container is killed with it.
+      'exec 3<&0; { read -r _ <&3; "$3" --root "$4" kill "$5" KILL; } >/dev/null 2>&1 & watch=$!',
+      'wait $pid; code=$?; while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done',
+      'kill $watch 2>/dev/null; exit $code',
     ].join("\n");
-    const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", options, bundle, runc, stateRoot, name], { cwd: overlayRoot, stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", options, bundle, runc, stateRoot, name], { cwd: overlayRoot, stdio: ["pipe", "pipe", "ignore"] });
+    child.stdin.on("error", () => undefined);
     // runc writes the pid file once the container's process is exec'd. Until then, what comes out can only be
     // runc's own error (a program not found or not executable, a mount or a working directory it cannot make):
     // held back, so that a container runc could not start goes to dockerd, which fails its start as it does.

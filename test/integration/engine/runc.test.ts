@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildLayer, layerBytes } from "../../../src/build/layer.ts";
@@ -125,6 +125,23 @@ describe("command containers started by runc on dockerd's layers", () => {
     expect(during).not.toBe("");
     expect(during).not.toContain("slipway-runc-");
     expect(await readFile("/proc/self/mountinfo", "utf8")).not.toContain("slipway-runc-");
+  }, 60_000);
+
+  test("a job killed outright (SIGKILL: no handler runs) takes its container with it", async () => {
+    const marker = `sleep 4${Math.floor(Math.random() * 1000)}`;
+    const docker = new URL("../../../src/engine/docker.ts", import.meta.url).pathname;
+    const script = `import { DockerEngine } from ${JSON.stringify(docker)};
+      await new DockerEngine({ socketPath: ${JSON.stringify(dockerd.socketPath)} }).runAndCommit({ image: "runc-base:1", script: ${JSON.stringify(`echo started; ${marker}`)}, network: false, binds: [], onOutput: (c) => process.stdout.write(c) });`;
+    const job = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => job.stdout.on("data", (c: Buffer) => c.toString().includes("started") && resolve()));
+    expect(execFileSync("ps", ["-eo", "args="], { encoding: "utf8" })).toContain(marker);
+    job.kill("SIGKILL");
+    let left = marker;
+    for (let i = 0; i < 50 && left.includes(marker); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = execFileSync("ps", ["-eo", "args="], { encoding: "utf8" });
+    }
+    expect(left).not.toContain(marker);
   }, 60_000);
 
   test("a stopped job (SIGTERM to its process group) stops the container too, and leaves no process behind", async () => {
