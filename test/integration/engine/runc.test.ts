@@ -147,15 +147,17 @@ describe("command containers started by runc on dockerd's layers", () => {
   test("a stopped job (SIGTERM to its process group) stops the container too, and leaves no process behind", async () => {
     const marker = `sleep 3${Math.floor(Math.random() * 1000)}`;
     const running = engines.runc.runAndCommit({ image: "runc-base:1", script: `echo started; ${marker}`, network: false, binds: [] });
-    const processes = () => execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
+    const processes = () => execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" });
     let wrapper: number | undefined;
     for (let i = 0; i < 100 && wrapper === undefined; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      const list = processes();
-      if (!list.includes(marker)) continue;
-      // The shell that holds the run's mount namespace: what a job's process group signal reaches first.
-      const line = list.split("\n").find((l) => l.includes("sh -c mount -t overlay"));
-      wrapper = line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+      const table = processes().split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 2).map(([pid, ppid, ...args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args.join(" ") }));
+      // The shell that holds the run's mount namespace (what a job's process group signal reaches):
+      // the parent of the runc that runs this container's process.
+      const sleeper = table.find((p) => p.args === marker);
+      const runc = sleeper && table.find((p) => p.pid === sleeper.ppid);
+      const shell = runc && table.find((p) => p.pid === runc.ppid);
+      if (shell?.args.startsWith("sh -c mount -t overlay")) wrapper = shell.pid;
     }
     expect(wrapper).toBeGreaterThan(0);
     process.kill(wrapper as number, "SIGTERM");
