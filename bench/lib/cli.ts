@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { run } from "../../src/util/process.ts";
+import { cliBundleOptions } from "../../scripts/cli-bundle.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -20,27 +21,17 @@ async function exportCommit(dir: string, commit: string): Promise<void> {
 }
 
 /**
- * Bundles the slipway CLI into `dir`, exactly as scripts/build.mjs does for dist/.
+ * Bundles the slipway CLI into `dir` with scripts/build.mjs's options (scripts/cli-bundle.mjs).
  * From `commit`, so the numbers belong to a commit and not to whatever half-edited
  * files the working tree holds (and no rebuild of dist/ can race the bench); with
- * no commit, from the working tree. Packages stay external and resolve through a
- * node_modules link to the checkout's.
+ * no commit, from the working tree. Small packages are bundled as in dist/; the heavy
+ * ones stay external and resolve through a node_modules link to the checkout's.
  */
 export async function bundleCli(dir: string, commit?: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const srcRoot = commit ? dir : ROOT;
   if (commit) await exportCommit(dir, commit);
-  await build({
-    entryPoints: { slipway: join(srcRoot, "src/cli/main.ts") },
-    outdir: join(dir, "dist"),
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    packages: "external",
-    logLevel: "warning",
-  });
+  await build(cliBundleOptions(join(srcRoot, "src/cli/main.ts"), join(dir, "dist")));
   return join(dir, "dist", "slipway.js");
 }
