@@ -23,6 +23,11 @@ export interface Front {
   upstream: string;
   /** This server's own origin, for Location headers. */
   origin: () => string;
+  /**
+   * Where a layer download is sent: ECR answers a blob GET with a 307 to a pre-signed
+   * S3 URL (another origin), as GetDownloadUrlForLayer does; see ./ecr-layer-bucket.ts.
+   */
+  layerUrl?: (upstreamPath: string) => string;
 }
 
 interface Route {
@@ -152,6 +157,10 @@ async function serve(front: Front, req: IncomingMessage, res: ServerResponse, ur
   if (r.kind === "manifest") return manifest(front, req, res, repo, r.rest, body);
   if (r.kind === "tags") return tags(res, repo, url.searchParams);
   let path = `/v2/${model.ns}/${url.pathname.slice("/v2/".length)}`;
+  if (r.kind === "blob" && method === "GET" && front.layerUrl) {
+    res.writeHead(307, { location: front.layerUrl(path), "content-length": "0" }).end();
+    return;
+  }
   if (r.kind === "upload" && method === "POST") path += mountQuery(front, principal, url.searchParams);
   else path += url.search;
   return relay(front, res, await upstream(front, method, path, forwardHeaders(req), body), method);

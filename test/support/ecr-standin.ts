@@ -1,7 +1,8 @@
 /**
  * An ECR stand-in on a loopback port, in front of a CNCF registry the tests already start:
  * the registry API under /v2/ (ecr-registry.ts) and the JSON API at POST / (ecr-api.ts),
- * both deciding every call with the callers' IAM policies (ecr-iam.ts). The real
+ * both deciding every call with the callers' IAM policies (ecr-iam.ts); layer downloads
+ * are redirected to a pre-signed URL of a bucket on another port (ecr-layer-bucket.ts). The real
  * @aws-sdk/client-ecr reaches it with `AWS_ENDPOINT_URL_ECR`; slipway treats its host as an
  * ECR registry with `SLIPWAY_ECR_HOSTS=<host>=<account>/<region>`.
  */
@@ -10,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import type { LocalRegistry } from "../../src/registry/server.ts";
 import { handleApi } from "./ecr-api.ts";
 import { EcrModel, type EcrStandInOptions } from "./ecr-model.ts";
+import { startLayerBucket } from "./ecr-layer-bucket.ts";
 import { handleRegistry } from "./ecr-registry.ts";
 import { testRegistry } from "./services.ts";
 
@@ -30,9 +32,10 @@ export async function startEcrStandIn(opts: EcrStandInOptions, upstream?: LocalR
   let host = "";
   const origin = () => `http://${host}`;
   const up = `http://${registry.host}`;
+  const bucket = await startLayerBucket(up);
   const server = createServer((req, res) => {
     const done = (req.url ?? "").startsWith("/v2")
-      ? handleRegistry({ model, upstream: up, origin }, req, res)
+      ? handleRegistry({ model, upstream: up, origin, layerUrl: bucket.sign }, req, res)
       : handleApi({ model, upstream: up, registryHost: () => host }, req, res);
     done.catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
@@ -44,6 +47,7 @@ export async function startEcrStandIn(opts: EcrStandInOptions, upstream?: LocalR
   const stop = async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    await bucket.stop();
     if (!upstream) await registry.stop();
   };
   return {

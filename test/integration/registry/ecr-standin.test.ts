@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ecrDeleter } from "../../../src/cleanup/delete.ts";
 import { RegistryError } from "../../../src/errors.ts";
 import { createRegistry, createSdkEcrPort } from "../../../src/registry/index.ts";
+import { send } from "../../../src/registry/transport.ts";
+import { request } from "node:http";
 import type { LocalRegistry } from "../../../src/registry/server.ts";
 import type { Registry } from "../../../src/registry/types.ts";
 import { withoutAction } from "../../support/ecr-iam.ts";
@@ -24,6 +26,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await upstream?.stop();
 });
+
+/** One GET, redirects not followed, headers as given. */
+function fetchNoFollow(url: string, authorization: string): Promise<{ status: number; location?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { authorization } }, async (res) => {
+      let body = "";
+      for await (const c of res) body += c;
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location, body });
+    }).on("error", reject).end();
+  });
+}
 
 function sdk(ecr: EcrStandIn, key = NODE_KEY): ECRClient {
   return new ECRClient({ region: REGION, endpoint: ecr.endpoint, credentials: { accessKeyId: key, secretAccessKey: "x" }, maxAttempts: 1 });
@@ -104,6 +117,24 @@ describe("ECR stand-in with the infra as shipped", () => {
     expect(reg.stats.bytesPulled - pulled).toBe(layer.data.byteLength);
     expect(reg.stats.bytesPushed - pushed).toBe(layer.data.byteLength);
     expect(await reg.hasBlob("slipway/app", layer.digest)).toBe(true);
+  });
+
+  it("layer downloads are redirected to a pre-signed bucket URL: slipway follows without its token, which the bucket would refuse", async () => {
+    await using ecr = await standIn();
+    const reg = await client(ecr);
+    const { layer } = await pushImage(reg, "slipway", "redirected");
+    expect(Buffer.from(await reg.getBlob("slipway", layer.digest)).equals(Buffer.from(layer.data))).toBe(true);
+    const chunks: Uint8Array[] = [];
+    for await (const c of (await reg.getBlobStream("slipway", layer.digest)) as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
+    expect(Buffer.concat(chunks).equals(Buffer.from(layer.data))).toBe(true);
+    // What a client that kept its Authorization header across the redirect would get (as from S3).
+    const token = `Basic ${Buffer.from(`AWS:${ecr.model.issueToken(ecr.model.opts.principals[NODE_KEY]).password}`).toString("base64")}`;
+    const first = await send(`http://${ecr.host}/v2/slipway/blobs/${layer.digest}`, { headers: { authorization: token } });
+    expect(first.status).toBe(200);
+    const raw = await fetchNoFollow(`http://${ecr.host}/v2/slipway/blobs/${layer.digest}`, token);
+    expect(raw.status).toBe(307);
+    const forwarded = await fetchNoFollow(raw.location as string, token);
+    expect([forwarded.status, forwarded.body]).toEqual([400, expect.stringContaining("Only one auth mechanism allowed")]);
   });
 
   it("a token the registry stopped accepting is renewed once and the call succeeds", async () => {
