@@ -206,20 +206,21 @@ export class DockerEngine implements Engine {
       },
     });
     try {
-      const StatusCode = (await this.#runFast(container, spec)) ?? (await this.#start(container, spec));
+      // Its layers, made at create: what runc mounts, and where the run's changes are read.
+      const info = (await container.inspect()) as unknown as ContainerInfo;
+      const StatusCode = (await this.#runFast(info, spec)) ?? (await this.#start(container, spec));
       spec.onExited?.();
       if (StatusCode !== 0) return { exitCode: StatusCode };
       const stubbed = spec.binds.filter((b) => b.stub !== undefined).map((b) => b.target);
       const fileStubs = spec.binds.filter((b) => b.noFileStub && b.stub === undefined).map((b) => b.target);
       if (stubbed.length > 0 || fileStubs.length > 0) {
         // Secrets and the agent leave no mount point in the layer (src/engine/stubs.ts); on another storage driver they would.
-        const dirs = overlayDirs((await container.inspect()).GraphDriver);
+        const dirs = overlayDirs(info.GraphDriver);
         if (dirs) await removeMountStubs(dirs, stubbed);
         if (dirs) await removeMountStubs(dirs, fileStubs, { filesOnly: true });
       }
       if (spec.takeChanges) {
-        const driver = (await container.inspect()).GraphDriver as { Name?: string; Data?: { UpperDir?: string } } | undefined;
-        const upper = driver?.Name === "overlay2" ? driver.Data?.UpperDir : undefined;
+        const upper = info.GraphDriver?.Name === "overlay2" ? info.GraphDriver.Data?.UpperDir : undefined;
         if (upper && (await spec.takeChanges(upper))) return { exitCode: 0, taken: true };
       }
       // The commit's image config is not used: the stage's config is written separately
@@ -239,9 +240,8 @@ export class DockerEngine implements Engine {
   }
 
   /** Runs the created container with runc on its own layers (./runc.ts); undefined when dockerd must start it. */
-  async #runFast(container: Docker.Container, spec: RunSpec): Promise<number | undefined> {
+  async #runFast(info: ContainerInfo, spec: RunSpec): Promise<number | undefined> {
     if (this.#executor !== "runc" || spec.network) return undefined;
-    const info = (await container.inspect()) as unknown as ContainerInfo;
     const code = await runWithRunc({ info, binds: spec.binds, onOutput: spec.onOutput });
     if (code !== undefined) this.runs.runc++;
     return code;

@@ -27,6 +27,8 @@ import { randomBytes } from "node:crypto";
 import { access, chmod, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { basename, dirname, join, posix } from "node:path";
+import { findOnPath } from "../util/process.ts";
+import { overlayDirs } from "./stubs.ts";
 
 /** What runc needs of `docker container inspect`. */
 export interface ContainerInfo {
@@ -201,15 +203,7 @@ export function containerEnv(hostname: string, env: string[]): string[] {
 
 let usable: Promise<boolean> | undefined;
 
-/** The first executable `name` on PATH (an absolute name as it is), without running anything. */
-async function onPath(name: string): Promise<string | undefined> {
-  if (name.includes("/")) return (await access(name, fsConstants.X_OK).then(() => true, () => false)) ? name : undefined;
-  for (const dir of (process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":").filter(Boolean)) {
-    const path = join(dir, name);
-    if (await access(path, fsConstants.X_OK).then(() => true, () => false)) return path;
-  }
-  return undefined;
-}
+const onPath = (name: string) => (name.includes("/") ? access(name, fsConstants.X_OK).then(() => name, () => undefined) : findOnPath(name, process.env.PATH));
 
 /** Whether this process is root and has runc and unshare (asked once, from the file system alone: nothing is spawned). */
 function runcUsable(runc: string): Promise<boolean> {
@@ -272,17 +266,17 @@ function ociSpec(info: ContainerInfo, user: ExecUser, bundle: string, binds: Run
 export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
   const { info } = run;
   const runc = run.runc ?? "runc";
-  const data = info.GraphDriver?.Data;
-  if (info.GraphDriver?.Name !== "overlay2" || !data?.UpperDir || !data.WorkDir || info.HostConfig?.NetworkMode !== "none") return undefined;
+  const dirs = info.GraphDriver?.Name === "overlay2" ? overlayDirs(info.GraphDriver) : undefined;
+  if (!dirs || info.HostConfig?.NetworkMode !== "none") return undefined;
   if (!(await runcUsable(runc))) return undefined;
   // Only the spec's binds are mounted here: an image VOLUME (or any other mount dockerd made for the container) is dockerd's.
   const targets = new Set(run.binds.map((b) => posix.normalize(b.target)));
   if ((info.Mounts ?? []).some((m) => m.Type !== "bind" || !targets.has(posix.normalize(m.Destination ?? "")))) return undefined;
-  const layerDir = dirname(data.UpperDir);
+  const layerDir = dirname(dirs.upper);
   const overlayRoot = dirname(layerDir);
   const lower = (await readFile(join(layerDir, "lower"), "utf8").catch(() => "")).trim();
   if (!lower) return undefined;
-  const root = new LayeredRoot([data.UpperDir, ...(data.LowerDir ?? "").split(":").filter(Boolean)]);
+  const root = new LayeredRoot([dirs.upper, ...dirs.lowers]);
   const user = execUser(info.Config.User ?? "", await root.read("/etc/passwd"), await root.read("/etc/group"));
   if (!user) return undefined;
   if (info.Path.startsWith("/") && !(await root.resolve(info.Path))) return undefined;

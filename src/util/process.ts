@@ -1,6 +1,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { access, constants } from "node:fs/promises";
+import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TimeoutError } from "../errors.ts";
+
+/** The first executable `name` in the directories of `pathVar` (a PATH value), without running anything. */
+export async function findOnPath(name: string, pathVar: string | undefined): Promise<string | undefined> {
+  for (const dir of (pathVar ?? "").split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
+}
 
 /** Polls `probe` until it resolves true, or throws after `timeoutMs` with `what` in the message. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

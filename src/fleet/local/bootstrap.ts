@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { access, constants } from "node:fs/promises";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import { findOnPath } from "../../util/process.ts";
 import type { LaunchSpec } from "../types.ts";
 
 /** How a local node runs its job: a real one-job GitLab runner, or a stand-in command. */
@@ -16,14 +16,6 @@ export interface BootstrapOptions {
   waitTimeoutSeconds?: number;
   /** Environment every node process starts from (the CLI passes its own). */
   baseEnv?: Record<string, string | undefined>;
-}
-
-export async function findOnPath(name: string, pathVar: string | undefined): Promise<string | undefined> {
-  for (const dir of (pathVar ?? "").split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-  }
-  return undefined;
 }
 
 function ciVariables(spec: LaunchSpec, o: BootstrapOptions, nodeId: string): Record<string, string> {
