@@ -54,7 +54,9 @@ async function step(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
 async function slipwayJob(job: Job, extra: string[]): Promise<SlipwayDetail> {
   const env = { DOCKER_HOST: `unix://${job.socketPath}`, SLIPWAY_HOME: job.home, CI_COMMIT_REF_NAME: BRANCH, BENCH_BASE: job.base, NO_COLOR: "1" };
   const repo = `${job.host}/${job.repo}`;
-  const out = await step(process.execPath, [job.cli, "bp", repo, ...(job.images ?? []), "--with-stages", "--tag-ci", "--dir", job.appDir, ...extra, "--json"], env);
+  // BENCH_CPU_PROF=DIR: each bp writes a V8 CPU profile there (where a job's start-up goes).
+  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-interval", "250", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
+  const out = await step(process.execPath, [...prof, job.cli, "bp", repo, ...(job.images ?? []), "--with-stages", "--tag-ci", "--dir", job.appDir, ...extra, "--json"], env);
   return slipwayDetail(JSON.parse(out));
 }
 
