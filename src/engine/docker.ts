@@ -302,6 +302,18 @@ export class DockerEngine implements Engine {
     return this.#shares;
   }
 
+  async layerDirs(ref: string): Promise<{ diffId: string; dir: string }[] | undefined> {
+    if (!(await this.sharesChanges())) return undefined;
+    const info = await (await this.#docker()).getImage(ref).inspect().catch(() => undefined);
+    const data = info?.GraphDriver?.Name === "overlay2" ? (info.GraphDriver.Data as unknown as { UpperDir?: string; LowerDir?: string }) : undefined;
+    const diffIds = info?.RootFS?.Layers ?? [];
+    if (!data?.UpperDir) return undefined;
+    // UpperDir is the top layer's directory, LowerDir the ones below it, top first.
+    const dirs = [data.UpperDir, ...(data.LowerDir ? data.LowerDir.split(":") : [])].reverse();
+    if (dirs.length !== diffIds.length) return undefined;
+    return dirs.map((dir, i) => ({ diffId: diffIds[i], dir }));
+  }
+
   async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {
     const docker = await this.#docker();
     const container = await docker.createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });

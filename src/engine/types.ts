@@ -86,6 +86,12 @@ export interface Engine {
    * (RunSpec.takeChanges): an overlay2 engine whose storage this process can read.
    */
   sharesChanges?(): Promise<boolean>;
+  /**
+   * Optional: the directories the engine unpacked an image's layers into (overlay2's,
+   * readable here), bottom first, with the diff id of each; undefined when there are none
+   * to read (another storage driver, another machine, no such image).
+   */
+  layerDirs?(ref: string): Promise<{ diffId: string; dir: string }[] | undefined>;
 }
 
 /**

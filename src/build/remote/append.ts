@@ -10,7 +10,7 @@ import type { StageChange } from "../stage.ts";
 import { ownerResolver } from "../stages/owners.ts";
 import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "../../image/index.ts";
-import { indexTar, UnreadableLayer } from "../layer-index.ts";
+import { indexTar, UnreadableLayer, type LayerIndex } from "../layer-index.ts";
 import { annotated, KnownPaths, nodeStream } from "./known-paths.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
@@ -37,6 +37,11 @@ export interface RemoteContext {
   registryFor(host: string): Registry;
   /** Layer indexes this build knows or read: a file stage looks at its parent's filesystem through them (./known-paths.ts). */
   known?: KnownPaths;
+  /**
+   * The indexes of a base image's layers (bottom first, with their diff ids) read from the
+   * engine's own copy, when the engine has it or is pulling it anyway; undefined otherwise.
+   */
+  engineIndexes?: (ref: string) => Promise<{ diffId: string; index: LayerIndex }[] | undefined>;
 }
 
 async function readJson<T>(registry: Registry, repo: string, digest: string): Promise<T> {
@@ -102,6 +107,12 @@ async function makeInRegistry(
     // (The store's registry counts what it sends; another host's bytes are counted here.)
     let bytesPulled = 0;
     const known = ctx.known ?? new KnownPaths();
+    // The engine pulls the same base for a RUN: its unpacked layers are read, not downloaded a second time.
+    const local = await ctx.engineIndexes?.(change.ref).catch(() => undefined);
+    if (local && local.length === config.rootfs.diff_ids.length && local.every((l, i) => l.diffId === config.rootfs.diff_ids[i])) {
+      for (const l of local) known.remember(l.diffId, l.index);
+      return { draft: await annotated(known, draft), borrowed, bytesPulled };
+    }
     // One that cannot be indexed (zstd) is left out: a file stage on it then goes to the engine.
     await known.indexAll(manifest, config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(ref.repository, digest)), (n) => (bytesPulled += sameHost ? 0 : n)).catch((err: unknown) => {
       if (!(err instanceof UnreadableLayer)) throw err;

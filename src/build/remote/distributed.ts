@@ -15,7 +15,7 @@ import { publishFinalImage } from "./final.ts";
 import { previousStages } from "./previous.ts";
 import { remakeMissing, repairing } from "./repair.ts";
 import type { RegistryStageStore } from "./store.ts";
-import { engineWants, fetchEarly, loadMade } from "./early.ts";
+import { engineIndexes, engineWants, fetchEarly, loadMade } from "./early.ts";
 import { annotated, KnownPaths } from "./known-paths.ts";
 import { addPhase, timed, totalPhases } from "./phases.ts";
 import pLimit from "p-limit";
@@ -141,7 +141,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   // later command stage would upload it again. So it goes this way only when command
   // stages' layers are uploaded by slipway (which writes their manifests itself).
   const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
-  const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known }, stage, change, meta, { keepLayer: toEngine });
+  const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known, engineIndexes: (ref) => engineIndexes(walk, ref) }, stage, change, meta, { keepLayer: toEngine });
   if (!made.made) return buildOnEngine(walk, image, i, meta, report, reports);
   const { draft, borrowed, layer, bytesPulled } = made;
   // A base image's layers indexed from another registry (the store's counts its own bytes).

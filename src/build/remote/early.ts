@@ -6,6 +6,8 @@
  */
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import type { Layer } from "../layer.ts";
+import { indexLayerDir } from "../layer-index-dir.ts";
+import type { LayerIndex } from "../layer-index.ts";
 import { stageRef } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
 import { SCRATCH } from "../scratch.ts";
@@ -82,4 +84,21 @@ export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: Ima
   } finally {
     await layer?.dispose();
   }
+}
+
+/**
+ * The layer indexes of base image `ref` read from the engine's unpacked copy (./append.ts),
+ * when the engine is pulling it for a command stage anyway (fetchEarly started it): the
+ * base is then downloaded once, by the engine, instead of once more to be indexed.
+ * Undefined when the engine is not pulling it, the pull failed, or its layers cannot be read here.
+ */
+export async function engineIndexes(walk: Walk, ref: string): Promise<{ diffId: string; index: LayerIndex }[] | undefined> {
+  const { engine } = walk.opts;
+  const pulling = walk.bases.get(ref);
+  if (!pulling || !engine.layerDirs) return undefined;
+  // Waited for, not taken: the stage that runs on the base counts the pull's bytes (loadMade).
+  if ((await pulling.then(() => true, () => false)) === false) return undefined;
+  const dirs = await engine.layerDirs(ref);
+  if (!dirs) return undefined;
+  return Promise.all(dirs.map(async ({ diffId, dir }) => ({ diffId, index: await indexLayerDir(dir) })));
 }

@@ -191,7 +191,7 @@ docker:
     expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("hello from args\n");
   });
 
-  test("FROM indexes the base's layers (one download, on the cold build) only when a stage writes files into it without a container", async () => {
+  test("FROM indexes the base's layers only when a stage writes files into it without a container, from the engine's copy when a RUN pulled it (one download, on the cold build)", async () => {
     const baseLayers = await layerDigests(client(registry), ["base/busybox"]);
     const baseDownloads = async (dir: string, repo: string) => {
       const since = await mark(registry.logPath);
@@ -200,9 +200,15 @@ docker:
     };
     // Only the engine's pull for the RUN.
     expect(await baseDownloads(await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN echo hi > /hi\n` }), "df-index-run")).toBe(1);
-    // A builder stage that only runs commands is indexed when a later stage is built FROM it and copies: once more.
+    // A COPY after a RUN needs the base's index: read from the layers the engine pulled for the RUN, not downloaded again.
+    const after = await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN echo hi > /hi\nCOPY a.txt /srv/\n`, "a.txt": "a\n" });
+    expect(await baseDownloads(after, "df-index-after-run")).toBe(1);
+    // Likewise when a later stage is built FROM a builder stage that only runs commands, and copies.
     const copies = await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE} AS b\nRUN echo hi > /hi\nFROM b\nCOPY a.txt /srv/\n`, "a.txt": "a\n" });
-    expect(await baseDownloads(copies, "df-index-copy")).toBe(2);
+    expect(await baseDownloads(copies, "df-index-copy")).toBe(1);
+    // With no RUN to pull it for, the index is the only download.
+    const only = await contextDir({ Dockerfile: `ARG BASE\nFROM \${BASE}\nCOPY a.txt /srv/\n`, "a.txt": "a\n" });
+    expect(await baseDownloads(only, "df-index-only-copy")).toBe(1);
     // The app change after it downloads no layer: every index is in the stage manifests.
     await writeFile(join(copies, "a.txt"), "a 2\n");
     const since = await mark(registry.logPath);
