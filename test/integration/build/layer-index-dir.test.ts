@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { pack, type Headers } from "tar-stream";
+import { pack, type Header } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLayer, type Layer } from "../../../src/build/layer.ts";
 import { indexLayerDir } from "../../../src/build/layer-index-dir.ts";
@@ -10,14 +10,12 @@ import type { PrivateEngine } from "../../../src/engine/daemon.ts";
 import { testEngine } from "../../support/services.ts";
 
 /** A layer tar written entry by entry (overlay-only forms: opaque markers, devices). */
-async function rawLayer(entries: { header: Headers; body?: string }[]): Promise<Layer> {
+async function rawLayer(entries: { header: Partial<Header> & { name: string }; body?: string }[]): Promise<Layer> {
   const p = pack();
-  const chunks: Buffer[] = [];
-  p.on("data", (c: Buffer) => chunks.push(c));
-  const ended = new Promise((resolve) => p.on("end", resolve));
-  for (const e of entries) p.entry({ mtime: new Date(0), ...e.header }, e.body ?? "");
+  for (const e of entries) p.entry({ ...e.header, mtime: new Date(0) } as Header, e.body ?? "");
   p.finalize();
-  await ended;
+  const chunks: Buffer[] = [];
+  for await (const c of p as unknown as AsyncIterable<Buffer>) chunks.push(c);
   const tar = Buffer.concat(chunks);
   return { diffId: `sha256:${createHash("sha256").update(tar).digest("hex")}`, size: tar.length, open: () => Readable.from([tar]), dispose: async () => undefined };
 }
