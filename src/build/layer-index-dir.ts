@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { extract } from "tar-stream";
+import { run } from "../util/process.ts";
 import { indexEntries, type LayerIndex } from "./layer-index.ts";
 
 interface Listed {
@@ -27,26 +28,12 @@ interface Listed {
   target: string;
 }
 
-/** Runs `cmd` and returns its whole stdout; fails on a non-zero exit, with its stderr. */
-function output(cmd: string, args: string[], input?: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`${cmd} exited ${code}: ${Buffer.concat(err).toString("utf8").trim()}`))));
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input ?? Buffer.alloc(0));
-  });
-}
-
 /** Every entry under `dir` (relative paths, `dir` itself left out). */
 async function list(dir: string): Promise<Listed[]> {
   // Six NUL-terminated fields per entry: kind, permission bits (octal), uid, gid, path, link target.
-  const raw = await output("find", [dir, "-mindepth", "1", "-printf", "%y\\0%m\\0%U\\0%G\\0%P\\0%l\\0"]);
-  const fields = raw.toString("utf8").split("\0");
+  const found = await run("find", [dir, "-mindepth", "1", "-printf", "%y\\0%m\\0%U\\0%G\\0%P\\0%l\\0"]);
+  if (found.code !== 0) throw new Error(`find in ${dir} exited ${found.code}: ${found.stderr.trim()}`);
+  const fields = found.stdout.split("\0");
   const out: Listed[] = [];
   for (let i = 0; i + 5 < fields.length; i += 6) {
     out.push({ kind: fields[i], mode: parseInt(fields[i + 1], 8), uid: Number(fields[i + 2]), gid: Number(fields[i + 3]), path: fields[i + 4], target: fields[i + 5] });
