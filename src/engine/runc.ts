@@ -307,12 +307,15 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     // on to the container's first process, which ignores it, as a namespace's init does.
     // dockerd runs with umask 0022 (and so its runc): the mount points runc makes in the layer get 0755 whatever ours is.
     const script = [
+      // The stop handlers are in place before runc starts: a stop that comes as the container starts still kills it.
+      'trap \': >"$2/stopped"; "$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
       'mount -t overlay overlay -o "$1" "$2/rootfs" 2>"$2/mount.err" && : >"$2/mounted" || exit 1',
       "umask 022",
-      '"$3" --root "$4" run --pid-file "$2/pid" --bundle "$2" "$5" 3<&- 2>&1 & pid=$!',
-      'trap \': >"$2/stopped"; "$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
       // This process's end (even by SIGKILL) closes the pipe on stdin: the container is killed with it.
       'exec 3<&0; { read -r _ <&3; "$3" --root "$4" kill "$5" KILL; } >/dev/null 2>&1 & watch=$!',
+      // Stopped before the container was made: it is never started.
+      '[ -e "$2/stopped" ] && exit 143',
+      '"$3" --root "$4" run --pid-file "$2/pid" --bundle "$2" "$5" 3<&- 2>&1 & pid=$!',
       'wait $pid; code=$?; while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done',
       'kill $watch 2>/dev/null; exit $code',
     ].join("\n");

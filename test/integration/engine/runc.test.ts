@@ -157,7 +157,7 @@ describe("command containers started by runc on dockerd's layers", () => {
       const sleeper = table.find((p) => p.args === marker);
       const runc = sleeper && table.find((p) => p.pid === sleeper.ppid);
       const shell = runc && table.find((p) => p.pid === runc.ppid);
-      if (shell?.args.startsWith("sh -c mount -t overlay")) wrapper = shell.pid;
+      if (shell?.args.startsWith("sh -c trap") && shell.args.includes("mount -t overlay")) wrapper = shell.pid;
     }
     expect(wrapper).toBeGreaterThan(0);
     process.kill(wrapper as number, "SIGTERM");
