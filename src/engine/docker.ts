@@ -305,11 +305,11 @@ export class DockerEngine implements Engine {
   async layerDirs(ref: string): Promise<{ diffId: string; dir: string }[] | undefined> {
     if (!(await this.sharesChanges())) return undefined;
     const info = await (await this.#docker()).getImage(ref).inspect().catch(() => undefined);
-    const data = info?.GraphDriver?.Name === "overlay2" ? (info.GraphDriver.Data as unknown as { UpperDir?: string; LowerDir?: string }) : undefined;
+    const found = overlayDirs(info?.GraphDriver as ContainerInfo["GraphDriver"]);
     const diffIds = info?.RootFS?.Layers ?? [];
-    if (!data?.UpperDir) return undefined;
-    // UpperDir is the top layer's directory, LowerDir the ones below it, top first.
-    const dirs = [data.UpperDir, ...(data.LowerDir ? data.LowerDir.split(":") : [])].reverse();
+    if (!found) return undefined;
+    // The upper directory is the top layer's, the lower ones those below it, top first.
+    const dirs = [found.upper, ...found.lowers].reverse();
     if (dirs.length !== diffIds.length) return undefined;
     return dirs.map((dir, i) => ({ diffId: diffIds[i], dir }));
   }

@@ -92,7 +92,14 @@ export async function loadMade(walk: Walk, image: ImagePlan, i: number, doc: Ima
  * base is then downloaded once, by the engine, instead of once more to be indexed.
  * Undefined when the engine is not pulling it, the pull failed, or its layers cannot be read here.
  */
-export async function engineIndexes(walk: Walk, ref: string): Promise<{ diffId: string; index: LayerIndex }[] | undefined> {
+export function engineIndexes(walk: Walk, ref: string): Promise<{ diffId: string; index: LayerIndex }[] | undefined> {
+  // Images on one base share its indexes: its layers are listed once per build.
+  let reading = walk.baseIndexes.get(ref);
+  if (!reading) walk.baseIndexes.set(ref, (reading = background(readEngineIndexes(walk, ref))));
+  return reading;
+}
+
+async function readEngineIndexes(walk: Walk, ref: string): Promise<{ diffId: string; index: LayerIndex }[] | undefined> {
   const { engine } = walk.opts;
   const pulling = walk.bases.get(ref);
   if (!pulling || !engine.layerDirs) return undefined;

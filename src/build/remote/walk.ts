@@ -1,5 +1,6 @@
 import type { LimitFunction } from "p-limit";
 import { KnownPaths, LAYER_INDEX_ANNOTATION } from "./known-paths.ts";
+import type { LayerIndex } from "../layer-index.ts";
 import type { Engine, LocalImage } from "../../engine/types.ts";
 import type { PlannedStage, ProjectPlan } from "../plan.ts";
 import type { StageReport } from "../report.ts";
@@ -34,6 +35,8 @@ export interface Walk {
   arriving: Map<string, Promise<number>>;
   /** Base images being pulled early, by reference (see ./early.ts). */
   bases: Map<string, Promise<number>>;
+  /** Base images' layer indexes read from the engine's copy, by reference (see ./early.ts): once per build. */
+  baseIndexes: Map<string, Promise<{ diffId: string; index: LayerIndex }[] | undefined>>;
   /** Whether the engine offers runs' changed files (see ./changes.ts), once asked. */
   sharesChanges?: Promise<boolean>;
   /** Seconds spent writing final manifests and tags. */
