@@ -308,7 +308,7 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     // dockerd runs with umask 0022 (and so its runc): the mount points runc makes in the layer get 0755 whatever ours is.
     const script = [
       // The stop handlers are in place before runc starts: a stop that comes as the container starts still kills it.
-      'trap \': >"$2/stopped"; "$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
+      'trap \'trapped=1; : >"$2/stopped"; "$3" --root "$4" kill "$5" KILL 2>/dev/null\' TERM INT HUP',
       'mount -t overlay overlay -o "$1" "$2/rootfs" 2>"$2/mount.err" && : >"$2/mounted" || exit 1',
       "umask 022",
       // This process's end (even by SIGKILL) closes the pipe on stdin: the container is killed with it.
@@ -316,7 +316,10 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
       // Stopped before the container was made: it is never started.
       '[ -e "$2/stopped" ] && exit 143',
       '"$3" --root "$4" run --pid-file "$2/pid" --bundle "$2" "$5" 3<&- 2>&1 & pid=$!',
-      'wait $pid; code=$?; while kill -0 $pid 2>/dev/null; do wait $pid; code=$?; done',
+      // A trapped signal ends `wait` early (128 + its number) and the trap's `runc kill` may reap runc meanwhile, so
+      // `kill -0` cannot tell whether it still runs: after a trap, wait again for runc's own status (127: none left).
+      'trapped=; wait $pid; code=$?',
+      'while [ -n "$trapped" ]; do trapped=; wait $pid; c=$?; [ $c -ne 127 ] && code=$c; done',
       'kill $watch 2>/dev/null; exit $code',
     ].join("\n");
     const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", options, bundle, runc, stateRoot, name], { cwd: overlayRoot, stdio: ["pipe", "pipe", "ignore"] });
