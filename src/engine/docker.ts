@@ -9,6 +9,7 @@ import { parseImageRef } from "../registry/ref.ts";
 import type { CredentialSource } from "../registry/types.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../util/retry.ts";
 import { readDockerStream, type DockerStreamLine } from "./stream.ts";
+import { DEFAULT_SOCKET, DockerApi, registryAuthHeader } from "./docker-api.ts";
 import { configDigest, encodeConfig, normaliseRuntimeConfig } from "../image/config.ts";
 import { overlayDirs, removeMountStubs } from "./stubs.ts";
 import { runWithRunc, type ContainerInfo } from "./runc.ts";
@@ -77,6 +78,7 @@ export function executorFrom(value: string | undefined): Executor {
 /** The Engine port on a Docker engine through dockerode. */
 export class DockerEngine implements Engine {
   #client?: Promise<Docker>;
+  #api: DockerApi;
   #shares?: Promise<boolean>;
   #socketPath?: string;
 
@@ -94,19 +96,27 @@ export class DockerEngine implements Engine {
    */
   constructor(opts: { socketPath?: string; credentials?: CredentialSource; buildNetwork?: string; retry?: RetryPolicy; executor?: Executor } = {}) {
     this.#socketPath = opts.socketPath;
+    this.#api = new DockerApi(opts.socketPath ?? DEFAULT_SOCKET);
     this.#executor = opts.executor ?? "runc";
     this.#retry = opts.retry ?? DEFAULT_RETRY;
     this.#credentials = opts.credentials;
     this.#buildNetwork = opts.buildNetwork ?? "bridge";
   }
 
-  /** dockerode (and the gRPC and SSH stacks it loads) only when the engine is first used: a no-change bp never is. */
+  /**
+   * dockerode (and the gRPC and SSH stacks it loads), only to attach to a container dockerd
+   * starts (a stage with a network); every other call is ./docker-api.ts's.
+   */
   #docker(): Promise<Docker> {
     this.#client ??= import("dockerode").then(({ default: Docker }) => new Docker(this.#socketPath ? { socketPath: this.#socketPath } : undefined));
     return this.#client;
   }
 
   /** The engine gets registry credentials per request (X-Registry-Auth), from the same source as slipway's client. */
+  async #authHeader(ref: string): Promise<Record<string, string>> {
+    return { "X-Registry-Auth": registryAuthHeader(await this.#authFor(ref)) };
+  }
+
   async #authFor(ref: string): Promise<Record<string, string>> {
     const host = parseImageRef(ref).registry;
     const credential = await this.#credentials?.get(host);
@@ -118,8 +128,7 @@ export class DockerEngine implements Engine {
 
   async inspectImage(ref: string): Promise<LocalImage | undefined> {
     try {
-      const docker = await this.#docker();
-      const info = await docker.getImage(ref).inspect();
+      const info = await this.#api.json<Docker.ImageInspectInfo>("GET", `/images/${ref}/json`);
       return {
         id: info.Id,
         repoDigests: info.RepoDigests ?? [],
@@ -141,8 +150,7 @@ export class DockerEngine implements Engine {
 
   async listImages(labels: Record<string, string>): Promise<LocalImage[]> {
     const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-    const docker = await this.#docker();
-    const list = await docker.listImages({ filters: JSON.stringify(filters) });
+    const list = await this.#api.json<{ Id: string }[]>("GET", "/images/json", { query: { filters: JSON.stringify(filters) } });
     const out: LocalImage[] = [];
     for (const summary of list) {
       const image = await this.inspectImage(summary.Id);
@@ -153,8 +161,7 @@ export class DockerEngine implements Engine {
 
   async pull(ref: string): Promise<{ bytes: number }> {
     return withTransferRetry(this.#retry, `pulling ${ref}`, async () => {
-      const docker = await this.#docker();
-      const stream = (await docker.pull(ref, { authconfig: await this.#authFor(ref) })) as Readable;
+      const stream = await this.#api.stream("POST", "/images/create", { query: { fromImage: ref }, headers: await this.#authHeader(ref) });
       const lines = await readDockerStream(stream);
       return { bytes: pulledBytes(lines) };
     });
@@ -162,8 +169,7 @@ export class DockerEngine implements Engine {
 
   async push(ref: string): Promise<{ digest?: string; uploaded: string[] }> {
     return withTransferRetry(this.#retry, `pushing ${ref}`, async () => {
-      const docker = await this.#docker();
-      const stream = (await docker.getImage(ref).push({ authconfig: await this.#authFor(ref) } as never)) as unknown as Readable;
+      const stream = await this.#api.stream("POST", `/images/${ref}/push`, { headers: await this.#authHeader(ref) });
       const lines = await readDockerStream(stream);
       const aux = lines.find((l) => l.aux && typeof l.aux.Digest === "string");
       // Push progress counts uncompressed bytes, so report which layers moved; the caller sizes them.
@@ -176,22 +182,19 @@ export class DockerEngine implements Engine {
     const at = ref.lastIndexOf(":");
     const slash = ref.lastIndexOf("/");
     const [repo, tag] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, "latest"];
-    const docker = await this.#docker();
-    await docker.getImage(image).tag({ repo, tag });
+    await this.#api.call("POST", `/images/${image}/tag`, { query: { repo, tag } });
   }
 
   async removeImage(ref: string): Promise<void> {
     try {
-      const docker = await this.#docker();
-      await docker.getImage(ref).remove({ noprune: false });
+      await this.#api.call("DELETE", `/images/${ref}`, { query: { noprune: false } });
     } catch (err) {
       if (statusOf(err) !== 404) throw new EngineError(`removing ${ref}: ${(err as Error).message}`, statusOf(err), { cause: err });
     }
   }
 
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
-    const docker = await this.#docker();
-    const container = await docker.createContainer({
+    const { Id: id } = await this.#api.json<{ Id: string }>("POST", "/containers/create", { body: {
       Image: spec.image,
       Entrypoint: spec.argv ? spec.argv.slice(0, 1) : ["/bin/sh", "-c"],
       Cmd: spec.argv ? spec.argv.slice(1) : [spec.script],
@@ -204,11 +207,11 @@ export class DockerEngine implements Engine {
         NetworkMode: spec.network ? this.#buildNetwork : "none",
         Binds: spec.binds.map((b) => `${b.source}:${b.target}${b.readOnly ? ":ro" : ""}`),
       },
-    });
+    } });
     try {
       // Its layers, made at create: what runc mounts, and where the run's changes are read.
-      const info = (await container.inspect()) as unknown as ContainerInfo;
-      const StatusCode = (await this.#runFast(info, spec)) ?? (await this.#start(container, spec));
+      const info = await this.#api.json<ContainerInfo>("GET", `/containers/${id}/json`);
+      const StatusCode = (await this.#runFast(info, spec)) ?? (await this.#start(id, spec));
       spec.onExited?.();
       if (StatusCode !== 0) return { exitCode: StatusCode };
       const stubbed = spec.binds.filter((b) => b.stub !== undefined).map((b) => b.target);
@@ -226,16 +229,15 @@ export class DockerEngine implements Engine {
       // The commit's image config is not used: the stage's config is written separately
       // (see loadImage), so nothing of this run's container config leaks into the image.
       const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
-      const committed = await container.commit({ pause: false });
-      const id = (committed as { Id: string }).Id;
-      const layers = (await this.inspectImage(id))?.config.rootfs.diff_ids ?? [];
+      const { Id: committed } = await this.#api.json<{ Id: string }>("POST", "/commit", { query: { container: id, pause: false } });
+      const layers = (await this.inspectImage(committed))?.config.rootfs.diff_ids ?? [];
       // A run that changed no file commits no layer (Docker drops empty layers, as werf
       // and `docker build` do): the committed image's top layer is then the parent's.
       const diffId = layers.length > parentLayers ? layers.at(-1) : undefined;
       // The committed image holds the new layer until the caller has loaded the stage image.
-      return { exitCode: 0, diffId, committed: id };
+      return { exitCode: 0, diffId, committed };
     } finally {
-      await container.remove({ force: true, v: true }).catch(() => undefined);
+      await this.#api.call("DELETE", `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined);
     }
   }
 
@@ -247,7 +249,8 @@ export class DockerEngine implements Engine {
     return code;
   }
 
-  async #start(container: Docker.Container, spec: RunSpec): Promise<number> {
+  async #start(id: string, spec: RunSpec): Promise<number> {
+    const container = (await this.#docker()).getContainer(id);
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     try {
       const out = new PassThrough();
@@ -267,9 +270,8 @@ export class DockerEngine implements Engine {
     const archive = pack();
     const layerPaths = config.rootfs.diff_ids.map((diffId) => `${diffId.replace("sha256:", "")}/layer.tar`);
     const manifest = [{ Config: "config.json", RepoTags: tags, Layers: layerPaths }];
-    const docker = await this.#docker();
     // The archive is streamed to the engine while it is written: layers never sit whole in memory.
-    const loading = docker.loadImage(archive as unknown as Readable, { quiet: true }) as Promise<Readable>;
+    const loading = this.#api.stream("POST", "/images/load", { query: { quiet: true }, body: archive, headers: { "content-type": "application/x-tar" } });
     loading.catch((err: Error) => archive.destroy(err)); // an engine that gave up stops the writer too
     const writing = (async () => {
       archive.entry({ name: "manifest.json", mtime: new Date(0) }, JSON.stringify(manifest));
@@ -295,7 +297,7 @@ export class DockerEngine implements Engine {
   /** overlay2, and its storage readable here (same machine, enough rights): a job next to its engine. */
   sharesChanges(): Promise<boolean> {
     this.#shares ??= (async () => {
-      const info = (await (await this.#docker()).info()) as { Driver?: string; DockerRootDir?: string };
+      const info = await this.#api.json<{ Driver?: string; DockerRootDir?: string }>("GET", "/info");
       if (info.Driver !== "overlay2" || !info.DockerRootDir) return false;
       return access(join(info.DockerRootDir, "overlay2"), constants.R_OK).then(() => true, () => false);
     })().catch(() => false);
@@ -304,7 +306,7 @@ export class DockerEngine implements Engine {
 
   async layerDirs(ref: string): Promise<{ diffId: string; dir: string }[] | undefined> {
     if (!(await this.sharesChanges())) return undefined;
-    const info = await (await this.#docker()).getImage(ref).inspect().catch(() => undefined);
+    const info = await this.#api.json<Docker.ImageInspectInfo>("GET", `/images/${ref}/json`).catch(() => undefined);
     const found = overlayDirs(info?.GraphDriver as ContainerInfo["GraphDriver"]);
     const diffIds = info?.RootFS?.Layers ?? [];
     if (!found) return undefined;
@@ -315,12 +317,11 @@ export class DockerEngine implements Engine {
   }
 
   async readPath<T>(image: string, path: string, read: (tar: Readable) => Promise<T>): Promise<T | undefined> {
-    const docker = await this.#docker();
-    const container = await docker.createContainer({ Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } });
+    const { Id: id } = await this.#api.json<{ Id: string }>("POST", "/containers/create", { body: { Image: image, Entrypoint: ["/nonexistent"], Cmd: [], HostConfig: { NetworkMode: "none" } } });
     try {
       let archive: Readable;
       try {
-        archive = (await container.getArchive({ path })) as Readable;
+        archive = await this.#api.stream("GET", `/containers/${id}/archive`, { query: { path } });
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
         throw new EngineError(`reading ${path} from ${image}: ${(err as Error).message}`, statusOf(err), { cause: err });
@@ -331,7 +332,7 @@ export class DockerEngine implements Engine {
         archive.destroy();
       }
     } finally {
-      await container.remove({ force: true }).catch(() => undefined);
+      await this.#api.call("DELETE", `/containers/${id}`, { query: { force: true } }).catch(() => undefined);
     }
   }
 }
