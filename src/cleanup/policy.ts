@@ -10,7 +10,7 @@
  *
  * Validated once at the edge, with file:line errors in the config's own style.
  */
-import { z } from "zod";
+import * as z from "zod";
 import picomatch from "picomatch";
 import { ConfigError } from "../errors.ts";
 import type { SourceDoc } from "../config/yaml-source.ts";

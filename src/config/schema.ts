@@ -7,7 +7,7 @@
  * Every object is strict, so an unknown key is an error; null (`key:` with no value)
  * counts as absent, like werf's Go YAML decoding.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { secretSchema } from "./secrets.ts";
 
 /** A scalar read as a string: werf's Go decoder accepts `fromCacheVersion: 2` for a string field. */

@@ -8,7 +8,7 @@
  * is in no digest.
  */
 import { posix } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { SourceLocation } from "./types.ts";
 import type { PathSegment } from "./yaml-source.ts";
 

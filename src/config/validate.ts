@@ -2,7 +2,7 @@
  * Runs a zod schema over one YAML document and turns every problem into a ConfigError
  * with file, line, column and the field path the user wrote (all of them, in file order).
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { ConfigError } from "../errors.ts";
 import { codePoint, type PathSegment, type SourceDoc } from "./yaml-source.ts";
 
