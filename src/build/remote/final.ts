@@ -30,19 +30,25 @@ export async function publishFinalImage(
   });
   const repository = imageRepository(store.repository, image.image.name);
   const registry = store.registry;
-  for (const blob of draft.newBlobs) await registry.pushBlob(repository, blob.digest, blob.data);
-  if (repository !== store.repository) {
+  const limit = pLimit(8);
+  // The new config goes up while the layers are looked up: the manifest waits for both.
+  const configs = Promise.all(draft.newBlobs.map((blob) => limit(() => registry.pushBlob(repository, blob.digest, blob.data))));
+  const layers = (async () => {
+    if (repository === store.repository) return;
     // Which layers the image's repository has, asked side by side (after the first build,
     // most); the others mounted one after another, as a registry that cannot mount has
     // each copied through memory.
-    const limit = pLimit(8);
     const present = await Promise.all(draft.manifest.layers.map((layer) => limit(() => registry.hasBlob(repository, layer.digest))));
     for (const [i, layer] of draft.manifest.layers.entries()) {
       if (!present[i]) await registry.pushBlob(repository, layer.digest, () => registry.getBlob(store.repository, layer.digest), store.repository);
     }
-  }
+  })();
+  const [pushed, mounted] = await Promise.allSettled([configs, layers]);
+  if (pushed.status === "rejected") throw pushed.reason;
+  if (mounted.status === "rejected") throw mounted.reason;
   const body = encodeJson(draft.manifest);
   const manifestDigest = await registry.putManifest(repository, tags[0], body, draft.manifest.mediaType);
-  for (const tag of tags.slice(1)) await registry.tagManifest(repository, tag, { digest: manifestDigest, mediaType: draft.manifest.mediaType, body });
+  const manifest = { digest: manifestDigest, mediaType: draft.manifest.mediaType, body };
+  await Promise.all(tags.slice(1).map((tag) => limit(() => registry.tagManifest(repository, tag, manifest))));
   return { ref: `${registry.host}/${repository}:${tags[0]}`, manifestDigest };
 }

@@ -92,14 +92,22 @@ export class RegistryStageStore {
    * ours is dropped.
    */
   async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean; present?: string[] } = {}): Promise<"published" | "adopted"> {
-    for (const blob of draft.newBlobs) {
+    // The blobs go up side by side, and the lookup of another node's copy with them: one round trip's wait, not one per request.
+    const uploads = [
       // `present`: blobs this build has just uploaded itself (a streamed layer).
-      if (!opts.present?.includes(blob.digest)) await this.registry.pushBlob(this.repository, blob.digest, blob.data);
-    }
-    // Blobs of another repository (a base image): mounted when the registry can, copied otherwise.
-    for (const b of borrowed) await this.registry.pushBlob(this.repository, b.digest, b.fetch, b.mountFrom);
+      ...draft.newBlobs.filter((blob) => !opts.present?.includes(blob.digest)).map((blob) => this.registry.pushBlob(this.repository, blob.digest, blob.data)),
+      // Blobs of another repository (a base image): mounted when the registry can, copied otherwise; one
+      // at a time, as a copy holds its blob in memory.
+      (async () => {
+        for (const b of borrowed) await this.registry.pushBlob(this.repository, b.digest, b.fetch, b.mountFrom);
+      })(),
+    ];
     // `overwrite`: the tag found is known to be broken (a stage being remade); ours replaces it.
-    if (!opts.overwrite && (await this.has(digest))) return "adopted";
+    const theirs = opts.overwrite ? Promise.resolve(false) : this.has(digest);
+    const [done, found] = await Promise.allSettled([Promise.all(uploads), theirs]);
+    if (done.status === "rejected") throw done.reason;
+    if (found.status === "rejected") throw found.reason;
+    if (found.value) return "adopted";
     const manifest = this.#stamped(draft.manifest);
     const body = encodeJson(manifest);
     const written = await this.registry.putManifest(this.repository, stageTag(digest), body, manifest.mediaType);
