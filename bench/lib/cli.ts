@@ -1,4 +1,4 @@
-import { mkdir, symlink } from "node:fs/promises";
+import { cp, mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -33,5 +33,7 @@ export async function bundleCli(dir: string, commit?: string): Promise<string> {
   const srcRoot = commit ? dir : ROOT;
   if (commit) await exportCommit(dir, commit);
   await build(cliBundleOptions(join(srcRoot, "src/cli/main.ts"), join(dir, "dist")));
+  // Profiles name the bundle's chunk files: kept beside them, to read what a job loaded.
+  if (process.env.BENCH_CPU_PROF) await cp(join(dir, "dist"), join(process.env.BENCH_CPU_PROF, "cli-dist"), { recursive: true });
   return join(dir, "dist", "slipway.js");
 }
