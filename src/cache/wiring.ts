@@ -8,8 +8,8 @@ import { promisify } from "node:util";
 import { UsageError } from "../errors.ts";
 import { parseStagesRepo } from "../registry/repo.ts";
 import type { Registry } from "../registry/types.ts";
-import { RegistryDependencyCache } from "./registry-cache.ts";
 import { scopeFrom } from "./scope.ts";
+import type { CacheRestore, CacheSave, DependencyCache } from "./types.ts";
 
 export const DEFAULT_CACHE_MAX_BYTES = 512 * 1024 * 1024;
 
@@ -40,11 +40,35 @@ async function checkedOutBranch(dir: string): Promise<string | undefined> {
 
 export async function registryDependencyCache(o: {
   repo: string; project: string; dir: string; flags: CacheFlags; env: Record<string, string | undefined>; registryFor: (host: string) => Registry;
-}): Promise<RegistryDependencyCache> {
+}): Promise<DependencyCache> {
   const maxBytes = o.flags.cacheMaxSize !== undefined ? parseSize(o.flags.cacheMaxSize)
     : o.env.SLIPWAY_CACHE_MAX_SIZE ? parseSize(o.env.SLIPWAY_CACHE_MAX_SIZE, "SLIPWAY_CACHE_MAX_SIZE") : DEFAULT_CACHE_MAX_BYTES;
   const { host, repository } = parseStagesRepo(o.repo);
   const needsBranch = !o.flags.cacheRef && !o.env.CI_COMMIT_REF_NAME;
   const scope = scopeFrom(o.flags, o.env, needsBranch ? await checkedOutBranch(o.dir) : undefined);
-  return new RegistryDependencyCache({ registry: o.registryFor(host), repository, project: o.project, scope, maxBytes });
+  const registry = o.registryFor(host);
+  return new LazyCache(async () => new (await import("./registry-cache.ts")).RegistryDependencyCache({ registry, repository, project: o.project, scope, maxBytes }));
+}
+
+/**
+ * A cache whose module (archives, fingerprints, tar) is loaded when a stage first mounts
+ * a cache: most jobs never do, and a warm job's start-up is mostly module loading.
+ * Settings are read and checked before (a bad size still fails at once, exit 2).
+ */
+class LazyCache implements DependencyCache {
+  #cache?: Promise<DependencyCache>;
+
+  constructor(private readonly make: () => Promise<DependencyCache>) {}
+
+  #get(): Promise<DependencyCache> {
+    return (this.#cache ??= this.make());
+  }
+
+  async restore(id: string, dir: string): Promise<CacheRestore> {
+    return (await this.#get()).restore(id, dir);
+  }
+
+  async save(id: string, dir: string, restored: CacheRestore, options?: { readOnly?: boolean }): Promise<CacheSave> {
+    return (await this.#get()).save(id, dir, restored, options);
+  }
 }
