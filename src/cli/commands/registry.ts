@@ -41,10 +41,13 @@ async function publish(repo: string, images: string[], flags: RegistryFlags, mod
   const { tagsFromFlags } = await import("../../build/remote/tags.ts");
   const tags = mode.tagged ? tagsFromFlags(flags, process.env) : [];
   const ctx = await builderContext(flags, images);
-  const { distributedBuild } = await import("../../build/remote/distributed.ts");
-  const store = await stageStore(repo, ctx.registryFor);
-  const caches = mode.build ? await dependencyCache(repo, ctx, flags) : undefined;
-  const ansibleToolchain = await toolchainFrom(repo, ctx, true);
+  // Independent of each other: their modules load while the others wait on files.
+  const [{ distributedBuild }, store, caches, ansibleToolchain] = await Promise.all([
+    import("../../build/remote/distributed.ts"),
+    stageStore(repo, ctx.registryFor),
+    mode.build ? dependencyCache(repo, ctx, flags) : undefined,
+    toolchainFrom(repo, ctx, true),
+  ]);
   const report = await ctx.masked(() => distributedBuild({ ...ctx, store, build: mode.build, tags, ansibleToolchain, ...(caches && { caches }) }));
   if (flags.dotenv) await writeDotenv(report, flags.dotenv, repo);
   await emitReport(report, flags);
