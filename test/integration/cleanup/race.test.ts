@@ -92,7 +92,8 @@ describe("cleanup never deletes what a build in flight needs", () => {
     const goneAt = Date.now();
     const goneStages = new Set((await registry.listTags("race")).filter((t) => t.startsWith("stage-")));
 
-    await using proxy = await startProxy({ target: server.host, latencyMs: 40 });
+    // Slow enough that a build lasts several cleanups, however fast its own work gets.
+    await using proxy = await startProxy({ target: server.host, latencyMs: 100 });
     const slowRepo = `${proxy.host}/race`;
     const features = ["feature-1", "feature-2"];
     for (const f of features) {
