@@ -47,9 +47,13 @@ export async function runInterruption(ctx: InterruptContext, jobId: number): Pro
   const started = Date.now();
   await postHook(env, ctx.project, first.fake, signal);
   const node = await until("the first node starting the job", async () => {
-    const n = (await env.fleet.list()).find((x) => x.jobId === jobId && isLive(x));
+    const n = (await env.fleet.list()).find((x) => x.jobId === jobId);
+    // A node that is gone, or one never launched, will not start the job: say so now.
+    if (n && !isLive(n)) throw new SlipwayError(`interruption step: job ${jobId}'s node ${n.id} ended before the job started (${n.reason ?? n.state})`);
+    const skipped = env.notLaunched.get(jobId);
+    if (!n && skipped) throw new SlipwayError(`interruption step: job ${jobId}: no node was launched (${skipped})`);
     return n && (await readMarks(join(first.artifactsDir, TIMING_FILE))).started ? n : undefined;
-  }, signal);
+  }, signal, 3 * 60_000);
   env.gitlab.setStatus(jobId, "running");
   await env.fleet.terminate(node.id, "reclaimed (demo)");
   ctx.progress(`   ${node.id} reclaimed while job ${jobId} runs; GitLab still shows it running`);

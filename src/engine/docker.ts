@@ -288,7 +288,11 @@ export class DockerEngine implements Engine {
       throw err;
     });
     const [written, loaded] = await Promise.allSettled([writing, loading]);
-    if (written.status === "rejected") throw written.reason;
+    if (written.status === "rejected") {
+      // An answer left unread would hold its socket, and the process, open.
+      if (loaded.status === "fulfilled") loaded.value.destroy();
+      throw written.reason;
+    }
     if (loaded.status === "rejected") throw loaded.reason;
     await readDockerStream(loaded.value);
     return configDigest(config);

@@ -22,8 +22,12 @@ afterAll(async () => {
   for (const dir of scratch) await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `slipway demo` with TMPDIR in a scratch directory, so what it leaves behind is visible. */
-function demo(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
+/**
+ * Runs `slipway demo` with TMPDIR in a scratch directory, so what it leaves behind is visible.
+ * A demo still running after `deadlineMs` gets a Ctrl-C (it then exits 130 with its log), so
+ * a stuck step fails the test with the demo's own account of where it was, not a bare timeout.
+ */
+function demo(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void, deadlineMs = 240_000) {
   return scratchDir("slipway-demo-test-").then((tmp) => {
     scratch.push(tmp);
     // Nodes run slipway from the sources, so the test does not depend on a fresh dist/.
@@ -36,8 +40,12 @@ function demo(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signa
       stderr += b.toString();
       onStderr?.(stderr, (sig) => child.kill(sig));
     });
+    const deadline = setTimeout(() => {
+      stderr += `\n[test] demo still running after ${deadlineMs / 1000} s: sent SIGINT\n`;
+      child.kill("SIGINT");
+    }, deadlineMs);
     return new Promise<{ code: number | null; stdout: string; stderr: string; tmp: string }>((resolve) =>
-      child.on("close", (code) => resolve({ code, stdout, stderr, tmp })),
+      child.on("close", (code) => (clearTimeout(deadline), resolve({ code, stdout, stderr, tmp }))),
     );
   });
 }
