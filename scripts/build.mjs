@@ -2,11 +2,11 @@
 // `prepare`, so `npx slipway` works without a build the user must remember.
 // Dependencies stay external and heavy ones (AWS SDK, Pulumi) are imported lazily
 // in the source, so they are only loaded by the commands that need them.
+// See scripts/cli-bundle.mjs for the bundle's form (one CommonJS file, a code cache, a launcher).
 import { rmSync } from "node:fs";
-import { build } from "esbuild";
-import { cliBundleOptions } from "./cli-bundle.mjs";
+import { bundleCli } from "./cli-bundle.mjs";
 
-// Chunk names carry content hashes: stale chunks from earlier builds would pile up.
+// The cache is named by the bundle's hash: stale ones from earlier builds would pile up.
 rmSync("dist", { recursive: true, force: true });
 
-await build({ ...cliBundleOptions("src/cli/main.ts", "dist"), sourcemap: "linked" });
+await bundleCli("src/cli/main.ts", "dist", { sourcemap: "linked" });

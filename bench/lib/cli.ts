@@ -1,9 +1,8 @@
 import { cp, mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { run } from "../../src/util/process.ts";
-import { cliBundleOptions } from "../../scripts/cli-bundle.mjs";
+import { bundleCli as bundle } from "../../scripts/cli-bundle.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -21,7 +20,7 @@ async function exportCommit(dir: string, commit: string): Promise<void> {
 }
 
 /**
- * Bundles the slipway CLI into `dir` with scripts/build.mjs's options (scripts/cli-bundle.mjs).
+ * Bundles the slipway CLI into `dir` as scripts/build.mjs does (scripts/cli-bundle.mjs).
  * From `commit`, so the numbers belong to a commit and not to whatever half-edited
  * files the working tree holds (and no rebuild of dist/ can race the bench); with
  * no commit, from the working tree. Small packages are bundled as in dist/; the heavy
@@ -32,8 +31,8 @@ export async function bundleCli(dir: string, commit?: string): Promise<string> {
   await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const srcRoot = commit ? dir : ROOT;
   if (commit) await exportCommit(dir, commit);
-  await build(cliBundleOptions(join(srcRoot, "src/cli/main.ts"), join(dir, "dist")));
-  // Profiles name the bundle's chunk files: kept beside them, to read what a job loaded.
+  await bundle(join(srcRoot, "src/cli/main.ts"), join(dir, "dist"));
+  // Profiles name the bundle's file: kept beside them, to read what a job loaded.
   if (process.env.BENCH_CPU_PROF) await cp(join(dir, "dist"), join(process.env.BENCH_CPU_PROF, "cli-dist"), { recursive: true });
   return join(dir, "dist", "slipway.js");
 }

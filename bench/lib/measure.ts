@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { appendFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startEngine } from "../../src/engine/daemon.ts";
@@ -58,6 +58,7 @@ export async function measure(ctx: MeasureContext, scratch: string, key: JobKey,
     const seconds = (performance.now() - started) / 1000;
     await sleep(300); // the registry writes an access line after the response; let the last ones land
     const entries = parseAccessLog((await logLines(ctx.logPath)).slice(from).join("\n"));
+    if (process.env.BENCH_REQUESTS) await appendFile(process.env.BENCH_REQUESTS, `${JSON.stringify({ ...key, requests: entries.map((e) => `${e.method} ${e.path}${e.query} ${e.status}`) })}\n`);
     let uploaded = 0;
     for (const u of completedUploads(entries)) uploaded += await blobSize(ctx.host, u.repo, u.digest);
     // After the log is read, so these reads are not counted as the job's (nor the next one's).
