@@ -21,7 +21,7 @@ import { addPhase, timed, totalPhases } from "./phases.ts";
 import pLimit from "p-limit";
 import { tallied } from "../../registry/tally.ts";
 import { runChains } from "../chains.ts";
-import { background, deferred, ensureLocal, hasLocal, publishLocal, type Walk } from "./walk.ts";
+import { background, deferred, ensureLocal, hasLocal, publishLocal, runsCommands, type Walk } from "./walk.ts";
 
 export interface DistributedOptions extends BuildOptions {
   store: RegistryStageStore;
@@ -131,8 +131,14 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit, stageName: (d) => opts.store.ref(d) };
   const report = reports[i];
   if (!opts.build) throw new BuildError(meta.image, stage.name, `stage ${stage.digest} is neither in the engine nor in the registry: build it first`);
-  report.reason = explainMiss(stage, await nearestBuilds(walk, image, stage.name), image.stages[i - 1]?.name);
-  (opts.progress ?? silentProgress).stageStarted(meta.image, stage.name, stage.digest, report.reason);
+  // Why the stage is built, from the stages the image's tag named before (read since the
+  // lookup). A stage that runs commands waits for it, to show it as it starts; a stage made
+  // in Node (milliseconds) does not: its explanation arrives while it is made.
+  const started = background(nearestBuilds(walk, image, stage.name).then((earlier) => {
+    report.reason = explainMiss(stage, earlier, image.stages[i - 1]?.name);
+    (opts.progress ?? silentProgress).stageStarted(meta.image, stage.name, stage.digest, report.reason);
+  }));
+  if (runsCommands(stage)) await started;
   const change = stage.stage.change();
   for (const source of stage.stage.kind === "imports" || stage.stage.readsNeeds ? stage.stage.needs?.() ?? [] : []) {
     report.bytesPulled += await timed(report, "pull", () => ensureLocal(walk, source, stageRef(plan.config.project, source)));
@@ -142,7 +148,10 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   // stages' layers are uploaded by slipway (which writes their manifests itself).
   const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
   const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known, engineIndexes: (ref) => engineIndexes(walk, ref) }, stage, change, meta, { keepLayer: toEngine });
-  if (!made.made) return buildOnEngine(walk, image, i, meta, report, reports);
+  if (!made.made) {
+    await started;
+    return buildOnEngine(walk, image, i, meta, report, reports);
+  }
   const { draft, borrowed, layer, bytesPulled } = made;
   // A base image's layers indexed from another registry (the store's counts its own bytes).
   report.bytesPulled += bytesPulled ?? 0;
@@ -151,6 +160,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
   else walk.local.set(stage.digest, false);
   const outcome = await timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) }));
+  await started;
   report.status = outcome === "adopted" ? "registry" : "appended";
   walk.inRegistry.add(stage.digest);
   if (outcome === "adopted" && toEngine) await dropOurs(walk, stage.digest, stage.ref);
