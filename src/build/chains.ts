@@ -34,8 +34,12 @@ export function chainsOf(stages: PlannedStage[]): Chain[] {
 /**
  * Runs `run` for every stage, chain by chain as above. Every started chain is let
  * finish (no engine work left behind); then the first failure in stage order is thrown.
+ *
+ * A stage's run may call `ready()` before it ends: the next stage of its chain starts
+ * then (a stage made in Node is readable while it uploads; the store orders the tags).
+ * A chain stops at its first failure; a stage already started after it runs to its end.
  */
-export async function runChains<T>(stages: PlannedStage[], limit: number, run: (index: number) => Promise<T>): Promise<T[]> {
+export async function runChains<T>(stages: PlannedStage[], limit: number, run: (index: number, ready: () => void) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(stages.length);
   const slots = pLimit(Math.max(1, limit));
   const failures = new Map<number, unknown>();
@@ -43,13 +47,24 @@ export async function runChains<T>(stages: PlannedStage[], limit: number, run: (
   for (const chain of chainsOf(stages)) {
     const waitFor = chain.after.map((c) => done[c]);
     done.push(Promise.all(waitFor).then(() => slots(async () => {
-      for (const i of chain.stages) {
-        try {
-          results[i] = await run(i);
-        } catch (err) {
-          failures.set(i, err);
-          throw err;
+      const started: Promise<void>[] = [];
+      try {
+        for (const i of chain.stages) {
+          let ready!: () => void;
+          const readied = new Promise<void>((resolve) => (ready = resolve));
+          const running = run(i, ready).then((value) => {
+            results[i] = value;
+          }, (err: unknown) => {
+            failures.set(i, err);
+            throw err;
+          });
+          started.push(running);
+          await Promise.race([readied, running]);
         }
+      } finally {
+        const settled = await Promise.allSettled(started);
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed) throw failed.reason;
       }
     })));
   }

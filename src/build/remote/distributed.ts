@@ -118,14 +118,16 @@ function explainEarly(walk: Walk, image: ImagePlan): void {
   const { opts } = walk;
   const name = image.image.name;
   if (walk.previous.has(name) || image.stages.every((s) => walk.inRegistry.has(s.digest))) return;
-  const reading = tallied(opts.store.registry.stats, () => previousStages(opts.store, name, opts.tags[0])).then(({ value, tally }) => {
+  // Only the stages to build are read (of a six-stage image where the app changed, two).
+  const missing = image.stages.filter((s) => !walk.inRegistry.has(s.digest)).map((s) => s.name);
+  const reading = tallied(opts.store.registry.stats, () => previousStages(opts.store, name, opts.tags[0], undefined, missing)).then(({ value, tally }) => {
     walk.finalBytes.pulled += tally.pulled;
     return value;
   });
   walk.previous.set(name, background(reading));
 }
 
-async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
+async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: () => void): Promise<void> {
   const { opts, plan } = walk;
   const stage = image.stages[i];
   const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit, stageName: (d) => opts.store.ref(d) };
@@ -159,7 +161,12 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   // here (the engine pulls nothing back), while the registry gets it.
   if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
   else walk.local.set(stage.digest, false);
-  const outcome = await timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest) }));
+  // Its tag is written after its parent's (the manifest names the parent's blobs).
+  const publishing = timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest), after: stage.parent ? [stage.parent] : [] }));
+  // The next stage is made from this draft while it uploads; not when a command stage
+  // follows, which runs on this stage in the engine (and on theirs, should theirs win).
+  if (!toEngine) ready?.();
+  const outcome = await publishing;
   await started;
   report.status = outcome === "adopted" ? "registry" : "appended";
   walk.inRegistry.add(stage.digest);
@@ -175,14 +182,14 @@ async function dropOurs(walk: Walk, digest: string, ref: string): Promise<void> 
 }
 
 /** One stage: nothing to do when the registry has it; else publish the engine's copy, or build it. */
-async function processStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
+async function processStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: () => void): Promise<void> {
   const stage = image.stages[i];
   if (walk.inRegistry.has(stage.digest)) return;
   if (await hasLocal(walk, stage)) {
     reports[i].status = "local";
     reports[i].bytesPushed += (await timed(reports[i], "upload", () => publishLocal(walk, stage))).bytes;
   } else {
-    await buildStage(walk, image, i, reports);
+    await buildStage(walk, image, i, reports, ready);
   }
 }
 
@@ -248,7 +255,7 @@ async function publishFinal(walk: Walk, image: ImagePlan): Promise<{ ref: string
  * another image or chain is making right now is waited for, not made twice; the stage's
  * own work takes one of the build's slots, so no more than that many run at once.
  */
-async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[]): Promise<void> {
+async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: () => void): Promise<void> {
   const { opts } = walk;
   const stage = image.stages[i];
   const report = reports[i];
@@ -265,7 +272,7 @@ async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: Stage
     const making = walk.slots(() => {
       if (walk.failure) throw new NotStarted();
       started = performance.now();
-      return repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports));
+      return repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports, ready));
     });
     walk.making.set(stage.digest, making);
     try {
@@ -290,8 +297,8 @@ async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
   let final: Awaited<ReturnType<typeof publishFinal>>;
   try {
     // Independent chains (a Dockerfile's build stages) at once; the build's slots bound the work.
-    await runChains(image.stages, Infinity, async (i) => {
-      await walkStage(walk, image, i, reports);
+    await runChains(image.stages, Infinity, async (i, ready) => {
+      await walkStage(walk, image, i, reports, ready);
       walk.done.get(image.stages[i].digest)?.resolve();
     });
     final = await publishFinal(walk, image);

@@ -2,6 +2,7 @@ import type { ImageConfigDocument } from "../../image/index.ts";
 import { RegistryError } from "../../errors.ts";
 import type { ManifestResult, Registry } from "../../registry/types.ts";
 import { ANNOTATIONS, stageTag } from "../names.ts";
+import { sha256Digest } from "../../registry/digest.ts";
 import { encodeJson, parseManifest, withAnnotations, type ImageDraft, type ImageManifest } from "../../image/index.ts";
 
 /**
@@ -34,6 +35,12 @@ export interface StoredStage {
  */
 export class RegistryStageStore {
   readonly #stages = new Map<string, StoredStage>();
+  /**
+   * Stages being published now: what their tag will name (a stage made on one reads it at
+   * once, see `read`), and the publish itself, which a stage made on one waits for before
+   * it writes its own tag.
+   */
+  readonly #publishing = new Map<string, { stage: StoredStage; done: Promise<unknown> }>();
 
   constructor(readonly registry: Registry, readonly repository: string, readonly now: () => Date = () => new Date()) {}
 
@@ -54,7 +61,7 @@ export class RegistryStageStore {
 
   /** The manifest of a stored stage (one small request): layer digests and compressed sizes. */
   async manifest(digest: string): Promise<ImageManifest> {
-    const cached = this.#stages.get(digest);
+    const cached = this.#publishing.get(digest)?.stage ?? this.#stages.get(digest);
     if (cached) return cached.manifest;
     return parseManifest((await this.#get(digest)).body);
   }
@@ -68,11 +75,12 @@ export class RegistryStageStore {
   /** Forgets what was read of a stage: it turned out to be gone, and will be made again. */
   forget(digest: string): void {
     this.#stages.delete(digest);
+    this.#publishing.delete(digest);
   }
 
   /** Manifest and config of a stored stage (two small requests, cached): never a layer. */
   async read(digest: string): Promise<StoredStage> {
-    const cached = this.#stages.get(digest);
+    const cached = this.#publishing.get(digest)?.stage ?? this.#stages.get(digest);
     if (cached) return cached;
     const result = await this.#get(digest);
     const manifest = parseManifest(result.body);
@@ -90,8 +98,28 @@ export class RegistryStageStore {
    * Uploads the draft's new blobs (but those in `present`), then writes the stage tag (with its publish time)
    * unless another node published this digest meanwhile; then theirs is adopted and
    * ours is dropped.
+   *
+   * From the call on, `read` of the digest answers with the draft, so a stage made on this
+   * one can be made while this one uploads. `after`: stages (being published by this store)
+   * whose tags must be written before this one's: its manifest names their blobs. If one of
+   * them fails, so does this publish, before writing anything.
    */
-  async publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean; present?: string[] } = {}): Promise<"published" | "adopted"> {
+  publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean; present?: string[]; after?: string[] } = {}): Promise<"published" | "adopted"> {
+    const manifest = this.#stamped(draft.manifest);
+    const body = encodeJson(manifest);
+    const stage: StoredStage = { manifest, result: { digest: sha256Digest(body), mediaType: manifest.mediaType, body }, config: draft.config };
+    const before = (opts.after ?? []).map((d) => this.#publishing.get(d)?.done).filter((p) => p !== undefined);
+    const done = this.#publish(digest, stage, draft, borrowed, opts, before);
+    this.#publishing.set(digest, { stage, done });
+    // Settled: reads go to what was written (cached below) or, adopted, to the registry's.
+    const settle = () => {
+      if (this.#publishing.get(digest)?.done === done) this.#publishing.delete(digest);
+    };
+    void done.then(settle, settle);
+    return done;
+  }
+
+  async #publish(digest: string, stage: StoredStage, draft: ImageDraft, borrowed: BorrowedBlob[], opts: { overwrite?: boolean; present?: string[] }, before: Promise<unknown>[]): Promise<"published" | "adopted"> {
     // The blobs go up side by side, and the lookup of another node's copy with them: one round trip's wait, not one per request.
     const uploads = [
       // `present`: blobs this build has just uploaded itself (a streamed layer).
@@ -104,15 +132,15 @@ export class RegistryStageStore {
     ];
     // `overwrite`: the tag found is known to be broken (a stage being remade); ours replaces it.
     const theirs = opts.overwrite ? Promise.resolve(false) : this.has(digest);
-    const [done, found] = await Promise.allSettled([Promise.all(uploads), theirs]);
+    const [done, found, parents] = await Promise.allSettled([Promise.all(uploads), theirs, Promise.all(before)]);
     if (done.status === "rejected") throw done.reason;
     if (found.status === "rejected") throw found.reason;
+    if (parents.status === "rejected") throw parents.reason;
     if (found.value) return "adopted";
-    const manifest = this.#stamped(draft.manifest);
-    const body = encodeJson(manifest);
-    const written = await this.registry.putManifest(this.repository, stageTag(digest), body, manifest.mediaType);
+    const { manifest, result } = stage;
+    const written = await this.registry.putManifest(this.repository, stageTag(digest), result.body, manifest.mediaType);
     // What was just written is what a read would return: later stages on it read nothing.
-    this.#stages.set(digest, { manifest, result: { digest: written, mediaType: manifest.mediaType, body }, config: draft.config });
+    this.#stages.set(digest, { ...stage, result: { ...result, digest: written } });
     return "published";
   }
 

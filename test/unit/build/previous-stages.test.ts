@@ -58,6 +58,20 @@ describe("the stages an image's tag names, for explanations", () => {
     expect(registry.stats.requests).toBeGreaterThan(0);
   });
 
+  test("asked for some stages, a listing final manifest has only those read", async () => {
+    const { registry, store } = await world("listed");
+    const asked: string[] = [];
+    const read = store.read.bind(store);
+    store.read = (d) => (asked.push(d), read(d));
+    const found = await previousStages(store, "", "main", undefined, ["setup"]);
+    expect([...found.keys()]).toEqual(["setup"]);
+    expect(asked).toEqual([hex("c")]);
+    // Without a listing (an older image), the parents are walked as before.
+    const legacy = await world("legacy");
+    expect([...(await previousStages(legacy.store, "", "main", undefined, ["setup"])).keys()].sort()).toEqual(["from", "install", "setup"]);
+    expect(registry.stats.requests).toBeGreaterThan(0);
+  });
+
   test("no image under the tag: nothing to explain against", async () => {
     const { store } = await world("listed");
     expect((await previousStages(store, "", "other")).size).toBe(0);
