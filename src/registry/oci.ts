@@ -128,7 +128,7 @@ export class OciRegistry implements Registry {
       }
     }
     let fetched: Promise<Uint8Array> | undefined;
-    const source = () => (data instanceof Uint8Array ? Promise.resolve(data) : (fetched ??= data()));
+    const source = data instanceof Uint8Array ? data : () => (fetched ??= data());
     return this.retry(() => this.blobs.push(repo, digest, source, mountFrom));
   }
 

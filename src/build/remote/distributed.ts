@@ -242,7 +242,7 @@ async function publishFinal(walk: Walk, image: ImagePlan): Promise<{ ref: string
   const created = walk.plan.worktree?.commitTime ?? "1970-01-01T00:00:00.000Z";
   const started = performance.now();
   const { value: final, tally } = await tallied(opts.store.registry.stats, () =>
-    repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created)),
+    repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created, { rebuilt: walk.reports.get(image.image.name)?.some((r) => r.status !== "registry") })),
   );
   walk.manifestSeconds += (performance.now() - started) / 1000;
   walk.finalBytes.pulled += tally.pulled;

@@ -14,7 +14,7 @@ import type { RegistryStageStore } from "./store.ts";
  * downloaded; the only bytes are the new config and manifest.
  */
 export async function publishFinalImage(
-  store: RegistryStageStore, image: ImagePlan, tags: string[], project: string, created: string,
+  store: RegistryStageStore, image: ImagePlan, tags: string[], project: string, created: string, opts: { rebuilt?: boolean } = {},
 ): Promise<{ ref: string; manifestDigest: string }> {
   const last = await store.read(image.digest);
   const runtime = cleanConfig(normaliseRuntimeConfig(last.config.config as unknown as Record<string, unknown>));
@@ -32,7 +32,9 @@ export async function publishFinalImage(
   const registry = store.registry;
   const limit = pLimit(8);
   // The new config goes up while the layers are looked up: the manifest waits for both.
-  const configs = Promise.all(draft.newBlobs.map((blob) => limit(() => registry.pushBlob(repository, blob.digest, blob.data))));
+  // `rebuilt`: a stage was made, so the config is new (sent with the lookup, see pushBlob);
+  // else it is most likely the one the last build wrote (asked for first, sent only if not).
+  const configs = Promise.all(draft.newBlobs.map((blob) => limit(() => registry.pushBlob(repository, blob.digest, opts.rebuilt ? blob.data : async () => blob.data))));
   const layers = (async () => {
     if (repository === store.repository) return;
     // Which layers the image's repository has, asked side by side (after the first build,
