@@ -236,13 +236,23 @@ async function remakeOnce(walk: Walk, digest: string): Promise<boolean> {
   return false;
 }
 
-async function publishFinal(walk: Walk, image: ImagePlan): Promise<{ ref: string; manifestDigest: string } | undefined> {
+/**
+ * Writes the image's tags. `early`: started while its last stage (made in Node) uploads;
+ * the tag is written once every stage is in (`stagesIn`), and not at all if one fails.
+ */
+async function publishFinal(walk: Walk, image: ImagePlan, early?: { stagesIn: Promise<void> }): Promise<{ ref: string; manifestDigest: string } | undefined> {
   const { opts } = walk;
   if (opts.tags.length === 0) return undefined;
   const created = walk.plan.worktree?.commitTime ?? "1970-01-01T00:00:00.000Z";
-  const started = performance.now();
+  let started = performance.now();
+  // The manifests phase is the time past the stages' own: the overlap is not counted twice.
+  early?.stagesIn.then(() => (started = Math.max(started, performance.now())), () => undefined);
+  const rebuilt = early !== undefined || walk.reports.get(image.image.name)?.some((r) => r.status !== "registry");
+  const before = early && background(early.stagesIn.catch(() => {
+    throw new NotStarted();
+  }));
   const { value: final, tally } = await tallied(opts.store.registry.stats, () =>
-    repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created, { rebuilt: walk.reports.get(image.image.name)?.some((r) => r.status !== "registry") })),
+    repairing((d) => remake(walk, d), () => publishFinalImage(opts.store, image, opts.tags, walk.plan.config.project, created, { rebuilt, before })),
   );
   walk.manifestSeconds += (performance.now() - started) / 1000;
   walk.finalBytes.pulled += tally.pulled;
@@ -295,14 +305,27 @@ async function walkImage(walk: Walk, image: ImagePlan): Promise<ImageReport> {
   const reports = image.stages.map(newReport);
   walk.reports.set(image.image.name, reports);
   let final: Awaited<ReturnType<typeof publishFinal>>;
+  // The last stage made in Node and readable: the final image's config goes up meanwhile.
+  // (Started from here, not from the stage, so its bytes are not counted as the stage's.)
+  const stagesIn = deferred();
+  let lastReady!: () => void;
+  let early: Promise<Awaited<ReturnType<typeof publishFinal>>> | undefined;
+  const readied = new Promise<void>((resolve) => (lastReady = resolve));
+  void readied.then(() => {
+    early = background(publishFinal(walk, image, { stagesIn: stagesIn.promise }));
+  });
+  const last = image.stages.length - 1;
   try {
     // Independent chains (a Dockerfile's build stages) at once; the build's slots bound the work.
     await runChains(image.stages, Infinity, async (i, ready) => {
-      await walkStage(walk, image, i, reports, ready);
+      await walkStage(walk, image, i, reports, i === last ? () => (ready(), lastReady()) : ready);
       walk.done.get(image.stages[i].digest)?.resolve();
     });
-    final = await publishFinal(walk, image);
+    stagesIn.resolve();
+    final = await (early ?? publishFinal(walk, image));
   } catch (err) {
+    stagesIn.reject(new NotStarted());
+    await early?.catch(() => undefined);
     if (!(err instanceof NotStarted)) walk.failure ??= err;
     // Stages after the failure are never walked: whatever waits for them (another image's
     // stage that reads this image's) learns it now, instead of waiting forever.

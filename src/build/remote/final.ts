@@ -14,7 +14,7 @@ import type { RegistryStageStore } from "./store.ts";
  * downloaded; the only bytes are the new config and manifest.
  */
 export async function publishFinalImage(
-  store: RegistryStageStore, image: ImagePlan, tags: string[], project: string, created: string, opts: { rebuilt?: boolean } = {},
+  store: RegistryStageStore, image: ImagePlan, tags: string[], project: string, created: string, opts: { rebuilt?: boolean; before?: Promise<unknown> } = {},
 ): Promise<{ ref: string; manifestDigest: string }> {
   const last = await store.read(image.digest);
   const runtime = cleanConfig(normaliseRuntimeConfig(last.config.config as unknown as Record<string, unknown>));
@@ -37,6 +37,8 @@ export async function publishFinalImage(
   const configs = Promise.all(draft.newBlobs.map((blob) => limit(() => registry.pushBlob(repository, blob.digest, opts.rebuilt ? blob.data : async () => blob.data))));
   const layers = (async () => {
     if (repository === store.repository) return;
+    // Mounted from the stages repository: only once the stages' blobs are there.
+    await opts.before;
     // Which layers the image's repository has, asked side by side (after the first build,
     // most); the others mounted one after another, as a registry that cannot mount has
     // each copied through memory.
@@ -48,6 +50,8 @@ export async function publishFinalImage(
   const [pushed, mounted] = await Promise.allSettled([configs, layers]);
   if (pushed.status === "rejected") throw pushed.reason;
   if (mounted.status === "rejected") throw mounted.reason;
+  // `before`: the stages still uploading (their blobs are this manifest's); a failure there writes no tag.
+  await opts.before;
   const body = encodeJson(draft.manifest);
   const manifestDigest = await registry.putManifest(repository, tags[0], body, draft.manifest.mediaType);
   const manifest = { digest: manifestDigest, mediaType: draft.manifest.mediaType, body };

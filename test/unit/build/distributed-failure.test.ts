@@ -72,3 +72,44 @@ shell:
     expect(await registry.listTags("proj/stages/app")).toEqual([]);
   });
 });
+
+describe("stages made in Node while the one below uploads", () => {
+  const images = `---
+image: app
+from: BASE
+docker:
+  WORKDIR: /app
+  ENV: { A: "1" }
+  LABEL: { l: x }
+`;
+
+  test("the final tag waits for its stages: a stage upload that fails leaves no tag, and the build fails with it", async () => {
+    const { build, registry } = await world(images);
+    const push = registry.pushBlob.bind(registry);
+    let failed = 0;
+    registry.pushBlob = async (repo, digest, data, mountFrom) => {
+      // The first new blob of the stages repository: a stage's config, uploading while the next is made.
+      if (repo === "proj/stages" && !mountFrom && failed++ === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error("upload refused");
+      }
+      return push(repo, digest, data, mountFrom);
+    };
+    await expect(within(10_000, build())).rejects.toThrow(/upload refused/);
+    expect(await registry.listTags("proj/stages/app")).toEqual([]);
+    expect((await registry.listTags("proj/stages")).filter((t) => t !== "latest")).toEqual([]);
+  });
+
+  test("every stage and the tag are written, each stage's bytes its own", async () => {
+    const { build, registry } = await world(images);
+    const report = await within(10_000, build());
+    const [image] = report.images;
+    expect(image.manifestDigest).toMatch(/^sha256:/);
+    expect((await registry.listTags("proj/stages")).filter((t) => t.startsWith("stage-")).length).toBe(image.stages.length);
+    // A config stage uploads one config blob: what it pushed is that blob, not the final image's config too.
+    for (const s of image.stages.filter((x) => x.status === "appended")) {
+      const stored = await new RegistryStageStore(registry, "proj/stages").read(s.digest);
+      expect(s.bytesPushed).toBe(stored.manifest.config.size);
+    }
+  });
+});
