@@ -78,7 +78,8 @@ export class BlobClient {
       const opening = this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, scope, headers: { "content-length": "0" } });
       const [present, opened] = await Promise.allSettled([this.has(repo, digest), opening]);
       if (present.status === "fulfilled" && present.value) {
-        if (opened.status === "fulfilled") await this.#cancel(opened.value, repo);
+        // Not waited for: nothing depends on the cancel (which never throws).
+        if (opened.status === "fulfilled") void this.#cancel(opened.value, repo);
         return { uploaded: false };
       }
       if (present.status === "rejected") {
@@ -110,9 +111,9 @@ export class BlobClient {
 
   /** Ends an upload session opened for a blob the registry turned out to have (best effort: an unused one expires). */
   async #cancel(opened: HttpResponse, repo: string): Promise<void> {
-    await opened.body?.cancel();
-    if (opened.status !== 202) return;
     try {
+      await opened.body?.cancel();
+      if (opened.status !== 202) return;
       const location = this.#location(opened, "cancel upload");
       const res = await this.http.send({ method: "DELETE", url: location, scope: pushScope(repo) });
       await res.body?.cancel();

@@ -21,7 +21,7 @@ import { addPhase, timed, totalPhases } from "./phases.ts";
 import pLimit from "p-limit";
 import { tallied } from "../../registry/tally.ts";
 import { runChains } from "../chains.ts";
-import { background, deferred, ensureLocal, hasLocal, publishLocal, runsCommands, type Walk } from "./walk.ts";
+import { background, checkLocalEarly, deferred, ensureLocal, hasLocal, publishLocal, runsCommands, type Walk } from "./walk.ts";
 
 export interface DistributedOptions extends BuildOptions {
   store: RegistryStageStore;
@@ -369,12 +369,13 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   const plan = await planProject(opts.config, opts.images, opts);
   const all = plan.images.flatMap((i) => i.stages.map((s) => s.digest));
   const walk: Walk = {
-    opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), previous: new Map(), containers: 0,
+    opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), localChecks: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), baseIndexes: new Map(), manifestSeconds: 0,
     known: new KnownPaths(), making: new Map(), remakes: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
     slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
+  for (const image of plan.images) checkLocalEarly(walk, image.stages);
   if (opts.build && opts.tags.length > 0) for (const image of plan.images) explainEarly(walk, image);
   let images: ImageReport[] = [];
   try {
@@ -386,7 +387,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     await completeImages(walk, images);
   } finally {
     // Nothing keeps working on the engine after the build returns.
-    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values()]);
+    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values(), ...walk.localChecks.values()]);
   }
   const report = { images, totals: totals(images, walk.containers, (performance.now() - started) / 1000) };
   report.totals.bytesPulled += walk.finalBytes.pulled;

@@ -37,10 +37,10 @@ export class RegistryStageStore {
   readonly #stages = new Map<string, StoredStage>();
   /**
    * Stages being published now: what their tag will name (a stage made on one reads it at
-   * once, see `read`), and the publish itself, which a stage made on one waits for before
-   * it writes its own tag.
+   * once, see `read`), and when their blobs (and those below) are in, which a stage made
+   * on one waits for before it writes its own tag.
    */
-  readonly #publishing = new Map<string, { stage: StoredStage; done: Promise<unknown> }>();
+  readonly #publishing = new Map<string, { stage: StoredStage; blobsIn: Promise<unknown>; done: Promise<unknown> }>();
 
   constructor(readonly registry: Registry, readonly repository: string, readonly now: () => Date = () => new Date()) {}
 
@@ -101,16 +101,28 @@ export class RegistryStageStore {
    *
    * From the call on, `read` of the digest answers with the draft, so a stage made on this
    * one can be made while this one uploads. `after`: stages (being published by this store)
-   * whose tags must be written before this one's: its manifest names their blobs. If one of
-   * them fails, so does this publish, before writing anything.
+   * whose blobs this one's manifest names: its tag is written once theirs (and theirs
+   * below) are in. If one of those uploads fails, so does this publish, before writing anything.
    */
   publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean; present?: string[]; after?: string[] } = {}): Promise<"published" | "adopted"> {
     const manifest = this.#stamped(draft.manifest);
     const body = encodeJson(manifest);
     const stage: StoredStage = { manifest, result: { digest: sha256Digest(body), mediaType: manifest.mediaType, body }, config: draft.config };
-    const before = (opts.after ?? []).map((d) => this.#publishing.get(d)?.done).filter((p) => p !== undefined);
-    const done = this.#publish(digest, stage, draft, borrowed, opts, before);
-    this.#publishing.set(digest, { stage, done });
+    // The blobs go up side by side, and the lookup of another node's copy with them: one round trip's wait, not one per request.
+    const uploads = Promise.all([
+      // `present`: blobs this build has just uploaded itself (a streamed layer).
+      ...draft.newBlobs.filter((blob) => !opts.present?.includes(blob.digest)).map((blob) => this.registry.pushBlob(this.repository, blob.digest, blob.data)),
+      // Blobs of another repository (a base image): mounted when the registry can, copied otherwise; one
+      // at a time, as a copy holds its blob in memory.
+      (async () => {
+        for (const b of borrowed) await this.registry.pushBlob(this.repository, b.digest, b.fetch, b.mountFrom);
+      })(),
+    ]);
+    // Every blob the manifest names is in: ours, and those of the stages below still uploading.
+    const blobsIn = Promise.all([uploads, ...(opts.after ?? []).map((d) => this.#publishing.get(d)?.blobsIn)]);
+    blobsIn.catch(() => undefined);
+    const done = this.#publish(digest, stage, blobsIn, opts);
+    this.#publishing.set(digest, { stage, blobsIn, done });
     // Settled: reads go to what was written (cached below) or, adopted, to the registry's.
     const settle = () => {
       if (this.#publishing.get(digest)?.done === done) this.#publishing.delete(digest);
@@ -119,23 +131,12 @@ export class RegistryStageStore {
     return done;
   }
 
-  async #publish(digest: string, stage: StoredStage, draft: ImageDraft, borrowed: BorrowedBlob[], opts: { overwrite?: boolean; present?: string[] }, before: Promise<unknown>[]): Promise<"published" | "adopted"> {
-    // The blobs go up side by side, and the lookup of another node's copy with them: one round trip's wait, not one per request.
-    const uploads = [
-      // `present`: blobs this build has just uploaded itself (a streamed layer).
-      ...draft.newBlobs.filter((blob) => !opts.present?.includes(blob.digest)).map((blob) => this.registry.pushBlob(this.repository, blob.digest, blob.data)),
-      // Blobs of another repository (a base image): mounted when the registry can, copied otherwise; one
-      // at a time, as a copy holds its blob in memory.
-      (async () => {
-        for (const b of borrowed) await this.registry.pushBlob(this.repository, b.digest, b.fetch, b.mountFrom);
-      })(),
-    ];
+  async #publish(digest: string, stage: StoredStage, blobsIn: Promise<unknown>, opts: { overwrite?: boolean }): Promise<"published" | "adopted"> {
     // `overwrite`: the tag found is known to be broken (a stage being remade); ours replaces it.
     const theirs = opts.overwrite ? Promise.resolve(false) : this.has(digest);
-    const [done, found, parents] = await Promise.allSettled([Promise.all(uploads), theirs, Promise.all(before)]);
+    const [done, found] = await Promise.allSettled([blobsIn, theirs]);
     if (done.status === "rejected") throw done.reason;
     if (found.status === "rejected") throw found.reason;
-    if (parents.status === "rejected") throw parents.reason;
     if (found.value) return "adopted";
     const { manifest, result } = stage;
     const written = await this.registry.putManifest(this.repository, stageTag(digest), result.body, manifest.mediaType);

@@ -14,6 +14,8 @@ export interface Walk {
   inRegistry: Set<string>;
   /** Local stage refs known to be in the engine (checked lazily: a no-change build never asks). */
   local: Map<string, boolean>;
+  /** Engine lookups of stages under way (see checkLocalEarly), by digest. */
+  localChecks: Map<string, Promise<boolean>>;
   containers: number;
   /** Per image, the stages the first tag named before this build, for explanations. */
   previous: Map<string, Promise<Map<string, LocalImage>>>;
@@ -78,9 +80,23 @@ export function runsCommands(stage: PlannedStage): boolean {
 }
 
 export async function hasLocal(walk: Walk, stage: PlannedStage): Promise<boolean> {
-  let known = walk.local.get(stage.digest);
-  if (known === undefined) walk.local.set(stage.digest, (known = (await walk.opts.engine.inspectImage(stage.ref)) !== undefined));
-  return known;
+  const known = walk.local.get(stage.digest);
+  if (known !== undefined) return known;
+  const found = await lookLocal(walk, stage);
+  // What the build learnt since it asked (a stage pulled, made or dropped) wins.
+  if (!walk.local.has(stage.digest)) walk.local.set(stage.digest, found);
+  return walk.local.get(stage.digest) as boolean;
+}
+
+function lookLocal(walk: Walk, stage: PlannedStage): Promise<boolean> {
+  let looking = walk.localChecks.get(stage.digest);
+  if (!looking) walk.localChecks.set(stage.digest, (looking = background(walk.opts.engine.inspectImage(stage.ref).then((image) => image !== undefined))));
+  return looking;
+}
+
+/** Right after the registry lookup: asks the engine about every missing stage at once, not one stage after another. */
+export function checkLocalEarly(walk: Walk, stages: PlannedStage[]): void {
+  for (const stage of stages) if (!walk.inRegistry.has(stage.digest) && !walk.local.has(stage.digest)) void lookLocal(walk, stage);
 }
 
 /**
