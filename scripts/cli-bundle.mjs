@@ -119,7 +119,7 @@ function warmUp(outdir) {
     git(dir, "add", "-A");
     git(dir, "commit", "-q", "-m", "warm-up");
     const env = { ...process.env, SLIPWAY_WRITE_CODE_CACHE: "1", DOCKER_HOST: `unix://${join(dir, "no-engine.sock")}`, SLIPWAY_HOME: join(dir, "home"), NO_COLOR: "1" };
-    spawnSync(process.execPath, [join(outdir, "slipway.js"), "plan", "--dir", dir, "--json"], { env, stdio: "ignore" });
+    spawnSync(process.execPath, [join(outdir, "slipway.js"), "plan", "--dir", dir, "--json"], { env, stdio: "ignore", timeout: 60_000 });
   } catch (err) {
     process.stderr.write(`cli-bundle: no code cache (${err.message}); the CLI starts a little slower\n`);
   } finally {
