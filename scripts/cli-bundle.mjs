@@ -68,8 +68,12 @@ globalThis[Symbol.for("slipway.import")] = (specifier) => import(specifier);
 if (process.env.SLIPWAY_WRITE_CODE_CACHE === "1") {
   // The build's warm-up run: what it compiled is what a job's process will not have to.
   process.once("exit", () => {
-    writeFileSync(\`\${cacheFile}.tmp\`, script.createCachedData());
-    renameSync(\`\${cacheFile}.tmp\`, cacheFile);
+    try {
+      writeFileSync(\`\${cacheFile}.tmp\`, script.createCachedData());
+      renameSync(\`\${cacheFile}.tmp\`, cacheFile);
+    } catch {
+      // A read-only install keeps the cache it has.
+    }
   });
 }
 const module = new Module(file);

@@ -48,14 +48,18 @@ export async function runChains<T>(stages: PlannedStage[], limit: number, run: (
     const waitFor = chain.after.map((c) => done[c]);
     done.push(Promise.all(waitFor).then(() => slots(async () => {
       const started: Promise<void>[] = [];
+      let failed = false;
       try {
         for (const i of chain.stages) {
+          // A stage that failed after letting the next one start: nothing further starts.
+          if (failed) break;
           let ready!: () => void;
           const readied = new Promise<void>((resolve) => (ready = resolve));
           const running = run(i, ready).then((value) => {
             results[i] = value;
           }, (err: unknown) => {
             failures.set(i, err);
+            failed = true;
             throw err;
           });
           started.push(running);

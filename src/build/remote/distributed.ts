@@ -152,6 +152,9 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known, engineIndexes: (ref) => engineIndexes(walk, ref) }, stage, change, meta, { keepLayer: toEngine });
   if (!made.made) {
     await started;
+    // Its parent may still be uploading (made in Node, it let this stage start): the engine
+    // pulls the parent by its tag, so that must be written first.
+    if (stage.parent) await opts.store.settled(stage.parent);
     return buildOnEngine(walk, image, i, meta, report, reports);
   }
   const { draft, borrowed, layer, bytesPulled } = made;

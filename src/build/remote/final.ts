@@ -51,7 +51,11 @@ export async function publishFinalImage(
   if (pushed.status === "rejected") throw pushed.reason;
   if (mounted.status === "rejected") throw mounted.reason;
   // `before`: the stages still uploading (their blobs are this manifest's); a failure there writes no tag.
-  await opts.before;
+  if (opts.before) {
+    await opts.before;
+    // Another node published the last stage first (ours was dropped): the image is made on theirs.
+    if ((await store.read(image.digest)).result.digest !== last.result.digest) return publishFinalImage(store, image, tags, project, created, { rebuilt: opts.rebuilt });
+  }
   const body = encodeJson(draft.manifest);
   const manifestDigest = await registry.putManifest(repository, tags[0], body, draft.manifest.mediaType);
   const manifest = { digest: manifestDigest, mediaType: draft.manifest.mediaType, body };

@@ -41,6 +41,8 @@ export class RegistryStageStore {
    * on one waits for before it writes its own tag.
    */
   readonly #publishing = new Map<string, { stage: StoredStage; blobsIn: Promise<unknown>; done: Promise<unknown> }>();
+  /** Uploads that failed, by digest: a stage made from such a draft must fail too, however late it publishes. */
+  readonly #failedBlobs = new Map<string, Promise<unknown>>();
 
   constructor(readonly registry: Registry, readonly repository: string, readonly now: () => Date = () => new Date()) {}
 
@@ -119,8 +121,9 @@ export class RegistryStageStore {
       })(),
     ]);
     // Every blob the manifest names is in: ours, and those of the stages below still uploading.
-    const blobsIn = Promise.all([uploads, ...(opts.after ?? []).map((d) => this.#publishing.get(d)?.blobsIn)]);
-    blobsIn.catch(() => undefined);
+    const blobsIn = Promise.all([uploads, ...(opts.after ?? []).map((d) => this.#publishing.get(d)?.blobsIn ?? this.#failedBlobs.get(d))]);
+    blobsIn.catch(() => this.#failedBlobs.set(digest, blobsIn));
+    this.#failedBlobs.delete(digest);
     const done = this.#publish(digest, stage, blobsIn, opts);
     this.#publishing.set(digest, { stage, blobsIn, done });
     // Settled: reads go to what was written (cached below) or, adopted, to the registry's.
@@ -143,6 +146,11 @@ export class RegistryStageStore {
     // What was just written is what a read would return: later stages on it read nothing.
     this.#stages.set(digest, { ...stage, result: { ...result, digest: written } });
     return "published";
+  }
+
+  /** Settles when this store's publish of the digest (if one is under way) has: its tag is then written, or theirs adopted. */
+  async settled(digest: string): Promise<void> {
+    await this.#publishing.get(digest)?.done;
   }
 
   /**

@@ -68,3 +68,29 @@ describe("chains of an image's stages", () => {
     expect(ran.sort()).toEqual(["a1", "a2", "b1", "b2"]);
   });
 });
+
+describe("a chain whose stages let the next start early", () => {
+  test("a stage that fails after letting the next start stops the chain: nothing further starts", async () => {
+    const chain = stages([["s0", true], ["s1", false], ["s2", false], ["s3", false]]);
+    const s0Failed = gate();
+    const ran: string[] = [];
+    const run = runChains(chain, 1, async (i, ready) => {
+      ran.push(chain[i].name);
+      if (i === 0) {
+        ready();
+        await new Promise((r) => setTimeout(r, 5));
+        s0Failed.open();
+        throw new Error("s0 failed while uploading");
+      }
+      if (i === 1) {
+        await s0Failed.opened;
+        await new Promise((r) => setTimeout(r, 5));
+        ready();
+        return;
+      }
+      ready();
+    });
+    await expect(run).rejects.toThrow(/s0 failed/);
+    expect(ran).toEqual(["s0", "s1"]);
+  });
+});

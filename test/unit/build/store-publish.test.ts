@@ -108,3 +108,23 @@ describe("publishing a stage while the one under it uploads", () => {
     await expect(store.read(hex("a"))).rejects.toThrow(/is not in/);
   });
 });
+
+describe("a stage made on one whose upload failed", () => {
+  test("fails when it publishes after that failure too, writing nothing", async () => {
+    const { registry, tags } = slowRegistry();
+    const store = new RegistryStageStore(registry, "proj");
+    const { a, b, la } = drafts();
+    const push = registry.pushBlob.bind(registry);
+    registry.pushBlob = async (repo, digest, data, mountFrom) => {
+      if (digest === la.digest) throw new Error("upload of a's layer failed");
+      return push(repo, digest, data, mountFrom);
+    };
+    const pa = store.publish(hex("a"), a);
+    // The child was made from a's draft while it uploaded, and publishes once a has failed.
+    const draftOfA = await store.read(hex("a"));
+    expect(draftOfA.manifest.layers.map((l) => l.digest)).toEqual([la.digest]);
+    await expect(pa).rejects.toThrow(/a's layer failed/);
+    await expect(store.publish(hex("b"), b, [], { after: [hex("a")] })).rejects.toThrow(/a's layer failed/);
+    expect(tags).toEqual([]);
+  });
+});
