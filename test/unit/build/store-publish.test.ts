@@ -46,6 +46,18 @@ function drafts() {
   return { a, b, la };
 }
 
+/** Stages a and b on it, on a registry where the upload of a's layer fails. */
+function failingUploadOfA() {
+  const { registry, tags } = slowRegistry();
+  const { a, b, la } = drafts();
+  const push = registry.pushBlob.bind(registry);
+  registry.pushBlob = async (repo, digest, data, mountFrom) => {
+    if (digest === la.digest) throw new Error("upload of a's layer failed");
+    return push(repo, digest, data, mountFrom);
+  };
+  return { tags, store: new RegistryStageStore(registry, "proj"), a, b, la };
+}
+
 describe("publishing a stage while the one under it uploads", () => {
   test("the stage is readable from its draft at once, with no registry request", async () => {
     const { registry, held, release } = slowRegistry();
@@ -91,14 +103,7 @@ describe("publishing a stage while the one under it uploads", () => {
   });
 
   test("a parent whose publish fails fails its child's too, and neither tag is written", async () => {
-    const { registry, tags } = slowRegistry();
-    const store = new RegistryStageStore(registry, "proj");
-    const { a, b, la } = drafts();
-    const push = registry.pushBlob.bind(registry);
-    registry.pushBlob = async (repo, digest, data, mountFrom) => {
-      if (digest === la.digest) throw new Error("upload of a's layer failed");
-      return push(repo, digest, data, mountFrom);
-    };
+    const { tags, store, a, b, la } = failingUploadOfA();
     const pa = store.publish(hex("a"), a);
     const pb = store.publish(hex("b"), b, [], { after: [hex("a")] });
     await expect(pa).rejects.toThrow(/a's layer failed/);
@@ -111,14 +116,7 @@ describe("publishing a stage while the one under it uploads", () => {
 
 describe("a stage made on one whose upload failed", () => {
   test("fails when it publishes after that failure too, writing nothing", async () => {
-    const { registry, tags } = slowRegistry();
-    const store = new RegistryStageStore(registry, "proj");
-    const { a, b, la } = drafts();
-    const push = registry.pushBlob.bind(registry);
-    registry.pushBlob = async (repo, digest, data, mountFrom) => {
-      if (digest === la.digest) throw new Error("upload of a's layer failed");
-      return push(repo, digest, data, mountFrom);
-    };
+    const { tags, store, a, b, la } = failingUploadOfA();
     const pa = store.publish(hex("a"), a);
     // The child was made from a's draft while it uploaded, and publishes once a has failed.
     const draftOfA = await store.read(hex("a"));
