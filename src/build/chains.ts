@@ -66,9 +66,8 @@ export async function runChains<T>(stages: PlannedStage[], limit: number, run: (
           await Promise.race([readied, running]);
         }
       } finally {
-        const settled = await Promise.allSettled(started);
-        const failed = settled.find((r) => r.status === "rejected");
-        if (failed) throw failed.reason;
+        const rejected = (await Promise.allSettled(started)).find((r) => r.status === "rejected");
+        if (rejected) throw rejected.reason;
       }
     })));
   }

@@ -77,14 +77,12 @@ export class BlobClient {
       data = bytes;
       const opening = this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, scope, headers: { "content-length": "0" } });
       const [present, opened] = await Promise.allSettled([this.has(repo, digest), opening]);
-      if (present.status === "fulfilled" && present.value) {
-        // Not waited for: nothing depends on the cancel (which never throws).
+      // The blob is there, or the lookup failed: the upload just opened is not used. Its
+      // cancel is not waited for (nothing depends on it, and it never throws).
+      if (present.status === "rejected" || present.value) {
         if (opened.status === "fulfilled") void this.#cancel(opened.value, repo);
+        if (present.status === "rejected") throw present.reason;
         return { uploaded: false };
-      }
-      if (present.status === "rejected") {
-        if (opened.status === "fulfilled") await this.#cancel(opened.value, repo);
-        throw present.reason;
       }
       if (opened.status === "rejected") throw opened.reason;
       started = opened.value;

@@ -164,7 +164,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   // here (the engine pulls nothing back), while the registry gets it.
   if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
   else walk.local.set(stage.digest, false);
-  // Its tag is written after its parent's (the manifest names the parent's blobs).
+  // Its tag waits for its parent's blobs too, which its manifest names (the parent may still be uploading).
   const publishing = timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest), after: stage.parent ? [stage.parent] : [] }));
   // The next stage is made from this draft while it uploads; not when a command stage
   // follows, which runs on this stage in the engine (and on theirs, should theirs win).
