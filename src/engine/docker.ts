@@ -80,6 +80,8 @@ export class DockerEngine implements Engine {
   #client?: Promise<Docker>;
   #api: DockerApi;
   #shares?: Promise<boolean>;
+  /** Removals of containers left to finish while the build goes on (see settle). */
+  #removing = new Set<Promise<void>>();
   #socketPath?: string;
 
   #credentials?: CredentialSource;
@@ -208,6 +210,7 @@ export class DockerEngine implements Engine {
         Binds: spec.binds.map((b) => `${b.source}:${b.target}${b.readOnly ? ":ro" : ""}`),
       },
     } });
+    let background = false;
     try {
       // Its layers, made at create: what runc mounts, and where the run's changes are read.
       const info = await this.#api.json<ContainerInfo>("GET", `/containers/${id}/json`);
@@ -224,7 +227,11 @@ export class DockerEngine implements Engine {
       }
       if (spec.takeChanges) {
         const upper = info.GraphDriver?.Name === "overlay2" ? info.GraphDriver.Data?.UpperDir : undefined;
-        if (upper && (await spec.takeChanges(upper))) return { exitCode: 0, taken: true };
+        if (upper && (await spec.takeChanges(upper))) {
+          // Nothing reads the container any more: it is removed while the build goes on.
+          background = true;
+          return { exitCode: 0, taken: true };
+        }
       }
       // The commit's image config is not used: the stage's config is written separately
       // (see loadImage), so nothing of this run's container config leaks into the image.
@@ -237,8 +244,16 @@ export class DockerEngine implements Engine {
       // The committed image holds the new layer until the caller has loaded the stage image.
       return { exitCode: 0, diffId, committed };
     } finally {
-      await this.#api.call("DELETE", `/containers/${id}`, { query: { force: true, v: true } }).catch(() => undefined);
+      const removing = this.#api.call("DELETE", `/containers/${id}`, { query: { force: true, v: true } }).then(() => undefined, () => undefined);
+      if (background) {
+        this.#removing.add(removing);
+        void removing.then(() => this.#removing.delete(removing));
+      } else await removing;
     }
+  }
+
+  async settle(): Promise<void> {
+    while (this.#removing.size > 0) await Promise.all(this.#removing);
   }
 
   /** Runs the created container with runc on its own layers (./runc.ts); undefined when dockerd must start it. */

@@ -87,6 +87,11 @@ export interface Engine {
    */
   sharesChanges?(): Promise<boolean>;
   /**
+   * Optional: resolves once the clean-up runs left under way is done (a container whose
+   * changes were taken is removed while the build goes on). Never rejects.
+   */
+  settle?(): Promise<void>;
+  /**
    * Optional: the directories the engine unpacked an image's layers into (overlay2's,
    * readable here), bottom first, with the diff id of each; undefined when there are none
    * to read (another storage driver, another machine, no such image).

@@ -12,6 +12,8 @@ import { MEDIA_TYPES } from "./media.ts";
 export interface Blob {
   digest: string;
   data: Uint8Array;
+  /** data's length, when data is assembled only if read (a layer already uploaded as it was made). */
+  size?: number;
 }
 
 /** An image built in memory: the manifest, its config, and the blobs the registry may not have yet. */
@@ -32,7 +34,7 @@ export function withConfig(base: ImageManifest, config: ImageConfigDocument): Im
  * (whose diff_ids must already end with the layer's diff id).
  */
 export function appendLayer(base: ImageManifest, gz: Blob, config: ImageConfigDocument): ImageDraft {
-  const layer = { mediaType: layerMediaType(base), digest: gz.digest, size: gz.data.byteLength };
+  const layer = { mediaType: layerMediaType(base), digest: gz.digest, size: gz.size ?? gz.data.byteLength };
   const draft = withConfig({ ...base, layers: [...base.layers, layer] }, config);
   return { ...draft, newBlobs: [gz, ...draft.newBlobs] };
 }

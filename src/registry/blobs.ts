@@ -123,15 +123,16 @@ export class BlobClient {
   /**
    * A streamed upload, as `docker push` makes one: POST an upload, one PATCH whose body
    * is the chunks as they come (no length known), then PUT ?digest= with the digest
-   * computed on the way. Bytes count as pushed when sent.
+   * computed on the way (or answered by `claimed`, once the chunks have ended: the caller
+   * hashed them already). Bytes count as pushed when sent.
    */
-  async pushStream(repo: string, chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
+  async pushStream(repo: string, chunks: AsyncIterable<Uint8Array>, claimed?: () => string): Promise<{ digest: string; size: number }> {
     const what = `streamed push of a blob to ${repo}`;
     const scope = pushScope(repo);
     const started = await this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, scope, headers: { "content-length": "0" } });
     if (started.status !== 202) throw await errorFrom(started, what);
     await started.body?.cancel();
-    const hash = createHash("sha256");
+    const hash = claimed ? undefined : createHash("sha256");
     let size = 0;
     const stats = this.stats;
     const iterator = chunks[Symbol.asyncIterator]();
@@ -139,7 +140,7 @@ export class BlobClient {
       async pull(controller) {
         const next = await iterator.next();
         if (next.done) return controller.close();
-        hash.update(next.value);
+        hash?.update(next.value);
         size += next.value.byteLength;
         countBlobBytes(stats, "pushed", next.value.byteLength);
         controller.enqueue(next.value);
@@ -151,7 +152,7 @@ export class BlobClient {
     const patched = await this.http.send({ method: "PATCH", url: this.#location(started, what), scope, headers: { "content-type": "application/octet-stream" }, stream });
     if (patched.status !== 202) throw await errorFrom(patched, what);
     await patched.body?.cancel();
-    const digest = `sha256:${hash.digest("hex")}`;
+    const digest = hash ? `sha256:${hash.digest("hex")}` : claimed!();
     const url = new URL(this.#location(patched, what));
     url.searchParams.set("digest", digest);
     const closed = await this.http.send({ method: "PUT", url: url.toString(), scope, headers: { "content-length": "0" } });

@@ -99,9 +99,9 @@ export class EcrRegistry implements Registry {
   pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string) { return this.oci(repo, "pushBlob", () => this.ociClient.pushBlob(repo, digest, data, mountFrom)); }
   listTags(repo: string) { return this.oci(repo, "listTags", () => this.ociClient.listTags(repo)); }
   /** Not repeated when the token is refused: the chunks are gone; the caller pushes what it kept. */
-  async pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>) {
+  async pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>, digest?: () => string) {
     try {
-      return await this.ociClient.pushBlobStream(repo, chunks);
+      return await this.ociClient.pushBlobStream(repo, chunks, digest);
     } catch (err) {
       if (this.token && tokenRefused(err)) this.token.invalidate();
       throw about(err, repo, ACTIONS.pushBlob);

@@ -111,7 +111,7 @@ export class MemoryRegistry implements Registry {
     return { uploaded: true };
   }
 
-  async pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
+  async pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>, claimed?: () => string): Promise<{ digest: string; size: number }> {
     this.stats.requests += 3;
     const parts: Uint8Array[] = [];
     for await (const chunk of chunks) {
@@ -120,6 +120,8 @@ export class MemoryRegistry implements Registry {
     }
     const bytes = Buffer.concat(parts);
     const digest = sha256Digest(bytes);
+    // As a registry does on the closing PUT: the digest claimed must be the bytes'.
+    if (claimed) verifyDigest(bytes, claimed(), `blob to push to ${repo}`);
     this.repo(repo).blobs.set(digest, new Uint8Array(bytes));
     return { digest, size: bytes.byteLength };
   }

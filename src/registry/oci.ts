@@ -132,8 +132,8 @@ export class OciRegistry implements Registry {
     return this.retry(() => this.blobs.push(repo, digest, source, mountFrom));
   }
 
-  pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
-    return this.blobs.pushStream(repo, chunks);
+  pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>, digest?: () => string): Promise<{ digest: string; size: number }> {
+    return this.blobs.pushStream(repo, chunks, digest);
   }
 
   async listTags(repo: string): Promise<string[]> {

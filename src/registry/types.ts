@@ -81,9 +81,11 @@ export interface Registry {
    * Uploads a blob while it is still being made (a layer as it is compressed): the
    * chunks are sent as they come, in one streamed upload, and the digest, computed on
    * the way, closes it. One attempt, never retried (the chunks cannot be read twice):
-   * on failure the caller pushes the bytes it kept with pushBlob.
+   * on failure the caller pushes the bytes it kept with pushBlob. `digest`: the caller
+   * hashes the chunks already and answers their digest once they have ended (the registry
+   * checks it, as always); then they are not hashed twice.
    */
-  pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }>;
+  pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>, digest?: () => string): Promise<{ digest: string; size: number }>;
   /** All tags, following Link pagination. [] when the repository does not exist. */
   listTags(repo: string): Promise<string[]>;
   /** Delete a manifest by digest (removes every tag pointing at it). 404 is not an error. */

@@ -27,27 +27,31 @@ import { indexEntries, type LayerIndex } from "../layer-index.ts";
 export interface TakenLayer {
   /** undefined: the run changed no file (no layer, as the engine's commit drops empty ones). */
   layer?: Layer;
-  gz?: { digest: string; data: Uint8Array };
-  /** The blob is in the registry already: streamed there while it was compressed. */
-  uploaded?: boolean;
+  gz?: { digest: string; data: Uint8Array; size: number };
+  /**
+   * The upload streaming the blob to the registry while it was compressed, still under
+   * way: resolves to true once the registry has it, false when the stream failed (the
+   * blob's bytes are then pushed whole). Never rejects.
+   */
+  uploading?: Promise<boolean>;
   /** Its paths (see ../layer-index.ts), for the stage manifest's annotation. */
   index?: LayerIndex;
 }
 
-/** Sends a blob to the registry as it is made; resolves to its digest. */
-export type StreamUpload = (chunks: AsyncIterable<Uint8Array>) => Promise<{ digest: string }>;
+/** Sends a blob to the registry as it is made; `digest` answers its digest once the chunks have ended. Resolves to the digest taken. */
+export type StreamUpload = (chunks: AsyncIterable<Uint8Array>, digest: () => string) => Promise<{ digest: string }>;
 
 /**
  * The blob's chunks, handed to `upload` as they are compressed. The chunks are kept in
  * memory anyway (for a push of whole bytes should the stream fail), so the upload reads
  * the same buffers at its own pace and never holds compression back.
  */
-function feedUpload(upload: StreamUpload) {
+function feedUpload(upload: StreamUpload, digest: () => string) {
   // Unbounded on purpose: it holds references to chunks kept anyway, never copies.
   const feed = new PassThrough({ highWaterMark: Number.MAX_SAFE_INTEGER });
   // Its failure is the upload's (reported through `done`), never the process's.
   feed.on("error", () => undefined);
-  const done = upload(feed).then((r) => r, () => undefined);
+  const done = upload(feed, digest).then((r) => r, () => undefined);
   return {
     // An upload that gave up (or was abandoned) has destroyed the feed: nothing more to send.
     push: (chunk: Uint8Array) => void (feed.destroyed || feed.write(chunk)),
@@ -129,7 +133,8 @@ async function convert(upper: string, out: Pack, seen: Header[]): Promise<boolea
  * cannot be done exactly, or the blob would exceed `maxCompressed` (then the engine
  * commits). `keep`: also keep the tar, to load into the engine. `upload`: stream the blob
  * to the registry while it is made (a failed stream is not an error: the blob's bytes are
- * returned for an ordinary push).
+ * returned for an ordinary push). It returns once the blob is made, the stream perhaps
+ * still under way (`uploading`).
  */
 export async function takeChanges(upper: string, keep: boolean, maxCompressed = MAX_COMPRESSED_IN_MEMORY, upload?: StreamUpload): Promise<TakenLayer | undefined> {
   const dir = await mkdtemp(join(tmpdir(), "slipway-changes-"));
@@ -143,7 +148,9 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
     let size = 0;
     let gzSize = 0;
     const chunks: Buffer[] = [];
-    feed = upload && feedUpload(upload);
+    // The feed ends only after the pipeline has, when the hash has seen every chunk.
+    let gzDigest: string | undefined;
+    feed = upload && feedUpload(upload, () => (gzDigest ??= `sha256:${gzHash.digest("hex")}`));
     const fileOut = keep ? createWriteStream(file) : undefined;
     // A write error (a full disk) fails the pipeline through the write's callback, and is the error reported.
     let fileError: Error | undefined;
@@ -180,16 +187,24 @@ export async function takeChanges(upper: string, keep: boolean, maxCompressed = 
         fileOut.end((err?: Error | null) => (err ? reject(fileError ?? err) : resolve()));
       });
     }
-    if (converted.status === "rejected" || written.status === "rejected" || gzSize > maxCompressed || !converted.value) feed?.abandon();
-    const streamed = await feed?.end();
+    if (converted.status === "rejected" || written.status === "rejected" || gzSize > maxCompressed || !converted.value) {
+      feed?.abandon();
+      await feed?.end();
+    }
     if (converted.status === "rejected") throw converted.reason;
     if (written.status === "rejected") throw written.reason;
     if (gzSize > maxCompressed) return (await dispose(), undefined);
     if (!converted.value) return (await dispose(), {});
     const layer: Layer = { diffId: `sha256:${tarHash.digest("hex")}`, size, open: () => createReadStream(file), dispose };
     if (!keep) await dispose();
-    const digest = `sha256:${gzHash.digest("hex")}`;
-    return { layer, gz: { digest, data: Buffer.concat(chunks) }, uploaded: streamed?.digest === digest, index: indexEntries(seen) };
+    const digest = (gzDigest ??= `sha256:${gzHash.digest("hex")}`);
+    // One buffer only if something reads it (a push of whole bytes): an upload that
+    // streamed needs only the size, and copying tens of megabytes is not free.
+    let data: Buffer | undefined;
+    const gz = { digest, size: gzSize, get data() { return (data ??= Buffer.concat(chunks, gzSize)); } };
+    // The stream is not waited for: the stage's manifest is written once it is in (./store.ts).
+    const uploading = feed?.end().then((streamed) => streamed?.digest === digest);
+    return { layer, gz, uploading, index: indexEntries(seen) };
   } catch (err) {
     // The upload never outlives the layer it was for.
     feed?.abandon();

@@ -34,7 +34,7 @@ export interface DistributedOptions extends BuildOptions {
   caches?: DependencyCache;
 }
 
-async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[]) {
+async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[], ready?: () => void) {
   const { engine } = walk.opts;
   const stage = image.stages[i];
   const parent = image.stages[i - 1];
@@ -51,7 +51,7 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   const take = parent && (await sharesChanges(walk)) ? async (upper: string) => {
     const { store } = walk.opts;
     // The blob goes to the registry as it is compressed (the `commit` phase holds both).
-    taken = await timed(report, "commit", () => takeChanges(upper, keep, undefined, (chunks) => store.registry.pushBlobStream(store.repository, chunks)));
+    taken = await timed(report, "commit", () => takeChanges(upper, keep, undefined, (chunks, digest) => store.registry.pushBlobStream(store.repository, chunks, digest)));
     return taken && { diffId: taken.layer?.diffId, load: keep ? taken.layer : undefined };
   } : undefined;
   try {
@@ -72,8 +72,12 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
     const below = await walk.opts.store.read(parent.digest);
     if (taken.layer && taken.index) walk.known.remember(taken.layer.diffId, taken.index);
     const draft = await annotated(walk.known, taken.gz ? appendLayer(below.manifest, taken.gz, applied.doc as ImageConfigDocument) : withConfig(below.manifest, applied.doc as ImageConfigDocument));
-    const present = taken.uploaded && taken.gz ? [taken.gz.digest] : [];
-    const outcome = await timed(report, "upload", () => walk.opts.store.publish(stage.digest, draft, [], { overwrite: walk.remaking.has(stage.digest), present }));
+    const streaming = new Map(taken.gz && taken.uploading ? [[taken.gz.digest, taken.uploading]] : []);
+    const publishing = timed(report, "upload", () => walk.opts.store.publish(stage.digest, draft, [], { overwrite: walk.remaking.has(stage.digest), streaming, after: [parent.digest] }));
+    // The next stage is made from the draft while the layer uploads; not when a command
+    // stage follows, which runs on this stage in the engine (and on theirs, should theirs win).
+    if (!keep) ready?.();
+    const outcome = await publishing;
     walk.inRegistry.add(stage.digest);
     if (outcome === "adopted" && applied.inEngine) await dropOurs(walk, stage.digest, stage.ref);
   } finally {
@@ -155,7 +159,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
     // Its parent may still be uploading (made in Node, it let this stage start): the engine
     // pulls the parent by its tag, so that must be written first.
     if (stage.parent) await opts.store.settled(stage.parent);
-    return buildOnEngine(walk, image, i, meta, report, reports);
+    return buildOnEngine(walk, image, i, meta, report, reports, ready);
   }
   const { draft, borrowed, layer, bytesPulled } = made;
   // A base image's layers indexed from another registry (the store's counts its own bytes).
@@ -390,7 +394,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     await completeImages(walk, images);
   } finally {
     // Nothing keeps working on the engine after the build returns.
-    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values(), ...walk.localChecks.values()]);
+    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values(), ...walk.localChecks.values(), opts.engine.settle?.()]);
   }
   const report = { images, totals: totals(images, walk.containers, (performance.now() - started) / 1000) };
   report.totals.bytesPulled += walk.finalBytes.pulled;

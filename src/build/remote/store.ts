@@ -97,7 +97,7 @@ export class RegistryStageStore {
   }
 
   /**
-   * Uploads the draft's new blobs (but those in `present`), then writes the stage tag (with its publish time)
+   * Uploads the draft's new blobs (waiting for those `streaming`), then writes the stage tag (with its publish time)
    * unless another node published this digest meanwhile; then theirs is adopted and
    * ours is dropped.
    *
@@ -106,14 +106,18 @@ export class RegistryStageStore {
    * whose blobs this one's manifest names: its tag is written once theirs (and theirs
    * below) are in. If one of those uploads fails, so does this publish, before writing anything.
    */
-  publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean; present?: string[]; after?: string[] } = {}): Promise<"published" | "adopted"> {
+  publish(digest: string, draft: ImageDraft, borrowed: BorrowedBlob[] = [], opts: { overwrite?: boolean; streaming?: Map<string, Promise<boolean>>; after?: string[] } = {}): Promise<"published" | "adopted"> {
     const manifest = this.#stamped(draft.manifest);
     const body = encodeJson(manifest);
     const stage: StoredStage = { manifest, result: { digest: sha256Digest(body), mediaType: manifest.mediaType, body }, config: draft.config };
     // The blobs go up side by side, and the lookup of another node's copy with them: one round trip's wait, not one per request.
     const uploads = Promise.all([
-      // `present`: blobs this build has just uploaded itself (a streamed layer).
-      ...draft.newBlobs.filter((blob) => !opts.present?.includes(blob.digest)).map((blob) => this.registry.pushBlob(this.repository, blob.digest, blob.data)),
+      // `streaming`: blobs this build is uploading itself as they are made (a command stage's
+      // layer): in once that upload is, pushed whole if it failed.
+      ...draft.newBlobs.map(async (blob) => {
+        if (await opts.streaming?.get(blob.digest)) return;
+        await this.registry.pushBlob(this.repository, blob.digest, blob.data);
+      }),
       // Blobs of another repository (a base image): mounted when the registry can, copied otherwise; one
       // at a time, as a copy holds its blob in memory.
       (async () => {

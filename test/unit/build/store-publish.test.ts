@@ -126,3 +126,35 @@ describe("a stage made on one whose upload failed", () => {
     expect(tags).toEqual([]);
   });
 });
+
+describe("a stage whose layer is streaming to the registry as it is made", () => {
+  test("its tag waits for the stream, and the layer is not pushed again when the stream landed it", async () => {
+    const { registry, tags } = slowRegistry();
+    const store = new RegistryStageStore(registry, "proj");
+    const { a, la } = drafts();
+    const pushed: string[] = [];
+    const push = registry.pushBlob.bind(registry);
+    registry.pushBlob = (repo, digest, data, mountFrom) => (pushed.push(digest), push(repo, digest, data, mountFrom));
+    let landed!: (ok: boolean) => void;
+    const streaming = new Map([[la.digest, new Promise<boolean>((r) => (landed = r))]]);
+    const publishing = store.publish(hex("a"), a, [], { streaming });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tags).toEqual([]);
+    // The stream lands the blob (here, as a real stream would have, before it says so).
+    await push("proj", la.digest, la.data);
+    landed(true);
+    expect(await publishing).toBe("published");
+    expect(pushed).not.toContain(la.digest);
+    expect(tags).toEqual([stageTag(hex("a"))]);
+  });
+
+  test("a stream that failed has the layer pushed whole before the tag", async () => {
+    const { registry, tags } = slowRegistry();
+    const store = new RegistryStageStore(registry, "proj");
+    const { a, la } = drafts();
+    const publishing = store.publish(hex("a"), a, [], { streaming: new Map([[la.digest, Promise.resolve(false)]]) });
+    expect(await publishing).toBe("published");
+    expect(await registry.hasBlob("proj", la.digest)).toBe(true);
+    expect(tags).toEqual([stageTag(hex("a"))]);
+  });
+});

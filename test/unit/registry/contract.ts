@@ -83,6 +83,28 @@ export function registryContract(name: string, make: () => Registry) {
       expect(Buffer.from(await reg.getBlob(repo, sha256Digest(whole)))).toEqual(whole);
     });
 
+    it("takes the digest of a streamed blob from the caller, once its chunks have ended, and refuses a wrong one", async () => {
+      const reg = make();
+      const repo = repoName("stream-claimed");
+      const parts = [randomBytes(50_000), randomBytes(20_000)];
+      const whole = Buffer.concat(parts);
+      let ended = false;
+      async function* chunks() {
+        for (const p of parts) yield new Uint8Array(p);
+        ended = true;
+      }
+      const asked: boolean[] = [];
+      const right = () => (asked.push(ended), sha256Digest(whole));
+      expect(await reg.pushBlobStream(repo, chunks(), right)).toEqual({ digest: sha256Digest(whole), size: whole.length });
+      expect(asked).toEqual([true]);
+      expect(Buffer.from(await reg.getBlob(repo, sha256Digest(whole)))).toEqual(whole);
+
+      ended = false;
+      const other = sha256Digest(randomBytes(10));
+      await expect(reg.pushBlobStream(repoName("stream-wrong"), chunks(), () => other)).rejects.toThrow();
+      expect(await reg.hasBlob(repoName("stream-wrong"), other)).toBe(false);
+    });
+
     it("a stream whose source fails leaves no blob behind", async () => {
       const reg = make();
       const repo = repoName("stream-fail");

@@ -62,6 +62,13 @@ describe("parallel gzip of layer blobs", () => {
     }
   });
 
+  test("a stored member of slices is the stored member of their bytes", () => {
+    const whole = randomBytes(3 * 65535 + 11);
+    const slices = [whole.subarray(0, 1), whole.subarray(1, 70_000), whole.subarray(70_000, 70_000), whole.subarray(70_000)];
+    expect(storedMember(slices)).toEqual(storedMember(whole));
+    expect(gunzipSync(storedMember(slices)).equals(whole)).toBe(true);
+  });
+
   test("an empty input is one empty member", async () => {
     const out = await gz(Buffer.alloc(0));
     expect(gunzipSync(out).length).toBe(0);
