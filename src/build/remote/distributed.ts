@@ -21,7 +21,7 @@ import { addPhase, timed, totalPhases } from "./phases.ts";
 import pLimit from "p-limit";
 import { tallied } from "../../registry/tally.ts";
 import { runChains } from "../chains.ts";
-import { background, checkLocalEarly, deferred, ensureLocal, hasLocal, publishLocal, runsCommands, type Walk } from "./walk.ts";
+import { background, checkLocalEarly, deferred, ensureLocal, hasLocal, publishLocal, runsCommands, sharesChanges, type Walk } from "./walk.ts";
 
 export interface DistributedOptions extends BuildOptions {
   store: RegistryStageStore;
@@ -46,13 +46,15 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   const started = performance.now();
   let exited: number | undefined;
   let taken: TakenLayer | undefined;
+  let handedOver = false;
   // Made and uploaded here (see ./changes.ts); loaded into the engine only for a later command stage.
   const keep = engineWants(walk, image, i);
   const take = parent && (await sharesChanges(walk)) ? async (upper: string) => {
     const { store } = walk.opts;
     // The blob goes to the registry as it is compressed (the `commit` phase holds both).
     taken = await timed(report, "commit", () => takeChanges(upper, keep, undefined, (chunks, digest) => store.registry.pushBlobStream(store.repository, chunks, digest)));
-    return taken && { diffId: taken.layer?.diffId, load: keep ? taken.layer : undefined };
+    // Not loaded by the executor: the load into the engine (for the later command stage) goes beside the registry's publish, below.
+    return taken && { diffId: taken.layer?.diffId };
   } : undefined;
   try {
     const onOutput = (c: Buffer) => progress.commandOutput(meta.image, stage.name, c);
@@ -65,6 +67,11 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
     walk.containers += applied.containersRun;
     report.status = applied.status;
     walk.local.set(stage.digest, applied.inEngine);
+    // A later command stage runs on this one: loaded from the layer just made while the registry gets it.
+    if (taken?.layer && keep) {
+      walk.arriving.set(stage.digest, background(loadMade(walk, image, i, applied.doc as ImageConfigDocument, taken.layer)));
+      handedOver = true;
+    }
     if (!taken) {
       report.bytesPushed += (await timed(report, "upload", () => publishLocal(walk, stage))).bytes;
       return;
@@ -79,16 +86,11 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
     if (!keep) ready?.();
     const outcome = await publishing;
     walk.inRegistry.add(stage.digest);
-    if (outcome === "adopted" && applied.inEngine) await dropOurs(walk, stage.digest, stage.ref);
+    if (outcome === "adopted" && (applied.inEngine || handedOver)) await dropOurs(walk, stage.digest, stage.ref);
   } finally {
-    await taken?.layer?.dispose();
+    // A layer handed to the engine's load is disposed of by it.
+    if (!handedOver) await taken?.layer?.dispose();
   }
-}
-
-/** Whether command stages' layers are made here from the container's files (asked once per build). */
-function sharesChanges(walk: Walk): Promise<boolean> {
-  walk.sharesChanges ??= walk.opts.engine.sharesChanges?.() ?? Promise.resolve(false);
-  return walk.sharesChanges;
 }
 
 /** A stage found in the registry and pulled is `pulled`; one made in this run keeps its status. */

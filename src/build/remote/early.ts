@@ -11,7 +11,7 @@ import type { LayerIndex } from "../layer-index.ts";
 import { stageRef } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
 import { SCRATCH } from "../scratch.ts";
-import { background, ensureLocal, firstToWait, pullEarly, runsCommands, type Walk } from "./walk.ts";
+import { background, ensureLocal, firstToWait, pullEarly, runsCommands, sharesChanges, type Walk } from "./walk.ts";
 
 /** The first stage from `from` on that runs commands and is missing from the registry, if any. */
 function nextCommandStage(walk: Walk, image: ImagePlan, from: number): number {
@@ -45,6 +45,8 @@ export function fetchEarly(walk: Walk, image: ImagePlan): void {
     for (const d of s.stage.needs?.() ?? []) if (walk.inRegistry.has(d)) pullEarly(walk, d, stageRef(project, d));
   }
   if (nextCommandStage(walk, image, first) < 0) return;
+  // A command stage will run: the engine is asked now, not when the first one is done.
+  void sharesChanges(walk);
   if (first > 0) return pullEarly(walk, image.stages[first - 1].digest, image.stages[first - 1].ref);
   const base = pulledBase(image, 0);
   if (base && !walk.bases.has(base)) walk.bases.set(base, background(pullBase(walk, base)));

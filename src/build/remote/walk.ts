@@ -99,6 +99,12 @@ export function checkLocalEarly(walk: Walk, stages: PlannedStage[]): void {
   for (const stage of stages) if (!walk.inRegistry.has(stage.digest) && !walk.local.has(stage.digest)) void lookLocal(walk, stage);
 }
 
+/** Whether command stages' layers are made here from the container's files (asked once per build). */
+export function sharesChanges(walk: Walk): Promise<boolean> {
+  walk.sharesChanges ??= walk.opts.engine.sharesChanges?.() ?? Promise.resolve(false);
+  return walk.sharesChanges;
+}
+
 /**
  * Makes a stage available in the engine, pulling it from the registry when needed.
  * Returns bytes pulled: the first caller to wait for a stage on its way counts them,
