@@ -14,6 +14,8 @@ export interface Blob {
   data: Uint8Array;
   /** data's length, when data is assembled only if read (a layer already uploaded as it was made). */
   size?: number;
+  /** Made for this image alone (its config): the registry almost surely lacks it (see Registry.pushBlob's `unseen`). */
+  unseen?: boolean;
 }
 
 /** An image built in memory: the manifest, its config, and the blobs the registry may not have yet. */
@@ -26,7 +28,7 @@ export interface ImageDraft {
 /** A new image: `base` with its config replaced (layers untouched). */
 export function withConfig(base: ImageManifest, config: ImageConfigDocument): ImageDraft {
   const { descriptor, data } = configBlob(config, isOci(base));
-  return { manifest: { ...base, config: descriptor }, config, newBlobs: [{ digest: descriptor.digest, data }] };
+  return { manifest: { ...base, config: descriptor }, config, newBlobs: [{ digest: descriptor.digest, data, unseen: true }] };
 }
 
 /**

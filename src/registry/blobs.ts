@@ -59,7 +59,7 @@ export class BlobClient {
    * the upload is cancelled when the HEAD finds the blob. A lazy source is only called
    * when the bytes must be sent.
    */
-  async push(repo: string, digest: string, bytes: Uint8Array | (() => Promise<Uint8Array>), mountFrom?: string): Promise<{ uploaded: boolean }> {
+  async push(repo: string, digest: string, bytes: Uint8Array | (() => Promise<Uint8Array>), mountFrom?: string, unseen = false): Promise<{ uploaded: boolean }> {
     const source = bytes instanceof Uint8Array ? () => Promise.resolve(bytes) : bytes;
     const what = `push blob ${repo}@${digest}`;
     const mount = mountFrom && mountFrom !== repo;
@@ -73,6 +73,10 @@ export class BlobClient {
       // Without a mount the bytes are needed anyway: got before an upload session is opened.
       if (!mount) data = await source();
       started = await this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/${query}`, scope, headers: { "content-length": "0" } });
+    } else if (unseen) {
+      // Just made for a new manifest: uploaded without a lookup (see Registry.pushBlob).
+      data = bytes;
+      started = await this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, scope, headers: { "content-length": "0" } });
     } else {
       data = bytes;
       const opening = this.http.send({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, scope, headers: { "content-length": "0" } });

@@ -2,7 +2,7 @@ import { RegistryError } from "../errors.ts";
 import type { EcrTokenSource } from "./ecr-token.ts";
 import type { OciRegistry } from "./oci.ts";
 import { withRetry } from "./retry.ts";
-import type { BlobSource, Descriptor, EcrPort, ManifestResult, Registry, RetryPolicy, TransferStats } from "./types.ts";
+import type { BlobSource, Descriptor, PushBlobOptions, EcrPort, ManifestResult, Registry, RetryPolicy, TransferStats } from "./types.ts";
 
 export { parseEcrHost, parseEcrHosts, ecrTargetOf, type EcrHosts, type EcrTarget } from "./ecr-hosts.ts";
 export { ecrTokenCredentials, type EcrTokenSource } from "./ecr-token.ts";
@@ -96,7 +96,7 @@ export class EcrRegistry implements Registry {
   hasBlob(repo: string, digest: string) { return this.oci(repo, "hasBlob", () => this.ociClient.hasBlob(repo, digest)); }
   getBlob(repo: string, digest: string) { return this.oci(repo, "getBlob", () => this.ociClient.getBlob(repo, digest)); }
   getBlobStream(repo: string, digest: string) { return this.oci(repo, "getBlob", () => this.ociClient.getBlobStream(repo, digest)); }
-  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string) { return this.oci(repo, "pushBlob", () => this.ociClient.pushBlob(repo, digest, data, mountFrom)); }
+  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string, opts?: PushBlobOptions) { return this.oci(repo, "pushBlob", () => this.ociClient.pushBlob(repo, digest, data, mountFrom, opts)); }
   listTags(repo: string) { return this.oci(repo, "listTags", () => this.ociClient.listTags(repo)); }
   /** Not repeated when the token is refused: the chunks are gone; the caller pushes what it kept. */
   async pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>, digest?: () => string) {

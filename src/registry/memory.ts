@@ -1,7 +1,7 @@
 import { RegistryError } from "../errors.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
 import { manifestReferences } from "./manifest.ts";
-import type { BlobSource, Descriptor, ManifestResult, Registry, TransferStats } from "./types.ts";
+import type { BlobSource, Descriptor, PushBlobOptions, ManifestResult, Registry, TransferStats } from "./types.ts";
 import { countBlobBytes } from "./tally.ts";
 
 interface Repo {
@@ -95,9 +95,10 @@ export class MemoryRegistry implements Registry {
     return new ReadableStream({ start: (c) => { c.enqueue(blob); c.close(); } });
   }
 
-  async pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string): Promise<{ uploaded: boolean }> {
+  async pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string, opts?: PushBlobOptions): Promise<{ uploaded: boolean }> {
     if (data instanceof Uint8Array) verifyDigest(data, digest, `blob to push to ${repo}`);
-    if (await this.hasBlob(repo, digest)) return { uploaded: false };
+    // Unseen: no lookup first (one request fewer), so present bytes are sent again.
+    if (!(opts?.unseen && data instanceof Uint8Array && !mountFrom) && (await this.hasBlob(repo, digest))) return { uploaded: false };
     const mounted = mountFrom ? this.repos.get(mountFrom)?.blobs.get(digest) : undefined;
     this.stats.requests += 2;
     if (mounted) {

@@ -4,7 +4,7 @@ import { BlobClient } from "./blobs.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
 import { errorFrom, pullScope, pushScope, readBody, RegistryHttp } from "./http.ts";
 import { withRetry } from "./retry.ts";
-import { MANIFEST_ACCEPT, type BlobSource, type CredentialSource, type Descriptor, type ManifestResult, type Registry, type RetryPolicy, type TransferStats } from "./types.ts";
+import { MANIFEST_ACCEPT, type BlobSource, type PushBlobOptions, type CredentialSource, type Descriptor, type ManifestResult, type Registry, type RetryPolicy, type TransferStats } from "./types.ts";
 
 export interface OciOptions {
   credentials?: CredentialSource;
@@ -118,7 +118,7 @@ export class OciRegistry implements Registry {
     return this.retry(() => this.blobs.stream(repo, digest));
   }
 
-  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string): Promise<{ uploaded: boolean }> {
+  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string, opts?: PushBlobOptions): Promise<{ uploaded: boolean }> {
     // Bytes in hand are checked before any request; a lazy source is fetched once, even across retries.
     if (data instanceof Uint8Array) {
       try {
@@ -129,7 +129,7 @@ export class OciRegistry implements Registry {
     }
     let fetched: Promise<Uint8Array> | undefined;
     const source = data instanceof Uint8Array ? data : () => (fetched ??= data());
-    return this.retry(() => this.blobs.push(repo, digest, source, mountFrom));
+    return this.retry(() => this.blobs.push(repo, digest, source, mountFrom, opts?.unseen));
   }
 
   pushBlobStream(repo: string, chunks: AsyncIterable<Uint8Array>, digest?: () => string): Promise<{ digest: string; size: number }> {

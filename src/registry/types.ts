@@ -51,6 +51,11 @@ export interface TransferStats {
 /** Blob bytes, or a way to get them when (and only if) they must be uploaded. */
 export type BlobSource = Uint8Array | (() => Promise<Uint8Array>);
 
+export interface PushBlobOptions {
+  /** See Registry.pushBlob. */
+  unseen?: boolean;
+}
+
 export interface Registry {
   /** host[:port] as given, e.g. "127.0.0.1:5000" or "123.dkr.ecr.eu-west-1.amazonaws.com". */
   readonly host: string;
@@ -74,9 +79,12 @@ export interface Registry {
    * Upload a blob unless present; tries a cross-repo mount from `mountFrom` first.
    * `data` may be a function, called only when the bytes must really be sent (at
    * most once), so a copy between repositories downloads nothing when the mount works.
-   * `uploaded` is true only when the bytes were sent.
+   * `uploaded` is true only when the bytes were sent. `opts.unseen`: the blob (bytes in
+   * hand) was just made for a new manifest, its config: it is uploaded without asking
+   * first whether the registry has it (almost never), one request fewer; should the
+   * registry have it, the same bytes are sent again, which changes nothing.
    */
-  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string): Promise<{ uploaded: boolean }>;
+  pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string, opts?: PushBlobOptions): Promise<{ uploaded: boolean }>;
   /**
    * Uploads a blob while it is still being made (a layer as it is compressed): the
    * chunks are sent as they come, in one streamed upload, and the digest, computed on

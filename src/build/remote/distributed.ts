@@ -34,7 +34,7 @@ export interface DistributedOptions extends BuildOptions {
   caches?: DependencyCache;
 }
 
-async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[], ready?: () => void) {
+async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: StageLabels, report: StageReport, reports: StageReport[], ready?: Ready) {
   const { engine } = walk.opts;
   const stage = image.stages[i];
   const parent = image.stages[i - 1];
@@ -133,7 +133,7 @@ function explainEarly(walk: Walk, image: ImagePlan): void {
   walk.previous.set(name, background(reading));
 }
 
-async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: () => void): Promise<void> {
+async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: Ready): Promise<void> {
   const { opts, plan } = walk;
   const stage = image.stages[i];
   const meta: StageLabels = { project: plan.config.project, image: image.image.name, gitCommit: plan.worktree?.commit, stageName: (d) => opts.store.ref(d) };
@@ -174,12 +174,27 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   const publishing = timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest), after: stage.parent ? [stage.parent] : [] }));
   // The next stage is made from this draft while it uploads; not when a command stage
   // follows, which runs on this stage in the engine (and on theirs, should theirs win).
-  if (!toEngine) ready?.();
+  if (!toEngine) ready?.({ freeSlot: newBytes(draft) <= SMALL_UPLOAD });
   const outcome = await publishing;
   await started;
   report.status = outcome === "adopted" ? "registry" : "appended";
   walk.inRegistry.add(stage.digest);
   if (outcome === "adopted" && toEngine) await dropOurs(walk, stage.digest, stage.ref);
+}
+
+/**
+ * The next stage of the chain may start (see runChains). `freeSlot`: what is left of this
+ * stage is an upload small enough not to count as work (a config, a few small files), so
+ * its slot goes to the next stage; a large layer's upload keeps it, which bounds the
+ * layers held in memory at once.
+ */
+type Ready = (opts?: { freeSlot?: boolean }) => void;
+
+/** Uploads up to this size do not hold one of the build's slots. */
+const SMALL_UPLOAD = 1 << 20;
+
+function newBytes(draft: { newBlobs: { data: Uint8Array; size?: number }[] }): number {
+  return draft.newBlobs.reduce((n, b) => n + (b.size ?? b.data.byteLength), 0);
 }
 
 /** Another node published the stage first: later stages build on theirs (pulled when needed), not on ours. */
@@ -191,7 +206,7 @@ async function dropOurs(walk: Walk, digest: string, ref: string): Promise<void> 
 }
 
 /** One stage: nothing to do when the registry has it; else publish the engine's copy, or build it. */
-async function processStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: () => void): Promise<void> {
+async function processStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: Ready): Promise<void> {
   const stage = image.stages[i];
   if (walk.inRegistry.has(stage.digest)) return;
   if (await hasLocal(walk, stage)) {
@@ -274,7 +289,7 @@ async function publishFinal(walk: Walk, image: ImagePlan, early?: { stagesIn: Pr
  * another image or chain is making right now is waited for, not made twice; the stage's
  * own work takes one of the build's slots, so no more than that many run at once.
  */
-async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: () => void): Promise<void> {
+async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: StageReport[], ready?: Ready): Promise<void> {
   const { opts } = walk;
   const stage = image.stages[i];
   const report = reports[i];
@@ -288,11 +303,14 @@ async function walkStage(walk: Walk, image: ImagePlan, i: number, reports: Stage
     const other = walk.making.get(stage.digest);
     if (other) await other.catch(() => undefined);
     if (other && walk.inRegistry.has(stage.digest)) return;
-    const making = walk.slots(() => {
+    // The slot is held until the stage is done, or until only a small upload is left of it.
+    let rest: Promise<void> | undefined;
+    const making = walk.slots(() => new Promise<void>((freed) => {
       if (walk.failure) throw new NotStarted();
       started = performance.now();
-      return repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports, ready));
-    });
+      rest = repairing((d) => remake(walk, d), () => processStage(walk, image, i, reports, (o) => (o?.freeSlot && freed(), ready?.())));
+      rest.then(() => freed(), () => freed());
+    })).then(() => rest);
     walk.making.set(stage.digest, making);
     try {
       await making;

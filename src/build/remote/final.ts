@@ -34,7 +34,7 @@ export async function publishFinalImage(
   // The new config goes up while the layers are looked up: the manifest waits for both.
   // `rebuilt`: a stage was made, so the config is new (sent with the lookup, see pushBlob);
   // else it is most likely the one the last build wrote (asked for first, sent only if not).
-  const configs = Promise.all(draft.newBlobs.map((blob) => limit(() => registry.pushBlob(repository, blob.digest, opts.rebuilt ? blob.data : async () => blob.data))));
+  const configs = Promise.all(draft.newBlobs.map((blob) => limit(() => registry.pushBlob(repository, blob.digest, opts.rebuilt ? blob.data : async () => blob.data, undefined, { unseen: opts.rebuilt && blob.unseen }))));
   const layers = (async () => {
     if (repository === store.repository) return;
     // Mounted from the stages repository: only once the stages' blobs are there.

@@ -116,7 +116,7 @@ export class RegistryStageStore {
       // layer): in once that upload is, pushed whole if it failed.
       ...draft.newBlobs.map(async (blob) => {
         if (await opts.streaming?.get(blob.digest)) return;
-        await this.registry.pushBlob(this.repository, blob.digest, blob.data);
+        await this.registry.pushBlob(this.repository, blob.digest, blob.data, undefined, { unseen: blob.unseen });
       }),
       // Blobs of another repository (a base image): mounted when the registry can, copied otherwise; one
       // at a time, as a copy holds its blob in memory.

@@ -60,7 +60,7 @@ describe("manifests", () => {
       const draft = withConfig(base, config());
       expect(draft.manifest.config).toEqual({ mediaType: configType, digest: configDigest(config()), size: encodeConfig(config()).length });
       expect(draft.manifest.layers).toEqual(base.layers);
-      expect(draft.newBlobs).toEqual([{ digest: configDigest(config()), data: encodeConfig(config()) }]);
+      expect(draft.newBlobs).toEqual([{ digest: configDigest(config()), data: encodeConfig(config()), unseen: true }]);
       expect(base).toEqual(manifest(format));
     }
   });

@@ -51,6 +51,12 @@ describe("pushing a blob whose bytes are in hand", () => {
     expect(reg.stats.bytesPushed).toBe(data.byteLength);
   });
 
+  test.each([["missing", false], ["present", true]])("an unseen blob (a config just made), %s: no lookup, one POST and one PUT", async (_, has) => {
+    const { reg, log } = await registry(new Set(has ? [digest] : []));
+    expect(await reg.pushBlob("t/x", digest, data, undefined, { unseen: true })).toEqual({ uploaded: true });
+    expect(log.map((l) => l.line)).toEqual(["POST /v2/t/x/blobs/uploads/", "PUT /v2/t/x/blobs/uploads/u1"]);
+  });
+
   test("a present blob: nothing is sent and the upload opened alongside is cancelled", async () => {
     const { reg, log } = await registry(new Set([digest]));
     expect(await reg.pushBlob("t/x", digest, data)).toEqual({ uploaded: false });
