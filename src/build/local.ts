@@ -3,7 +3,7 @@ import type { DependencyCache } from "../cache/types.ts";
 import { BuildError } from "../errors.ts";
 import type { Engine } from "../engine/types.ts";
 import { setCreated, setRuntime, type ImageConfigDocument } from "../image/index.ts";
-import { executeStage, type TakenChanges } from "./exec/index.ts";
+import { executeStage, type ExecContext, type TakenChanges } from "./exec/index.ts";
 import type { PlannedStage, ProjectPlan } from "./plan.ts";
 import { cleanConfig, type StageLabels } from "./stage-config.ts";
 
@@ -28,6 +28,8 @@ export interface StageHooks {
   take?: (upperDir: string) => Promise<TakenChanges | undefined>;
   /** Where the dependency caches the commands mount are kept (a registry); without it they stay on the node only. */
   caches?: DependencyCache;
+  /** See ExecContext.stacked: the parent is `parentRef`'s image with these layers on top. */
+  stacked?: ExecContext["stacked"];
 }
 
 /**
@@ -38,7 +40,7 @@ export async function buildStageLocally(
   engine: Engine, plan: PlannedStage, parentRef: string | undefined, meta: StageLabels, onOutput: (chunk: Buffer) => void,
   hooks: StageHooks = {},
 ): Promise<AppliedStage> {
-  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput, onExited: hooks.exited, take: hooks.take, caches: hooks.caches });
+  const result = await executeStage({ engine, stage: plan, parentRef, meta, onOutput, onExited: hooks.exited, take: hooks.take, caches: hooks.caches, stacked: hooks.stacked });
   if (!result.ok) throw result.error;
   return { status: result.status, containersRun: result.containersRun, ...(result.cache && { cache: result.cache }), doc: result.doc, inEngine: result.inEngine ?? true };
 }

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 import type Docker from "dockerode";
@@ -12,8 +13,8 @@ import { readDockerStream, type DockerStreamLine } from "./stream.ts";
 import { DEFAULT_SOCKET, DockerApi, registryAuthHeader } from "./docker-api.ts";
 import { configDigest, encodeConfig, normaliseRuntimeConfig } from "../image/config.ts";
 import { overlayDirs, removeMountStubs } from "./stubs.ts";
-import { runWithRunc, type ContainerInfo } from "./runc.ts";
-import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec } from "./types.ts";
+import { runcUsable, runWithRunc, type ContainerInfo } from "./runc.ts";
+import type { Engine, ImageConfigDocument, LayerSource, LocalImage, RunResult, RunSpec, StackedLayers } from "./types.ts";
 
 export { normaliseRuntimeConfig };
 
@@ -195,13 +196,19 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async runAndCommit(spec: RunSpec): Promise<RunResult> {
+  /** Creates the run's container on `image`; `stacked`: with the stacked stage's runtime config (see RunSpec.stacked). */
+  async #create(spec: RunSpec, image: string, stacked?: StackedLayers): Promise<string> {
+    const env = stacked ? stackedEnv(stacked.config.Env ?? [], spec.env ?? []) : spec.env ?? [];
+    // A stacked run's WORKDIR is runc's to enter (#runFast), not dockerd's to make: dockerd
+    // would make it in the container's layer, over the stacked stage's own directory.
+    // A stacked run's user: the stage's (empty is root); else root unless the image's is asked for.
+    const user = spec.imageUser ? (stacked ? { User: stacked.config.User || "0:0" } : {}) : { User: "0:0" };
     const { Id: id } = await this.#api.json<{ Id: string }>("POST", "/containers/create", { body: {
-      Image: spec.image,
+      Image: image,
       Entrypoint: spec.argv ? spec.argv.slice(0, 1) : ["/bin/sh", "-c"],
       Cmd: spec.argv ? spec.argv.slice(1) : [spec.script],
-      ...(spec.imageUser ? {} : { User: "0:0" }),
-      ...(spec.env && spec.env.length > 0 ? { Env: spec.env } : {}),
+      ...user,
+      ...(env.length > 0 ? { Env: env } : {}),
       Tty: false,
       AttachStdout: true,
       AttachStderr: true,
@@ -210,11 +217,35 @@ export class DockerEngine implements Engine {
         Binds: spec.binds.map((b) => `${b.source}:${b.target}${b.readOnly ? ":ro" : ""}`),
       },
     } });
+    return id;
+  }
+
+  #remove(id: string, background: boolean): Promise<void> {
+    const removing = this.#api.call("DELETE", `/containers/${id}`, { query: { force: true, v: true } }).then(() => undefined, () => undefined);
+    if (!background) return removing;
+    this.#removing.add(removing);
+    void removing.then(() => this.#removing.delete(removing));
+    return Promise.resolve();
+  }
+
+  async runAndCommit(spec: RunSpec): Promise<RunResult> {
+    let stacked = spec.stacked;
+    let image = spec.image;
+    let id = await this.#create(spec, image, stacked);
     let background = false;
     try {
       // Its layers, made at create: what runc mounts, and where the run's changes are read.
-      const info = await this.#api.json<ContainerInfo>("GET", `/containers/${id}/json`);
-      const StatusCode = (await this.#runFast(info, spec)) ?? (await this.#start(id, spec));
+      let info = await this.#api.json<ContainerInfo>("GET", `/containers/${id}/json`);
+      let code = await this.#runFast(info, spec, stacked);
+      if (code === undefined && stacked) {
+        // dockerd starts it: on an image of the stacked stage, which it needs.
+        image = await stacked.materialize();
+        stacked = undefined;
+        await this.#remove(id, false);
+        id = await this.#create(spec, image);
+        info = await this.#api.json<ContainerInfo>("GET", `/containers/${id}/json`);
+      }
+      const StatusCode = code ?? (await this.#start(id, spec));
       spec.onExited?.();
       if (StatusCode !== 0) return { exitCode: StatusCode };
       const stubbed = spec.binds.filter((b) => b.stub !== undefined).map((b) => b.target);
@@ -225,31 +256,49 @@ export class DockerEngine implements Engine {
         if (dirs) await removeMountStubs(dirs, stubbed);
         if (dirs) await removeMountStubs(dirs, fileStubs, { filesOnly: true });
       }
-      if (spec.takeChanges) {
-        const upper = info.GraphDriver?.Name === "overlay2" ? info.GraphDriver.Data?.UpperDir : undefined;
-        if (upper && (await spec.takeChanges(upper))) {
-          // Nothing reads the container any more: it is removed while the build goes on.
-          background = true;
-          return { exitCode: 0, taken: true };
+      const upper = info.GraphDriver?.Name === "overlay2" ? info.GraphDriver.Data?.UpperDir : undefined;
+      if (spec.takeChanges && upper && (await spec.takeChanges(upper))) {
+        // Nothing reads the container any more: it is removed while the build goes on.
+        background = true;
+        return { exitCode: 0, taken: true };
+      }
+      if (stacked) {
+        // dockerd commits on the container's image, which lacks the stacked layers: the
+        // changes move to a container of the stage's image, and that one is committed.
+        image = await stacked.materialize();
+        const onStage = await this.#create(spec, image);
+        try {
+          const target = (await this.#api.json<ContainerInfo>("GET", `/containers/${onStage}/json`)).GraphDriver?.Data?.UpperDir;
+          if (!upper || !target) throw new EngineError("the changes of a run on stacked layers have no overlay2 directory to be committed from");
+          await copyTree(upper, target);
+          return await this.#commit(onStage, image);
+        } finally {
+          await this.#remove(onStage, false);
         }
       }
-      // The commit's image config is not used: the stage's config is written separately
-      // (see loadImage), so nothing of this run's container config leaks into the image.
-      const parentLayers = (await this.inspectImage(spec.image))?.config.rootfs.diff_ids.length ?? 0;
-      const { Id: committed } = await this.#api.json<{ Id: string }>("POST", "/commit", { query: { container: id, pause: false } });
-      const layers = (await this.inspectImage(committed))?.config.rootfs.diff_ids ?? [];
-      // A run that changed no file commits no layer (Docker drops empty layers, as werf
-      // and `docker build` do): the committed image's top layer is then the parent's.
-      const diffId = layers.length > parentLayers ? layers.at(-1) : undefined;
-      // The committed image holds the new layer until the caller has loaded the stage image.
-      return { exitCode: 0, diffId, committed };
+      return await this.#commit(id, image);
     } finally {
-      const removing = this.#api.call("DELETE", `/containers/${id}`, { query: { force: true, v: true } }).then(() => undefined, () => undefined);
-      if (background) {
-        this.#removing.add(removing);
-        void removing.then(() => this.#removing.delete(removing));
-      } else await removing;
+      await this.#remove(id, background);
     }
+  }
+
+  /** Commits the container (on `image`); the new layer's diff id, if the run changed a file. */
+  async #commit(id: string, image: string): Promise<RunResult> {
+    // The commit's image config is not used: the stage's config is written separately
+    // (see loadImage), so nothing of this run's container config leaks into the image.
+    const parentLayers = (await this.inspectImage(image))?.config.rootfs.diff_ids.length ?? 0;
+    const { Id: committed } = await this.#api.json<{ Id: string }>("POST", "/commit", { query: { container: id, pause: false } });
+    const layers = (await this.inspectImage(committed))?.config.rootfs.diff_ids ?? [];
+    // A run that changed no file commits no layer (Docker drops empty layers, as werf
+    // and `docker build` do): the committed image's top layer is then the parent's.
+    const diffId = layers.length > parentLayers ? layers.at(-1) : undefined;
+    // The committed image holds the new layer until the caller has loaded the stage image.
+    return { exitCode: 0, diffId, committed };
+  }
+
+  stacksLayers(): Promise<boolean> {
+    if (this.#executor !== "runc") return Promise.resolve(false);
+    return Promise.all([runcUsable(), this.sharesChanges()]).then(([a, b]) => a && b, () => false);
   }
 
   async settle(): Promise<void> {
@@ -257,9 +306,9 @@ export class DockerEngine implements Engine {
   }
 
   /** Runs the created container with runc on its own layers (./runc.ts); undefined when dockerd must start it. */
-  async #runFast(info: ContainerInfo, spec: RunSpec): Promise<number | undefined> {
+  async #runFast(info: ContainerInfo, spec: RunSpec, stacked?: StackedLayers): Promise<number | undefined> {
     if (this.#executor !== "runc" || spec.network) return undefined;
-    const code = await runWithRunc({ info, binds: spec.binds, onOutput: spec.onOutput });
+    const code = await runWithRunc({ info, binds: spec.binds, onOutput: spec.onOutput, stacked: stacked?.dirs, workingDir: stacked?.config.WorkingDir || undefined });
     if (code !== undefined) this.runs.runc++;
     return code;
   }
@@ -354,4 +403,24 @@ export class DockerEngine implements Engine {
       await this.#api.call("DELETE", `/containers/${id}`, { query: { force: true } }).catch(() => undefined);
     }
   }
+}
+
+/**
+ * The Env a stacked run's container is created with: the run's variables first, then the
+ * stage's (as dockerd merges a container's Env with its image's); dockerd adds the
+ * container image's, which a stage's never lacks (ENV only adds and replaces).
+ */
+export function stackedEnv(stage: string[], run: string[]): string[] {
+  const keys = new Set(run.map((e) => e.split("=", 1)[0]));
+  return [...run, ...stage.filter((e) => !keys.has(e.split("=", 1)[0]))];
+}
+
+/** Copies a directory tree (an overlay upper directory: owners, modes, times, xattrs, whiteout devices) into another. */
+function copyTree(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cp = spawn("cp", ["-a", `${from}/.`, `${to}/`], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    cp.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    cp.on("error", reject).on("close", (code) => (code === 0 ? resolve() : reject(new EngineError(`copying a run's changes: ${err.trim() || `cp exited ${code}`}`))));
+  });
 }

@@ -55,6 +55,14 @@ export interface RuncRun {
   runc?: string;
   /** runc's state directory (--root). */
   stateRoot?: string;
+  /** Layer directories (top first) mounted between the container's own layers and its image's (RunSpec.stacked). */
+  stacked?: string[];
+  /**
+   * The process's working directory when the container was created without one (a run on
+   * stacked layers: dockerd would have made a missing WORKDIR in the container's own layer,
+   * over the stacked one); it must exist, else dockerd starts the run.
+   */
+  workingDir?: string;
 }
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -206,13 +214,13 @@ let usable: Promise<boolean> | undefined;
 const onPath = (name: string) => (name.includes("/") ? access(name, fsConstants.X_OK).then(() => name, () => undefined) : findOnPath(name, process.env.PATH));
 
 /** Whether this process is root and has runc and unshare (asked once, from the file system alone: nothing is spawned). */
-function runcUsable(runc: string): Promise<boolean> {
+export function runcUsable(runc = "runc"): Promise<boolean> {
   usable ??= (async () => process.getuid?.() === 0 && (await onPath(runc)) !== undefined && (await onPath("unshare")) !== undefined)();
   return usable;
 }
 
 /** The OCI runtime spec of the container's process: dockerd's defaults, no network. */
-function ociSpec(info: ContainerInfo, user: ExecUser, bundle: string, binds: RuncBind[]): object {
+function ociSpec(info: ContainerInfo, user: ExecUser, bundle: string, binds: RuncBind[], cwd: string): object {
   const hostname = info.Config.Hostname ?? info.Id.slice(0, 12);
   const caps = { bounding: CAPABILITIES, effective: CAPABILITIES, permitted: CAPABILITIES };
   const bind = (source: string, destination: string, readOnly = false) => ({ destination, type: "bind", source, options: ["rbind", "rprivate", readOnly ? "ro" : "rw"] });
@@ -223,7 +231,7 @@ function ociSpec(info: ContainerInfo, user: ExecUser, bundle: string, binds: Run
       user,
       args: [info.Path, ...info.Args],
       env: containerEnv(hostname, info.Config.Env ?? []),
-      cwd: info.Config.WorkingDir || "/",
+      cwd,
       capabilities: caps,
       noNewPrivileges: false,
     },
@@ -274,12 +282,17 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
   if ((info.Mounts ?? []).some((m) => m.Type !== "bind" || !targets.has(posix.normalize(m.Destination ?? "")))) return undefined;
   const layerDir = dirname(dirs.upper);
   const overlayRoot = dirname(layerDir);
-  const lower = (await readFile(join(layerDir, "lower"), "utf8").catch(() => "")).trim();
-  if (!lower) return undefined;
-  const root = new LayeredRoot([dirs.upper, ...dirs.lowers]);
+  const links = (await readFile(join(layerDir, "lower"), "utf8").catch(() => "")).trim();
+  if (!links) return undefined;
+  // Stacked layers go under the container's init layer (its first lower), over the image's.
+  const stacked = run.stacked ?? [];
+  const [init, ...below] = links.split(":");
+  const lower = [init, ...stacked, ...below].join(":");
+  const root = new LayeredRoot([dirs.upper, ...dirs.lowers.slice(0, 1), ...stacked, ...dirs.lowers.slice(1)]);
   const user = execUser(info.Config.User ?? "", await root.read("/etc/passwd"), await root.read("/etc/group"));
   if (!user) return undefined;
   if (info.Path.startsWith("/") && !(await root.resolve(info.Path))) return undefined;
+  if (run.workingDir && !(await root.resolve(run.workingDir))) return undefined;
   for (const b of run.binds) if (!(await access(b.source).then(() => true, () => false))) return undefined;
 
   const bundle = await mkdtemp(join(tmpdir(), "slipway-runc-"));
@@ -293,7 +306,7 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
       visible("resolv.conf", resolv),
       visible("hostname", `${hostname}\n`),
       visible("hosts", HOSTS),
-      writeFile(join(bundle, "config.json"), JSON.stringify(ociSpec(info, user, bundle, run.binds))),
+      writeFile(join(bundle, "config.json"), JSON.stringify(ociSpec(info, user, bundle, run.binds, run.workingDir || info.Config.WorkingDir || "/"))),
     ]);
     // As dockerd's overlay2 mounts it: short lower links relative to the overlay2 root, index off when the kernel has it.
     const indexOff = await access("/sys/module/overlay/parameters/index").then(() => "index=off,", () => "");

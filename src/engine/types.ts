@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import type { ImageConfigDocument } from "../image/config.ts";
+import type { ImageConfigDocument, RuntimeConfig } from "../image/config.ts";
 
 /** The port speaks the image data module's types (src/image). */
 export type { ImageConfigDocument, RuntimeConfig } from "../image/config.ts";
@@ -33,6 +33,22 @@ export interface RunSpec {
    * means the caller made the layer from it: the engine commits nothing (RunResult.taken).
    */
   takeChanges?: (upperDir: string) => Promise<boolean>;
+  /** Layers slipway holds over `image`, see StackedLayers (only where Engine.stacksLayers says so). */
+  stacked?: StackedLayers;
+}
+
+/**
+ * A stage the engine has no image of: `image`'s layers with `dirs` on top, layer
+ * directories in overlay's format (top first) that slipway unpacked, with the stage's
+ * own runtime `config` (its Env, WorkingDir and User are the run's). A run on it mounts
+ * them between the container's own layers and the image's, so no image is loaded for a
+ * stage that only a later command reads. When the run cannot go that way (dockerd must
+ * start it, or commit it), `materialize` loads the stage as an image and answers its ref.
+ */
+export interface StackedLayers {
+  dirs: string[];
+  config: RuntimeConfig;
+  materialize: () => Promise<string>;
 }
 
 export interface RunResult {
@@ -91,6 +107,8 @@ export interface Engine {
    * changes were taken is removed while the build goes on). Never rejects.
    */
   settle?(): Promise<void>;
+  /** Optional: whether runs take RunSpec.stacked (runc on this machine, on storage this process reads). */
+  stacksLayers?(): Promise<boolean>;
   /**
    * Optional: the directories the engine unpacked an image's layers into (overlay2's,
    * readable here), bottom first, with the diff id of each; undefined when there are none

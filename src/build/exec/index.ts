@@ -56,7 +56,9 @@ async function changeStage(ctx: ExecContext, change: Exclude<StageChange, { kind
   }
   const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;
   const doc = stageDocument(parent.image.config, apply ? apply(runtime) : runtime, diffIds, stage, meta);
-  const inEngine = !taken || taken.load !== undefined || !taken.diffId;
+  // A run on a stacked parent whose changes were taken: the engine lacks the parent's
+  // layers, so the caller puts the stage where the next one finds it (src/build/remote/stacked.ts).
+  const inEngine = (!taken || taken.load !== undefined || !taken.diffId) && !(taken && ctx.stacked && !taken.load);
   try {
     if (inEngine) await engine.loadImage(doc, layers, [stage.ref]);
   } finally {
@@ -76,7 +78,11 @@ export async function executeStage(ctx: ExecContext): Promise<StageResult> {
   const change = ctx.stage.stage.change();
   try {
     if (change.kind === "base") return await baseStage(ctx, change);
-    const image = ctx.parentRef ? await ctx.engine.inspectImage(ctx.parentRef) : undefined;
+    // Only commands run on a stacked parent; any other change is made on its image, loaded now.
+    if (ctx.stacked && change.kind !== "run") ctx = { ...ctx, parentRef: await ctx.stacked.materialize(), stacked: undefined };
+    // A stacked parent has no image of its own: its config is known, its layers are directories.
+    const image = ctx.stacked ? { id: "", config: ctx.stacked.config, repoDigests: [], repoTags: [] }
+      : ctx.parentRef ? await ctx.engine.inspectImage(ctx.parentRef) : undefined;
     if (!image || !ctx.parentRef) return failed(ctx, `parent stage ${ctx.parentRef ?? "(none)"} is missing from the engine`);
     return await changeStage(ctx, change, { ref: ctx.parentRef, image });
   } catch (err) {

@@ -20,6 +20,9 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
   const { engine, stage, meta } = ctx;
   const diffIds: string[] = [];
   const temporary: string[] = [];
+  // A werf git patch is loaded on the parent's image: a stacked parent becomes one first.
+  if (ctx.stacked && change.patch) parent = { ...parent, ref: await ctx.stacked.materialize() };
+  const stacked = ctx.stacked && !change.patch ? { dirs: ctx.stacked.dirs, config: parent.image.config.config, materialize: ctx.stacked.materialize } : undefined;
   let runOn = parent.ref;
   const patch = change.patch ? await change.patch(ownersOf(ctx, parent.ref), labelsOf(parent.image)) : undefined;
   if (patch) {
@@ -36,7 +39,7 @@ export async function runCommands(ctx: ExecContext, change: Extract<StageChange,
   const takeChanges = take && (async (dir: string) => (taken = await take(dir)) !== undefined);
   const tail = change.describeFailure ? outputTail() : undefined;
   const onOutput = tail ? (chunk: Buffer) => (tail.add(chunk), ctx.onOutput(chunk)) : ctx.onOutput;
-  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser, takeChanges };
+  const spec = { image: runOn, script: change.script, network: change.network, env, onOutput, onExited: ctx.onExited, argv: change.argv, imageUser: change.imageUser, takeChanges, stacked };
   const { result, use } = await withBinds(change.binds, (binds) => aroundRun(ctx.caches, binds, () => engine.runAndCommit({ ...spec, binds }), (r) => r.exitCode === 0));
   for (const warning of use?.warnings ?? []) ctx.onOutput(Buffer.from(`slipway: warning: ${warning}\n`));
   if (result.committed) temporary.push(result.committed);

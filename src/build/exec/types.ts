@@ -13,6 +13,11 @@ export interface ExecContext {
   stage: PlannedStage;
   /** The parent stage's image in the engine (absent for a base stage). */
   parentRef?: string;
+  /**
+   * The parent is stacked (see RunSpec.stacked): `parentRef` is the engine image under its
+   * layers, `config` its own config document; a command stage runs on them as they are.
+   */
+  stacked?: { dirs: string[]; config: ImageConfigDocument; materialize: () => Promise<string> };
   meta: StageLabels;
   onOutput: (chunk: Buffer) => void;
   /** Called when a stage's commands have exited, before the commit (phase timings). */

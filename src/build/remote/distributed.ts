@@ -15,7 +15,8 @@ import { publishFinalImage } from "./final.ts";
 import { previousStages } from "./previous.ts";
 import { remakeMissing, repairing } from "./repair.ts";
 import type { RegistryStageStore } from "./store.ts";
-import { engineIndexes, engineWants, fetchEarly, loadMade } from "./early.ts";
+import { engineIndexes, engineWants, fetchEarly } from "./early.ts";
+import { parentOnEngine, stackOrLoad } from "./stacked.ts";
 import { annotated, KnownPaths } from "./known-paths.ts";
 import { addPhase, timed, totalPhases } from "./phases.ts";
 import pLimit from "p-limit";
@@ -38,10 +39,10 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   const { engine } = walk.opts;
   const stage = image.stages[i];
   const parent = image.stages[i - 1];
-  if (parent) {
-    const bytes = await timed(report, "pull", () => ensureLocal(walk, parent.digest, parent.ref));
-    countPulled(reports[i - 1], bytes);
-  }
+  // The parent in the engine, or stacked there (./stacked.ts): then the run mounts its layers.
+  const on = parent && (await timed(report, "pull", () => (runsCommands(stage) ? parentOnEngine(walk, parent.digest, parent.ref) : ensureLocal(walk, parent.digest, parent.ref).then((bytes) => ({ bytes, stacked: undefined })))));
+  if (on) countPulled(reports[i - 1], on.bytes);
+  const stacked = on?.stacked && { dirs: on.stacked.dirs, config: on.stacked.doc, materialize: async () => (await ensureLocal(walk, parent.digest, parent.ref), parent.ref) };
   const progress = walk.opts.progress ?? silentProgress;
   const started = performance.now();
   let exited: number | undefined;
@@ -58,7 +59,7 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   } : undefined;
   try {
     const onOutput = (c: Buffer) => progress.commandOutput(meta.image, stage.name, c);
-    const applied = await buildStageLocally(engine, stage, parent?.ref, meta, onOutput, { exited: () => (exited = performance.now()), take, caches: walk.opts.caches });
+    const applied = await buildStageLocally(engine, stage, on?.stacked?.baseRef ?? parent?.ref, meta, onOutput, { exited: () => (exited = performance.now()), take, caches: walk.opts.caches, stacked });
     if (applied.cache) Object.assign(report, { cacheBytesRestored: applied.cache.bytesRestored, cacheBytesSaved: applied.cache.bytesSaved });
     if (exited !== undefined) {
       addPhase(report, "run", (exited - started) / 1000);
@@ -68,8 +69,8 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
     report.status = applied.status;
     walk.local.set(stage.digest, applied.inEngine);
     // A later command stage runs on this one: loaded from the layer just made while the registry gets it.
-    if (taken?.layer && keep) {
-      walk.arriving.set(stage.digest, background(loadMade(walk, image, i, applied.doc as ImageConfigDocument, taken.layer)));
+    if (taken && keep && !applied.inEngine) {
+      walk.arriving.set(stage.digest, background(stackOrLoad(walk, image, i, applied.doc as ImageConfigDocument, taken.layer)));
       handedOver = true;
     }
     if (!taken) {
@@ -168,7 +169,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   report.bytesPulled += bytesPulled ?? 0;
   // A later command stage runs on this one: it goes into the engine from what was made
   // here (the engine pulls nothing back), while the registry gets it.
-  if (toEngine) walk.arriving.set(stage.digest, background(loadMade(walk, image, i, draft.config, layer)));
+  if (toEngine) walk.arriving.set(stage.digest, background(stackOrLoad(walk, image, i, draft.config, layer)));
   else walk.local.set(stage.digest, false);
   // Its tag waits for its parent's blobs too, which its manifest names (the parent may still be uploading).
   const publishing = timed(report, "upload", () => opts.store.publish(stage.digest, draft, borrowed, { overwrite: walk.remaking.has(stage.digest), after: stage.parent ? [stage.parent] : [] }));
@@ -201,6 +202,7 @@ function newBytes(draft: { newBlobs: { data: Uint8Array; size?: number }[] }): n
 async function dropOurs(walk: Walk, digest: string, ref: string): Promise<void> {
   await walk.arriving.get(digest)?.catch(() => 0);
   walk.arriving.delete(digest);
+  walk.stacked.delete(digest);
   await walk.opts.engine.removeImage(ref).catch(() => undefined);
   walk.local.set(digest, false);
 }
@@ -241,6 +243,7 @@ async function remakeOnce(walk: Walk, digest: string): Promise<boolean> {
       // Engine work on its way for the stage is let finish (nothing runs on after the build).
       await walk.arriving.get(digest)?.catch(() => 0);
       walk.arriving.delete(digest);
+      walk.stacked.delete(digest);
       walk.opts.store.forget(digest);
       return true;
     };
@@ -399,7 +402,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), localChecks: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), baseIndexes: new Map(), manifestSeconds: 0,
     known: new KnownPaths(), making: new Map(), remakes: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
-    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)),
+    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)), stacked: new Map(), cleanups: [],
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
   for (const image of plan.images) checkLocalEarly(walk, image.stages);
@@ -415,6 +418,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
   } finally {
     // Nothing keeps working on the engine after the build returns.
     await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values(), ...walk.localChecks.values(), opts.engine.settle?.()]);
+    await Promise.allSettled(walk.cleanups.map((c) => c()));
   }
   const report = { images, totals: totals(images, walk.containers, (performance.now() - started) / 1000) };
   report.totals.bytesPulled += walk.finalBytes.pulled;

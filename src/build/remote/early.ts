@@ -25,7 +25,7 @@ export function engineWants(walk: Walk, image: ImagePlan, i: number): boolean {
 }
 
 /** The base image a stage starts from, when it is pulled by reference (not scratch, not another image of the project). */
-function pulledBase(image: ImagePlan, i: number): string | undefined {
+export function pulledBase(image: ImagePlan, i: number): string | undefined {
   const change = image.stages[i].stage.change();
   return change.kind === "base" && !change.local && change.ref !== SCRATCH ? change.ref : undefined;
 }

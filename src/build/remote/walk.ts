@@ -1,3 +1,4 @@
+import type { Stacked } from "./stacked.ts";
 import type { LimitFunction } from "p-limit";
 import { KnownPaths, LAYER_INDEX_ANNOTATION } from "./known-paths.ts";
 import type { LayerIndex } from "../layer-index.ts";
@@ -53,6 +54,12 @@ export interface Walk {
   done: Map<string, Deferred>;
   /** Bounds the stages worked on at once. */
   slots: LimitFunction;
+  /** Stages that a later command stage reads, held as directories rather than engine images (./stacked.ts), by digest. */
+  stacked: Map<string, Stacked>;
+  /** Whether the engine runs commands on stacked layers, once asked. */
+  stacks?: Promise<boolean>;
+  /** Run when the build ends, whatever happened (stacked layers' directories). */
+  cleanups: (() => Promise<void>)[];
 }
 
 export interface Deferred {
@@ -113,8 +120,11 @@ export function sharesChanges(walk: Walk): Promise<boolean> {
 export async function ensureLocal(walk: Walk, digest: string, localRef: string): Promise<number> {
   if (walk.local.get(digest) && !walk.arriving.has(digest)) return 0;
   let arriving = walk.arriving.get(digest);
-  if (!arriving) walk.arriving.set(digest, (arriving = background(pullStage(walk, digest, localRef))));
-  const bytes = await firstToWait(walk.arriving, digest, arriving);
+  // A stacked stage (./stacked.ts) is loaded as an image, not pulled.
+  if (!arriving) walk.arriving.set(digest, (arriving = background(walk.stacked.get(digest)?.materialize() ?? pullStage(walk, digest, localRef))));
+  let bytes = await firstToWait(walk.arriving, digest, arriving);
+  const stacked = walk.stacked.get(digest);
+  if (stacked) bytes += await stacked.materialize();
   walk.local.set(digest, true);
   return bytes;
 }

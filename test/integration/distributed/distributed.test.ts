@@ -132,6 +132,28 @@ describe("distributed builds through the registry", () => {
     expect(await pullAndRun(other.socketPath, `${repo}/web:main`)).toBe("dep 2\nmain 1\n");
   });
 
+  test("the stages a command stage runs on are mounted as unpacked layers, never loaded into the engine, under either executor's result", async () => {
+    const project = await app("stacked");
+    const results: Record<string, { tags: string[]; output: string; containers: number }> = {};
+    for (const executor of ["runc", "engine"]) {
+      const repo = `${registry.host}/stacked-${executor}`;
+      await using node = await testEngine();
+      const env = { DOCKER_HOST: `unix://${node.socketPath}`, SLIPWAY_HOME: await scratchDir("slipway-home-"), CI_COMMIT_REF_NAME: "main", SLIPWAY_EXECUTOR: executor };
+      const bp = await slipwayJson(["bp", repo, "--with-stages", "--tag-ci", "--dir", project.dir], { env });
+      expect(statuses(bp, "web")).toMatchObject({ beforeInstall: "built", gitInstall: "appended", install: "built" });
+      const stageTags = Object.fromEntries(bp.images[0].stages.map((st) => [`slipway-stages/stacked:${st.digest}`, st.name]));
+      const onNode = (await new DockerEngine({ socketPath: node.socketPath }).listImages({})).flatMap((i) => i.repoTags);
+      await using other = await testEngine();
+      results[executor] = { tags: onNode.map((t) => stageTags[t]).filter(Boolean).sort(), output: await pullAndRun(other.socketPath, `${repo}/web:main`), containers: bp.totals.containersRun };
+    }
+    // runc (as root) runs beforeInstall on the base with `from`'s config, and install with
+    // beforeInstall's taken layer and gitInstall's mounted; dockerd's start needs them as
+    // images, so they are loaded.
+    const loaded = ["beforeInstall", "from", "gitInstall"];
+    expect(results.runc).toEqual({ tags: process.getuid?.() === 0 ? [] : loaded, output: "dep 1\nmain 1\n", containers: 2 });
+    expect(results.engine).toEqual({ tags: loaded, output: "dep 1\nmain 1\n", containers: 2 });
+  });
+
   test("two nodes racing on the same new commit both succeed and every tag is a complete image", async () => {
     const project = await app("race");
     const repo = `${registry.host}/race`;

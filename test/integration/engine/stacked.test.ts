@@ -1,0 +1,178 @@
+import { rm } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { extract } from "tar-stream";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { buildLayer, layerBytes, type Layer } from "../../../src/build/layer.ts";
+import { takeChanges, type TakenLayer } from "../../../src/build/remote/changes.ts";
+import { unpackLayer } from "../../../src/build/remote/stacked.ts";
+import type { PrivateEngine } from "../../../src/engine/daemon.ts";
+import { DockerEngine } from "../../../src/engine/docker.ts";
+import type { ImageConfigDocument, RunSpec, StackedLayers } from "../../../src/engine/types.ts";
+import { busyboxEntries } from "../../support/base-image.ts";
+import { testEngine } from "../../support/services.ts";
+
+/**
+ * Stacked stages (src/build/remote/stacked.ts): a command runs on a stage slipway holds as
+ * unpacked layer directories over an engine image, never loaded. The run must see the
+ * stage's files and config as if it ran on the stage's image, its layer must hold its own
+ * changes only, and whatever needs the stage as an image (a commit, a start by dockerd)
+ * loads it first.
+ */
+const root = { uid: 0, gid: 0 };
+let dockerd: PrivateEngine;
+const engines: Record<"runc" | "engine", DockerEngine> = {} as never;
+let stageLayer: Layer;
+let stageDir: string;
+let stageDoc: ImageConfigDocument;
+const made: string[] = [];
+
+beforeAll(async () => {
+  dockerd = await testEngine();
+  engines.runc = new DockerEngine({ socketPath: dockerd.socketPath, executor: "runc" });
+  engines.engine = new DockerEngine({ socketPath: dockerd.socketPath, executor: "engine" });
+  const base = await buildLayer(busyboxEntries([
+    { type: "directory", path: "/srv", mode: 0o755, ...root },
+    { type: "file", path: "/srv/below", mode: 0o644, ...root, content: Buffer.from("below\n") },
+    { type: "file", path: "/srv/kept", mode: 0o644, ...root, content: Buffer.from("kept\n") },
+  ]));
+  const baseDoc: ImageConfigDocument = { architecture: "amd64", os: "linux", config: { Env: ["PATH=/bin", "FROM=base"] }, rootfs: { type: "layers", diff_ids: [base.diffId] } };
+  await engines.engine.loadImage(baseDoc, [base], ["stacked-base:1"]).finally(() => base.dispose());
+  stageLayer = await buildLayer([
+    { type: "directory", path: "/srv", mode: 0o755, ...root },
+    { type: "file", path: "/srv/below", mode: 0o644, ...root, content: Buffer.from("over\n") },
+    { type: "directory", path: "/srv/app", mode: 0o750, uid: 1000, gid: 1000 },
+    { type: "file", path: "/srv/app/run.sh", mode: 0o755, uid: 1000, gid: 1000, content: Buffer.from("echo stacked\n") },
+  ]);
+  stageDoc = { ...baseDoc, config: { Env: ["PATH=/bin", "FROM=stage", "ONLY=stage"], WorkingDir: "/srv/app", User: "app" }, rootfs: { type: "layers", diff_ids: [base.diffId, stageLayer.diffId] } };
+  const dir = await unpackLayer(() => stageLayer.open());
+  if (!dir) throw new Error("the stage's layer was not unpacked");
+  stageDir = dir;
+}, 120_000);
+afterAll(async () => {
+  await stageLayer?.dispose();
+  if (stageDir) await rm(stageDir, { recursive: true, force: true });
+  await dockerd?.stop();
+});
+
+/** The stacked stage; `materialize` loads its image (once per tag) and counts the calls. */
+function stacked(calls: { n: number }, tag: string): StackedLayers {
+  return {
+    dirs: [stageDir], config: stageDoc.config,
+    async materialize() {
+      calls.n++;
+      if (!made.includes(tag)) await engines.engine.loadImage(stageDoc, [stageLayer], [tag]), made.push(tag);
+      return tag;
+    },
+  };
+}
+
+async function entriesOf(taken: TakenLayer | undefined): Promise<string[]> {
+  if (!taken?.layer) return [];
+  const out: string[] = [];
+  const reader = extract();
+  reader.on("entry", (h, stream, next) => {
+    out.push(`${h.type} ${h.name} ${h.uid}:${h.gid}`);
+    stream.resume().on("end", next);
+  });
+  Readable.from(await layerBytes(taken.layer)).pipe(reader);
+  await new Promise<void>((resolve, reject) => reader.on("finish", () => resolve()).on("error", reject));
+  await taken.layer.dispose();
+  return out.sort();
+}
+
+const script = "id -u; pwd; echo $FROM $ONLY; cat /srv/below /srv/kept; sh ./run.sh; echo new > /srv/new; rm /srv/kept /srv/app/run.sh";
+const spec = (over: Partial<RunSpec>): RunSpec => ({ image: "stacked-base:1", script, network: false, binds: [], imageUser: true, ...over });
+const expectedOutput = "0\n/srv/app\nstage stage\nover\nkept\nstacked\n";
+
+describe("a command run on a stacked stage", () => {
+  test("sees the stage's files, directory and environment; its layer holds its own changes only; nothing is loaded", async () => {
+    const calls = { n: 0 };
+    let output = "";
+    let taken: TakenLayer | undefined;
+    const before = engines.runc.runs.runc;
+    const result = await engines.runc.runAndCommit(spec({
+      imageUser: false, stacked: stacked(calls, "stacked-stage:1"),
+      onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
+    }));
+    expect(result).toMatchObject({ exitCode: 0, taken: true });
+    expect(output).toBe(expectedOutput);
+    expect(engines.runc.runs.runc - before).toBe(1);
+    expect(calls.n).toBe(0);
+    expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
+  }, 60_000);
+
+  test("runs as the stage's user, and the stage's Env comes after the run's own", async () => {
+    const calls = { n: 0 };
+    let output = "";
+    const result = await engines.runc.runAndCommit(spec({ script: "id -u; pwd; echo $FROM $ONLY", env: ["FROM=run"], stacked: stacked(calls, "stacked-stage:1"), onOutput: (c) => (output += c.toString()), takeChanges: async () => true }));
+    expect(result.exitCode).toBe(0);
+    expect(output).toBe("1000\n/srv/app\nrun stage\n");
+    expect(calls.n).toBe(0);
+  }, 60_000);
+
+  test("whose changes cannot be taken is committed on the stage's image, loaded then", async () => {
+    const calls = { n: 0 };
+    const result = await engines.runc.runAndCommit(spec({ script: "echo new > /tmp/new; rm /srv/kept", imageUser: false, stacked: stacked(calls, "stacked-stage:2"), takeChanges: async () => false }));
+    expect(result.exitCode).toBe(0);
+    expect(calls.n).toBe(1);
+    expect(result.committed).toBeDefined();
+    const layers = (await engines.engine.inspectImage(result.committed!))?.config.rootfs.diff_ids;
+    expect(layers?.slice(0, 2)).toEqual(stageDoc.rootfs.diff_ids);
+    expect(layers?.at(-1)).toBe(result.diffId);
+    let listing = "";
+    await engines.engine.runAndCommit({ image: result.committed!, script: "cat /tmp/new /srv/below /srv/app/run.sh; ls /srv", network: false, binds: [], onOutput: (c) => (listing += c.toString()) });
+    expect(listing).toBe("new\nover\necho stacked\napp\nbelow\n");
+  }, 60_000);
+
+  test("that dockerd must start runs on the stage's image, loaded then", async () => {
+    for (const [executor, over] of [["runc", { network: true }], ["engine", {}]] as const) {
+      const calls = { n: 0 };
+      let output = "";
+      let taken: TakenLayer | undefined;
+      const before = engines[executor].runs.runc;
+      const result = await engines[executor].runAndCommit(spec({ ...over, stacked: stacked(calls, "stacked-stage:3"), imageUser: false,
+        onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined }));
+      expect(result.exitCode, executor).toBe(0);
+      expect(output, executor).toBe(expectedOutput);
+      expect(calls.n, executor).toBe(1);
+      expect(engines[executor].runs.runc - before, executor).toBe(0);
+      expect(await entriesOf(taken), executor).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
+    }
+  }, 60_000);
+
+  test("whose WORKDIR neither it nor the image below has is started by dockerd, which makes it, on the stage's image", async () => {
+    const calls = { n: 0 };
+    const doc = { ...stageDoc, config: { ...stageDoc.config, WorkingDir: "/srv/app/made" } };
+    let output = "";
+    let taken: TakenLayer | undefined;
+    const before = engines.runc.runs.runc;
+    const result = await engines.runc.runAndCommit(spec({
+      script: "pwd", imageUser: false, onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
+      stacked: { dirs: [stageDir], config: doc.config, materialize: async () => (calls.n++, await engines.engine.loadImage(doc, [stageLayer], ["stacked-workdir:1"]), "stacked-workdir:1") },
+    }));
+    expect(result.exitCode).toBe(0);
+    expect(output).toBe("/srv/app/made\n");
+    expect([calls.n, engines.runc.runs.runc - before]).toEqual([1, 0]);
+    expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "directory srv/app/made/ 0:0"]);
+  }, 60_000);
+
+  test("the engine says whether it stacks: runc does, dockerd's start does not", async () => {
+    expect(await engines.runc.stacksLayers()).toBe(process.getuid?.() === 0);
+    expect(await engines.engine.stacksLayers()).toBe(false);
+  });
+});
+
+describe("unpacking a layer for stacking", () => {
+  test("keeps owners and modes, and declines a layer with a whiteout (overlay marks deletions otherwise)", async () => {
+    const plain = await buildLayer([{ type: "file", path: "/a", mode: 0o640, uid: 7, gid: 9, content: Buffer.from("a") }]);
+    const dir = await unpackLayer(() => plain.open());
+    expect(dir).toBeDefined();
+    const { stat } = await import("node:fs/promises");
+    const st = await stat(`${dir}/a`);
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o640, 7, 9]);
+    await rm(dir!, { recursive: true, force: true });
+    const deleting = await buildLayer([{ type: "file", path: "/a", mode: 0o644, ...root, content: Buffer.from("a") }, { type: "whiteout", path: "/b" }]);
+    expect(await unpackLayer(() => deleting.open())).toBeUndefined();
+    await Promise.all([plain.dispose(), deleting.dispose()]);
+  });
+});
