@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
+import { Transform, type Readable } from "node:stream";
 import { RegistryError } from "../errors.ts";
 import { verifyDigest } from "./digest.ts";
 import { errorFrom, pullScope, pushScope, readBody, type HttpResponse, type RegistryHttp } from "./http.ts";
+import { NETWORK_ERROR } from "./retry.ts";
 import { countBlobBytes } from "./tally.ts";
 import type { TransferStats } from "./types.ts";
 
@@ -28,6 +30,30 @@ export class BlobClient {
     countBlobBytes(this.stats, "pulled", body.byteLength);
     verifyDigest(body, digest, `blob ${repo}@${digest}`);
     return body;
+  }
+
+  /** As `stream`, as a Node stream (see HttpResponse.nodeBody). */
+  async readable(repo: string, digest: string): Promise<Readable> {
+    const res = await this.open(repo, digest);
+    const body = res.nodeBody();
+    if (!body) throw new RegistryError(`GET blob ${repo}@${digest}: empty response`, res.status, "BLOB_UNKNOWN");
+    const hash = createHash("sha256");
+    const stats = this.stats;
+    const checked = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        countBlobBytes(stats, "pulled", chunk.byteLength);
+        done(null, chunk);
+      },
+      flush(done) {
+        const actual = `sha256:${hash.digest("hex")}`;
+        done(actual === digest ? null : new RegistryError(`blob ${repo}@${digest}: digest mismatch, got ${actual}`, undefined, "DIGEST_INVALID"));
+      },
+    });
+    body.on("error", (err) => checked.destroy(new RegistryError(`GET blob ${repo}@${digest}: reading body: ${err.message}`, undefined, NETWORK_ERROR, { cause: err })));
+    // A reader that stops early lets go of the connection too.
+    checked.on("close", () => body.readableEnded || body.destroy());
+    return body.pipe(checked);
   }
 
   /** Counts bytes as they arrive and fails the stream at its end if the digest does not match. */

@@ -96,6 +96,7 @@ export class EcrRegistry implements Registry {
   hasBlob(repo: string, digest: string) { return this.oci(repo, "hasBlob", () => this.ociClient.hasBlob(repo, digest)); }
   getBlob(repo: string, digest: string) { return this.oci(repo, "getBlob", () => this.ociClient.getBlob(repo, digest)); }
   getBlobStream(repo: string, digest: string) { return this.oci(repo, "getBlob", () => this.ociClient.getBlobStream(repo, digest)); }
+  readBlob(repo: string, digest: string) { return this.oci(repo, "getBlob", () => this.ociClient.readBlob(repo, digest)); }
   pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string, opts?: PushBlobOptions) { return this.oci(repo, "pushBlob", () => this.ociClient.pushBlob(repo, digest, data, mountFrom, opts)); }
   listTags(repo: string) { return this.oci(repo, "listTags", () => this.ociClient.listTags(repo)); }
   /** Not repeated when the token is refused: the chunks are gone; the caller pushes what it kept. */

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { RegistryError } from "../errors.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
 import { manifestReferences } from "./manifest.ts";
@@ -93,6 +94,10 @@ export class MemoryRegistry implements Registry {
   async getBlobStream(repo: string, digest: string): Promise<ReadableStream<Uint8Array>> {
     const blob = await this.getBlob(repo, digest);
     return new ReadableStream({ start: (c) => { c.enqueue(blob); c.close(); } });
+  }
+
+  async readBlob(repo: string, digest: string): Promise<Readable> {
+    return Readable.from([Buffer.from(await this.getBlob(repo, digest))]);
   }
 
   async pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string, opts?: PushBlobOptions): Promise<{ uploaded: boolean }> {

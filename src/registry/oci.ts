@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import pLimit from "p-limit";
 import { RegistryError } from "../errors.ts";
 import { BlobClient } from "./blobs.ts";
@@ -116,6 +117,10 @@ export class OciRegistry implements Registry {
   /** Only opening the stream is retried; a failure mid-stream surfaces to the reader. */
   getBlobStream(repo: string, digest: string): Promise<ReadableStream<Uint8Array>> {
     return this.retry(() => this.blobs.stream(repo, digest));
+  }
+
+  readBlob(repo: string, digest: string): Promise<Readable> {
+    return this.retry(() => this.blobs.readable(repo, digest));
   }
 
   pushBlob(repo: string, digest: string, data: BlobSource, mountFrom?: string, opts?: PushBlobOptions): Promise<{ uploaded: boolean }> {

@@ -39,3 +39,11 @@ export async function tallied<T>(stats: TransferStats, work: () => Promise<T>): 
   const value = await scopes.run({ stats, tally, outer: scopes.getStore() }, work);
   return { value, tally };
 }
+
+/**
+ * Runs `work` outside every open tally (the registry's totals still count its bytes): for
+ * a transfer several stages share, whose bytes the first to wait for it counts itself.
+ */
+export function outsideTallies<T>(work: () => Promise<T>): Promise<T> {
+  return scopes.exit(work);
+}

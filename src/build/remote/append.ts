@@ -49,7 +49,7 @@ async function readJson<T>(registry: Registry, repo: string, digest: string): Pr
 }
 
 /** The base image's single-platform manifest: an index is narrowed to linux/amd64 (or its first entry). */
-async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
+export async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
   const result = await registry.getManifest(repo, digest);
   if (!result) throw new RegistryError(`base image ${registry.host}/${repo}@${digest} is gone from its registry`, 404, "MANIFEST_UNKNOWN");
   const doc = JSON.parse(new TextDecoder().decode(result.body)) as { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[] };

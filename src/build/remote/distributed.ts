@@ -402,7 +402,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), localChecks: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), baseIndexes: new Map(), manifestSeconds: 0,
     known: new KnownPaths(), making: new Map(), remakes: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
-    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)), stacked: new Map(), cleanups: [],
+    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)), stacked: new Map(), cleanups: [], unpacked: new Map(), baseStacks: new Map(), baseStackCounted: new Set(),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
   for (const image of plan.images) checkLocalEarly(walk, image.stages);
@@ -417,7 +417,8 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     await completeImages(walk, images);
   } finally {
     // Nothing keeps working on the engine after the build returns.
-    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values(), ...walk.localChecks.values(), opts.engine.settle?.()]);
+    await Promise.allSettled([...walk.arriving.values(), ...walk.bases.values(), ...walk.previous.values(), ...walk.localChecks.values(), opts.engine.settle?.(),
+      ...walk.baseStacks.values(), ...walk.unpacked.values(), walk.stackingRoot]);
     await Promise.allSettled(walk.cleanups.map((c) => c()));
   }
   const report = { images, totals: totals(images, walk.containers, (performance.now() - started) / 1000) };

@@ -11,7 +11,8 @@ import type { LayerIndex } from "../layer-index.ts";
 import { stageRef } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
 import { SCRATCH } from "../scratch.ts";
-import { background, ensureLocal, firstToWait, pullEarly, runsCommands, sharesChanges, type Walk } from "./walk.ts";
+import { stackBase, stackFromRegistry } from "./stacked.ts";
+import { background, ensureLocal, firstToWait, pullEarly, pullStage, runsCommands, sharesChanges, type Walk } from "./walk.ts";
 
 /** The first stage from `from` on that runs commands and is missing from the registry, if any. */
 function nextCommandStage(walk: Walk, image: ImagePlan, from: number): number {
@@ -47,9 +48,23 @@ export function fetchEarly(walk: Walk, image: ImagePlan): void {
   if (nextCommandStage(walk, image, first) < 0) return;
   // A command stage will run: the engine is asked now, not when the first one is done.
   void sharesChanges(walk);
-  if (first > 0) return pullEarly(walk, image.stages[first - 1].digest, image.stages[first - 1].ref);
+  if (first > 0) return stackOrPullEarly(walk, image.stages[first - 1].digest, image.stages[first - 1].ref);
   const base = pulledBase(image, 0);
-  if (base && !walk.bases.has(base)) walk.bases.set(base, background(pullBase(walk, base)));
+  if (!base || walk.bases.has(base) || walk.baseStacks.has(base)) return;
+  // Its layers unpacked here for stacking (./stacked.ts), else pulled by the engine.
+  void stackBase(walk, base).then((stack) => {
+    if (!stack && !walk.bases.has(base)) walk.bases.set(base, background(pullBase(walk, base)));
+  });
+}
+
+/**
+ * Starts getting a stage the registry has to where a command stage runs on it: its
+ * layers unpacked for stacking (./stacked.ts), else pulled by the engine.
+ */
+export function stackOrPullEarly(walk: Walk, digest: string, localRef: string): void {
+  if (walk.local.get(digest) || walk.arriving.has(digest)) return;
+  const getting = (async () => (await stackFromRegistry(walk, digest, localRef).catch(() => undefined)) ?? (await pullStage(walk, digest, localRef)))();
+  walk.arriving.set(digest, background(getting));
 }
 
 async function pullBase(walk: Walk, ref: string): Promise<number> {
@@ -103,6 +118,9 @@ export function engineIndexes(walk: Walk, ref: string): Promise<{ diffId: string
 
 async function readEngineIndexes(walk: Walk, ref: string): Promise<{ diffId: string; index: LayerIndex }[] | undefined> {
   const { engine } = walk.opts;
+  // Unpacked here for stacking: indexed from those directories (bottom first).
+  const stack = await walk.baseStacks.get(ref);
+  if (stack) return Promise.all([...stack.dirs].reverse().map(async (dir, i) => ({ diffId: stack.diffIds[i], index: await indexLayerDir(dir) })));
   const pulling = walk.bases.get(ref);
   if (!pulling || !engine.layerDirs) return undefined;
   // Waited for, not taken: the stage that runs on the base counts the pull's bytes (loadMade).

@@ -14,17 +14,25 @@
  * below (dockerd mounts those), a stage on another image's (fromImage).
  */
 import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { isDeepStrictEqual } from "node:util";
+import { createGunzip } from "node:zlib";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import type { Layer } from "../layer.ts";
 import { stageRef } from "../names.ts";
 import type { ImagePlan } from "../plan.ts";
-import { loadMade, pulledBase } from "./early.ts";
-import { ensureLocal, firstToWait, type Walk } from "./walk.ts";
+import { parseImageRef } from "../../registry/index.ts";
+import { outsideTallies } from "../../registry/tally.ts";
+import type { Registry } from "../../registry/types.ts";
+import type { Descriptor } from "../../image/media.ts";
+import { baseManifest } from "./append.ts";
+import { loadMade, pulledBase, stackOrPullEarly } from "./early.ts";
+import { background, ensureLocal, firstToWait, pullStage, type Walk } from "./walk.ts";
 
 export interface Stacked {
   /** The engine image under the stacked layers. */
@@ -47,29 +55,200 @@ function stacksLayers(walk: Walk): Promise<boolean> {
 /**
  * Unpacks a layer into a new directory in overlay's format, as root keeps owners, modes,
  * times and extended attributes; undefined (nothing left behind) when it holds a whiteout,
- * which overlay would need as a device or an attribute.
+ * which overlay would need as a device or an attribute, or when its source fails (a blob
+ * whose digest does not match fails at its end: the directory is removed then).
  */
-export async function unpackLayer(open: () => Readable): Promise<string | undefined> {
-  const dir = await mkdtemp(join(tmpdir(), "slipway-stacked-"));
-  const ok = await new Promise<boolean>((resolve) => {
-    const tar = spawn("tar", ["-x", "-v", "--numeric-owner", "--same-owner", "-p", "--xattrs", "--xattrs-include=*", "-C", dir, "-f", "-"], { stdio: ["pipe", "pipe", "ignore"] });
+export async function unpackLayer(open: () => Readable | Promise<Readable>, opts: { gzip?: boolean; viaFile?: boolean; parent?: string } = {}): Promise<string | undefined> {
+  const dir = await mkdtemp(join(opts.parent ?? tmpdir(), "slipway-stacked-"));
+  const file = `${dir}.tar`;
+  try {
+    let source = await open();
+    // Node's zlib inflates in its thread pool, about twice as fast as gzip(1).
+    if (opts.gzip) {
+      // In pieces of 1 MB or more: zlib inflates each write in its thread pool, and a
+      // socket's 64 KB chunks, one round trip each, cost more than the inflating.
+      const batches = batched(1 << 20);
+      const gunzip = createGunzip({ chunkSize: 1 << 20 });
+      source.on("error", (err) => batches.destroy(err));
+      batches.on("error", (err) => gunzip.destroy(err));
+      source = source.pipe(batches).pipe(gunzip);
+    }
+    // A big layer goes to a file first: tar reads a pipe in 10 KB records, and on a build
+    // node's virtual machine the switches between writer and reader cost more than the write.
+    if (opts.viaFile) await pipeline(source, createWriteStream(file, { highWaterMark: 1 << 20, mode: 0o600 }));
+    if (await untar(dir, opts.viaFile ? file : source)) return dir;
+  } catch {
+    // A failed source (a digest that does not match ends the blob's stream with an error) unpacks nothing.
+  } finally {
+    if (opts.viaFile) await rm(file, { force: true });
+  }
+  await rm(dir, { recursive: true, force: true });
+  return undefined;
+}
+
+/** A stream of the same bytes in chunks of at least `size` (the last may be smaller). */
+function batched(size: number): Transform {
+  let held: Buffer[] = [];
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      held.push(chunk);
+      bytes += chunk.byteLength;
+      if (bytes < size) return done();
+      const out = Buffer.concat(held, bytes);
+      held = [];
+      bytes = 0;
+      done(null, out);
+    },
+    flush(done) {
+      done(null, bytes > 0 ? Buffer.concat(held, bytes) : undefined);
+    },
+  });
+}
+
+/** GNU tar, as root, into `dir`: false when it fails, or when the layer holds a whiteout. */
+function untar(dir: string, from: string | Readable): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const tar = spawn("tar", ["-x", "-v", "--numeric-owner", "--same-owner", "-p", "--xattrs", "--xattrs-include=*", "-C", dir, "-f", typeof from === "string" ? from : "-"], { stdio: [typeof from === "string" ? "ignore" : "pipe", "pipe", "ignore"] });
     let whiteout = false;
+    let failed = false;
     let rest = "";
-    tar.stdout.on("data", (c: Buffer) => {
+    tar.stdout?.on("data", (c: Buffer) => {
       const lines = (rest + c.toString("utf8")).split("\n");
       rest = lines.pop() ?? "";
       if (lines.some((l) => /(^|\/)\.wh\./.test(l))) whiteout = true;
     });
-    tar.stdin.on("error", () => undefined);
     tar.on("error", () => resolve(false));
-    tar.on("close", (code) => resolve(code === 0 && !whiteout && !/(^|\/)\.wh\./.test(rest)));
-    const source = open();
-    source.on("error", () => tar.stdin.destroy());
-    source.pipe(tar.stdin);
+    tar.on("close", (code) => resolve(code === 0 && !failed && !whiteout && !/(^|\/)\.wh\./.test(rest)));
+    if (typeof from === "string" || !tar.stdin) return;
+    tar.stdin.on("error", () => undefined);
+    from.on("error", () => ((failed = true), tar.stdin?.destroy()));
+    from.pipe(tar.stdin);
   });
-  if (ok) return dir;
-  await rm(dir, { recursive: true, force: true });
+}
+
+/** A layer media type tar reads: gzip or plain (zstd and foreign layers are not unpacked here). */
+function tarReads(mediaType: string): { gzip: boolean } | undefined {
+  if (/tar\+gzip$|tar\.gzip$/.test(mediaType)) return { gzip: true };
+  if (/\.tar$|diff\.tar$/.test(mediaType)) return { gzip: false };
   return undefined;
+}
+
+/** An image's layers unpacked for stacking, top first, and the blob bytes downloaded for them. */
+interface Unpacked {
+  dirs: string[];
+  bytes: number;
+}
+
+/**
+ * Downloads an image's layers from its registry and unpacks each into a directory, all
+ * at once (a blob two images share is fetched once per build); undefined when any cannot
+ * be stacked. The download counts in no stage's tally: the caller counts `bytes` once.
+ */
+async function fetchUnpacked(walk: Walk, registry: Registry, repo: string, layers: Descriptor[]): Promise<Unpacked | undefined> {
+  const got = await Promise.all(layers.map((l) => {
+    let unpacking = walk.unpacked.get(l.digest);
+    let bytes = 0;
+    if (!unpacking) {
+      const reads = tarReads(l.mediaType);
+      walk.unpacked.set(l.digest, (unpacking = background(reads ? outsideTallies(async () => {
+        const dir = await unpackLayer(() => registry.readBlob(repo, l.digest), { ...reads, viaFile: true });
+        if (dir) walk.cleanups.push(() => rm(dir, { recursive: true, force: true }));
+        return dir;
+      }) : Promise.resolve(undefined))));
+      bytes = l.size;
+    }
+    return unpacking.then((dir) => (dir ? { dir, bytes } : undefined), () => undefined);
+  }));
+  if (got.some((g) => !g)) return undefined;
+  const ok = got as { dir: string; bytes: number }[];
+  return { dirs: ok.map((g) => g.dir).reverse(), bytes: ok.reduce((n, g) => n + g.bytes, 0) };
+}
+
+/** The image a stacked run's container is created on when every layer is stacked: no layer, no config. */
+const STACKING_ROOT = "slipway-stages/stacking-root:empty";
+
+function stackingRoot(walk: Walk): Promise<string> {
+  walk.stackingRoot ??= background((async () => {
+    const { engine } = walk.opts;
+    if (await engine.inspectImage(STACKING_ROOT)) return STACKING_ROOT;
+    const architecture = process.arch === "x64" ? "amd64" : process.arch;
+    await engine.loadImage({ architecture, os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [] } }, [], [STACKING_ROOT]);
+    return STACKING_ROOT;
+  })());
+  return walk.stackingRoot;
+}
+
+/**
+ * A stage the registry has, for a command stage to run on (or a stage made in Node on
+ * the way to one): its layers downloaded and unpacked here instead of pulled by the
+ * engine, which decompresses serially, unpacks, and syncs its store to disk. Undefined
+ * (nothing recorded) when the engine cannot stack or a layer cannot be stacked.
+ */
+export async function stackFromRegistry(walk: Walk, digest: string, ref: string): Promise<number | undefined> {
+  if (!(await stacksLayers(walk))) return undefined;
+  const { store, engine } = walk.opts;
+  if (await engine.inspectImage(ref)) return undefined;
+  const root = stackingRoot(walk);
+  const stage = await store.read(digest);
+  const unpacked = await fetchUnpacked(walk, store.registry, store.repository, stage.manifest.layers);
+  if (!unpacked) return undefined;
+  walk.stacked.set(digest, newStacked(await root, unpacked.dirs, stage.config, () => pullStage(walk, digest, ref)));
+  return unpacked.bytes;
+}
+
+/**
+ * The base image `ref`'s layers unpacked for stacking (see stackFromRegistry), started as
+ * soon as a command stage is known to run on it; undefined when they cannot be stacked
+ * (the engine pulls it then).
+ */
+export function stackBase(walk: Walk, ref: string): Promise<BaseStack | undefined> {
+  let stacking = walk.baseStacks.get(ref);
+  if (!stacking) walk.baseStacks.set(ref, (stacking = background(fetchBase(walk, ref).catch(() => undefined))));
+  return stacking;
+}
+
+export interface BaseStack {
+  baseRef: string;
+  dirs: string[];
+  diffIds: string[];
+  /** Bytes downloaded: the first stage to wait counts them (takeBytes). */
+  bytes: number;
+}
+
+async function fetchBase(walk: Walk, ref: string): Promise<BaseStack | undefined> {
+  if (!(await stacksLayers(walk)) || (await walk.opts.engine.inspectImage(ref))) return undefined;
+  const root = stackingRoot(walk);
+  const parsed = parseImageRef(ref);
+  if (!parsed.digest) return undefined;
+  const { store, registryFor } = walk.opts;
+  const registry = parsed.registry === store.registry.host ? store.registry : registryFor(parsed.registry);
+  const manifest = await baseManifest(registry, parsed.repository, parsed.digest);
+  const config = JSON.parse(new TextDecoder().decode(await registry.getBlob(parsed.repository, manifest.config.digest))) as ImageConfigDocument;
+  if (config.rootfs.diff_ids.length !== manifest.layers.length) return undefined;
+  const unpacked = await fetchUnpacked(walk, registry, parsed.repository, manifest.layers);
+  if (!unpacked) return undefined;
+  return { baseRef: await root, dirs: unpacked.dirs, diffIds: config.rootfs.diff_ids, bytes: unpacked.bytes };
+}
+
+/** The bytes of a base stack, to the first stage that waits for it; 0 to any other. */
+function takeBytes(walk: Walk, ref: string, stack: BaseStack): number {
+  if (walk.baseStackCounted.has(ref)) return 0;
+  walk.baseStackCounted.add(ref);
+  return stack.bytes;
+}
+
+function newStacked(baseRef: string, dirs: string[], doc: ImageConfigDocument, load: () => Promise<number>): Stacked {
+  let made: Promise<number> | undefined;
+  const stacked: Stacked = {
+    baseRef, dirs, doc, materialized: false,
+    materialize() {
+      if (made) return made.then(() => 0);
+      made = load();
+      return made.then((b) => ((stacked.materialized = true), b));
+    },
+  };
+  return stacked;
 }
 
 /**
@@ -77,6 +256,7 @@ export async function unpackLayer(open: () => Readable): Promise<string | undefi
  * in the engine), or an image in the engine. Bytes pulled to get it there, counted once.
  */
 export async function parentOnEngine(walk: Walk, digest: string, ref: string): Promise<{ bytes: number; stacked?: Stacked }> {
+  if (walk.inRegistry.has(digest) && !walk.stacked.has(digest)) stackOrPullEarly(walk, digest, ref);
   const arriving = walk.arriving.get(digest);
   if (arriving) await arriving.catch(() => undefined);
   const stacked = walk.stacked.get(digest);
@@ -97,7 +277,13 @@ export async function stackOrLoad(walk: Walk, image: ImagePlan, i: number, doc: 
   let baseRef: string;
   let below: string[] = [];
   const base = pulledBase(image, i);
-  if (base) {
+  const stack = base ? await stackBase(walk, base) : undefined;
+  if (base && stack) {
+    // Its layers unpacked here: the engine never pulls the base.
+    bytes = takeBytes(walk, base, stack);
+    baseRef = stack.baseRef;
+    below = stack.dirs;
+  } else if (base) {
     const pulling = walk.bases.get(base);
     bytes = pulling ? await firstToWait(walk.bases, base, pulling) : (await walk.opts.engine.inspectImage(base)) ? 0 : (await walk.opts.engine.pull(base)).bytes;
     baseRef = base;
@@ -118,17 +304,10 @@ export async function stackOrLoad(walk: Walk, image: ImagePlan, i: number, doc: 
     dirs = [dir, ...below];
     walk.cleanups.push(() => rm(dir, { recursive: true, force: true }));
   }
-  let made: Promise<number> | undefined;
-  const stacked: Stacked = {
-    baseRef, dirs, doc, materialized: false,
-    materialize() {
-      if (made) return made.then(() => 0);
-      made = loadMade(walk, image, i, doc, layer);
-      return made.then((b) => ((stacked.materialized = true), b));
-    },
-  };
+  let loading: Promise<number> | undefined;
+  const stacked = newStacked(baseRef, dirs, doc, () => (loading = loadMade(walk, image, i, doc, layer)));
   // A layer never loaded is disposed of with the build (loadMade disposes of one it loads).
-  walk.cleanups.push(async () => void (made ? await made.catch(() => 0) : await layer?.dispose()));
+  walk.cleanups.push(async () => void (loading ? await loading.catch(() => 0) : await layer?.dispose()));
   walk.stacked.set(stage.digest, stacked);
   return bytes;
 }

@@ -1,4 +1,4 @@
-import type { Stacked } from "./stacked.ts";
+import type { BaseStack, Stacked } from "./stacked.ts";
 import type { LimitFunction } from "p-limit";
 import { KnownPaths, LAYER_INDEX_ANNOTATION } from "./known-paths.ts";
 import type { LayerIndex } from "../layer-index.ts";
@@ -60,6 +60,14 @@ export interface Walk {
   stacks?: Promise<boolean>;
   /** Run when the build ends, whatever happened (stacked layers' directories). */
   cleanups: (() => Promise<void>)[];
+  /** Registry layers unpacked for stacking, by blob digest (undefined: cannot be stacked). */
+  unpacked: Map<string, Promise<string | undefined>>;
+  /** Base images' layers unpacked for stacking, by reference (./stacked.ts stackBase). */
+  baseStacks: Map<string, Promise<BaseStack | undefined>>;
+  /** Base stacks whose bytes a stage has counted. */
+  baseStackCounted: Set<string>;
+  /** The empty image stacked runs are created on when every layer is stacked. */
+  stackingRoot?: Promise<string>;
 }
 
 export interface Deferred {
@@ -146,7 +154,7 @@ export function pullEarly(walk: Walk, digest: string, localRef: string): void {
   walk.arriving.set(digest, background(pullStage(walk, digest, localRef)));
 }
 
-async function pullStage(walk: Walk, digest: string, localRef: string): Promise<number> {
+export async function pullStage(walk: Walk, digest: string, localRef: string): Promise<number> {
   const { engine, store } = walk.opts;
   if (await engine.inspectImage(localRef)) {
     walk.local.set(digest, true);

@@ -1,4 +1,6 @@
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -23,6 +25,7 @@ let dockerd: PrivateEngine;
 const engines: Record<"runc" | "engine", DockerEngine> = {} as never;
 let stageLayer: Layer;
 let stageDir: string;
+let baseDir: string;
 let stageDoc: ImageConfigDocument;
 const made: string[] = [];
 
@@ -36,7 +39,13 @@ beforeAll(async () => {
     { type: "file", path: "/srv/kept", mode: 0o644, ...root, content: Buffer.from("kept\n") },
   ]));
   const baseDoc: ImageConfigDocument = { architecture: "amd64", os: "linux", config: { Env: ["PATH=/bin", "FROM=base"] }, rootfs: { type: "layers", diff_ids: [base.diffId] } };
-  await engines.engine.loadImage(baseDoc, [base], ["stacked-base:1"]).finally(() => base.dispose());
+  await engines.engine.loadImage(baseDoc, [base], ["stacked-base:1"]);
+  // The image a run is created on when every layer is stacked: none of its own.
+  await engines.engine.loadImage({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [] } }, [], ["stacked-root:1"]);
+  const unpackedBase = await unpackLayer(async () => (await import("node:zlib")).createGzip().end(await layerBytes(base)), { gzip: true });
+  await base.dispose();
+  if (!unpackedBase) throw new Error("the base layer was not unpacked");
+  baseDir = unpackedBase;
   stageLayer = await buildLayer([
     { type: "directory", path: "/srv", mode: 0o755, ...root },
     { type: "file", path: "/srv/below", mode: 0o644, ...root, content: Buffer.from("over\n") },
@@ -50,7 +59,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await stageLayer?.dispose();
-  if (stageDir) await rm(stageDir, { recursive: true, force: true });
+  for (const dir of [stageDir, baseDir]) if (dir) await rm(dir, { recursive: true, force: true });
   await dockerd?.stop();
 });
 
@@ -98,6 +107,21 @@ describe("a command run on a stacked stage", () => {
     expect(output).toBe(expectedOutput);
     expect(engines.runc.runs.runc - before).toBe(1);
     expect(calls.n).toBe(0);
+    expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
+  }, 60_000);
+
+  test("on an image with no layers, with every layer stacked, runs as it does on the image below", async () => {
+    const calls = { n: 0 };
+    let output = "";
+    let taken: TakenLayer | undefined;
+    const before = engines.runc.runs.runc;
+    const result = await engines.runc.runAndCommit(spec({
+      image: "stacked-root:1", imageUser: false, stacked: { ...stacked(calls, "stacked-stage:1"), dirs: [stageDir, baseDir] },
+      onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
+    }));
+    expect(result).toMatchObject({ exitCode: 0, taken: true });
+    expect(output).toBe(expectedOutput);
+    expect([calls.n, engines.runc.runs.runc - before]).toEqual([0, 1]);
     expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
   }, 60_000);
 
@@ -174,5 +198,26 @@ describe("unpacking a layer for stacking", () => {
     const deleting = await buildLayer([{ type: "file", path: "/a", mode: 0o644, ...root, content: Buffer.from("a") }, { type: "whiteout", path: "/b" }]);
     expect(await unpackLayer(() => deleting.open())).toBeUndefined();
     await Promise.all([plain.dispose(), deleting.dispose()]);
+  });
+
+  test("a registry blob: gunzipped through a file, the same files; a source that fails leaves nothing behind", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const { readdir, readFile } = await import("node:fs/promises");
+    const layer = await buildLayer([{ type: "file", path: "/opt/big", mode: 0o600, uid: 3, gid: 4, content: Buffer.alloc(3 << 20, 7) }, { type: "symlink", path: "/opt/link", ...root, target: "big" }]);
+    const gz = gzipSync(await layerBytes(layer));
+    const dir = await unpackLayer(() => Readable.from([gz.subarray(0, 1000), gz.subarray(1000)]), { gzip: true, viaFile: true });
+    expect(dir).toBeDefined();
+    expect((await readFile(`${dir}/opt/big`)).equals(Buffer.alloc(3 << 20, 7))).toBe(true);
+    const { lstat, readlink } = await import("node:fs/promises");
+    const st = await lstat(`${dir}/opt/big`);
+    expect([st.mode & 0o7777, st.uid, st.gid, await readlink(`${dir}/opt/link`)]).toEqual([0o600, 3, 4, "big"]);
+    await rm(dir!, { recursive: true, force: true });
+    const parent = await mkdtemp(join(tmpdir(), "slipway-test-"));
+    const failing = () => new Readable({ read() { this.push(gz.subarray(0, 5000)); this.destroy(new Error("digest mismatch")); } });
+    expect(await unpackLayer(failing, { gzip: true, viaFile: true, parent })).toBeUndefined();
+    expect(await unpackLayer(failing, { gzip: true, parent })).toBeUndefined();
+    expect(await readdir(parent)).toEqual([]);
+    await rm(parent, { recursive: true });
+    await layer.dispose();
   });
 });

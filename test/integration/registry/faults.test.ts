@@ -112,6 +112,9 @@ describe("retries through a fault-injecting proxy", () => {
     await expect(reg.getBlob("faults/tamper", blob.digest)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
     const stream = await reg.getBlobStream("faults/tamper", blob.digest);
     await expect(readAll(stream)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
+    const chunks: Buffer[] = [];
+    const readable = await reg.readBlob("faults/tamper", blob.digest);
+    await expect((async () => { for await (const c of readable) chunks.push(c as Buffer); })()).rejects.toMatchObject({ code: "DIGEST_INVALID" });
   });
 
   it("copies an image by download and upload when the registry will not mount", async () => {

@@ -49,6 +49,19 @@ export function registryContract(name: string, make: () => Registry) {
       await expect(reg.pushBlob(a, randomBlob(3).digest, blob.data)).rejects.toMatchObject({ code: "DIGEST_INVALID" });
     });
 
+    it("streams a blob as a Node stream, counting its bytes as they are read", async () => {
+      const reg = make();
+      const repo = repoName("readable");
+      const blob = randomBlob(300_000);
+      await reg.pushBlob(repo, blob.digest, blob.data);
+      const before = reg.stats.bytesPulled;
+      const chunks: Buffer[] = [];
+      for await (const c of await reg.readBlob(repo, blob.digest)) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks)).toEqual(Buffer.from(blob.data));
+      expect(reg.stats.bytesPulled - before).toBe(300_000);
+      await expect(reg.readBlob(repo, randomBlob(1).digest)).rejects.toMatchObject({ status: 404 });
+    });
+
     it.each(["docker", "oci"] as const)("round-trips a %s manifest, writes tags from it and finds them", async (kind) => {
       const reg = make();
       const repo = repoName(kind);
