@@ -252,7 +252,9 @@ export class DockerEngine implements Engine {
       const fileStubs = spec.binds.filter((b) => b.noFileStub && b.stub === undefined).map((b) => b.target);
       if (stubbed.length > 0 || fileStubs.length > 0) {
         // Secrets and the agent leave no mount point in the layer (src/engine/stubs.ts); on another storage driver they would.
-        const dirs = overlayDirs(info.GraphDriver);
+        const found = overlayDirs(info.GraphDriver);
+        // A stacked run's lower layers include the stacked ones: what exists there is no stub.
+        const dirs = found && stacked ? { ...found, lowers: [...found.lowers, ...stacked.dirs] } : found;
         if (dirs) await removeMountStubs(dirs, stubbed);
         if (dirs) await removeMountStubs(dirs, fileStubs, { filesOnly: true });
       }

@@ -24,7 +24,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { access, chmod, constants as fsConstants, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { access, chmod, chown, constants as fsConstants, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, utimes, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { basename, dirname, join, posix } from "node:path";
 import { findOnPath } from "../util/process.ts";
@@ -268,6 +268,30 @@ function ociSpec(info: ContainerInfo, user: ExecUser, bundle: string, binds: Run
 }
 
 /**
+ * dockerd made the container's init layer (/etc for hosts and resolv.conf, /dev, /proc,
+ * /sys) over the image below the stacked layers, so its directories carry that image's
+ * owner, mode and times, or fresh ones on the empty image. Over the stage's own image
+ * they would carry the stage's: the topmost stacked layer's, where one has the directory.
+ * (A run that writes into /etc copies that directory up with these attributes.)
+ */
+async function initAttrsFrom(init: string, stacked: string[]): Promise<void> {
+  for (const name of await readdir(init).catch(() => [] as string[])) {
+    const here = join(init, name);
+    if (!(await lstat(here).catch(() => undefined))?.isDirectory()) continue;
+    for (const dir of stacked) {
+      const from = await lstat(join(dir, name)).catch(() => undefined);
+      if (!from) continue;
+      if (from.isDirectory()) {
+        await chown(here, from.uid, from.gid);
+        await chmod(here, from.mode & 0o7777);
+        await utimes(here, from.atime, from.mtime);
+      }
+      break;
+    }
+  }
+}
+
+/**
  * Runs the created container `info` with runc: its exit code, or undefined when it cannot
  * be run exactly as dockerd would (nothing ran then; dockerd should start it).
  */
@@ -288,6 +312,7 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
   const stacked = run.stacked ?? [];
   const [init, ...below] = links.split(":");
   const lower = [init, ...stacked, ...below].join(":");
+  if (stacked.length > 0 && dirs.lowers[0]) await initAttrsFrom(dirs.lowers[0], stacked);
   const root = new LayeredRoot([dirs.upper, ...dirs.lowers.slice(0, 1), ...stacked, ...dirs.lowers.slice(1)]);
   const user = execUser(info.Config.User ?? "", await root.read("/etc/passwd"), await root.read("/etc/group"));
   if (!user) return undefined;
@@ -362,8 +387,9 @@ export async function runWithRunc(run: RuncRun): Promise<number | undefined> {
     }).finally(() => clearInterval(poll));
     release();
     if (code !== 0 && !(await access(join(bundle, "mounted")).then(() => true, () => false))) {
-      // Not mounted: nothing ran. Remember it, so later runs go straight to dockerd.
-      usable = Promise.resolve(false);
+      // Not mounted: nothing ran. Remember it, so later runs go straight to dockerd (not
+      // when stacked layers were mounted too: those alone may be what the kernel refused).
+      if (!run.stacked?.length) usable = Promise.resolve(false);
       return undefined;
     }
     if (code !== 0) await new Promise((resolve) => spawn(runc, ["--root", stateRoot, "delete", "--force", name], { stdio: "ignore" }).on("error", resolve).on("close", resolve));

@@ -42,7 +42,8 @@ async function buildOnEngine(walk: Walk, image: ImagePlan, i: number, meta: Stag
   // The parent in the engine, or stacked there (./stacked.ts): then the run mounts its layers.
   const on = parent && (await timed(report, "pull", () => (runsCommands(stage) ? parentOnEngine(walk, parent.digest, parent.ref) : ensureLocal(walk, parent.digest, parent.ref).then((bytes) => ({ bytes, stacked: undefined })))));
   if (on) countPulled(reports[i - 1], on.bytes);
-  const stacked = on?.stacked && { dirs: on.stacked.dirs, config: on.stacked.doc, materialize: async () => (await ensureLocal(walk, parent.digest, parent.ref), parent.ref) };
+  // Loaded or pulled after all (dockerd starts the run, or commits it): counted on the parent, as a pull is.
+  const stacked = on?.stacked && { dirs: on.stacked.dirs, config: on.stacked.doc, materialize: async () => (countPulled(reports[i - 1], await ensureLocal(walk, parent.digest, parent.ref)), parent.ref) };
   const progress = walk.opts.progress ?? silentProgress;
   const started = performance.now();
   let exited: number | undefined;

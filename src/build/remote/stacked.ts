@@ -48,8 +48,21 @@ export interface Stacked {
 
 /** Whether the engine runs commands on stacked layers (asked once per build). */
 function stacksLayers(walk: Walk): Promise<boolean> {
-  walk.stacks ??= walk.opts.engine.stacksLayers?.().catch(() => false) ?? Promise.resolve(false);
+  walk.stacks ??= Promise.all([walk.opts.engine.stacksLayers?.().catch(() => false) ?? false, gnuTar()]).then(([engine, tar]) => engine && tar);
   return walk.stacks;
+}
+
+let isGnuTar: Promise<boolean> | undefined;
+
+/** Whether `tar` is GNU tar, which unpacks as overlay needs (owners, extended attributes, -v names); asked once. */
+function gnuTar(): Promise<boolean> {
+  isGnuTar ??= new Promise<boolean>((resolve) => {
+    let out = "";
+    const tar = spawn("tar", ["--version"], { stdio: ["ignore", "pipe", "ignore"] });
+    tar.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    tar.on("error", () => resolve(false)).on("close", (code) => resolve(code === 0 && out.includes("GNU tar")));
+  });
+  return isGnuTar;
 }
 
 /**
@@ -61,26 +74,24 @@ function stacksLayers(walk: Walk): Promise<boolean> {
 export async function unpackLayer(open: () => Readable | Promise<Readable>, opts: { gzip?: boolean; viaFile?: boolean; parent?: string } = {}): Promise<string | undefined> {
   const dir = await mkdtemp(join(opts.parent ?? tmpdir(), "slipway-stacked-"));
   const file = `${dir}.tar`;
+  const viaFile = opts.viaFile || opts.gzip;
   try {
-    let source = await open();
-    // Node's zlib inflates in its thread pool, about twice as fast as gzip(1).
-    if (opts.gzip) {
-      // In pieces of 1 MB or more: zlib inflates each write in its thread pool, and a
-      // socket's 64 KB chunks, one round trip each, cost more than the inflating.
-      const batches = batched(1 << 20);
-      const gunzip = createGunzip({ chunkSize: 1 << 20 });
-      source.on("error", (err) => batches.destroy(err));
-      batches.on("error", (err) => gunzip.destroy(err));
-      source = source.pipe(batches).pipe(gunzip);
-    }
+    const source = await open();
     // A big layer goes to a file first: tar reads a pipe in 10 KB records, and on a build
-    // node's virtual machine the switches between writer and reader cost more than the write.
-    if (opts.viaFile) await pipeline(source, createWriteStream(file, { highWaterMark: 1 << 20, mode: 0o600 }));
-    if (await untar(dir, opts.viaFile ? file : source)) return dir;
+    // node's virtual machine the switches between writer and reader cost more than the
+    // write. Node's zlib inflates (about three times as fast as gzip(1)) in pieces of
+    // 1 MB or more: each write to it is a round trip to its thread pool, and a socket's
+    // 64 KB chunks, one round trip each, cost more than the inflating. Any failure
+    // destroys every stream of the chain (a socket is never left paused).
+    if (viaFile) {
+      const out = createWriteStream(file, { highWaterMark: 1 << 20, mode: 0o600, flags: "wx" });
+      await (opts.gzip ? pipeline(source, batched(1 << 20), createGunzip({ chunkSize: 1 << 20 }), out) : pipeline(source, out));
+    }
+    if (await untar(dir, viaFile ? file : source)) return dir;
   } catch {
     // A failed source (a digest that does not match ends the blob's stream with an error) unpacks nothing.
   } finally {
-    if (opts.viaFile) await rm(file, { force: true });
+    if (viaFile) await rm(file, { force: true });
   }
   await rm(dir, { recursive: true, force: true });
   return undefined;
@@ -152,9 +163,7 @@ async function fetchUnpacked(walk: Walk, registry: Registry, repo: string, layer
     if (!unpacking) {
       const reads = tarReads(l.mediaType);
       walk.unpacked.set(l.digest, (unpacking = background(reads ? outsideTallies(async () => {
-        const dir = await unpackLayer(() => registry.readBlob(repo, l.digest), { ...reads, viaFile: true });
-        if (dir) walk.cleanups.push(() => rm(dir, { recursive: true, force: true }));
-        return dir;
+        return unpackLayer(() => registry.readBlob(repo, l.digest), { ...reads, viaFile: true, parent: await stackDir(walk) });
       }) : Promise.resolve(undefined))));
       bytes = l.size;
     }
@@ -162,7 +171,29 @@ async function fetchUnpacked(walk: Walk, registry: Registry, repo: string, layer
   }));
   if (got.some((g) => !g)) return undefined;
   const ok = got as { dir: string; bytes: number }[];
-  return { dirs: ok.map((g) => g.dir).reverse(), bytes: ok.reduce((n, g) => n + g.bytes, 0) };
+  return { dirs: topmostOnce(ok.map((g) => g.dir).reverse()), bytes: ok.reduce((n, g) => n + g.bytes, 0) };
+}
+
+/**
+ * Layer directories (top first) with a layer that appears twice kept only where it is
+ * highest: overlay refuses a directory twice, and without whiteouts (never stacked) the
+ * lower copy adds nothing the higher one does not.
+ */
+function topmostOnce(dirs: string[]): string[] {
+  return dirs.filter((d, i) => dirs.indexOf(d) === i);
+}
+
+/**
+ * Where this build's stacked layers are unpacked: a directory only root may enter (tar
+ * gives a layer's root the mode its archive names, and a layer may hold setuid programs
+ * and devices), removed when the build ends.
+ */
+function stackDir(walk: Walk): Promise<string> {
+  walk.stackDir ??= mkdtemp(join(tmpdir(), "slipway-stacks-")).then((dir) => {
+    walk.cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  });
+  return walk.stackDir;
 }
 
 /** The image a stacked run's container is created on when every layer is stacked: no layer, no config. */
@@ -191,6 +222,8 @@ export async function stackFromRegistry(walk: Walk, digest: string, ref: string)
   if (await engine.inspectImage(ref)) return undefined;
   const root = stackingRoot(walk);
   const stage = await store.read(digest);
+  // The image it runs on has no VOLUME: a stage with one is dockerd's to mount.
+  if (Object.keys(stage.config.config.Volumes ?? {}).length > 0) return undefined;
   const unpacked = await fetchUnpacked(walk, store.registry, store.repository, stage.manifest.layers);
   if (!unpacked) return undefined;
   walk.stacked.set(digest, newStacked(await root, unpacked.dirs, stage.config, () => pullStage(walk, digest, ref)));
@@ -225,7 +258,7 @@ async function fetchBase(walk: Walk, ref: string): Promise<BaseStack | undefined
   const registry = parsed.registry === store.registry.host ? store.registry : registryFor(parsed.registry);
   const manifest = await baseManifest(registry, parsed.repository, parsed.digest);
   const config = JSON.parse(new TextDecoder().decode(await registry.getBlob(parsed.repository, manifest.config.digest))) as ImageConfigDocument;
-  if (config.rootfs.diff_ids.length !== manifest.layers.length) return undefined;
+  if (config.rootfs.diff_ids.length !== manifest.layers.length || Object.keys(config.config?.Volumes ?? {}).length > 0) return undefined;
   const unpacked = await fetchUnpacked(walk, registry, parsed.repository, manifest.layers);
   if (!unpacked) return undefined;
   return { baseRef: await root, dirs: unpacked.dirs, diffIds: config.rootfs.diff_ids, bytes: unpacked.bytes };
@@ -299,10 +332,9 @@ export async function stackOrLoad(walk: Walk, image: ImagePlan, i: number, doc: 
   if (!under || !isDeepStrictEqual(under.config.config.Volumes ?? {}, doc.config.Volumes ?? {})) return bytes + (await load());
   let dirs = below;
   if (layer) {
-    const dir = await unpackLayer(() => layer.open());
+    const dir = await unpackLayer(() => layer.open(), { parent: await stackDir(walk) });
     if (!dir) return bytes + (await load());
     dirs = [dir, ...below];
-    walk.cleanups.push(() => rm(dir, { recursive: true, force: true }));
   }
   let loading: Promise<number> | undefined;
   const stacked = newStacked(baseRef, dirs, doc, () => (loading = loadMade(walk, image, i, doc, layer)));

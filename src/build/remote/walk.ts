@@ -66,6 +66,8 @@ export interface Walk {
   baseStacks: Map<string, Promise<BaseStack | undefined>>;
   /** Base stacks whose bytes a stage has counted. */
   baseStackCounted: Set<string>;
+  /** The private directory this build's stacked layers are unpacked in (./stacked.ts). */
+  stackDir?: Promise<string>;
   /** The empty image stacked runs are created on when every layer is stacked. */
   stackingRoot?: Promise<string>;
 }

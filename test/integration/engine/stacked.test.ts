@@ -47,6 +47,7 @@ beforeAll(async () => {
   if (!unpackedBase) throw new Error("the base layer was not unpacked");
   baseDir = unpackedBase;
   stageLayer = await buildLayer([
+    { type: "directory", path: "/etc", mode: 0o751, ...root },
     { type: "directory", path: "/srv", mode: 0o755, ...root },
     { type: "file", path: "/srv/below", mode: 0o644, ...root, content: Buffer.from("over\n") },
     { type: "directory", path: "/srv/app", mode: 0o750, uid: 1000, gid: 1000 },
@@ -123,6 +124,25 @@ describe("a command run on a stacked stage", () => {
     expect(output).toBe(expectedOutput);
     expect([calls.n, engines.runc.runs.runc - before]).toEqual([0, 1]);
     expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
+  }, 60_000);
+
+  test("sees /etc as the stage has it, not as the engine's init layer made it, and its layer keeps that when it writes there", async () => {
+    let output = "";
+    let taken: TakenLayer | undefined;
+    const result = await engines.runc.runAndCommit(spec({
+      image: "stacked-root:1", imageUser: false, script: "stat -c '%a %u %Y' /etc; echo x > /etc/new", stacked: { ...stacked({ n: 0 }, "stacked-stage:1"), dirs: [stageDir, baseDir] },
+      onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
+    }));
+    expect(result.exitCode).toBe(0);
+    expect(output).toBe("751 0 0\n");
+    const { extract: untar } = await import("tar-stream");
+    const modes: string[] = [];
+    const reader = untar();
+    reader.on("entry", (h, stream, next) => (modes.push(`${h.name} ${h.mode?.toString(8)}`), stream.resume().on("end", next)));
+    Readable.from(await layerBytes(taken!.layer!)).pipe(reader);
+    await new Promise<void>((r) => reader.on("finish", () => r()));
+    await taken!.layer!.dispose();
+    expect(modes.find((m) => m.startsWith("etc/ "))).toBe("etc/ 751");
   }, 60_000);
 
   test("runs as the stage's user, and the stage's Env comes after the run's own", async () => {
