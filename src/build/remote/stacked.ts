@@ -14,13 +14,15 @@
  * below (dockerd mounts those), a stage on another image's (fromImage).
  */
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createWriteStream, rmSync } from "node:fs";
+import { lstat, mkdtemp, rm } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isDeepStrictEqual } from "node:util";
+import { pack, type Header } from "tar-stream";
 import { createGunzip } from "node:zlib";
 import type { ImageConfigDocument } from "../../engine/types.ts";
 import type { Layer } from "../layer.ts";
@@ -117,24 +119,69 @@ function batched(size: number): Transform {
   });
 }
 
-/** GNU tar, as root, into `dir`: false when it fails, or when the layer holds a whiteout. */
-function untar(dir: string, from: string | Readable): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
+/**
+ * GNU tar, as root, into `dir`; false when it fails. The layer's whiteouts (`.wh.` files)
+ * become overlay's: a 0/0 character device for a deleted name, the extended attribute
+ * trusted.overlay.opaque=y for an opaque directory, as dockerd's overlay2 stores them.
+ */
+async function untar(dir: string, from: string | Readable): Promise<boolean> {
+  const listed = await new Promise<string[] | undefined>((resolve) => {
     const tar = spawn("tar", ["-x", "-v", "--numeric-owner", "--same-owner", "-p", "--xattrs", "--xattrs-include=*", "-C", dir, "-f", typeof from === "string" ? from : "-"], { stdio: [typeof from === "string" ? "ignore" : "pipe", "pipe", "ignore"] });
-    let whiteout = false;
+    const whiteouts: string[] = [];
     let failed = false;
     let rest = "";
+    const take = (lines: string[]) => whiteouts.push(...lines.filter((l) => /(^|\/)\.wh\./.test(l)));
     tar.stdout?.on("data", (c: Buffer) => {
       const lines = (rest + c.toString("utf8")).split("\n");
       rest = lines.pop() ?? "";
-      if (lines.some((l) => /(^|\/)\.wh\./.test(l))) whiteout = true;
+      take(lines);
     });
-    tar.on("error", () => resolve(false));
-    tar.on("close", (code) => resolve(code === 0 && !failed && !whiteout && !/(^|\/)\.wh\./.test(rest)));
+    tar.on("error", () => resolve(undefined));
+    tar.on("close", (code) => (take([rest]), resolve(code === 0 && !failed ? whiteouts : undefined)));
     if (typeof from === "string" || !tar.stdin) return;
     tar.stdin.on("error", () => undefined);
     from.on("error", () => ((failed = true), tar.stdin?.destroy()));
     from.pipe(tar.stdin);
+  });
+  if (!listed) return false;
+  return listed.length === 0 || overlayWhiteouts(dir, listed);
+}
+
+/**
+ * Turns the `.wh.` files tar unpacked (paths relative to `dir`, as tar listed them) into
+ * overlay's whiteouts, keeping the owner, mode and times of the directories they are in;
+ * false (the layer is loaded by the engine instead) for a name tar had to quote.
+ */
+async function overlayWhiteouts(dir: string, listed: string[]): Promise<boolean> {
+  const names = listed.map((l) => posix.normalize(l.replace(/^\.\//, ""))).filter((n) => n !== ".");
+  if (names.some((n) => n.includes("\\") || n.startsWith("..") || posix.isAbsolute(n))) return false;
+  const parents = [...new Set(names.map((n) => posix.dirname(n)))];
+  const dirStats = new Map<string, Stats>();
+  for (const p of parents) {
+    const st = await lstat(join(dir, p)).catch(() => undefined);
+    if (!st?.isDirectory()) return false;
+    dirStats.set(p, st);
+  }
+  const headers: Partial<Header>[] = [];
+  for (const n of names) {
+    await rm(join(dir, n), { force: true });
+    const name = posix.basename(n).slice(".wh.".length);
+    if (name === ".wh..opq") continue;
+    headers.push({ name: posix.join(posix.dirname(n), name), type: "character-device", devmajor: 0, devminor: 0, mode: 0, uid: 0, gid: 0, mtime: new Date(0) });
+  }
+  const opaque = new Set(names.filter((n) => posix.basename(n) === ".wh..wh..opq").map((n) => posix.dirname(n)));
+  // The directories last, with what they had before: tar sets a directory's times once its entries are in.
+  for (const [p, st] of dirStats) {
+    headers.push({ name: `${p === "." ? "." : p}/`, type: "directory", mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, ...(opaque.has(p) && { pax: { "SCHILY.xattr.trusted.overlay.opaque": "y" } }) });
+  }
+  const archive = pack();
+  for (const h of headers) archive.entry(h as Header);
+  archive.finalize();
+  return new Promise<boolean>((resolve) => {
+    const tar = spawn("tar", ["-x", "--numeric-owner", "--same-owner", "-p", "--xattrs", "--xattrs-include=*", "-C", dir, "-f", "-"], { stdio: ["pipe", "ignore", "ignore"] });
+    tar.on("error", () => resolve(false)).on("close", (code) => resolve(code === 0));
+    tar.stdin.on("error", () => undefined);
+    archive.pipe(tar.stdin);
   });
 }
 
@@ -190,7 +237,14 @@ function topmostOnce(dirs: string[]): string[] {
  */
 function stackDir(walk: Walk): Promise<string> {
   walk.stackDir ??= mkdtemp(join(tmpdir(), "slipway-stacks-")).then((dir) => {
-    walk.cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    // Also when the job is stopped and the process exits before the build's end (a
+    // build node's 100 MB base must not stay behind on a machine that goes on).
+    const atExit = () => rmSync(dir, { recursive: true, force: true });
+    process.once("exit", atExit);
+    walk.cleanups.push(async () => {
+      process.off("exit", atExit);
+      await rm(dir, { recursive: true, force: true });
+    });
     return dir;
   });
   return walk.stackDir;

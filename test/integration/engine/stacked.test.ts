@@ -207,18 +207,45 @@ describe("a command run on a stacked stage", () => {
 });
 
 describe("unpacking a layer for stacking", () => {
-  test("keeps owners and modes, and declines a layer with a whiteout (overlay marks deletions otherwise)", async () => {
+  test("keeps owners and modes; a whiteout becomes overlay's (a 0/0 device), the directory it is in keeps its attributes", async () => {
     const plain = await buildLayer([{ type: "file", path: "/a", mode: 0o640, uid: 7, gid: 9, content: Buffer.from("a") }]);
     const dir = await unpackLayer(() => plain.open());
     expect(dir).toBeDefined();
-    const { stat } = await import("node:fs/promises");
-    const st = await stat(`${dir}/a`);
+    const { lstat, readdir } = await import("node:fs/promises");
+    const st = await lstat(`${dir}/a`);
     expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o640, 7, 9]);
     await rm(dir!, { recursive: true, force: true });
-    const deleting = await buildLayer([{ type: "file", path: "/a", mode: 0o644, ...root, content: Buffer.from("a") }, { type: "whiteout", path: "/b" }]);
-    expect(await unpackLayer(() => deleting.open())).toBeUndefined();
+    const deleting = await buildLayer([{ type: "directory", path: "/d", mode: 0o710, uid: 5, gid: 6 }, { type: "whiteout", path: "/d/b" }]);
+    const converted = await unpackLayer(() => deleting.open());
+    expect(converted).toBeDefined();
+    expect(await readdir(`${converted}/d`)).toEqual(["b"]);
+    const b = await lstat(`${converted}/d/b`);
+    const d = await lstat(`${converted}/d`);
+    expect([b.isCharacterDevice(), b.rdev, d.mode & 0o7777, d.uid, d.gid, d.mtimeMs]).toEqual([true, 0, 0o710, 5, 6, 0]);
+    await rm(converted!, { recursive: true, force: true });
     await Promise.all([plain.dispose(), deleting.dispose()]);
   });
+
+  test("a run on stacked layers with whiteouts and an opaque directory sees what the image would show", async () => {
+    const deleting = await buildLayer([
+      { type: "directory", path: "/srv", mode: 0o755, ...root },
+      { type: "whiteout", path: "/srv/below" },
+      { type: "directory", path: "/srv/app", mode: 0o750, uid: 1000, gid: 1000 },
+      { type: "file", path: "/srv/app/.wh..wh..opq", mode: 0o600, ...root, content: Buffer.alloc(0) },
+      { type: "file", path: "/srv/app/fresh", mode: 0o644, ...root, content: Buffer.from("fresh\n") },
+    ]);
+    const top = await unpackLayer(() => deleting.open());
+    expect(top).toBeDefined();
+    let output = "";
+    const result = await engines.runc.runAndCommit(spec({
+      image: "stacked-root:1", imageUser: false, script: "ls -a /srv /srv/app", stacked: { ...stacked({ n: 0 }, "stacked-stage:1"), dirs: [top!, stageDir, baseDir] },
+      onOutput: (c) => (output += c.toString()), takeChanges: async () => true,
+    }));
+    expect(result.exitCode).toBe(0);
+    expect(output).toBe("/srv:\n.\n..\napp\nkept\n\n/srv/app:\n.\n..\nfresh\n");
+    await rm(top!, { recursive: true, force: true });
+    await deleting.dispose();
+  }, 60_000);
 
   test("a registry blob: gunzipped through a file, the same files; a source that fails leaves nothing behind", async () => {
     const { gzipSync } = await import("node:zlib");
