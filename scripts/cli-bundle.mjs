@@ -105,6 +105,20 @@ docker:
   WORKDIR: /app
   ENV: { APP_ENV: production }
   CMD: ["sh", "/app/main.sh"]
+---
+image: web
+dockerfile: Dockerfile
+`;
+
+/** The warm-up's Dockerfile: its parser is compiled into the code cache too. */
+const WARM_DOCKERFILE = `FROM 127.0.0.1:9/base@sha256:${"0".repeat(64)}
+ARG MODE=production
+RUN echo "$MODE" > /mode
+COPY deps.txt /app/deps.txt
+COPY . /app
+WORKDIR /app
+ENV APP_ENV=$MODE
+CMD ["sh", "/app/main.sh"]
 `;
 
 function git(dir, ...args) {
@@ -119,6 +133,7 @@ function warmUp(outdir) {
     writeFileSync(join(dir, "slipway.yaml"), WARM_CONFIG);
     writeFileSync(join(dir, "deps.txt"), "deps\n");
     writeFileSync(join(dir, "main.sh"), "echo hello\n");
+    writeFileSync(join(dir, "Dockerfile"), WARM_DOCKERFILE);
     git(dir, "init", "-q");
     git(dir, "add", "-A");
     git(dir, "commit", "-q", "-m", "warm-up");

@@ -3,8 +3,7 @@
  * of instructions, each with its line. Syntax slipway cannot honour is refused here,
  * by name and file:line, before anything is planned.
  */
-import { createRequire } from "node:module";
-import type { DockerfileParser as Parser } from "dockerfile-ast";
+import { DockerfileParser } from "dockerfile-ast";
 import { ConfigError } from "../errors.ts";
 import { badArguments } from "./syntax.ts";
 
@@ -88,18 +87,8 @@ export function dockerfileError(file: string, line: number, detail: string): Con
   return new ConfigError(file, line, undefined, undefined, detail);
 }
 
-type Node = ReturnType<ReturnType<typeof Parser.parse>["getInstructions"]>[number];
+type Node = ReturnType<ReturnType<typeof DockerfileParser.parse>["getInstructions"]>[number];
 
-/**
- * dockerfile-ast (CommonJS, about 50 ms to load) is required on first use: every
- * command loads this module through the config loader and the conveyor, and only a
- * project with a Dockerfile needs the parser.
- */
-let parser: typeof Parser | undefined;
-function dockerfileParser(): typeof Parser {
-  parser ??= (createRequire(import.meta.url)("dockerfile-ast") as typeof import("dockerfile-ast")).DockerfileParser;
-  return parser;
-}
 interface Range { start: { line: number }; end: { line: number } }
 interface AstHeredoc { getName(): string; getContentRange(): Range | null; getDelimiterRange(): Range | null }
 
@@ -158,7 +147,9 @@ function fromStage(file: string, ins: Instruction, stages: BuildStage[], problem
 
 /** Every problem of the file is found in one pass and thrown together, in line order. */
 export function parseDockerfile(text: string, file: string): ParsedDockerfile {
-  const doc = dockerfileParser().parse(text);
+  // dockerfile-ast is bundled like every small dependency: compiled from the CLI's code
+  // cache (the build's warm-up parses a Dockerfile), not loaded from node_modules on first use.
+  const doc = DockerfileParser.parse(text);
   const globalArgs: Instruction[] = [];
   const stages: BuildStage[] = [];
   const lines = text.replace(/\r\n/g, "\n").split("\n");
