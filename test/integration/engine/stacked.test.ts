@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
 import { extract } from "tar-stream";
@@ -93,46 +93,40 @@ async function entriesOf(taken: TakenLayer | undefined): Promise<string[]> {
 const script = "id -u; pwd; echo $FROM $ONLY; cat /srv/below /srv/kept; sh ./run.sh; echo new > /srv/new; rm /srv/kept /srv/app/run.sh";
 const spec = (over: Partial<RunSpec>): RunSpec => ({ image: "stacked-base:1", script, network: false, binds: [], imageUser: true, ...over });
 const expectedOutput = "0\n/srv/app\nstage stage\nover\nkept\nstacked\n";
+const expectedLayer = ["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"];
+
+/** Runs `over` under `executor` with its output kept and its changes taken; `byRunc`: whether runc started it. */
+async function runTaking(executor: "runc" | "engine", over: Partial<RunSpec>) {
+  let output = "";
+  let taken: TakenLayer | undefined;
+  const before = engines[executor].runs.runc;
+  const result = await engines[executor].runAndCommit(spec({ ...over, onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined }));
+  return { result, output, taken, byRunc: engines[executor].runs.runc - before === 1 };
+}
 
 describe("a command run on a stacked stage", () => {
   test("sees the stage's files, directory and environment; its layer holds its own changes only; nothing is loaded", async () => {
     const calls = { n: 0 };
-    let output = "";
-    let taken: TakenLayer | undefined;
-    const before = engines.runc.runs.runc;
-    const result = await engines.runc.runAndCommit(spec({
-      imageUser: false, stacked: stacked(calls, "stacked-stage:1"),
-      onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
-    }));
+    const { result, output, taken, byRunc } = await runTaking("runc", { imageUser: false, stacked: stacked(calls, "stacked-stage:1") });
     expect(result).toMatchObject({ exitCode: 0, taken: true });
     expect(output).toBe(expectedOutput);
-    expect(engines.runc.runs.runc - before).toBe(1);
-    expect(calls.n).toBe(0);
-    expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
+    expect([calls.n, byRunc]).toEqual([0, true]);
+    expect(await entriesOf(taken)).toEqual(expectedLayer);
   }, 60_000);
 
   test("on an image with no layers, with every layer stacked, runs as it does on the image below", async () => {
     const calls = { n: 0 };
-    let output = "";
-    let taken: TakenLayer | undefined;
-    const before = engines.runc.runs.runc;
-    const result = await engines.runc.runAndCommit(spec({
-      image: "stacked-root:1", imageUser: false, stacked: { ...stacked(calls, "stacked-stage:1"), dirs: [stageDir, baseDir] },
-      onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
-    }));
+    const { result, output, taken, byRunc } = await runTaking("runc", { image: "stacked-root:1", imageUser: false, stacked: { ...stacked(calls, "stacked-stage:1"), dirs: [stageDir, baseDir] } });
     expect(result).toMatchObject({ exitCode: 0, taken: true });
     expect(output).toBe(expectedOutput);
-    expect([calls.n, engines.runc.runs.runc - before]).toEqual([0, 1]);
-    expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
+    expect([calls.n, byRunc]).toEqual([0, true]);
+    expect(await entriesOf(taken)).toEqual(expectedLayer);
   }, 60_000);
 
   test("sees /etc as the stage has it, not as the engine's init layer made it, and its layer keeps that when it writes there", async () => {
-    let output = "";
-    let taken: TakenLayer | undefined;
-    const result = await engines.runc.runAndCommit(spec({
+    const { result, output, taken } = await runTaking("runc", {
       image: "stacked-root:1", imageUser: false, script: "stat -c '%a %u %Y' /etc; echo x > /etc/new", stacked: { ...stacked({ n: 0 }, "stacked-stage:1"), dirs: [stageDir, baseDir] },
-      onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
-    }));
+    });
     expect(result.exitCode).toBe(0);
     expect(output).toBe("751 0 0\n");
     const { extract: untar } = await import("tar-stream");
@@ -143,6 +137,19 @@ describe("a command run on a stacked stage", () => {
     await new Promise<void>((r) => reader.on("finish", () => r()));
     await taken!.layer!.dispose();
     expect(modes.find((m) => m.startsWith("etc/ "))).toBe("etc/ 751");
+  }, 60_000);
+
+  test("a secret bound below a stacked directory: its stubs go, the stacked directory's copy in the run's layer stays, as over the stage's image", async () => {
+    const secret = join(await mkdtemp(join(tmpdir(), "slipway-test-")), "secret");
+    await (await import("node:fs/promises")).writeFile(secret, "s3cret\n");
+    const { result, output, taken, byRunc } = await runTaking("runc", {
+      imageUser: false, script: "cat /srv/app/sub/secret", stacked: stacked({ n: 0 }, "stacked-stage:1"),
+      binds: [{ source: secret, target: "/srv/app/sub/secret", readOnly: true, stub: "file" }],
+    });
+    expect([result.exitCode, output, byRunc]).toEqual([0, "s3cret\n", true]);
+    // The mount point and the directory made for it are stubs; /srv/app, which the stacked layer has, is not.
+    expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000"]);
+    await rm(dirname(secret), { recursive: true, force: true });
   }, 60_000);
 
   test("runs as the stage's user, and the stage's Env comes after the run's own", async () => {
@@ -171,32 +178,24 @@ describe("a command run on a stacked stage", () => {
   test("that dockerd must start runs on the stage's image, loaded then", async () => {
     for (const [executor, over] of [["runc", { network: true }], ["engine", {}]] as const) {
       const calls = { n: 0 };
-      let output = "";
-      let taken: TakenLayer | undefined;
-      const before = engines[executor].runs.runc;
-      const result = await engines[executor].runAndCommit(spec({ ...over, stacked: stacked(calls, "stacked-stage:3"), imageUser: false,
-        onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined }));
+      const { result, output, taken, byRunc } = await runTaking(executor, { ...over, stacked: stacked(calls, "stacked-stage:3"), imageUser: false });
       expect(result.exitCode, executor).toBe(0);
       expect(output, executor).toBe(expectedOutput);
-      expect(calls.n, executor).toBe(1);
-      expect(engines[executor].runs.runc - before, executor).toBe(0);
-      expect(await entriesOf(taken), executor).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "file srv/.wh.kept 0:0", "file srv/app/.wh.run.sh 0:0", "file srv/new 0:0"]);
+      expect([calls.n, byRunc], executor).toEqual([1, false]);
+      expect(await entriesOf(taken), executor).toEqual(expectedLayer);
     }
   }, 60_000);
 
   test("whose WORKDIR neither it nor the image below has is started by dockerd, which makes it, on the stage's image", async () => {
     const calls = { n: 0 };
     const doc = { ...stageDoc, config: { ...stageDoc.config, WorkingDir: "/srv/app/made" } };
-    let output = "";
-    let taken: TakenLayer | undefined;
-    const before = engines.runc.runs.runc;
-    const result = await engines.runc.runAndCommit(spec({
-      script: "pwd", imageUser: false, onOutput: (c) => (output += c.toString()), takeChanges: async (d) => (taken = await takeChanges(d, true)) !== undefined,
+    const { result, output, taken, byRunc } = await runTaking("runc", {
+      script: "pwd", imageUser: false,
       stacked: { dirs: [stageDir], config: doc.config, materialize: async () => (calls.n++, await engines.engine.loadImage(doc, [stageLayer], ["stacked-workdir:1"]), "stacked-workdir:1") },
-    }));
+    });
     expect(result.exitCode).toBe(0);
     expect(output).toBe("/srv/app/made\n");
-    expect([calls.n, engines.runc.runs.runc - before]).toEqual([1, 0]);
+    expect([calls.n, byRunc]).toEqual([1, false]);
     expect(await entriesOf(taken)).toEqual(["directory srv/ 0:0", "directory srv/app/ 1000:1000", "directory srv/app/made/ 0:0"]);
   }, 60_000);
 
