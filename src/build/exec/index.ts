@@ -56,9 +56,10 @@ async function changeStage(ctx: ExecContext, change: Exclude<StageChange, { kind
   }
   const apply = change.kind === "config" || change.kind === "files" ? change.apply : undefined;
   const doc = stageDocument(parent.image.config, apply ? apply(runtime) : runtime, diffIds, stage, meta);
-  // A run on a stacked parent whose changes were taken: the engine lacks the parent's
-  // layers, so the caller puts the stage where the next one finds it (src/build/remote/stacked.ts).
-  const inEngine = (!taken || taken.load !== undefined || !taken.diffId) && !(taken && ctx.stacked && !taken.load);
+  // A run that changed no file is its parent's layers under a new config, loaded here;
+  // not on a stacked parent, whose layers the engine lacks: the caller puts that stage
+  // where the next one finds it (src/build/remote/stacked.ts).
+  const inEngine = !taken || taken.load !== undefined || (!taken.diffId && !ctx.stacked);
   try {
     if (inEngine) await engine.loadImage(doc, layers, [stage.ref]);
   } finally {

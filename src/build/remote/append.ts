@@ -42,6 +42,25 @@ export interface RemoteContext {
    * engine's own copy, when the engine has it or is pulling it anyway; undefined otherwise.
    */
   engineIndexes?: (ref: string) => Promise<{ diffId: string; index: LayerIndex }[] | undefined>;
+  /** The base image `ref` read once per build (readBaseImage), when the build shares its reads. */
+  baseImage?: (ref: string) => Promise<BaseImage>;
+}
+
+/** A base image as its registry has it: a single-platform manifest and its config. */
+export interface BaseImage {
+  registry: Registry;
+  repository: string;
+  manifest: ImageManifest;
+  config: ImageConfigDocument;
+}
+
+/** Reads the base image `ref` (pinned by digest) from the store's registry or its own host's. */
+export async function readBaseImage(ctx: Pick<RemoteContext, "store" | "registryFor">, ref: string): Promise<BaseImage> {
+  const parsed = parseImageRef(ref);
+  const registry = parsed.registry === ctx.store.registry.host ? ctx.store.registry : ctx.registryFor(parsed.registry);
+  const manifest = await baseManifest(registry, parsed.repository, parsed.digest as string);
+  const config = await readJson<ImageConfigDocument>(registry, parsed.repository, manifest.config.digest);
+  return { registry, repository: parsed.repository, manifest, config };
 }
 
 async function readJson<T>(registry: Registry, repo: string, digest: string): Promise<T> {
@@ -49,7 +68,7 @@ async function readJson<T>(registry: Registry, repo: string, digest: string): Pr
 }
 
 /** The base image's single-platform manifest: an index is narrowed to linux/amd64 (or its first entry). */
-export async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
+async function baseManifest(registry: Registry, repo: string, digest: string): Promise<ImageManifest> {
   const result = await registry.getManifest(repo, digest);
   if (!result) throw new RegistryError(`base image ${registry.host}/${repo}@${digest} is gone from its registry`, 404, "MANIFEST_UNKNOWN");
   const doc = JSON.parse(new TextDecoder().decode(result.body)) as { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[] };
@@ -90,16 +109,13 @@ async function makeInRegistry(
       const runtime = cleanConfig(normaliseRuntimeConfig(parent.config.config as Record<string, unknown>));
       return { draft: withConfig(parent.manifest, stageDocument(parent.config, runtime, parent.config.rootfs.diff_ids, stage, meta)), borrowed: [] };
     }
-    const ref = parseImageRef(change.ref);
-    const registry = ref.registry === ctx.store.registry.host ? ctx.store.registry : ctx.registryFor(ref.registry);
-    const manifest = await baseManifest(registry, ref.repository, ref.digest as string);
-    const config = await readJson<ImageConfigDocument>(registry, ref.repository, manifest.config.digest);
+    const { registry, repository, manifest, config } = await (ctx.baseImage ?? ((r: string) => readBaseImage(ctx, r)))(change.ref);
     const runtime = cleanConfig(normaliseRuntimeConfig(config.config as unknown as Record<string, unknown>));
     const sameHost = registry === ctx.store.registry;
     const borrowed = manifest.layers.map((l) => ({
       digest: l.digest,
-      fetch: () => registry.getBlob(ref.repository, l.digest),
-      mountFrom: sameHost ? ref.repository : undefined,
+      fetch: () => registry.getBlob(repository, l.digest),
+      mountFrom: sameHost ? repository : undefined,
     }));
     const draft = withConfig(manifest, stageDocument(config, runtime, config.rootfs.diff_ids, stage, meta));
     if (!change.indexFiles) return { draft, borrowed };
@@ -114,7 +130,7 @@ async function makeInRegistry(
       return { draft: await annotated(known, draft), borrowed, bytesPulled };
     }
     // One that cannot be indexed (zstd) is left out: a file stage on it then goes to the engine.
-    await known.indexAll(manifest, config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(ref.repository, digest)), (n) => (bytesPulled += sameHost ? 0 : n)).catch((err: unknown) => {
+    await known.indexAll(manifest, config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(repository, digest)), (n) => (bytesPulled += sameHost ? 0 : n)).catch((err: unknown) => {
       if (!(err instanceof UnreadableLayer)) throw err;
     });
     return { draft: await annotated(known, draft), borrowed, bytesPulled };

@@ -16,7 +16,7 @@ import { previousStages } from "./previous.ts";
 import { remakeMissing, repairing } from "./repair.ts";
 import type { RegistryStageStore } from "./store.ts";
 import { engineIndexes, engineWants, fetchEarly } from "./early.ts";
-import { parentOnEngine, stackOrLoad } from "./stacked.ts";
+import { baseImage, parentOnEngine, stackOrLoad } from "./stacked.ts";
 import { annotated, KnownPaths } from "./known-paths.ts";
 import { addPhase, timed, totalPhases } from "./phases.ts";
 import pLimit from "p-limit";
@@ -157,7 +157,7 @@ async function buildStage(walk: Walk, image: ImagePlan, i: number, reports: Stag
   // later command stage would upload it again. So it goes this way only when command
   // stages' layers are uploaded by slipway (which writes their manifests itself).
   const toEngine = engineWants(walk, image, i) && (change.kind !== "files" || (await sharesChanges(walk)));
-  const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known, engineIndexes: (ref) => engineIndexes(walk, ref) }, stage, change, meta, { keepLayer: toEngine });
+  const made = await remoteStage({ store: opts.store, registryFor: opts.registryFor, known: walk.known, engineIndexes: (ref) => engineIndexes(walk, ref), baseImage: (ref) => baseImage(walk, ref) }, stage, change, meta, { keepLayer: toEngine });
   if (!made.made) {
     await started;
     // Its parent may still be uploading (made in Node, it let this stage start): the engine
@@ -403,7 +403,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     opts, plan, inRegistry: await opts.store.findMany(all), local: new Map(), localChecks: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), baseIndexes: new Map(), manifestSeconds: 0,
     known: new KnownPaths(), making: new Map(), remakes: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
-    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)), stacked: new Map(), cleanups: [], unpacked: new Map(), baseStacks: new Map(), baseStackCounted: new Set(),
+    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)), stacked: new Map(), cleanups: [], unpacked: new Map(), baseImages: new Map(), baseStacks: new Map(), baseStackCounted: new Set(),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
   for (const image of plan.images) checkLocalEarly(walk, image.stages);

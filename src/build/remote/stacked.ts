@@ -5,13 +5,14 @@
  * stacked, src/engine/runc.ts). A `docker load` costs 75-100 ms on a build node (dockerd
  * re-executes itself to unpack, and syncs its layer store to disk); unpacking a layer of
  * a few files takes a few milliseconds. A stage stacked on a stacked one adds its
- * directory on top of the same image.
+ * directory on top of the same image. The base image, and a stage the registry has, are
+ * downloaded and unpacked the same way (stackBase, stackFromRegistry), on an empty image.
  *
  * When a stacked stage is needed as an image after all (dockerd must start or commit the
- * run, an import reads it, a stage made on it is loaded), it is loaded then, once
- * (`materialize`). What cannot be stacked exactly is loaded at once: a layer with
- * whiteouts (overlay marks them otherwise), a stage whose VOLUMEs differ from the image
- * below (dockerd mounts those), a stage on another image's (fromImage).
+ * run, an import reads it, a stage made on it is loaded), it is loaded or pulled then,
+ * once (`materialize`). What cannot be stacked exactly is loaded at once: a layer tar
+ * cannot read (zstd), a stage whose VOLUMEs differ from the image below (dockerd mounts
+ * those), a stage on another image's (fromImage). See docs/internals.md, "Stacked stages".
  */
 import { spawn } from "node:child_process";
 import { createWriteStream, rmSync } from "node:fs";
@@ -32,7 +33,7 @@ import { parseImageRef } from "../../registry/index.ts";
 import { outsideTallies } from "../../registry/tally.ts";
 import type { Registry } from "../../registry/types.ts";
 import type { Descriptor } from "../../image/media.ts";
-import { baseManifest } from "./append.ts";
+import { readBaseImage, type BaseImage } from "./append.ts";
 import { loadMade, pulledBase, stackOrPullEarly } from "./early.ts";
 import { background, ensureLocal, firstToWait, pullStage, type Walk } from "./walk.ts";
 
@@ -68,10 +69,10 @@ function gnuTar(): Promise<boolean> {
 }
 
 /**
- * Unpacks a layer into a new directory in overlay's format, as root keeps owners, modes,
- * times and extended attributes; undefined (nothing left behind) when it holds a whiteout,
- * which overlay would need as a device or an attribute, or when its source fails (a blob
- * whose digest does not match fails at its end: the directory is removed then).
+ * Unpacks a layer into a new directory (in `parent`) in overlay's format: as root, with
+ * owners, modes, times and extended attributes kept, and whiteouts as overlay's (untar).
+ * Undefined, with nothing left behind, when tar fails or the source does (a blob whose
+ * digest does not match fails at its end).
  */
 export async function unpackLayer(open: () => Readable | Promise<Readable>, opts: { gzip?: boolean; viaFile?: boolean; parent?: string } = {}): Promise<string | undefined> {
   const dir = await mkdtemp(join(opts.parent ?? tmpdir(), "slipway-stacked-"));
@@ -304,18 +305,20 @@ export interface BaseStack {
 }
 
 async function fetchBase(walk: Walk, ref: string): Promise<BaseStack | undefined> {
-  if (!(await stacksLayers(walk)) || (await walk.opts.engine.inspectImage(ref))) return undefined;
+  if (!parseImageRef(ref).digest || !(await stacksLayers(walk)) || (await walk.opts.engine.inspectImage(ref))) return undefined;
   const root = stackingRoot(walk);
-  const parsed = parseImageRef(ref);
-  if (!parsed.digest) return undefined;
-  const { store, registryFor } = walk.opts;
-  const registry = parsed.registry === store.registry.host ? store.registry : registryFor(parsed.registry);
-  const manifest = await baseManifest(registry, parsed.repository, parsed.digest);
-  const config = JSON.parse(new TextDecoder().decode(await registry.getBlob(parsed.repository, manifest.config.digest))) as ImageConfigDocument;
+  const { registry, repository, manifest, config } = await baseImage(walk, ref);
   if (config.rootfs.diff_ids.length !== manifest.layers.length || Object.keys(config.config?.Volumes ?? {}).length > 0) return undefined;
-  const unpacked = await fetchUnpacked(walk, registry, parsed.repository, manifest.layers);
+  const unpacked = await fetchUnpacked(walk, registry, repository, manifest.layers);
   if (!unpacked) return undefined;
   return { baseRef: await root, dirs: unpacked.dirs, diffIds: config.rootfs.diff_ids, bytes: unpacked.bytes };
+}
+
+/** The base image `ref`'s manifest and config, read once per build: by its stage in the registry, and here to unpack it. */
+export function baseImage(walk: Walk, ref: string): Promise<BaseImage> {
+  let reading = walk.baseImages.get(ref);
+  if (!reading) walk.baseImages.set(ref, (reading = background(readBaseImage(walk.opts, ref))));
+  return reading;
 }
 
 /** The bytes of a base stack, to the first stage that waits for it; 0 to any other. */

@@ -1,3 +1,4 @@
+import type { BaseImage } from "./append.ts";
 import type { BaseStack, Stacked } from "./stacked.ts";
 import type { LimitFunction } from "p-limit";
 import { KnownPaths, LAYER_INDEX_ANNOTATION } from "./known-paths.ts";
@@ -62,6 +63,8 @@ export interface Walk {
   cleanups: (() => Promise<void>)[];
   /** Registry layers unpacked for stacking, by blob digest (undefined: cannot be stacked). */
   unpacked: Map<string, Promise<string | undefined>>;
+  /** Base images' manifests and configs, read once, by reference (./stacked.ts baseImage). */
+  baseImages: Map<string, Promise<BaseImage>>;
   /** Base images' layers unpacked for stacking, by reference (./stacked.ts stackBase). */
   baseStacks: Map<string, Promise<BaseStack | undefined>>;
   /** Base stacks whose bytes a stage has counted. */
