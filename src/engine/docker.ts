@@ -231,6 +231,8 @@ export class DockerEngine implements Engine {
   async runAndCommit(spec: RunSpec): Promise<RunResult> {
     let stacked = spec.stacked;
     let image = spec.image;
+    // What only dockerd starts (a network, the engine executor) runs on the stage's image, loaded first.
+    if (stacked && (this.#executor !== "runc" || spec.network)) [image, stacked] = [await stacked.materialize(), undefined];
     let id = await this.#create(spec, image, stacked);
     let background = false;
     try {
@@ -238,7 +240,8 @@ export class DockerEngine implements Engine {
       let info = await this.#api.json<ContainerInfo>("GET", `/containers/${id}/json`);
       let code = await this.#runFast(info, spec, stacked);
       if (code === undefined && stacked) {
-        // dockerd starts it: on an image of the stacked stage, which it needs.
+        // runc could not run it as dockerd would (a user the image lacks, a missing WORKDIR):
+        // dockerd starts it, on an image of the stacked stage, which it needs.
         image = await stacked.materialize();
         stacked = undefined;
         await this.#remove(id, false);
