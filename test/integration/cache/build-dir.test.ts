@@ -1,10 +1,11 @@
+import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { isCacheTag, cacheTag } from "../../../src/cache/tag.ts";
 import type { BuildReport } from "../../../src/build/report.ts";
 import { slipway, slipwayJson } from "../../support/cli.ts";
 import { gitProject, type GitProject } from "../../support/project.ts";
 import { accessLog, mark } from "../../support/registry-log.ts";
-import { buildWorld, type BuildWorld } from "../../support/services.ts";
+import { buildWorld, scratchDir, type BuildWorld } from "../../support/services.ts";
 import { client, freshNode, imageFile, layerFiles, layersOf, type Node } from "./support.ts";
 
 // werf's `mount: from: build_dir` on ephemeral nodes: every build runs on a fresh engine
@@ -22,7 +23,8 @@ afterAll(async () => {
 
 const CACHE_ID = "build_dir:/var/cache/pkgs";
 
-const config = (base: string, project = "depcache") => `project: ${project}
+/** `barrier`: a host directory both racing nodes mount; each run waits there until every writer has restored. */
+const config = (base: string, project = "depcache", barrier?: { dir: string; me: string; all: string[] }) => `project: ${project}
 configVersion: 1
 ---
 image: app
@@ -36,9 +38,9 @@ git:
 mount:
 - from: build_dir
   to: /var/cache/pkgs
-shell:
+${barrier ? `- fromPath: ${barrier.dir}\n  to: /barrier\n` : ""}shell:
   install:
-  - 'mkdir -p /app/installed && : > /downloaded.txt'
+${barrier ? `  - 'touch /barrier/${barrier.me}; i=0; until ${barrier.all.map((k) => `[ -f /barrier/${k} ] && `).join("")}true || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done'\n` : ""}  - 'mkdir -p /app/installed && : > /downloaded.txt'
   - 'for p in $(cat /app/deps.txt); do if [ ! -f /var/cache/pkgs/$p ]; then echo "CACHEONLY-$p" > /var/cache/pkgs/$p; echo $p >> /downloaded.txt; fi; echo "installed $p" > /app/installed/$p; done'
 `;
 
@@ -148,8 +150,13 @@ describe("build_dir cache in the registry", () => {
 
   test("two nodes saving the same cache at once leave one complete, readable cache", async () => {
     const base = "a\nb\nc\ne\n";
-    const apps = await Promise.all(["x", "y"].map((k) => gitProject({ "slipway.yaml": config(world.base), "deps.txt": `${base}${k}1\n${k}2\n${k}3\n` })));
+    // Both runs wait for each other after their restore, so neither can restore the other's save:
+    // the saves really race.
+    const dir = await scratchDir("slipway-barrier-");
+    const writers = ["x", "y"];
+    const apps = await Promise.all(writers.map((k) => gitProject({ "slipway.yaml": config(world.base, "depcache", { dir, me: k, all: writers }), "deps.txt": `${base}${k}1\n${k}2\n${k}3\n` })));
     const [x, y] = await Promise.all(apps.map((a) => bpOnFreshNode(a, repo, "race")));
+    expect((await readdir(dir)).sort()).toEqual(writers);
     expect(x.downloaded).toEqual(["x1", "x2", "x3"]);
     expect(y.downloaded).toEqual(["y1", "y2", "y3"]);
     const registry = client(world.registry.host);
