@@ -15,12 +15,12 @@
  * those), a stage on another image's (fromImage). See docs/internals.md, "Stacked stages".
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { Transform, type Readable } from "node:stream";
+import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isDeepStrictEqual } from "node:util";
 import { pack, type Header } from "tar-stream";
@@ -74,30 +74,45 @@ function gnuTar(): Promise<boolean> {
  * Undefined, with nothing left behind, when tar fails or the source does (a blob whose
  * digest does not match fails at its end).
  */
-export async function unpackLayer(open: () => Readable | Promise<Readable>, opts: { gzip?: boolean; viaFile?: boolean; parent?: string } = {}): Promise<string | undefined> {
+export async function unpackLayer(open: () => Readable | Promise<Readable>, opts: { gzip?: boolean; parent?: string } = {}): Promise<string | undefined> {
   const dir = await mkdtemp(join(opts.parent ?? tmpdir(), "slipway-stacked-"));
-  const file = `${dir}.tar`;
-  const viaFile = opts.viaFile || opts.gzip;
   try {
     const source = await open();
-    // A big layer goes to a file first: tar reads a pipe in 10 KB records, and on a build
-    // node's virtual machine the switches between writer and reader cost more than the
-    // write. Node's zlib inflates (about three times as fast as gzip(1)) in pieces of
-    // 1 MB or more: each write to it is a round trip to its thread pool, and a socket's
-    // 64 KB chunks, one round trip each, cost more than the inflating. Any failure
-    // destroys every stream of the chain (a socket is never left paused).
-    if (viaFile) {
-      const out = createWriteStream(file, { highWaterMark: 1 << 20, mode: 0o600, flags: "wx" });
-      await (opts.gzip ? pipeline(source, batched(1 << 20), createGunzip({ chunkSize: 1 << 20 }), out) : pipeline(source, out));
-    }
-    if (await untar(dir, viaFile ? file : source)) return dir;
+    // Streamed into tar as it arrives: the download, the inflating and tar's writes overlap.
+    // Node's zlib inflates (about three times as fast as gzip(1)) in pieces of 1 MB or
+    // more: each write to it is a round trip to its thread pool, and a socket's 64 KB
+    // chunks, one round trip each, cost more than the inflating.
+    const chain: Array<Readable | Transform> = opts.gzip ? [source, batched(1 << 20), createGunzip({ chunkSize: 1 << 20 })] : [source];
+    if (await untar(dir, chain)) return dir;
   } catch {
     // A failed source (a digest that does not match ends the blob's stream with an error) unpacks nothing.
-  } finally {
-    if (viaFile) await rm(file, { force: true });
   }
   await rm(dir, { recursive: true, force: true });
   return undefined;
+}
+
+/**
+ * Writes into tar's stdin, and once tar has stopped reading (it stops at the archive's end
+ * marker, before any padding after it) drops the rest: the source is still read to its
+ * end, where a blob's digest is checked.
+ */
+function intoTar(stdin: Writable): Writable {
+  let open = true;
+  stdin.on("error", () => (open = false));
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _encoding, done) {
+      if (!open || stdin.destroyed) return done();
+      stdin.write(chunk, (err) => {
+        if (err) open = false;
+        done();
+      });
+    },
+    final(done) {
+      if (open && !stdin.destroyed) stdin.end();
+      done();
+    },
+  });
 }
 
 /** A stream of the same bytes in chunks of at least `size` (the last may be smaller). */
@@ -125,24 +140,26 @@ function batched(size: number): Transform {
  * become overlay's: a 0/0 character device for a deleted name, the extended attribute
  * trusted.overlay.opaque=y for an opaque directory, as dockerd's overlay2 stores them.
  */
-async function untar(dir: string, from: string | Readable): Promise<boolean> {
+async function untar(dir: string, chain: Array<Readable | Transform>): Promise<boolean> {
   const listed = await new Promise<string[] | undefined>((resolve) => {
-    const tar = spawn("tar", ["-x", "-v", "--numeric-owner", "--same-owner", "-p", "--xattrs", "--xattrs-include=*", "-C", dir, "-f", typeof from === "string" ? from : "-"], { stdio: [typeof from === "string" ? "ignore" : "pipe", "pipe", "ignore"] });
+    // Records of 1 MB (-b 2048), read whole (-B): tar's default 10 KB reads of a pipe cost a
+    // switch between writer and reader per 10 KB.
+    const tar = spawn("tar", ["-x", "-v", "-b", "2048", "-B", "--numeric-owner", "--same-owner", "-p", "--xattrs", "--xattrs-include=*", "-C", dir, "-f", "-"], { stdio: ["pipe", "pipe", "ignore"] });
     const whiteouts: string[] = [];
-    let failed = false;
     let rest = "";
     const take = (lines: string[]) => whiteouts.push(...lines.filter((l) => /(^|\/)\.wh\./.test(l)));
-    tar.stdout?.on("data", (c: Buffer) => {
+    tar.stdout.on("data", (c: Buffer) => {
       const lines = (rest + c.toString("utf8")).split("\n");
       rest = lines.pop() ?? "";
       take(lines);
     });
-    tar.on("error", () => resolve(undefined));
-    tar.on("close", (code) => (take([rest]), resolve(code === 0 && !failed ? whiteouts : undefined)));
-    if (typeof from === "string" || !tar.stdin) return;
-    tar.stdin.on("error", () => undefined);
-    from.on("error", () => ((failed = true), tar.stdin?.destroy()));
-    from.pipe(tar.stdin);
+    const exited = new Promise<boolean>((done) => {
+      tar.on("error", () => done(false));
+      tar.on("close", (code) => (take([rest]), done(code === 0)));
+    });
+    // Every stream of the chain is destroyed on a failure (a socket is never left paused), and tar's input ends.
+    const fed = pipeline([...chain, intoTar(tar.stdin)]).then(() => true, () => (tar.stdin.destroy(), false));
+    void Promise.all([exited, fed]).then(([ok, read]) => resolve(ok && read ? whiteouts : undefined));
   });
   if (!listed) return false;
   return listed.length === 0 || overlayWhiteouts(dir, listed);
@@ -211,7 +228,7 @@ async function fetchUnpacked(walk: Walk, registry: Registry, repo: string, layer
     if (!unpacking) {
       const reads = tarReads(l.mediaType);
       walk.unpacked.set(l.digest, (unpacking = background(reads ? outsideTallies(async () => {
-        return unpackLayer(() => registry.readBlob(repo, l.digest), { ...reads, viaFile: true, parent: await stackDir(walk) });
+        return unpackLayer(() => registry.readBlob(repo, l.digest), { ...reads, parent: await stackDir(walk) });
       }) : Promise.resolve(undefined))));
       bytes = l.size;
     }
