@@ -103,12 +103,19 @@ export function dependencyOrder(images: ImageConfig[]): ImageConfig[] {
  */
 export async function planProject(config: ProjectConfig, names: string[], opts: PlanOptions): Promise<ProjectPlan> {
   const needsGit = config.images.some((i) => i.git.some((m) => m.url === undefined));
-  const worktree = needsGit ? await readWorktree(config.dir, config.file) : undefined;
-  const remotes = await fetchRemotes(config, opts.gitCacheDir ?? join(dirname(opts.buildDir), "git"));
+  // The working tree, the remote repositories and the bases at once (git's processes and the
+  // registry's round trips overlap); a failure is reported in this order, whichever came first.
+  const reading = needsGit ? readWorktree(config.dir, config.file) : Promise.resolve(undefined);
+  const fetching = fetchRemotes(config, opts.gitCacheDir ?? join(dirname(opts.buildDir), "git"));
   const bases = new Map<string, string>();
-  await Promise.all(
+  const resolving = Promise.all(
     [...new Set(config.images.flatMap((i) => [...externalRefs(i), ...(i.dockerfile?.baseImages ?? [])]))].map(async (ref) => bases.set(ref, await opts.resolveBase(ref))),
   );
+  // Nothing is left running on a failure.
+  const [read, fetched, resolved] = await Promise.allSettled([reading, fetching, resolving]);
+  for (const r of [read, fetched, resolved]) if (r.status === "rejected") throw r.reason;
+  const worktree = (read as PromiseFulfilledResult<Awaited<typeof reading>>).value;
+  const remotes = (fetched as PromiseFulfilledResult<Awaited<typeof fetching>>).value;
   const selected = selectImages(config.images, names);
   const wantsAnsible = selected.some((i) => i.ansible && USER_STAGES.some((s) => (i.ansible?.[s].length ?? 0) > 0));
   const ansibleToolchain = wantsAnsible
