@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { writeFile, rename } from "node:fs/promises";
+import { homedir } from "node:os";
 import type { BuildReport } from "../../build/report.ts";
 import { addProjectFlags, slipwayHome, useColor, type ProjectFlags } from "../context.ts";
 
@@ -37,7 +38,6 @@ export async function toolchainFrom(repo: string, ctx: Awaited<ReturnType<typeof
 export async function builderContext(flags: ProjectFlags, images: string[]) {
   const { builderContext: wire } = await import("../../build/wiring.ts");
   const { textProgress } = await import("../progress.ts");
-  const { homedir } = await import("node:os");
   return wire({
     dir: flags.dir,
     configFile: flags.config,

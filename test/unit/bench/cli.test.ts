@@ -31,6 +31,23 @@ describe("the CLI bundle (the bench's, built as dist/ is)", () => {
     expect(loaded.has("dockerode")).toBe(true);
     // Every dynamic import goes through the launcher's: none is left for a cached function to lose.
     expect(code.split("\n").slice(1).join("\n")).not.toMatch(/(?<![\w$.])import\(/);
+    // No built-in is imported dynamically: that would start Node's ES module loader in every job.
+    expect(code).not.toMatch(/__sImp\(["']node:/);
+  });
+
+  it("starts as CommonJS, launcher and bin alike: no ES module is run at start-up", async () => {
+    // Node loads its ES module job machinery only to run an ES module (15-25 ms of a job's start-up).
+    const probe = join(dir, "probe.cjs");
+    await writeFile(probe, `process.on("exit", () => process.stderr.write(process.moduleLoadList.filter((m) => m.endsWith("esm/module_job")).join(",")));`);
+    for (const entry of [join(dist, "slipway.js"), join(__dirname, "../../../bin/slipway.js")]) {
+      const r = spawnSync(process.execPath, ["-r", probe, entry, "--version"], { encoding: "utf8" });
+      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      expect(r.stderr).toBe("");
+    }
+    // The probe sees an ES module run when there is one.
+    const esm = join(dir, "probe.mjs");
+    await writeFile(esm, "");
+    expect(spawnSync(process.execPath, ["-r", probe, esm], { encoding: "utf8" }).stderr).toContain("module_job");
   });
 
   it("starts from its code cache, made at build time for this very bundle", async () => {
