@@ -16,6 +16,7 @@ import { checkGraph } from "./graph.ts";
 import { refuseUnsupported } from "./refused.ts";
 import { Problems, problemsOf } from "./problems.ts";
 import { dockerfileImages } from "../dockerfile/werf.ts";
+import { CONFIG_FILE_NAMES } from "./file-names.ts";
 
 export interface LoadConfigOptions {
   dir: string;
@@ -26,8 +27,7 @@ export interface LoadConfigOptions {
   werfEnv?: string;
 }
 
-/** Looked for in this order; the first one found wins. */
-export const CONFIG_FILE_NAMES = ["slipway.yaml", "slipway.yml", "werf.yaml", "werf.yml", "dappfile.yml", "dappfile.yaml"];
+export { CONFIG_FILE_NAMES };
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<ProjectConfig> {
   const dir = path.resolve(opts.dir);

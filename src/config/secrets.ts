@@ -11,6 +11,7 @@ import { posix } from "node:path";
 import * as z from "zod";
 import type { SourceLocation } from "./types.ts";
 import type { PathSegment } from "./yaml-source.ts";
+import { secretIdProblem } from "./secret-id.ts";
 
 export type SecretSource = { env: string } | { src: string } | { value: string };
 
@@ -31,11 +32,7 @@ export const secretSchema = z.strictObject({
 
 export type RawSecret = z.output<typeof secretSchema>;
 
-/** An id is a file name under /run/secrets: no slash, not `.` or `..`. */
-export function secretIdProblem(id: string): string | undefined {
-  if (id === "" || id === "." || id === ".." || id.includes("/") || id.includes("\0")) return `invalid secret id ${JSON.stringify(id)} (a file name under /run/secrets)`;
-  return undefined;
-}
+export { secretIdProblem };
 
 /** The entries of a validated `secrets:` list; `fail` throws at a path relative to the list. */
 export function secretConfigs(

@@ -4,11 +4,10 @@
  */
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { CONFIG_FILE_NAMES, loadConfig } from "../config/load.ts";
+import { CONFIG_FILE_NAMES } from "../config/file-names.ts";
 import type { ProjectConfig } from "../config/types.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import { loadDockerfileProject } from "./project.ts";
-import { resolveDockerfileImages } from "./werf.ts";
 
 export interface ProjectSource {
   dir: string;
@@ -56,6 +55,8 @@ export async function loadProject(src: ProjectSource, env: Record<string, string
     if (dockerfileFlags.length > 0) {
       throw new UsageError(`${dockerfileFlags.join(", ")}: only for a project without a config file (it builds its Dockerfile)`);
     }
+    // Loaded only for a config file (YAML, templates, the schema): a Dockerfile build starts without them.
+    const [{ loadConfig }, { resolveDockerfileImages }] = await Promise.all([import("../config/load.ts"), import("./werf.ts")]);
     const config = await loadConfig({ dir, configFile: src.config, env, werfEnv: src.werfEnv });
     await resolveDockerfileImages(config);
     return config;

@@ -11,7 +11,7 @@ import { posix } from "node:path";
 import type { RunBind } from "../engine/types.ts";
 import { secretBind, sshBind } from "../build/secrets/binds.ts";
 import type { SecretValue } from "../build/secrets/values.ts";
-import { secretIdProblem } from "../config/secrets.ts";
+import { secretIdProblem } from "../config/secret-id.ts";
 import { MountError } from "./mounts.ts";
 
 interface Owner {

@@ -10,7 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { ImageConfig } from "../../config/types.ts";
 import type { SecretConfig, SecretSource } from "../../config/secrets.ts";
-import { secretIdProblem } from "../../config/secrets.ts";
+import { secretIdProblem } from "../../config/secret-id.ts";
 import { ConfigError, UsageError } from "../../errors.ts";
 
 export interface SecretValue {
