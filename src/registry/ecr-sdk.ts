@@ -72,7 +72,7 @@ export async function createSdkEcrPort(opts: SdkEcrPortOptions): Promise<EcrPort
         const digest = img.imageId?.imageDigest;
         if (!tag || !digest) return [];
         const size = img.imageManifest ? Buffer.byteLength(img.imageManifest, "utf8") : 0;
-        return [{ tag, digest, mediaType: img.imageManifestMediaType ?? MEDIA_TYPES.dockerManifest, size }];
+        return [{ tag, digest, mediaType: img.imageManifestMediaType ?? MEDIA_TYPES.dockerManifest, size, ...(img.imageManifest !== undefined && { manifest: img.imageManifest }) }];
       });
     },
     async describeRepositories() {

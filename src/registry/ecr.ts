@@ -1,8 +1,9 @@
 import { RegistryError } from "../errors.ts";
 import type { EcrTokenSource } from "./ecr-token.ts";
 import type { OciRegistry } from "./oci.ts";
+import { sha256Digest } from "./digest.ts";
 import { withRetry } from "./retry.ts";
-import type { BlobSource, Descriptor, PushBlobOptions, EcrPort, ManifestResult, Registry, RetryPolicy, TransferStats } from "./types.ts";
+import type { BlobSource, Descriptor, FoundTag, PushBlobOptions, EcrPort, ManifestResult, Registry, RetryPolicy, TransferStats } from "./types.ts";
 
 export { parseEcrHost, parseEcrHosts, ecrTargetOf, type EcrHosts, type EcrTarget } from "./ecr-hosts.ts";
 export { ecrTokenCredentials, type EcrTokenSource } from "./ecr-token.ts";
@@ -115,8 +116,8 @@ export class EcrRegistry implements Registry {
     this.stats.manifestBytesPushed += manifest.body.byteLength;
   }
 
-  async findTags(repo: string, tags: string[]): Promise<Map<string, Descriptor>> {
-    const found = new Map<string, Descriptor>();
+  async findTags(repo: string, tags: string[], opts: { manifests?: boolean } = {}): Promise<Map<string, FoundTag>> {
+    const found = new Map<string, FoundTag>();
     for (const chunk of chunks([...new Set(tags)], BATCH)) {
       let images: Awaited<ReturnType<EcrPort["batchGetImage"]>>;
       try {
@@ -126,7 +127,15 @@ export class EcrRegistry implements Registry {
         if (err instanceof RegistryError && err.code === "RepositoryNotFoundException") return found;
         throw err;
       }
-      for (const img of images) found.set(img.tag, { mediaType: img.mediaType, digest: img.digest, size: img.size });
+      for (const img of images) {
+        const descriptor = { mediaType: img.mediaType, digest: img.digest, size: img.size };
+        const body = opts.manifests && img.manifest !== undefined ? Buffer.from(img.manifest, "utf8") : undefined;
+        // Only bytes that hash to the digest are the manifest (a reader would check them as a GET's).
+        if (body && sha256Digest(body) === img.digest) {
+          this.stats.manifestBytesPulled += body.byteLength;
+          found.set(img.tag, { ...descriptor, manifest: { digest: img.digest, mediaType: img.mediaType, body } });
+        } else found.set(img.tag, descriptor);
+      }
     }
     return found;
   }

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { RegistryError } from "../errors.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
 import { manifestReferences } from "./manifest.ts";
-import type { BlobSource, Descriptor, PushBlobOptions, ManifestResult, Registry, TransferStats } from "./types.ts";
+import type { BlobSource, Descriptor, FoundTag, PushBlobOptions, ManifestResult, Registry, TransferStats } from "./types.ts";
 import { countBlobBytes } from "./tally.ts";
 
 interface Repo {
@@ -69,9 +69,14 @@ export class MemoryRegistry implements Registry {
     if (digest !== manifest.digest) throw new RegistryError(`tag ${repo}:${tag}: body hashes to ${digest}`, undefined, "DIGEST_INVALID");
   }
 
-  async findTags(repo: string, tags: string[]): Promise<Map<string, Descriptor>> {
-    const found = new Map<string, Descriptor>();
+  async findTags(repo: string, tags: string[], opts: { manifests?: boolean } = {}): Promise<Map<string, FoundTag>> {
+    const found = new Map<string, FoundTag>();
     for (const tag of new Set(tags)) {
+      if (opts.manifests) {
+        const m = await this.getManifest(repo, tag);
+        if (m) found.set(tag, { mediaType: m.mediaType, digest: m.digest, size: m.body.byteLength, manifest: m });
+        continue;
+      }
       const d = await this.headManifest(repo, tag);
       if (d) found.set(tag, d);
     }

@@ -5,7 +5,7 @@ import { BlobClient } from "./blobs.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
 import { errorFrom, pullScope, pushScope, readBody, RegistryHttp } from "./http.ts";
 import { withRetry } from "./retry.ts";
-import { MANIFEST_ACCEPT, type BlobSource, type PushBlobOptions, type CredentialSource, type Descriptor, type ManifestResult, type Registry, type RetryPolicy, type TransferStats } from "./types.ts";
+import { MANIFEST_ACCEPT, type BlobSource, type PushBlobOptions, type CredentialSource, type Descriptor, type FoundTag, type ManifestResult, type Registry, type RetryPolicy, type TransferStats } from "./types.ts";
 
 export interface OciOptions {
   credentials?: CredentialSource;
@@ -92,11 +92,16 @@ export class OciRegistry implements Registry {
   }
 
   /** Parallel HEADs, at most `concurrency` in flight. */
-  async findTags(repo: string, tags: string[]): Promise<Map<string, Descriptor>> {
-    const found = new Map<string, Descriptor>();
+  async findTags(repo: string, tags: string[], opts: { manifests?: boolean } = {}): Promise<Map<string, FoundTag>> {
+    const found = new Map<string, FoundTag>();
     const limit = pLimit(this.opts.concurrency);
     try {
       await Promise.all([...new Set(tags)].map((tag) => limit(async () => {
+        if (opts.manifests) {
+          const m = await this.getManifest(repo, tag);
+          if (m) found.set(tag, { mediaType: m.mediaType, digest: m.digest, size: m.body.byteLength, manifest: m });
+          return;
+        }
         const d = await this.headManifest(repo, tag);
         if (d) found.set(tag, d);
       })));

@@ -33,6 +33,11 @@ export interface ManifestResult {
   body: Uint8Array;
 }
 
+/** A tag findTags found; `manifest` when it was asked for (and, from ECR, when its bytes hash to the digest). */
+export interface FoundTag extends Descriptor {
+  manifest?: ManifestResult;
+}
+
 /**
  * Cumulative transfer counters, for honest reporting.
  * bytesPulled/bytesPushed count blob bodies (layers AND image configs) that
@@ -69,8 +74,13 @@ export interface Registry {
   putManifest(repo: string, reference: string, body: Uint8Array, mediaType: string): Promise<string>;
   /** Write tag -> existing manifest without moving blobs (OCI: PUT of the bytes the caller has; ECR: PutImage, already-exists = success). */
   tagManifest(repo: string, tag: string, manifest: ManifestResult): Promise<void>;
-  /** Look up many tags at once. Map tag -> descriptor for the tags that exist. */
-  findTags(repo: string, tags: string[]): Promise<Map<string, Descriptor>>;
+  /**
+   * Look up many tags at once. Map tag -> descriptor for the tags that exist; with
+   * `manifests`, each with its manifest too (OCI: a GET instead of a HEAD, the same round
+   * trip; ECR: BatchGetImage returns them anyway), so a caller that reads some of them
+   * next saves a round trip.
+   */
+  findTags(repo: string, tags: string[], opts?: { manifests?: boolean }): Promise<Map<string, FoundTag>>;
   hasBlob(repo: string, digest: string): Promise<boolean>;
   /** Whole blob in memory, digest verified (RegistryError code DIGEST_INVALID on mismatch). */
   getBlob(repo: string, digest: string): Promise<Uint8Array>;
@@ -120,7 +130,8 @@ export interface EcrPort {
   /** "exists" when ECR answers ImageAlreadyExistsException (tag already points at this manifest). */
   putImage(input: { repository: string; tag: string; manifest: string; mediaType: string; digest?: string }): Promise<"created" | "exists">;
   /** At most 100 tags per call (the caller chunks). */
-  batchGetImage(input: { repository: string; tags: string[] }): Promise<Array<{ tag: string; digest: string; mediaType: string; size: number }>>;
+  /** `manifest`: the image manifest's text, as BatchGetImage returns it. */
+  batchGetImage(input: { repository: string; tags: string[] }): Promise<Array<{ tag: string; digest: string; mediaType: string; size: number; manifest?: string }>>;
   /** At most 100 ids per call (the caller chunks). Returns the ids that failed with their reason code. */
   batchDeleteImage(input: { repository: string; ids: Array<{ tag?: string; digest?: string }> }): Promise<Array<{ tag?: string; digest?: string; code: string }>>;
   /** Names of every repository in the registry (DescribeRepositories, all pages). */

@@ -41,6 +41,8 @@ export class RegistryStageStore {
    * on one waits for before it writes its own tag.
    */
   readonly #publishing = new Map<string, { stage: StoredStage; blobsIn: Promise<unknown>; done: Promise<unknown> }>();
+  /** Manifests the build's lookup fetched (findMany with `read`), by digest. */
+  readonly #looked = new Map<string, ManifestResult>();
   /** Uploads that failed, by digest: a stage made from such a draft must fail too, however late it publishes. */
   readonly #failedBlobs = new Map<string, Promise<unknown>>();
 
@@ -51,9 +53,17 @@ export class RegistryStageStore {
     return `${this.registry.host}/${this.repository}:${stageTag(digest)}`;
   }
 
-  /** The digests among `digests` that the registry has: one batched lookup. */
-  async findMany(digests: string[]): Promise<Set<string>> {
-    const found = await this.registry.findTags(this.repository, digests.map(stageTag));
+  /**
+   * The digests among `digests` that the registry has: one batched lookup. `read`: their
+   * manifests are fetched by the lookup (the same round trip) and kept, so a stage built
+   * on one of them next reads only its parent's config.
+   */
+  async findMany(digests: string[], opts: { read?: boolean } = {}): Promise<Set<string>> {
+    const found = await this.registry.findTags(this.repository, digests.map(stageTag), { manifests: opts.read });
+    for (const d of digests) {
+      const manifest = found.get(stageTag(d))?.manifest;
+      if (manifest) this.#looked.set(d, manifest);
+    }
     return new Set(digests.filter((d) => found.has(stageTag(d))));
   }
 
@@ -69,6 +79,8 @@ export class RegistryStageStore {
   }
 
   async #get(digest: string): Promise<ManifestResult> {
+    const looked = this.#looked.get(digest);
+    if (looked) return looked;
     const result = await this.registry.getManifest(this.repository, stageTag(digest));
     if (!result) throw new StageGoneError(digest, `${this.registry.host}/${this.repository}`);
     return result;
@@ -76,6 +88,7 @@ export class RegistryStageStore {
 
   /** Forgets what was read of a stage: it turned out to be gone, and will be made again. */
   forget(digest: string): void {
+    this.#looked.delete(digest);
     this.#stages.delete(digest);
     this.#publishing.delete(digest);
   }
@@ -162,6 +175,8 @@ export class RegistryStageStore {
    * same manifest again with one (and `annotations`). Returns the manifest as pushed.
    */
   async stamp(digest: string, annotations: Record<string, string> = {}): Promise<ImageManifest> {
+    // What the engine just pushed, never a manifest the lookup kept.
+    this.#looked.delete(digest);
     const pushed = parseManifest((await this.#get(digest)).body);
     const manifest = withAnnotations(this.#stamped(pushed), annotations);
     await this.registry.putManifest(this.repository, stageTag(digest), encodeJson(manifest), manifest.mediaType);

@@ -40,8 +40,9 @@ function fakeEcrApi(): EcrPort & { tokenCalls: number } {
       return existing?.digest === digest ? ("exists" as const) : ("created" as const);
     },
     async batchGetImage(input: { repository: string; tags: string[] }) {
-      const found = await oci.findTags(input.repository, input.tags);
-      return [...found].map(([tag, d]) => ({ tag, ...d }));
+      // BatchGetImage returns each image's manifest text.
+      const found = await oci.findTags(input.repository, input.tags, { manifests: true });
+      return [...found].map(([tag, { manifest, ...d }]) => ({ tag, ...d, ...(manifest && { manifest: Buffer.from(manifest.body).toString("utf8") }) }));
     },
     async batchDeleteImage(input: { repository: string; ids: Array<{ tag?: string; digest?: string }> }) {
       for (const id of input.ids) if (id.digest) await oci.deleteManifest(input.repository, id.digest);

@@ -76,6 +76,13 @@ export function registryContract(name: string, make: () => Registry) {
       await reg.tagManifest(repo, "final", got!);
       expect(await reg.headManifest(repo, "final")).toEqual({ digest: m.digest, mediaType: m.mediaType, size: m.body.byteLength });
       expect([...(await reg.findTags(repo, ["stage", "final", "other"])).keys()].sort()).toEqual(["final", "stage"]);
+      // With the manifests: each found tag's, as getManifest returns it; no manifest without asking.
+      const withManifests = await reg.findTags(repo, ["stage", "other"], { manifests: true });
+      expect([...withManifests.keys()]).toEqual(["stage"]);
+      const found = withManifests.get("stage")!;
+      expect([found.digest, found.mediaType, found.size, found.manifest?.digest, found.manifest?.mediaType]).toEqual([m.digest, m.mediaType, m.body.byteLength, m.digest, m.mediaType]);
+      expect(Buffer.from(found.manifest!.body).equals(Buffer.from(m.body))).toBe(true);
+      expect((await reg.findTags(repo, ["stage"])).get("stage")?.manifest).toBeUndefined();
       expect((await reg.listTags(repo)).sort()).toEqual(["final", "stage"]);
     });
 
