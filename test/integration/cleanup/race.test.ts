@@ -106,8 +106,9 @@ describe("cleanup never deletes what a build in flight needs", () => {
     // branch's stages are older than that when the race starts.
     await new Promise((r) => setTimeout(r, Math.max(0, goneAt + 16_000 - Date.now())));
     const loop = (async () => {
-      // Start once the first build has looked its stages up (they are "in the registry" to it).
-      while (!stop && !proxy.seen.some((r) => r.method === "HEAD" && r.url.includes("/manifests/stage-"))) await new Promise((r) => setTimeout(r, 20));
+      // Start once the first build has looked its stages up (they are "in the registry" to it;
+      // the lookup HEADs or GETs their manifests).
+      while (!stop && !proxy.seen.some((r) => (r.method === "HEAD" || r.method === "GET") && r.url.includes("/manifests/stage-"))) await new Promise((r) => setTimeout(r, 20));
       while (!stop) {
         const r = await json<CleanupReport>(["cleanup", "repo", repo, "--dir", project.dir, "--no-kube", "--grace", "15s"], {});
         cleanups++;
