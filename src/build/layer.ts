@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
+import { promisify } from "node:util";
+import { createGzip, gzip } from "node:zlib";
 import { pack, type Pack } from "tar-stream";
 import type { PathAttrs } from "./layer-index.ts";
 
@@ -111,14 +112,24 @@ export async function withParents(entries: LayerEntry[], stat: Stat): Promise<La
 
 const depth = (path: string) => tarName(path).split("/").length;
 
-/** An uncompressed tar layer in a temporary file: open it as often as needed, dispose of it once used. */
+const gzipAsync = promisify(gzip);
+
+/** An uncompressed tar layer in a temporary file (or in memory): open it as often as needed, dispose of it once used. */
 export interface Layer {
   /** sha256 of the uncompressed tar, as in an image config's rootfs.diff_ids. */
   diffId: string;
   size: number;
   open(): Readable;
   dispose(): Promise<void>;
+  /** The whole tar, for a small layer built in memory. */
+  bytes?: Buffer;
 }
+
+/**
+ * A layer whose files are all in memory and add up to less than this is built in memory:
+ * a few small files (an app change) cost no temporary file, no writes and reads of it.
+ */
+const IN_MEMORY_BYTES = 1 << 20;
 
 const EPOCH = new Date(0);
 
@@ -136,6 +147,9 @@ export async function buildLayer(entries: LayerEntry[]): Promise<Layer> {
   // an existing /srv below (withParents adds them with the parent's attributes).
   const byPath = new Map(entries.map((e) => [tarName(e.path), { ...e, path: tarName(e.path) }]));
   const sorted = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  let held = 0;
+  for (const e of sorted) held += e.type !== "file" ? 0 : Buffer.isBuffer(e.content) ? e.content.length : Infinity;
+  if (held < IN_MEMORY_BYTES) return memoryLayer(sorted);
   const dir = await mkdtemp(join(tmpdir(), "slipway-layer-"));
   const file = join(dir, "layer.tar");
   const dispose = () => rm(dir, { recursive: true, force: true });
@@ -160,6 +174,24 @@ export async function buildLayer(entries: LayerEntry[]): Promise<Layer> {
     await dispose();
     throw err;
   }
+}
+
+/** The same tar as buildLayer writes to its file, held in memory (every file's content is). */
+async function memoryLayer(sorted: LayerEntry[]): Promise<Layer> {
+  const archive = pack();
+  const chunks: Buffer[] = [];
+  const ended = new Promise<void>((resolve, reject) => archive.on("data", (c: unknown) => chunks.push(c as Buffer)).on("end", resolve).on("error", reject).on("close", () => reject(new Error("layer tar closed before its end"))));
+  const [entriesDone, tarDone] = await Promise.allSettled([writeEntries(archive, sorted), ended]);
+  if (entriesDone.status === "rejected") throw entriesDone.reason;
+  if (tarDone.status === "rejected") throw tarDone.reason;
+  const bytes = Buffer.concat(chunks);
+  return {
+    diffId: `sha256:${createHash("sha256").update(bytes).digest("hex")}`,
+    size: bytes.length,
+    bytes,
+    open: () => Readable.from([bytes], { objectMode: false }),
+    dispose: async () => undefined,
+  };
 }
 
 async function writeEntries(archive: Pack, sorted: LayerEntry[]): Promise<void> {
@@ -205,6 +237,11 @@ export const MAX_COMPRESSED_IN_MEMORY = 64 * 1024 * 1024;
  * and at most `maxBytes` of them; undefined when it compresses to more.
  */
 export async function gzipLayer(layer: Layer, maxBytes = MAX_COMPRESSED_IN_MEMORY): Promise<{ digest: string; data: Uint8Array } | undefined> {
+  if (layer.bytes) {
+    // One call to zlib's thread pool; the same bytes as the stream below gives.
+    const data = await gzipAsync(layer.bytes, { level: 6 });
+    return data.length > maxBytes ? undefined : { digest: `sha256:${createHash("sha256").update(data).digest("hex")}`, data };
+  }
   const hash = createHash("sha256");
   const chunks: Buffer[] = [];
   let size = 0;

@@ -157,10 +157,11 @@ async function makeInRegistry(
   let kept = false;
   try {
     const doc = stageDocument(parent.config, applied, [...parent.config.rootfs.diff_ids, layer.diffId], stage, meta);
-    const gz = await gzipLayer(layer);
+    // Compressed and indexed side by side (two reads of the tar).
+    const [gz, index] = await Promise.all([gzipLayer(layer), indexTar(layer.open())]);
     // Held in memory until uploaded: a layer that compresses to more goes to the engine, which streams it.
     if (!gz) throw new NeedsEngine(`the layer compresses to more than ${MAX_COMPRESSED_IN_MEMORY / 2 ** 20} MiB`);
-    known.remember(layer.diffId, await indexTar(layer.open()));
+    known.remember(layer.diffId, index);
     const draft = await annotated(known, appendLayer(parent.manifest, gz, doc));
     kept = opts.keepLayer === true;
     // keepLayer: the caller loads the same tar into the engine, then disposes of it.

@@ -22,6 +22,29 @@ async function names(tar: Buffer): Promise<{ name: string; uid?: number; gid?: n
 const file = (path: string, content = "x"): LayerEntry => ({ type: "file", path, mode: 0o644, uid: 0, gid: 0, content: Buffer.from(content) });
 
 describe("deterministic layers", () => {
+  test("a small layer built in memory is the same tar, and the same gzip blob, as one written to its file", async () => {
+    const entries = (content: (text: string) => Buffer | { size: number; open(): Readable }): LayerEntry[] => [
+      { type: "directory", path: "/app", mode: 0o755, uid: 0, gid: 0 },
+      { type: "file", path: "/app/main.sh", mode: 0o755, uid: 1000, gid: 1000, content: content("echo hi\n") },
+      { type: "file", path: "/app/deps.txt", mode: 0o644, uid: 0, gid: 0, content: content("a\nb\n") },
+      { type: "symlink", path: "/app/run", uid: 0, gid: 0, target: "main.sh" },
+      { type: "whiteout", path: "/app/old" },
+    ];
+    const inMemory = await buildLayer(entries((t) => Buffer.from(t)));
+    // Content that streams from a source goes through the temporary file.
+    const onDisk = await buildLayer(entries((t) => ({ size: Buffer.byteLength(t), open: () => Readable.from([Buffer.from(t)]) })));
+    expect(inMemory.bytes).toBeDefined();
+    expect(onDisk.bytes).toBeUndefined();
+    expect([inMemory.diffId, inMemory.size]).toEqual([onDisk.diffId, onDisk.size]);
+    expect((await layerBytes(inMemory)).equals(await layerBytes(onDisk))).toBe(true);
+    // Opened twice, read twice: the same bytes each time.
+    expect((await layerBytes(inMemory)).equals(inMemory.bytes!)).toBe(true);
+    const [a, b] = await Promise.all([gzipLayer(inMemory), gzipLayer(onDisk)]);
+    expect(a!.digest).toBe(b!.digest);
+    expect(await gzipLayer(inMemory, 10)).toBeUndefined();
+    await Promise.all([inMemory.dispose(), onDisk.dispose()]);
+  });
+
   test("the same entries in any order give the same bytes and diff id", async () => {
     const a = await buildLayer([file("/app/b"), file("/app/a"), { type: "symlink", path: "/app/l", uid: 0, gid: 0, target: "a" }]);
     const b = await buildLayer([{ type: "symlink", path: "/app/l", uid: 0, gid: 0, target: "a" }, file("/app/a"), file("/app/b")]);
