@@ -10,6 +10,10 @@
 import * as z from "zod";
 import { secretSchema } from "./secrets.ts";
 
+// A config is parsed once per process: zod's JIT (it generates and compiles a parser for an
+// object schema on its first parse) costs more than it saves.
+z.config({ jitless: true });
+
 /** A scalar read as a string: werf's Go decoder accepts `fromCacheVersion: 2` for a string field. */
 export const str = z
   .union([z.string(), z.number(), z.boolean()], { error: "expected a string" })
