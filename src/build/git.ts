@@ -38,14 +38,21 @@ async function git(root: string, args: string[], input?: string): Promise<string
  * is deleted (git reports it so), never read through the link.
  */
 export async function readWorktree(dir: string, configFile: string): Promise<Worktree> {
-  const top = await run("git", ["-C", dir, "rev-parse", "--show-toplevel"]);
+  // All at once, from `dir` (one round of processes): the whole index with paths from the
+  // top (`:/`, --full-name), and diff-files, whose paths are from the top anyway.
+  const [top, index, changes, head] = await Promise.all([
+    run("git", ["-C", dir, "rev-parse", "--show-toplevel"]),
+    run("git", ["-C", dir, "ls-files", "-s", "-z", "--full-name", "--", ":/"]),
+    run("git", ["-C", dir, "diff-files", "--name-status", "--no-renames", "-z"]),
+    run("git", ["-C", dir, "show", "-s", "--format=%H %cI", "HEAD"]),
+  ]);
   if (top.code !== 0) throw new ConfigError(configFile, undefined, undefined, "git", `${dir} is not inside a git repository, but the config maps git files`);
   const root = top.stdout.trim();
-  const [indexOut, changedOut, head] = await Promise.all([
-    git(root, ["ls-files", "-s", "-z"]),
-    git(root, ["diff-files", "--name-status", "--no-renames", "-z"]),
-    run("git", ["-C", root, "show", "-s", "--format=%H %cI", "HEAD"]),
-  ]);
+  for (const [res, what] of [[index, "ls-files"], [changes, "diff-files"]] as const) {
+    if (res.code !== 0) throw new Error(`git ${what}: ${res.stderr.trim()}`);
+  }
+  const indexOut = index.stdout;
+  const changedOut = changes.stdout;
   const [commit, commitTime] = head.code === 0 ? head.stdout.trim().split(" ") : [];
   const changed = parseNameStatus(changedOut);
   const files: TrackedFile[] = [];

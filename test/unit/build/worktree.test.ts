@@ -23,6 +23,17 @@ async function repo(files: Record<string, string>): Promise<string> {
 const paths = (files: TrackedFile[]) => files.map((f) => f.path).sort();
 
 describe("the working tree as git sees it", () => {
+  test("from a subdirectory: the whole repository's files, by paths from its top, and modified ones re-hashed", async () => {
+    const dir = await repo({ "app/werf.yaml": "w\n", "app/src/a.txt": "a\n", "lib/b.txt": "b\n", "top.txt": "t\n" });
+    await writeFile(join(dir, "lib/b.txt"), "b2\n");
+    const fromTop = await readWorktree(dir, "f");
+    const fromSub = await readWorktree(join(dir, "app"), "f");
+    expect(paths(fromSub.files)).toEqual(["app/src/a.txt", "app/werf.yaml", "lib/b.txt", "top.txt"]);
+    expect(fromSub).toEqual(fromTop);
+    const b = fromSub.files.find((f) => f.path === "lib/b.txt")!;
+    expect(b.blob).toBe(execFileSync("git", ["-C", dir, "hash-object", "lib/b.txt"]).toString().trim());
+  });
+
   test("files below a tracked directory that is now a symlink are deleted, whatever the link points at", async () => {
     const dir = await repo({ "conf/passwd": "mine\n", "conf/a.conf": "a\n", "other/x": "x\n", "top.txt": "t\n" });
     await rm(join(dir, "conf"), { recursive: true });
