@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Transform, type Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { RegistryError } from "../errors.ts";
 import { verifyDigest } from "./digest.ts";
 import { errorFrom, pullScope, pushScope, readBody, type HttpResponse, type RegistryHttp } from "./http.ts";
@@ -32,7 +32,10 @@ export class BlobClient {
     return body;
   }
 
-  /** As `stream`, as a Node stream (see HttpResponse.nodeBody). */
+  /**
+   * The blob as a Node stream (see HttpResponse.nodeBody): counts bytes as they arrive and
+   * fails the stream at its end if the digest does not match.
+   */
   async readable(repo: string, digest: string): Promise<Readable> {
     const res = await this.open(repo, digest);
     const body = res.nodeBody();
@@ -56,25 +59,9 @@ export class BlobClient {
     return body.pipe(checked);
   }
 
-  /** Counts bytes as they arrive and fails the stream at its end if the digest does not match. */
+  /** As `readable`, as a web stream: the same byte counts and digest check. */
   async stream(repo: string, digest: string): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.open(repo, digest);
-    if (!res.body) throw new RegistryError(`GET blob ${repo}@${digest}: empty response`, res.status, "BLOB_UNKNOWN");
-    const hash = createHash("sha256");
-    const stats = this.stats;
-    return res.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          hash.update(chunk);
-          countBlobBytes(stats, "pulled", chunk.byteLength);
-          controller.enqueue(chunk);
-        },
-        flush(controller) {
-          const actual = `sha256:${hash.digest("hex")}`;
-          if (actual !== digest) controller.error(new RegistryError(`blob ${repo}@${digest}: digest mismatch, got ${actual}`, undefined, "DIGEST_INVALID"));
-        },
-      }),
-    );
+    return Readable.toWeb(await this.readable(repo, digest)) as unknown as ReadableStream<Uint8Array>;
   }
 
   /**

@@ -11,7 +11,7 @@ import { ownerResolver } from "../stages/owners.ts";
 import { SCRATCH, SCRATCH_CONFIG, SCRATCH_MANIFEST } from "../scratch.ts";
 import { appendLayer, parseManifest, withConfig, type ImageDraft, type ImageManifest } from "../../image/index.ts";
 import { indexTar, UnreadableLayer, type LayerIndex } from "../layer-index.ts";
-import { annotated, KnownPaths, nodeStream } from "./known-paths.ts";
+import { annotated, KnownPaths } from "./known-paths.ts";
 import type { BorrowedBlob, RegistryStageStore } from "./store.ts";
 
 /**
@@ -130,7 +130,7 @@ async function makeInRegistry(
       return { draft: await annotated(known, draft), borrowed, bytesPulled };
     }
     // One that cannot be indexed (zstd) is left out: a file stage on it then goes to the engine.
-    await known.indexAll(manifest, config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(repository, digest)), (n) => (bytesPulled += sameHost ? 0 : n)).catch((err: unknown) => {
+    await known.indexAll(manifest, config.rootfs.diff_ids, (digest) => registry.readBlob(repository, digest), (n) => (bytesPulled += sameHost ? 0 : n)).catch((err: unknown) => {
       if (!(err instanceof UnreadableLayer)) throw err;
     });
     return { draft: await annotated(known, draft), borrowed, bytesPulled };
@@ -146,7 +146,7 @@ async function makeInRegistry(
   // The parent's files as its layer indexes tell (a layer without one is downloaded and
   // indexed; the store's registry counts those bytes).
   const { registry, repository } = ctx.store;
-  const indexed = known.stat(parent.manifest, parent.config.rootfs.diff_ids, async (digest) => nodeStream(await registry.getBlobStream(repository, digest)), () => undefined);
+  const indexed = known.stat(parent.manifest, parent.config.rootfs.diff_ids, (digest) => registry.readBlob(repository, digest), () => undefined);
   const stat = async (path: string) => indexed(path).catch((err: unknown) => {
     throw err instanceof UnreadableLayer ? new NeedsEngine(err.message) : err;
   });

@@ -114,8 +114,3 @@ export async function annotated(known: KnownPaths, draft: ImageDraft): Promise<I
   await known.settle(diffIds);
   return { ...draft, manifest: known.annotate(draft.manifest, diffIds) };
 }
-
-/** A registry blob as a Node stream. */
-export function nodeStream(stream: ReadableStream<Uint8Array>): Readable {
-  return Readable.fromWeb(stream as import("node:stream/web").ReadableStream<Uint8Array>);
-}
