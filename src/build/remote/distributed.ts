@@ -403,7 +403,7 @@ export async function distributedBuild(opts: DistributedOptions): Promise<BuildR
     opts, plan, inRegistry: await opts.store.findMany(all, { read: opts.build }), local: new Map(), localChecks: new Map(), previous: new Map(), containers: 0,
     finalBytes: { pulled: 0, pushed: 0 }, reports: new Map(), remaking: new Set(), arriving: new Map(), bases: new Map(), baseIndexes: new Map(), manifestSeconds: 0,
     known: new KnownPaths(), making: new Map(), remakes: new Map(), begun: new WeakSet(), done: new Map(all.map((d) => [d, deferred()])),
-    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)), stacked: new Map(), cleanups: [], unpacked: new Map(), baseImages: new Map(), baseStacks: new Map(), baseStackCounted: new Set(),
+    slots: pLimit(Math.max(1, opts.stageChains ?? STAGE_CHAINS_AT_ONCE)), stacked: new Map(), cleanups: [], unpacked: new Map(), baseImages: new Map(), baseStacks: new Map(),
   };
   if (opts.build) for (const image of plan.images) fetchEarly(walk, image);
   for (const image of plan.images) checkLocalEarly(walk, image.stages);

@@ -319,6 +319,8 @@ export interface BaseStack {
   diffIds: string[];
   /** Bytes downloaded: the first stage to wait counts them (takeBytes). */
   bytes: number;
+  /** Whether a stage has counted `bytes`. */
+  counted?: boolean;
 }
 
 async function fetchBase(walk: Walk, ref: string): Promise<BaseStack | undefined> {
@@ -339,9 +341,9 @@ export function baseImage(walk: Walk, ref: string): Promise<BaseImage> {
 }
 
 /** The bytes of a base stack, to the first stage that waits for it; 0 to any other. */
-function takeBytes(walk: Walk, ref: string, stack: BaseStack): number {
-  if (walk.baseStackCounted.has(ref)) return 0;
-  walk.baseStackCounted.add(ref);
+function takeBytes(stack: BaseStack): number {
+  if (stack.counted) return 0;
+  stack.counted = true;
   return stack.bytes;
 }
 
@@ -387,7 +389,7 @@ export async function stackOrLoad(walk: Walk, image: ImagePlan, i: number, doc: 
   const stack = base ? await stackBase(walk, base) : undefined;
   if (base && stack) {
     // Its layers unpacked here: the engine never pulls the base.
-    bytes = takeBytes(walk, base, stack);
+    bytes = takeBytes(stack);
     baseRef = stack.baseRef;
     below = stack.dirs;
   } else if (base) {

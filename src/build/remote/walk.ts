@@ -67,8 +67,6 @@ export interface Walk {
   baseImages: Map<string, Promise<BaseImage>>;
   /** Base images' layers unpacked for stacking, by reference (./stacked.ts stackBase). */
   baseStacks: Map<string, Promise<BaseStack | undefined>>;
-  /** Base stacks whose bytes a stage has counted. */
-  baseStackCounted: Set<string>;
   /** The private directory this build's stacked layers are unpacked in (./stacked.ts). */
   stackDir?: Promise<string>;
   /** The empty image stacked runs are created on when every layer is stacked. */
