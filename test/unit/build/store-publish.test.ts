@@ -158,3 +158,30 @@ describe("a stage whose layer is streaming to the registry as it is made", () =>
     expect(tags).toEqual([stageTag(hex("a"))]);
   });
 });
+
+describe("the build's lookup of its stages", () => {
+  test("with `read`, a found stage is read with its config only: its manifest came with the lookup; a forgotten one is read again", async () => {
+    const registry = new MemoryRegistry();
+    const writer = new RegistryStageStore(registry, "proj");
+    const { a } = drafts();
+    await writer.publish(hex("a"), a);
+    const store = new RegistryStageStore(registry, "proj");
+    const reads: string[] = [];
+    const getManifest = registry.getManifest.bind(registry);
+    registry.getManifest = (repo, ref) => (reads.push(ref), getManifest(repo, ref));
+    expect(await store.findMany([hex("a"), hex("b")], { read: true })).toEqual(new Set([hex("a")]));
+    const looked = reads.length;
+    expect((await store.read(hex("a"))).config).toEqual(a.config);
+    expect(reads.length).toBe(looked);
+    // Gone under the build (a cleanup): forgotten, and the next read asks the registry.
+    store.forget(hex("a"));
+    await store.read(hex("a"));
+    expect(reads.length).toBe(looked + 1);
+    // Without `read` the lookup keeps nothing.
+    const plain = new RegistryStageStore(registry, "proj");
+    await plain.findMany([hex("a")]);
+    const before = reads.length;
+    await plain.read(hex("a"));
+    expect(reads.length).toBe(before + 1);
+  });
+});
